@@ -1,0 +1,55 @@
+"""gridgov: grid-based community governance on Flask-AppBuilder and PostgreSQL."""
+from __future__ import annotations
+
+import os
+import secrets
+
+from flask import Flask
+
+from .database import check_server_version, resolve_database_url
+from .extensions import appbuilder, csrf, db, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def _secret_key(instance_dir: str) -> str:
+    """A random key generated on first start and kept in instance/secret_key."""
+    path = os.path.join(instance_dir, "secret_key")
+    if os.path.exists(path):
+        with open(path, encoding="ascii") as fh:
+            return fh.read().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key)
+    return key
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_object("config")
+    if config:
+        app.config.update(config)
+    instance_dir = app.config["INSTANCE_DIR"]
+    os.makedirs(instance_dir, exist_ok=True)
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _secret_key(instance_dir)
+    app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(app.config)
+
+    from . import models  # noqa: F401  (registers every table on the metadata)
+    from .logging import install_log_redaction
+
+    install_log_redaction()
+    csrf.init_app(app)
+    with app.app_context():
+        db.init_app(app)
+        check_server_version(db.engine)
+        migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+        appbuilder.init_app(app, db.session)
+        from .views import register_views
+
+        register_views(appbuilder)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

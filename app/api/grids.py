@@ -1,0 +1,25 @@
+"""Read-only REST access to the grids of the user's area: /api/v1/grids/."""
+from __future__ import annotations
+
+from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+from ..models import Grid
+from ..views.base import SCOPED
+
+
+class GridApi(ModelRestApi):
+    resource_name = "grids"
+    # The screens call it with the login session; scripts may use a JWT from /api/v1/security.
+    allow_browser_login = True
+    datamodel = SQLAInterface(Grid)
+    base_filters = SCOPED
+    include_route_methods = {"get", "get_list", "info"}
+    list_columns = ["id", "code", "name", "level", "kind", "parent_id", "households", "population"]
+    show_columns = ["id", "code", "name", "level", "kind", "parent_id", "households", "population",
+                    "area_km2", "party_branch", "leader_id"]
+    # Read-only, but FAB still builds write schemas: keep the derived ltree path out of them.
+    add_columns = edit_columns = ["code", "name", "level", "kind", "parent_id"]
+    order_columns = ["code", "name", "level"]
+    search_columns = ["code", "name", "level", "parent_id"]
+    max_page_size = 100

@@ -1,0 +1,122 @@
+"""The ``gridgov`` command: run, set up, seed, sync roles, and Flask-Migrate's ``db``."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+ADMIN_USERNAME = "admin"
+
+
+def prepare_database(app, *, load_demo: bool = True, echo=click.echo) -> None:
+    """Migrate, sync permissions and roles, create the first admin, load the demo data."""
+    import flask_migrate
+
+    from . import MIGRATIONS_DIR
+    from .extensions import appbuilder, db
+    from .services.users import ADMIN, generate_password
+
+    with app.app_context():
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+        sm = appbuilder.sm
+        sm.sync_roles()
+        if not any(user for user in sm.get_all_users() if any(r.name == ADMIN for r in user.roles)):
+            password = app.config.get("GRIDGOV_ADMIN_PASSWORD")
+            generated = not password
+            password = password or generate_password()
+            sm.add_user(ADMIN_USERNAME, "系统", "管理员", "admin@gridgov.local", sm.find_role(ADMIN), password=password)
+            if generated:
+                echo(f"Created the administrator '{ADMIN_USERNAME}' with the password: {password}")
+                echo("It is shown only this once: write it down or change it after logging in.")
+            else:
+                echo(f"Created the administrator '{ADMIN_USERNAME}' with GRIDGOV_ADMIN_PASSWORD.")
+        if load_demo:
+            from seed.demo import is_empty
+
+            if is_empty(db.session):
+                load_demo_data(app, echo=echo)
+
+
+def load_demo_data(app, echo=click.echo) -> None:
+    from seed.demo import create_demo_users, load_demo
+
+    from .extensions import appbuilder, db
+
+    with app.app_context():
+        made = load_demo(db.session)
+        db.session.commit()
+        password = app.config["GRIDGOV_DEMO_PASSWORD"]
+        users = create_demo_users(appbuilder.sm, db.session, password, made)
+        echo(f"Loaded the demo district: {len(made['grids'])} grids, {len(made['volunteers'])} volunteers.")
+        if users:
+            echo(f"Demo logins ({', '.join(users)}) use the demo password: {password}  (demo only)")
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-demo", is_flag=True, help="Do not load the demo data into an empty database.")
+@with_appcontext
+def run_command(host, port, no_demo):
+    """Migrate, create the first admin, load demo data if empty, and serve."""
+    app = current_app._get_current_object()
+    prepare_database(app, load_demo=not no_demo)
+    click.echo(f"gridgov is serving on http://{host}:{port}/")
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@click.command("setup")
+@click.option("--no-demo", is_flag=True)
+@with_appcontext
+def setup_command(no_demo):
+    """Migrate, sync roles, create the first admin (and demo data) without serving."""
+    prepare_database(current_app._get_current_object(), load_demo=not no_demo)
+
+
+@click.group("seed")
+def seed_group():
+    """Load generated data."""
+
+
+@seed_group.command("demo")
+@with_appcontext
+def seed_demo():
+    """Load the demo district (into an empty database)."""
+    from seed.demo import is_empty
+
+    from .extensions import db
+
+    app = current_app._get_current_object()
+    prepare_database(app, load_demo=False)
+    if not is_empty(db.session):
+        raise click.ClickException("The database already holds grids: the demo data goes into an empty one.")
+    load_demo_data(app)
+
+
+@click.command("sync-roles")
+@with_appcontext
+def sync_roles_command():
+    """Write the role definitions of app/security.py to the permission tables."""
+    from .extensions import appbuilder
+
+    appbuilder.sm.sync_roles()
+    click.echo("Roles synced.")
+
+
+def register_commands(app) -> None:
+    for command in (setup_command, seed_group, sync_roles_command):
+        app.cli.add_command(command)
+
+
+def _create_app(*args, **kwargs):
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main():
+    """gridgov — grid-based community governance."""
+
+
+main.add_command(run_command)

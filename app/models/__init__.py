@@ -1,0 +1,20 @@
+"""All tables of gridgov. Importing this package registers every model on FAB's metadata."""
+from flask_appbuilder import Model
+
+from .departments import Department, department_communities
+from .grids import Grid
+from .people import ServiceRecord, Volunteer, Worker
+from .users import GridgovUser
+
+metadata = Model.metadata
+
+__all__ = [
+    "Department",
+    "department_communities",
+    "Grid",
+    "GridgovUser",
+    "ServiceRecord",
+    "Volunteer",
+    "Worker",
+    "metadata",
+]

@@ -1,0 +1,75 @@
+"""Closed lists of values used by the models, with their translatable labels.
+
+The database holds the keys (CHECK constraints list them); people see the labels."""
+from flask_babel import lazy_gettext as _l
+
+# Grid levels, top to bottom. A grid's level must be strictly below its parent's.
+GRID_LEVELS = ("district", "street", "community", "block", "building")
+GRID_LEVEL_LABELS = {
+    "district": _l("District / county"),
+    "street": _l("Street / town"),
+    "community": _l("Community / village"),
+    "block": _l("Block grid"),
+    "building": _l("Building micro-grid"),
+}
+GRID_LEVEL_RANK = {level: rank for rank, level in enumerate(GRID_LEVELS, start=1)}
+
+GRID_KINDS = ("comprehensive", "dedicated")
+GRID_KIND_LABELS = {
+    "comprehensive": _l("Comprehensive grid"),
+    "dedicated": _l("Dedicated grid"),
+}
+
+WORKER_ROLES = (
+    "chief_grid_leader",
+    "grid_leader",
+    "grid_worker",
+    "building_leader",
+    "stairwell_leader",
+    "party_group_leader",
+    "cleaner",
+    "security_officer",
+    "property_officer",
+    "mediator",
+    "informant",
+    "assistant",
+    "instructor",
+)
+WORKER_ROLE_LABELS = {
+    "chief_grid_leader": _l("Chief grid leader"),
+    "grid_leader": _l("Grid leader"),
+    "grid_worker": _l("Grid worker"),
+    "building_leader": _l("Building leader"),
+    "stairwell_leader": _l("Stairwell leader"),
+    "party_group_leader": _l("Party group leader"),
+    "cleaner": _l("Cleaner"),
+    "security_officer": _l("Security officer"),
+    "property_officer": _l("Property officer"),
+    "mediator": _l("Mediator"),
+    "informant": _l("Informant"),
+    "assistant": _l("Assistant"),
+    "instructor": _l("Instructor"),
+}
+
+EMPLOYMENT_TYPES = ("full_time", "part_time")
+EMPLOYMENT_TYPE_LABELS = {
+    "full_time": _l("Full-time"),
+    "part_time": _l("Part-time"),
+}
+
+DEPARTMENT_KINDS = ("functional", "paired_unit")
+DEPARTMENT_KIND_LABELS = {
+    "functional": _l("Functional department"),
+    "paired_unit": _l("Paired unit"),
+}
+
+VOLUNTEER_KINDS = ("resident", "sunk_party_member")
+VOLUNTEER_KIND_LABELS = {
+    "resident": _l("Resident"),
+    "sunk_party_member": _l("Sunk party member"),
+}
+
+
+def sql_in(values) -> str:
+    """The SQL list used by CHECK constraints: ('a', 'b')."""
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"

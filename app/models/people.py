@@ -1,0 +1,143 @@
+"""The people of the grid: workers and volunteers, and volunteers' service records.
+
+Phone and ID numbers are personal data (PIPL): their formats are CHECK constraints here, the
+ID check digit is verified by the SQL function ``gridgov_valid_resident_id`` (migration 0001)
+and the views mask them for roles that do not manage the person."""
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .choices import EMPLOYMENT_TYPES, VOLUNTEER_KINDS, WORKER_ROLES, sql_in
+
+MOBILE_CHECK = "~ '^1[3-9][0-9]{9}$'"
+RESIDENT_ID_CHECK = "IS NULL OR gridgov_valid_resident_id(id_number)"
+
+
+class Worker(Model):
+    """网格员 and the other grid roles (网格长, 楼栋长, 两长四员, 信息员…): a person in one grid."""
+
+    __tablename__ = "workers"
+    __table_args__ = (
+        CheckConstraint(f"role IN {sql_in(WORKER_ROLES)}", name="workers_role_valid"),
+        CheckConstraint(
+            f"employment IN {sql_in(EMPLOYMENT_TYPES)}", name="workers_employment_valid"
+        ),
+        CheckConstraint(f"phone {MOBILE_CHECK}", name="workers_phone_mobile"),
+        CheckConstraint(f"id_number {RESIDENT_ID_CHECK}", name="workers_id_number_valid"),
+        CheckConstraint("length(btrim(name)) > 0", name="workers_name_not_blank"),
+        CheckConstraint(
+            "training_hours >= 0 AND training_hours <= 2000", name="workers_training_hours_range"
+        ),
+        Index("workers_grid_id_idx", "grid_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), nullable=False)
+    role: Mapped[str] = mapped_column(String(32), nullable=False, default="grid_worker")
+    grid_id: Mapped[int] = mapped_column(
+        ForeignKey("grids.id", ondelete="RESTRICT", name="workers_grid_id_fkey"), nullable=False
+    )
+    phone: Mapped[str] = mapped_column(String(11), nullable=False)
+    id_number: Mapped[Optional[str]] = mapped_column(String(18))
+    employment: Mapped[str] = mapped_column(String(16), nullable=False, default="full_time")
+    party_member: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    start_date: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    training_hours: Mapped[Decimal] = mapped_column(Numeric(6, 1), nullable=False, default=0)
+    department_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL", name="workers_department_id_fkey")
+    )
+
+    grid = relationship("Grid", foreign_keys=[grid_id])
+    department = relationship("Department")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Volunteer(Model):
+    """志愿者 — a resident or a sunk party member (下沉党员) who serves a community."""
+
+    __tablename__ = "volunteers"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {sql_in(VOLUNTEER_KINDS)}", name="volunteers_kind_valid"),
+        CheckConstraint(f"phone {MOBILE_CHECK}", name="volunteers_phone_mobile"),
+        CheckConstraint(f"id_number {RESIDENT_ID_CHECK}", name="volunteers_id_number_valid"),
+        CheckConstraint("length(btrim(name)) > 0", name="volunteers_name_not_blank"),
+        CheckConstraint(
+            "kind <> 'sunk_party_member' OR unit_id IS NOT NULL",
+            name="volunteers_sunk_member_has_unit",
+        ),
+        Index("volunteers_community_id_idx", "community_id"),
+        Index("volunteers_unit_id_idx", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), nullable=False)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False, default="resident")
+    phone: Mapped[str] = mapped_column(String(11), nullable=False)
+    id_number: Mapped[Optional[str]] = mapped_column(String(18))
+    address: Mapped[Optional[str]] = mapped_column(String(200))
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("grids.id", ondelete="RESTRICT", name="volunteers_community_id_fkey"),
+        nullable=False,
+    )
+    unit_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("departments.id", ondelete="RESTRICT", name="volunteers_unit_id_fkey")
+    )
+    skills: Mapped[Optional[str]] = mapped_column(String(200))
+    party_member: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    community = relationship("Grid")
+    unit = relationship("Department")
+    service_records: Mapped[list["ServiceRecord"]] = relationship(
+        "ServiceRecord",
+        back_populates="volunteer",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ServiceRecord.date.desc()",
+    )
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class ServiceRecord(Model):
+    """志愿服务记录 — one stretch of a volunteer's service: date, hours, activity."""
+
+    __tablename__ = "service_records"
+    __table_args__ = (
+        CheckConstraint("hours > 0 AND hours <= 24", name="service_records_hours_range"),
+        CheckConstraint("length(btrim(activity)) > 0", name="service_records_activity_not_blank"),
+        Index("service_records_volunteer_id_date_idx", "volunteer_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey(
+            "volunteers.id", ondelete="CASCADE", name="service_records_volunteer_id_fkey"
+        ),
+        nullable=False,
+    )
+    date: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
+    activity: Mapped[str] = mapped_column(String(200), nullable=False)
+
+    volunteer = relationship("Volunteer", back_populates="service_records")
+
+    def __repr__(self) -> str:
+        return f"{self.date} {self.activity}"

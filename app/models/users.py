@@ -1,0 +1,41 @@
+"""Login accounts: FAB's ``ab_user`` with the user's scope.
+
+A scope is a grid (and so its whole subtree), a department, or one volunteer record. At most
+one is set (a CHECK constraint); which one a role needs is checked by services/users.py."""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import CheckConstraint, ForeignKey, Integer
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+class GridgovUser(User):
+    """A login with its scope (管辖范围)."""
+
+    __tablename__ = "ab_user"
+    __table_args__ = (
+        CheckConstraint(
+            "num_nonnulls(grid_id, department_id, volunteer_id) <= 1",
+            name="ab_user_one_scope",
+        ),
+        {"extend_existing": True},
+    )
+
+    grid_id: Mapped[Optional[int]] = mapped_column(
+        Integer, ForeignKey("grids.id", ondelete="RESTRICT", name="ab_user_grid_id_fkey")
+    )
+    department_id: Mapped[Optional[int]] = mapped_column(
+        Integer,
+        ForeignKey("departments.id", ondelete="RESTRICT", name="ab_user_department_id_fkey"),
+    )
+    volunteer_id: Mapped[Optional[int]] = mapped_column(
+        Integer,
+        ForeignKey("volunteers.id", ondelete="RESTRICT", name="ab_user_volunteer_id_fkey"),
+        unique=True,
+    )
+
+    grid = relationship("Grid")
+    department = relationship("Department")
+    volunteer = relationship("Volunteer")

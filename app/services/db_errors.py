@@ -1,0 +1,51 @@
+"""The database is the last guard: its constraint violations become clear, translated messages
+instead of a 500 or a raw SQL error (which could also carry personal data)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from .errors import Conflict, DomainError, ValidationError
+
+MESSAGES = {
+    "grids_code_key": _l("A grid with this code already exists."),
+    "grids_code_format": _l("A grid code has 1 to 32 letters, digits or dashes."),
+    "grids_level_below_parent": _l("A grid's level must be below the level of its parent grid."),
+    "grids_no_cycle": _l("A grid cannot be moved under itself or one of its sub-grids."),
+    "grids_only_district_is_root": _l("Only a district can be a grid without a parent."),
+    "grids_not_own_parent": _l("A grid cannot be its own parent."),
+    "grids_leader_in_grid": _l("The grid leader must be a worker of this grid."),
+    "grids_parent_id_fkey": _l("This grid still has sub-grids: move or delete them first."),
+    "workers_grid_id_fkey": _l("This grid still has workers: move or delete them first."),
+    "volunteers_community_id_fkey": _l("This community still has volunteers: move or delete them first."),
+    "volunteers_unit_id_fkey": _l("This unit still has sunk party members: change them first."),
+    "ab_user_grid_id_fkey": _l("Logins are scoped to this grid: change their scope first."),
+    "ab_user_department_id_fkey": _l("Logins are scoped to this department: change their scope first."),
+    "ab_user_volunteer_id_fkey": _l("A login belongs to this volunteer: change its scope first."),
+    "ab_user_volunteer_id_key": _l("This volunteer already has a login."),
+    "ab_user_one_scope": _l("A login has one scope: a grid, a department or a volunteer."),
+    "departments_name_key": _l("A department with this name already exists."),
+    "departments_contact_phone_valid": _l("Enter a valid mobile number or a landline such as 0392-3312345."),
+    "workers_phone_mobile": _l("Enter a valid mainland mobile number: 11 digits starting with 13–19."),
+    "volunteers_phone_mobile": _l("Enter a valid mainland mobile number: 11 digits starting with 13–19."),
+    "workers_id_number_valid": _l("Enter a valid 18-character resident ID number."),
+    "volunteers_id_number_valid": _l("Enter a valid 18-character resident ID number."),
+    "volunteers_community_is_community": _l("The home community must be a grid of community level."),
+    "volunteers_sunk_member_has_unit": _l("A sunk party member needs the unit they come from."),
+    "department_communities_grid_is_community": _l("Departments are paired with grids of community level."),
+    "service_records_hours_range": _l("Service hours must be more than 0 and at most 24."),
+    "workers_training_hours_range": _l("Training hours must be between 0 and 2000."),
+}
+
+GENERIC = _l("The change was refused because it breaks a rule of the records.")
+
+
+def explain(exc: DBAPIError) -> DomainError:
+    """A DomainError for a database refusal, named after the constraint when we know it."""
+    orig = getattr(exc, "orig", None)
+    diag = getattr(orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    message = MESSAGES.get(name or "", GENERIC)
+    if isinstance(exc, IntegrityError) and name and name.endswith("_fkey"):
+        return Conflict(message)
+    return ValidationError(message)

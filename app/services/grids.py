@@ -1,0 +1,173 @@
+"""Rules of the grid tree: where a grid may hang, who may put it there, and rolled-up figures."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from ..models import Grid, Worker
+from ..models.choices import GRID_LEVEL_RANK, GRID_LEVELS
+from .errors import OutOfScope, ValidationError
+from .scope import Scope, can_write_under, visible
+
+
+def _path_contains(ancestor_path: str, path: str) -> bool:
+    return path == ancestor_path or path.startswith(ancestor_path + ".")
+
+
+def check_grid(session: Session, scope: Scope, grid: Grid, *, original_parent_id=None, is_new: bool) -> None:
+    """Refuse a grid that breaks the tree or the user's scope. Raises ``ValidationError``."""
+    # The grid may already be pending in the session: it must not be flushed before it passes.
+    with session.no_autoflush:
+        _check_grid(session, scope, grid, original_parent_id, is_new)
+
+
+def _check_grid(session: Session, scope: Scope, grid: Grid, original_parent_id, is_new: bool) -> None:
+    if grid.level not in GRID_LEVELS:
+        raise ValidationError(_l("Choose a level."), field="level")
+    code = (grid.code or "").strip()
+    if not code:
+        raise ValidationError(_l("This field is required."), field="code")
+    clash = session.scalar(select(Grid.id).where(func.lower(Grid.code) == code.lower(), Grid.id != (grid.id or 0)))
+    if clash:
+        raise ValidationError(_l("A grid with this code already exists."), field="code")
+
+    parent = grid.parent
+    if parent is None and grid.parent_id is not None:
+        parent = session.get(Grid, grid.parent_id)
+    if parent is None:
+        if grid.level != "district":
+            raise ValidationError(_l("Choose the parent grid."), field="parent")
+        if not scope.is_all:
+            raise ValidationError(_l("Only an administrator can create a district."), field="parent")
+    else:
+        if GRID_LEVEL_RANK[parent.level] >= GRID_LEVEL_RANK[grid.level]:
+            raise ValidationError(
+                _l("A grid's level must be below the level of its parent grid."), field="parent"
+            )
+        if not is_new and grid.id is not None and parent.path is not None:
+            own_path = session.scalar(select(Grid.path).where(Grid.id == grid.id))
+            if own_path is not None and _path_contains(str(own_path), str(parent.path)):
+                raise ValidationError(
+                    _l("A grid cannot be moved under itself or one of its sub-grids."), field="parent"
+                )
+
+    moving = is_new or (parent.id if parent else None) != original_parent_id
+    if moving and not scope.is_all:
+        if not can_write_under(scope, parent):
+            raise ValidationError(_l("You can only place grids inside your own area."), field="parent")
+        if not is_new:
+            own = session.get(Grid, grid.id)
+            if own is None or not can_write_under(scope, own, strict=True):
+                raise ValidationError(_l("You cannot move the grid at the top of your own area."), field="parent")
+
+    if grid.leader_id is not None or grid.leader is not None:
+        leader = grid.leader or session.get(Worker, grid.leader_id)
+        if is_new or leader is None or leader.grid_id != grid.id:
+            raise ValidationError(_l("The grid leader must be a worker of this grid."), field="leader")
+
+
+def check_can_delete(session: Session, scope: Scope, grid: Grid) -> None:
+    if not scope.is_all and not can_write_under(scope, grid, strict=True):
+        raise ValidationError(_l("You cannot delete the grid at the top of your own area."))
+    if session.scalar(select(func.count()).select_from(Grid).where(Grid.parent_id == grid.id)):
+        raise ValidationError(_l("This grid still has sub-grids: move or delete them first."))
+    if session.scalar(select(func.count()).select_from(Worker).where(Worker.grid_id == grid.id)):
+        raise ValidationError(_l("This grid still has workers: move or delete them first."))
+
+
+@dataclass
+class Rollup:
+    """Figures of a grid summed over its whole subtree."""
+
+    grid: Grid
+    sub_grids: int
+    households: int
+    population: int
+    workers: int
+
+
+def rollups(session: Session, grids: list[Grid]) -> list[Rollup]:
+    """Sub-grid counts, households, population and workers of each grid's subtree, in two
+    grouped queries whatever the number of grids (each served by the ltree GiST index)."""
+    if not grids:
+        return []
+    top = aliased(Grid)
+    below = aliased(Grid)
+    ids = [g.id for g in grids]
+    rows = session.execute(
+        select(
+            top.id,
+            func.count(below.id) - 1,
+            func.coalesce(func.sum(below.households), 0),
+            func.coalesce(func.sum(below.population), 0),
+        )
+        .join(below, below.path.descendant_of(top.path))
+        .where(top.id.in_(ids))
+        .group_by(top.id)
+    ).all()
+    figures = {row[0]: row[1:] for row in rows}
+    worker_rows = session.execute(
+        select(top.id, func.count(Worker.id))
+        .join(below, below.path.descendant_of(top.path))
+        .join(Worker, Worker.grid_id == below.id)
+        .where(top.id.in_(ids))
+        .group_by(top.id)
+    ).all()
+    workers = dict(worker_rows)
+    return [
+        Rollup(g, int(figures.get(g.id, (0, 0, 0))[0]), int(figures.get(g.id, (0, 0, 0))[1]),
+               int(figures.get(g.id, (0, 0, 0))[2]), int(workers.get(g.id, 0)))
+        for g in grids
+    ]
+
+
+@dataclass
+class TreeNode:
+    """One page of tree navigation: a grid, its ancestors and its children with figures."""
+
+    grid: Grid
+    ancestors: list[tuple[Grid, bool]]  # (grid, visible to the user)
+    own: Rollup
+    children: list[Rollup]
+
+
+def tree_roots(session: Session, scope: Scope) -> list[Grid]:
+    """The grids a user starts browsing from: the roots, or the user's own scope grid."""
+    if scope.is_all:
+        return list(session.scalars(select(Grid).where(Grid.parent_id.is_(None)).order_by(Grid.code)))
+    if scope.kind == "grid":
+        return list(session.scalars(select(Grid).where(Grid.id == scope.grid_id)))
+    # Department officers start from the communities they serve.
+    return list(
+        session.scalars(
+            select(Grid).where(visible(scope, Grid), Grid.level == "community").order_by(Grid.code)
+        )
+    )
+
+
+def tree_node(session: Session, scope: Scope, grid_id) -> TreeNode:
+    try:
+        grid_id = int(grid_id)
+    except (TypeError, ValueError):
+        raise OutOfScope(_l("Record not found.")) from None
+    grid = session.scalar(select(Grid).where(Grid.id == grid_id, visible(scope, Grid)))
+    if grid is None:
+        raise OutOfScope(_l("Record not found."))
+    ancestor_ids = [int(label) for label in str(grid.path).split(".")[:-1]]
+    ancestors = []
+    if ancestor_ids:
+        found = {g.id: g for g in session.scalars(select(Grid).where(Grid.id.in_(ancestor_ids)))}
+        seen = set(
+            session.scalars(select(Grid.id).where(Grid.id.in_(ancestor_ids), visible(scope, Grid)))
+        )
+        ancestors = [(found[i], i in seen) for i in ancestor_ids if i in found]
+    children = list(
+        session.scalars(
+            select(Grid).where(Grid.parent_id == grid.id, visible(scope, Grid)).order_by(Grid.code)
+        )
+    )
+    figures = rollups(session, [grid, *children])
+    return TreeNode(grid=grid, ancestors=ancestors, own=figures[0], children=figures[1:])

@@ -1,0 +1,205 @@
+"""Who may see which rows: one mechanism for every list, form, action and API.
+
+A user's scope is a grid (its whole subtree), a department, or one volunteer record;
+administrators see everything, a user with no scope sees nothing. ``visible(scope, Model)``
+gives the SQL condition that selects the rows of ``Model`` the scope may see; every view
+and endpoint applies it through ``app.views.base.ScopeFilter``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy_utils import Ltree
+
+from ..models import Department, Grid, GridgovUser, ServiceRecord, Volunteer, Worker, department_communities
+from .errors import OutOfScope
+
+ADMIN_ROLE = "Admin"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see. ``kind`` is all, grid, department, volunteer or none."""
+
+    kind: str
+    grid_id: int | None = None
+    grid_path: str | None = None
+    department_id: int | None = None
+    volunteer_id: int | None = None
+
+    @property
+    def is_all(self) -> bool:
+        return self.kind == "all"
+
+
+NOTHING = Scope("none")
+EVERYTHING = Scope("all")
+
+
+def scope_for_user(session: Session, user) -> Scope:
+    """The scope of a logged-in user (a ``GridgovUser``); anonymous users see nothing."""
+    if user is None or not getattr(user, "id", None):
+        return NOTHING
+    if any(role.name == ADMIN_ROLE for role in user.roles):
+        return EVERYTHING
+    if user.grid_id is not None:
+        path = session.scalar(select(Grid.path).where(Grid.id == user.grid_id))
+        return Scope("grid", grid_id=user.grid_id, grid_path=str(path))
+    if user.department_id is not None:
+        return Scope("department", department_id=user.department_id)
+    if user.volunteer_id is not None:
+        return Scope("volunteer", volunteer_id=user.volunteer_id)
+    return NOTHING
+
+
+def grid_scope(session: Session, grid_id: int) -> Scope:
+    """The scope of a grid's subtree (used by services and tests)."""
+    path = session.scalar(select(Grid.path).where(Grid.id == grid_id))
+    return Scope("grid", grid_id=grid_id, grid_path=str(path))
+
+
+def _subtree(grid_path: str):
+    return Grid.path.descendant_of(Ltree(grid_path))
+
+
+def _grids_in_subtree(grid_path: str):
+    return select(Grid.id).where(_subtree(grid_path))
+
+
+def _served_communities(department_id: int):
+    return select(department_communities.c.grid_id).where(
+        department_communities.c.department_id == department_id
+    )
+
+
+def _grid_rule(scope: Scope):
+    if scope.kind == "grid":
+        return _subtree(scope.grid_path)
+    if scope.kind == "department":
+        # A department sees the communities it is paired with and everything under them.
+        community = aliased(Grid)
+        return exists(
+            select(community.id).where(
+                community.id.in_(_served_communities(scope.department_id)),
+                Grid.path.descendant_of(community.path),
+            )
+        )
+    return false()
+
+
+def _worker_rule(scope: Scope):
+    if scope.kind == "grid":
+        return Worker.grid_id.in_(_grids_in_subtree(scope.grid_path))
+    if scope.kind == "department":
+        return Worker.department_id == scope.department_id
+    return false()
+
+
+def _volunteer_rule(scope: Scope):
+    if scope.kind == "grid":
+        return Volunteer.community_id.in_(_grids_in_subtree(scope.grid_path))
+    if scope.kind == "department":
+        return Volunteer.unit_id == scope.department_id
+    if scope.kind == "volunteer":
+        return Volunteer.id == scope.volunteer_id
+    return false()
+
+
+def _service_record_rule(scope: Scope):
+    if scope.kind == "volunteer":
+        return ServiceRecord.volunteer_id == scope.volunteer_id
+    return ServiceRecord.volunteer_id.in_(select(Volunteer.id).where(_volunteer_rule(scope)))
+
+
+def _department_rule(scope: Scope):
+    if scope.kind == "department":
+        return Department.id == scope.department_id
+    if scope.kind == "grid":
+        # District-wide departments (paired with no community) and those paired with a
+        # community inside the scope, or with the community the scope lies in.
+        dc = department_communities
+        paired = exists(select(dc.c.grid_id).where(dc.c.department_id == Department.id))
+        community = aliased(Grid)
+        overlapping = exists(
+            select(dc.c.grid_id)
+            .join(community, community.id == dc.c.grid_id)
+            .where(
+                dc.c.department_id == Department.id,
+                or_(
+                    community.path.descendant_of(Ltree(scope.grid_path)),
+                    community.path.ancestor_of(Ltree(scope.grid_path)),
+                ),
+            )
+        )
+        return or_(~paired, overlapping)
+    return false()
+
+
+def _user_rule(scope: Scope):
+    # Only administrators manage logins.
+    return false()
+
+
+RULES: dict[type, Callable[[Scope], object]] = {
+    Grid: _grid_rule,
+    Worker: _worker_rule,
+    Volunteer: _volunteer_rule,
+    ServiceRecord: _service_record_rule,
+    Department: _department_rule,
+    GridgovUser: _user_rule,
+}
+
+
+def visible(scope: Scope, model: type):
+    """SQL condition selecting the rows of ``model`` that ``scope`` may see."""
+    if scope.is_all:
+        return true()
+    if scope.kind == "none":
+        return false()
+    try:
+        rule = RULES[model]
+    except KeyError:  # a model nobody registered is visible to administrators only
+        return false()
+    return rule(scope)
+
+
+def get_visible(session: Session, scope: Scope, model: type, pk):
+    """The row, or ``OutOfScope`` when it does not exist or is outside the scope."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise OutOfScope(_not_found()) from None
+    row = session.scalar(select(model).where(model.id == pk, visible(scope, model)))
+    if row is None:
+        raise OutOfScope(_not_found())
+    return row
+
+
+def is_visible(session: Session, scope: Scope, model: type, pk) -> bool:
+    if pk is None:
+        return False
+    return bool(session.scalar(select(exists().where(and_(model.id == pk, visible(scope, model))))))
+
+
+def _not_found():
+    from flask_babel import lazy_gettext
+
+    return lazy_gettext("Record not found.")
+
+
+def can_write_under(scope: Scope, grid: Grid | None, *, strict: bool = False) -> bool:
+    """Whether the scope may place records in ``grid``.
+
+    ``strict`` excludes the scope's own root: a secretary may add grids under her community
+    but not move or delete the community itself."""
+    if scope.is_all:
+        return True
+    if scope.kind != "grid" or grid is None or grid.path is None:
+        return False
+    path = str(grid.path)
+    inside = path == scope.grid_path or path.startswith(scope.grid_path + ".")
+    if strict:
+        return inside and path != scope.grid_path
+    return inside

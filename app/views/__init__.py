@@ -1,0 +1,33 @@
+"""Registers every screen and its menu entry."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+
+def _html_lang():
+    locale = str(get_locale() or "zh")
+    return {"gridgov_html_lang": "zh-CN" if locale.startswith("zh") else locale}
+
+
+def register_views(appbuilder) -> None:
+    from ..api.grids import GridApi
+    from .departments import DepartmentModelView
+    from .grids import GridModelView
+    from .people import ServiceRecordModelView, VolunteerModelView, WorkerModelView
+
+    current_app.context_processor(_html_lang)
+    appbuilder.add_view(GridModelView, "Grids", label=_l("Grids"), icon="fa-th", category="Territory",
+                        category_label=_l("Territory"), category_icon="fa-map")
+    appbuilder.add_link("Grid tree", href="/gridmodelview/tree/", label=_l("Grid tree"), icon="fa-sitemap",
+                        category="Territory")
+    appbuilder.add_view(DepartmentModelView, "Departments", label=_l("Departments"), icon="fa-building",
+                        category="Territory")
+    appbuilder.add_view(WorkerModelView, "Workers", label=_l("Workers"), icon="fa-id-badge", category="People",
+                        category_label=_l("People"), category_icon="fa-users")
+    appbuilder.add_view(VolunteerModelView, "Volunteers", label=_l("Volunteers"), icon="fa-heart",
+                        category="People")
+    appbuilder.add_view(ServiceRecordModelView, "Service records", label=_l("Service records"),
+                        icon="fa-clock-o", category="People")
+    appbuilder.add_api(GridApi)

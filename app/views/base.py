@@ -1,0 +1,271 @@
+"""What every gridgov model view shares: the scope filter on every path to a row, service
+checks on create/edit/delete with the message shown next to the field, masking of personal
+data, and labels for closed lists."""
+from __future__ import annotations
+
+import logging
+
+from flask import abort, flash, g, redirect, request
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError
+from wtforms import SelectField
+from wtforms.validators import InputRequired, Optional
+
+from ..extensions import appbuilder, db
+from ..services import scope as scope_service
+from ..services.db_errors import explain
+from ..services.errors import DomainError
+from ..services.personal_data import mask_address, mask_mobile, mask_resident_id
+
+log = logging.getLogger(__name__)
+
+
+def current_scope() -> scope_service.Scope:
+    """The logged-in user's scope, computed once per request."""
+    if "gridgov_scope" not in g:
+        user = getattr(g, "user", None)
+        if user is None or not getattr(user, "is_authenticated", False):
+            g.gridgov_scope = scope_service.NOTHING
+        else:
+            g.gridgov_scope = scope_service.scope_for_user(db.session, user)
+    return g.gridgov_scope
+
+
+class ScopeFilter(BaseFilter):
+    """FAB filter that keeps only the rows of the filtered model the user's scope may see."""
+
+    name = "scope"
+    arg_name = None
+
+    def apply(self, query, value):
+        return query.filter(scope_service.visible(current_scope(), self.model))
+
+
+SCOPED = [["id", ScopeFilter, None]]
+
+
+def choice_field(label, labels: dict, required: bool = True, description=None) -> SelectField:
+    return SelectField(
+        label,
+        choices=[(key, text) for key, text in labels.items()],
+        validators=[InputRequired()] if required else [Optional()],
+        widget=Select2Widget(),
+        description=description,
+    )
+
+
+def label_of(labels: dict):
+    return lambda value: labels.get(value, value) if value is not None else ""
+
+
+def yes_no(value) -> str:
+    return str(_l("Yes")) if value else str(_l("No"))
+
+
+class ScopedModelView(ModelView):
+    """A ModelView whose every path to a row goes through the user's scope.
+
+    list/show/edit/delete use ``base_filters``; relation choices in add, edit and search forms
+    use the same filter; create, edit and delete run the service ``check`` and the bulk
+    action reloads its rows through the scope (FAB's ``action_post`` does not)."""
+
+    base_filters = SCOPED
+    page_size = 20
+    # The bulk delete is covered by the view's can_delete permission, not one of its own.
+    method_permission_name = {"muldelete": "delete"}
+    # Columns holding personal data, masked for users who cannot edit this view's rows.
+    masked_columns: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        self.formatters_columns = dict(self.formatters_columns or {})
+        for column, masker in self.masked_columns.items():
+            self.formatters_columns[column] = self._masking(masker)
+        super().__init__(*args, **kwargs)
+
+    def _init_properties(self):
+        super()._init_properties()
+        # Every relation choice (add, edit, search) is limited to what the scope may see.
+        for column in self.datamodel.get_columns_list():
+            if not self.datamodel.is_relation(column):
+                continue
+            related = self.datamodel.get_related_model(column)
+            if related in scope_service.RULES:
+                for attr in ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields"):
+                    fields = dict(getattr(self, attr) or {})
+                    fields.setdefault(column, [["id", ScopeFilter, None]])
+                    setattr(self, attr, fields)
+
+    # --- personal data ----------------------------------------------------------------
+    def manages_rows(self) -> bool:
+        """Users who may edit these rows (inside their scope) see personal data in clear."""
+        return appbuilder.sm.has_access("can_edit", self.class_permission_name)
+
+    def _masking(self, masker):
+        def format_value(value):
+            if value is None:
+                return ""
+            return value if self.manages_rows() else masker(value)
+
+        return format_value
+
+    # --- service checks ---------------------------------------------------------------
+    def check(self, item, *, is_new: bool, original: dict) -> None:
+        """Run the domain rules for ``item``; raise DomainError to refuse."""
+
+    def check_delete(self, item) -> None:
+        """Raise DomainError to refuse deleting ``item``."""
+
+    def _original(self, item) -> dict:
+        return {}
+
+    def _refuse(self, form, error: DomainError) -> None:
+        db.session.rollback()
+        field = getattr(form, error.field, None) if error.field else None
+        if field is not None:
+            field.errors = list(field.errors or []) + [str(error)]
+        flash(str(error), "danger")
+
+    def _save(self, form, item, *, is_new: bool, original: dict) -> bool:
+        session = db.session
+        try:
+            with session.no_autoflush:
+                form.populate_obj(item)
+                self.check(item, is_new=is_new, original=original)
+                if is_new:
+                    self.pre_add(item)
+                else:
+                    self.pre_update(item)
+            if is_new:
+                session.add(item)
+            session.commit()
+        except DomainError as error:
+            self._refuse(form, error)
+            return False
+        except DBAPIError as exc:
+            log.warning("refused %s %s: %s", "add" if is_new else "edit", self.datamodel.obj.__name__,
+                        getattr(getattr(getattr(exc, "orig", None), "diag", None), "constraint_name", None))
+            self._refuse(form, explain(exc))
+            return False
+        if is_new:
+            self.post_add(item)
+            flash(self.add_row_message, "success")
+        else:
+            self.post_update(item)
+            flash(self.edit_row_message, "success")
+        return True
+
+    def _add(self):
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        if request.method == "POST":
+            self._fill_form_exclude_cols(exclude_cols, form)
+            if form.validate():
+                self.process_form(form, True)
+                if self._save(form, self.datamodel.obj(), is_new=True, original={}):
+                    return None
+        else:
+            self.update_redirect()
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk):
+        pages, page_sizes, orders = get_page_args(), get_page_size_args(), get_order_args()
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        if request.method == "POST":
+            form = self.edit_form.refresh(request.form)
+            self._fill_form_exclude_cols(exclude_cols, form)
+            form._id = pk
+            if form.validate():
+                self.process_form(form, False)
+                if self._save(form, item, is_new=False, original=self._original(item)):
+                    return None
+                item = self.datamodel.get(pk, self._base_filters)
+                if not item:
+                    abort(404)
+        else:
+            form = self.edit_form.refresh(obj=item)
+            self.prefill_form(form, pk)
+            self.update_redirect()
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        return self._get_related_views_widgets(
+            item, filters={}, orders=orders, pages=pages, page_sizes=page_sizes, widgets=widgets
+        )
+
+    def _delete_item(self, item) -> bool:
+        try:
+            self.check_delete(item)
+            self.pre_delete(item)
+            db.session.delete(item)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return False
+        except DBAPIError as exc:
+            db.session.rollback()
+            flash(str(explain(exc)), "danger")
+            return False
+        self.post_delete(item)
+        return True
+
+    def _delete(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        if self._delete_item(item):
+            flash(self.delete_row_message, "success")
+        self.update_redirect()
+
+    # --- bulk actions -----------------------------------------------------------------
+    def _scoped_items(self, pks):
+        items = []
+        for pk in pks:
+            item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+            if item is None:
+                abort(404)
+            items.append(item)
+        return items
+
+    @expose("/action/<string:name>/<pk>", methods=["POST"])
+    def action(self, name, pk):  # single-row actions go through the scope too
+        return self._run_action(name, [pk])
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        return self._run_action(request.form.get("action", ""), request.form.getlist("rowid"))
+
+    def _run_action(self, name, pks):
+        if name not in self.actions:
+            abort(404)
+        permission_name = self.get_action_permission_name(name)
+        if not appbuilder.sm.has_access(permission_name, self.class_permission_name):
+            flash(str(_l("Access is Denied")), "danger")
+            return redirect(self.get_redirect())
+        return self.actions[name].func(self._scoped_items(pks))
+
+    @fab_action(
+        "muldelete",
+        _l("Delete"),
+        _l("Delete all selected records?"),
+        "fa-trash",
+        single=False,
+    )
+    def muldelete(self, items):
+        deleted = 0
+        for item in items:
+            if self._delete_item(item):
+                deleted += 1
+        if deleted:
+            flash(str(_l("Deleted %(count)s records.", count=deleted)), "success")
+        return redirect(self.get_redirect())
+

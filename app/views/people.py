@@ -1,0 +1,144 @@
+"""Screens for workers, volunteers and their service records."""
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import Length
+
+from ..extensions import db
+from ..models import ServiceRecord, Volunteer, Worker
+from ..models.choices import EMPLOYMENT_TYPE_LABELS, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS
+from ..services import people as people_service
+from ..services.personal_data import mask_address, mask_mobile, mask_resident_id
+from .base import ScopedModelView, choice_field, current_scope, label_of, yes_no
+
+PERSON_LABELS = {
+    "name": _l("Name"),
+    "phone": _l("Mobile phone"),
+    "id_number": _l("Resident ID number"),
+    "party_member": _l("Party member"),
+}
+PERSONAL_DATA = {"phone": mask_mobile, "id_number": mask_resident_id}
+
+
+class WorkerModelView(ScopedModelView):
+    """网格员 and the other grid roles."""
+
+    datamodel = SQLAInterface(Worker)
+    list_title = _l("Workers")
+    show_title = _l("Worker")
+    add_title = _l("Add worker")
+    edit_title = _l("Edit worker")
+    label_columns = {
+        **PERSON_LABELS,
+        "role": _l("Role"),
+        "grid": _l("Grid"),
+        "employment": _l("Employment type"),
+        "start_date": _l("Start date"),
+        "training_hours": _l("Training hours this year"),
+        "department": _l("Department or unit"),
+    }
+    list_columns = ["name", "role", "grid", "phone", "employment", "party_member", "training_hours"]
+    show_columns = ["name", "role", "grid", "phone", "id_number", "employment", "party_member",
+                    "start_date", "training_hours", "department"]
+    add_columns = ["grid", "name", "role", "phone", "id_number", "employment", "party_member",
+                   "start_date", "training_hours", "department"]
+    edit_columns = add_columns
+    search_columns = ["name", "role", "grid", "employment", "party_member"]
+    order_columns = ["name", "role", "start_date", "training_hours"]
+    base_order = ("name", "asc")
+    masked_columns = PERSONAL_DATA
+    formatters_columns = {
+        "role": label_of(WORKER_ROLE_LABELS),
+        "employment": label_of(EMPLOYMENT_TYPE_LABELS),
+        "party_member": yes_no,
+    }
+    description_columns = {
+        "phone": _l("11-digit mainland mobile number."),
+        "id_number": _l("18 characters; the last may be X."),
+        "training_hours": _l("Qibin requires at least 70 hours a year."),
+    }
+    validators_columns = {"name": [Length(max=50)], "phone": [Length(max=20)], "id_number": [Length(max=20)]}
+    add_form_extra_fields = {
+        "role": choice_field(_l("Role"), WORKER_ROLE_LABELS),
+        "employment": choice_field(_l("Employment type"), EMPLOYMENT_TYPE_LABELS),
+    }
+    edit_form_extra_fields = add_form_extra_fields
+    search_form_extra_fields = {
+        "role": choice_field(_l("Role"), WORKER_ROLE_LABELS, required=False),
+        "employment": choice_field(_l("Employment type"), EMPLOYMENT_TYPE_LABELS, required=False),
+    }
+
+    def check(self, item, *, is_new, original):
+        people_service.check_worker(db.session, current_scope(), item)
+
+
+class ServiceRecordModelView(ScopedModelView):
+    """志愿服务记录 — also shown as the related list of a volunteer."""
+
+    datamodel = SQLAInterface(ServiceRecord)
+    list_title = _l("Service records")
+    show_title = _l("Service record")
+    add_title = _l("Add service record")
+    edit_title = _l("Edit service record")
+    label_columns = {
+        "volunteer": _l("Volunteer"),
+        "date": _l("Date"),
+        "hours": _l("Hours"),
+        "activity": _l("Activity"),
+    }
+    list_columns = ["date", "volunteer", "hours", "activity"]
+    show_columns = list_columns
+    add_columns = ["volunteer", "date", "hours", "activity"]
+    edit_columns = add_columns
+    search_columns = ["volunteer", "date", "activity"]
+    order_columns = ["date", "hours"]
+    base_order = ("date", "desc")
+    validators_columns = {"activity": [Length(max=200)]}
+
+    def check(self, item, *, is_new, original):
+        people_service.check_service_record(db.session, current_scope(), item)
+
+
+class VolunteerModelView(ScopedModelView):
+    """志愿者 — with their service records as a related list."""
+
+    datamodel = SQLAInterface(Volunteer)
+    list_title = _l("Volunteers")
+    show_title = _l("Volunteer")
+    add_title = _l("Add volunteer")
+    edit_title = _l("Edit volunteer")
+    label_columns = {
+        **PERSON_LABELS,
+        "kind": _l("Volunteer type"),
+        "community": _l("Home community"),
+        "unit": _l("Unit (sunk party members)"),
+        "skills": _l("Skills"),
+        "address": _l("Address"),
+    }
+    list_columns = ["name", "kind", "community", "unit", "phone", "skills"]
+    show_columns = ["name", "kind", "community", "unit", "phone", "id_number", "address",
+                    "party_member", "skills"]
+    add_columns = ["community", "name", "kind", "unit", "phone", "id_number", "address",
+                   "party_member", "skills"]
+    edit_columns = add_columns
+    search_columns = ["name", "kind", "community", "unit", "skills"]
+    order_columns = ["name"]
+    base_order = ("name", "asc")
+    masked_columns = {**PERSONAL_DATA, "address": mask_address}
+    formatters_columns = {"kind": label_of(VOLUNTEER_KIND_LABELS), "party_member": yes_no}
+    description_columns = {
+        "phone": _l("11-digit mainland mobile number."),
+        "unit": _l("Required for sunk party members: the unit they come from."),
+    }
+    validators_columns = {
+        "name": [Length(max=50)], "phone": [Length(max=20)], "id_number": [Length(max=20)],
+        "address": [Length(max=200)], "skills": [Length(max=200)],
+    }
+    add_form_extra_fields = {"kind": choice_field(_l("Volunteer type"), VOLUNTEER_KIND_LABELS)}
+    edit_form_extra_fields = add_form_extra_fields
+    search_form_extra_fields = {"kind": choice_field(_l("Volunteer type"), VOLUNTEER_KIND_LABELS, required=False)}
+    related_views = [ServiceRecordModelView]
+
+    def check(self, item, *, is_new, original):
+        people_service.check_volunteer(db.session, current_scope(), item)

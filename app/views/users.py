@@ -1,0 +1,61 @@
+"""The administrator's user screens: FAB's, plus the user's scope (grid, department or
+volunteer record), checked against the user's roles before anything is saved."""
+from __future__ import annotations
+
+from flask import flash, redirect
+from flask_appbuilder.security.views import UserDBModelView
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import DataRequired
+
+from ..services.errors import DomainError
+from ..services.users import ROLE_LABELS, check_user_scope
+
+SCOPE_FIELDS = ["grid", "department", "volunteer"]
+
+
+def role_names(roles) -> str:
+    return "、".join(str(ROLE_LABELS.get(role.name, role.name)) for role in roles or [])
+
+
+class GridgovUserDBModelView(UserDBModelView):
+    list_columns = ["first_name", "last_name", "username", "email", "active", "roles", "grid", "department"]
+    add_columns = ["first_name", "last_name", "username", "active", "email", "roles",
+                   *SCOPE_FIELDS, "password", "conf_password"]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", *SCOPE_FIELDS]
+    search_columns = ["first_name", "last_name", "username", "email", "active", "roles", "grid", "department"]
+    show_fieldsets = [
+        (_l("User info"), {"fields": ["username", "active", "roles", "login_count"]}),
+        (_l("Scope"), {"fields": SCOPE_FIELDS, "expanded": True}),
+        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
+        (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on", "changed_on"],
+                            "expanded": False}),
+    ]
+    label_columns = {
+        **UserDBModelView.label_columns,
+        "grid": _l("Scope: grid"),
+        "department": _l("Scope: department"),
+        "volunteer": _l("Scope: volunteer record"),
+        "roles": _l("Role"),
+    }
+    description_columns = {
+        **UserDBModelView.description_columns,
+        "grid": _l("Dispatchers, street officers, secretaries, grid workers and leaders see this grid and everything under it."),
+        "department": _l("Department officers see their department's records."),
+        "volunteer": _l("A volunteer login sees only this volunteer record."),
+    }
+    formatters_columns = {"roles": role_names}
+    validators_columns = {"roles": [DataRequired()]}
+
+    def _check_scope(self, item) -> None:
+        check_user_scope(
+            {role.name for role in item.roles or []},
+            grid=item.grid, department=item.department, volunteer=item.volunteer,
+        )
+
+    def pre_add(self, item):
+        self._check_scope(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._check_scope(item)
+        super().pre_update(item)

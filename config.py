@@ -1,0 +1,64 @@
+"""gridgov settings. Every value can be overridden by an environment variable or by the
+``config`` mapping passed to ``create_app`` (the tests do that)."""
+import os
+
+from flask_appbuilder.security.manager import AUTH_DB
+from flask_babel import lazy_gettext as _l
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+INSTANCE_DIR = os.environ.get("GRIDGOV_INSTANCE_DIR", os.path.join(BASE_DIR, "instance"))
+
+# --- database ------------------------------------------------------------------------------
+# Any PostgreSQL >= 14. When unset, app/database.py starts the embedded PostgreSQL 18 server
+# with its data under instance/pgdata.
+DATABASE_URL = os.environ.get("DATABASE_URL") or None
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+# Bound parameters (phones, ID numbers) never appear in exception texts or logs.
+SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True, "pool_pre_ping": True}
+
+# --- secrets -------------------------------------------------------------------------------
+# When unset, a random key is generated once and kept in instance/secret_key.
+SECRET_KEY = os.environ.get("GRIDGOV_SECRET_KEY") or None
+GRIDGOV_ADMIN_PASSWORD = os.environ.get("GRIDGOV_ADMIN_PASSWORD") or None
+GRIDGOV_DEMO_PASSWORD = os.environ.get("GRIDGOV_DEMO_PASSWORD") or "Demo@Grid2026"
+
+# --- security ------------------------------------------------------------------------------
+AUTH_TYPE = AUTH_DB
+AUTH_USER_REGISTRATION = False
+WTF_CSRF_ENABLED = True
+CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None
+AUTH_RATE_LIMITED = True
+RATELIMIT_ENABLED = True
+AUTH_RATE_LIMIT = os.environ.get("GRIDGOV_LOGIN_RATE_LIMIT", "10 per minute")
+RATELIMIT_STORAGE_URI = os.environ.get("GRIDGOV_RATELIMIT_STORAGE_URI", "memory://")
+FAB_PASSWORD_COMPLEXITY_ENABLED = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = os.environ.get("GRIDGOV_SECURE_COOKIES", "") == "1"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+PERMANENT_SESSION_LIFETIME = 8 * 3600
+# The schema comes only from Alembic migrations; roles are synced by `gridgov` commands.
+FAB_CREATE_DB = False
+FAB_UPDATE_PERMS = False
+FAB_ADD_SECURITY_API = False
+FAB_API_SWAGGER_UI = False
+FAB_SECURITY_MANAGER_CLASS = "app.security.GridgovSecurityManager"
+FAB_BASE_TEMPLATE = "gridgov/baselayout.html"
+FAB_API_MAX_PAGE_SIZE = 100
+
+# --- language ------------------------------------------------------------------------------
+APP_NAME = _l("gridgov Grid Governance")
+APP_THEME = ""
+BABEL_DEFAULT_LOCALE = "zh"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASE_DIR, "translations")
+LANGUAGES = {
+    "zh": {"flag": "cn", "name": "简体中文"},
+    "en": {"flag": "gb", "name": "English"},
+}
+
+# --- pages ---------------------------------------------------------------------------------
+FAB_INDEX_VIEW = "app.views.home.HomeView"
+PAGE_SIZE = 20

@@ -1,0 +1,174 @@
+"""A small, real-looking district modelled on Qibin (淇滨区, Hebi): 2 streets, 6 communities,
+their block and building grids, a leader and workers for every grid, departments, volunteers
+with service records, and one demo login per role. Deterministic: the same data every time."""
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Department, Grid, ServiceRecord, Volunteer, Worker
+
+from .names import NameMaker
+
+DISTRICT = ("410611", "淇滨区")
+STREETS = {
+    "001": ("九州路街道", {
+        "001": ("湘江社区", ["华夏南区", "湘江花园"]),
+        "002": ("嵩山社区", ["嵩山小区", "锦绣家园"]),
+        "003": ("黄河社区", ["黄河苑", "滨河小区"]),
+    }),
+    "002": ("金山街道", {
+        "001": ("金山社区", ["金山花园", "美景嘉园"]),
+        "002": ("天山社区", ["天山北区", "天山南区"]),
+        "003": ("泰山社区", ["泰山苑", "翠湖小区"]),
+    }),
+}
+FUNCTIONAL_DEPARTMENTS = [
+    ("淇滨区城市管理局", "市容科"), ("淇滨区园林绿化中心", "养护科"), ("淇滨区市政工程处", "维修队"),
+    ("淇滨区环境卫生管理处", "清运队"), ("淇滨区民政局", "社会救助股"), ("淇滨区卫生健康委员会", "疾控科"),
+    ("淇滨区应急管理局", "防汛办"), ("淇滨区市场监督管理局", "执法大队"), ("鹤壁市公安局淇滨分局", "社区警务队"),
+]
+PAIRED_UNITS = [
+    ("国家税务总局淇滨区税务局", ["湘江社区", "嵩山社区"]),
+    ("淇滨区教育局", ["金山社区"]),
+    ("鹤壁供电公司淇滨分公司", ["天山社区", "泰山社区", "黄河社区"]),
+]
+SKILLS = ["理发", "家电维修", "法律咨询", "心理疏导", "书法", "广场舞", "义诊", "助老陪护", "垃圾分类宣传", "防汛巡查"]
+ACTIVITIES = ["清洁家园", "关爱空巢老人", "垃圾分类宣传", "文明交通劝导", "防汛隐患排查", "疫苗接种引导",
+              "政策宣讲", "邻里纠纷调解", "义务理发", "小区绿化补植"]
+
+DEMO_USERS = [
+    # username, first name, last name, role, scope
+    ("dispatcher", "调度", "员", "District dispatcher", ("grid", "410611")),
+    ("street", "街道", "干部", "Street officer", ("grid", "410611001")),
+    ("secretary", "湘江", "书记", "Community secretary", ("grid", "410611001001")),
+    ("secretary2", "金山", "书记", "Community secretary", ("grid", "410611002001")),
+    ("worker", "网格", "员", "Grid worker", ("grid", "410611001001-01")),
+    ("department", "城管", "专员", "Department officer", ("department", "淇滨区城市管理局")),
+    ("volunteer", "志愿", "者", "Volunteer", ("volunteer", None)),
+    ("leader", "区", "领导", "Leader", ("grid", "410611")),
+]
+
+
+def is_empty(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(Grid))
+
+
+def _grid(session, code, name, level, parent=None, households=0, population=0, kind="comprehensive", branch=None):
+    grid = Grid(code=code, name=name, level=level, kind=kind, parent=parent, households=households,
+                population=population, party_branch=branch)
+    session.add(grid)
+    session.flush()
+    return grid
+
+
+def _worker(session, names: NameMaker, grid, role, employment="full_time", years_ago=3, hours="72"):
+    worker = Worker(
+        name=names.name(), role=role, grid=grid, phone=names.phone(), id_number=names.resident_id(),
+        employment=employment, party_member=names.rng.random() < 0.6,
+        start_date=datetime.date(2026 - years_ago, names.rng.randrange(1, 13), 1),
+        training_hours=Decimal(hours),
+    )
+    session.add(worker)
+    return worker
+
+
+def load_demo(session: Session) -> dict:
+    """Load the demo district into ``session`` (not committed). Returns what was made."""
+    names = NameMaker(20261122)
+    district = _grid(session, DISTRICT[0], DISTRICT[1], "district", branch="中共淇滨区委")
+    district_leader = _worker(session, names, district, "grid_leader", hours="80")
+    grids = {district.code: district}
+    communities: dict[str, Grid] = {}
+    leaders = [(district, district_leader)]
+    for s_code, (s_name, s_communities) in STREETS.items():
+        street = _grid(session, DISTRICT[0] + s_code, s_name, "street", district, branch=f"{s_name}党工委")
+        grids[street.code] = street
+        leaders.append((street, _worker(session, names, street, "grid_leader", hours="76")))
+        for c_code, (c_name, blocks) in s_communities.items():
+            community = _grid(session, street.code + c_code, c_name, "community", street, branch=f"{c_name}党委")
+            grids[community.code] = community
+            communities[c_name] = community
+            leaders.append((community, _worker(session, names, community, "chief_grid_leader", hours="90")))
+            _worker(session, names, community, "grid_worker", hours="70")
+            _worker(session, names, community, "mediator", employment="part_time", hours="24")
+            for b_index, b_name in enumerate(blocks, start=1):
+                block = _grid(session, f"{community.code}-{b_index:02d}", b_name, "block", community,
+                              branch=f"{b_name}党支部")
+                grids[block.code] = block
+                leaders.append((block, _worker(session, names, block, "grid_leader", hours="74")))
+                _worker(session, names, block, "grid_worker", hours=str(60 + names.rng.randrange(30)))
+                _worker(session, names, block, "informant", employment="part_time", hours="12")
+                for n in range(1, 3):
+                    households = 48 + names.rng.randrange(80)
+                    building = _grid(session, f"{block.code}-{n:02d}", f"{b_name}{n}号楼", "building", block,
+                                     households=households, population=int(households * 2.7))
+                    grids[building.code] = building
+                    leaders.append((building, _worker(session, names, building, "building_leader",
+                                                      employment="part_time", hours="16")))
+                    _worker(session, names, building, "cleaner", employment="part_time", hours="8")
+    session.flush()
+    for grid, leader in leaders:
+        grid.leader = leader
+    departments = {}
+    for name, contact in FUNCTIONAL_DEPARTMENTS:
+        dept = Department(name=name, kind="functional", contact_name=f"{contact}{names.name()}",
+                          contact_phone=f"0392-{3300000 + names.rng.randrange(99999)}")
+        session.add(dept)
+        departments[name] = dept
+    for name, served in PAIRED_UNITS:
+        dept = Department(name=name, kind="paired_unit", contact_name=names.name(), contact_phone=names.phone(),
+                          communities=[communities[c] for c in served])
+        session.add(dept)
+        departments[name] = dept
+    session.flush()
+    volunteers = []
+    units = [departments[name] for name, _ in PAIRED_UNITS]
+    for c_name, community in communities.items():
+        for i in range(4):
+            sunk = i == 3
+            unit = next((u for u in units if community in u.communities), units[0]) if sunk else None
+            volunteer = Volunteer(
+                name=names.name(), kind="sunk_party_member" if sunk else "resident", phone=names.phone(),
+                id_number=names.resident_id(), address=f"鹤壁市淇滨区{c_name}{names.rng.randrange(1, 30)}号院",
+                community=community, unit=unit, skills="、".join(names.rng.sample(SKILLS, 2)),
+                party_member=sunk or names.rng.random() < 0.3,
+            )
+            session.add(volunteer)
+            volunteers.append(volunteer)
+            for r in range(2 + names.rng.randrange(3)):
+                session.add(ServiceRecord(
+                    volunteer=volunteer,
+                    date=datetime.date(2026, 1 + names.rng.randrange(10), 1 + names.rng.randrange(28)),
+                    hours=Decimal(str(1 + names.rng.randrange(8) / 2)),
+                    activity=names.rng.choice(ACTIVITIES),
+                ))
+    session.flush()
+    return {"grids": grids, "departments": departments, "volunteers": volunteers, "communities": communities}
+
+
+def create_demo_users(sm, session: Session, password: str, made: dict | None = None) -> list[str]:
+    """One login per role (besides the administrator), all with the demo password."""
+    created = []
+    for username, first, last, role_name, (kind, key) in DEMO_USERS:
+        if sm.find_user(username=username):
+            continue
+        role = sm.find_role(role_name)
+        user = sm.add_user(username, first, last, f"{username}@demo.gridgov.local", role, password=password)
+        if not user:
+            raise RuntimeError(f"could not create demo user {username}")
+        if kind == "grid":
+            user.grid_id = session.scalar(select(Grid.id).where(Grid.code == key))
+        elif kind == "department":
+            user.department_id = session.scalar(select(Department.id).where(Department.name == key))
+        else:
+            community = session.scalar(select(Grid.id).where(Grid.code == "410611001001"))
+            user.volunteer_id = session.scalar(
+                select(Volunteer.id).where(Volunteer.community_id == community).order_by(Volunteer.id).limit(1)
+            )
+        created.append(username)
+    session.commit()
+    return created

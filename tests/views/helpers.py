@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from app.models import Grid, Volunteer, Worker
+
+XIANGJIANG = "410611001001"  # 湘江社区: secretary's community
+JINSHAN = "410611002001"  # 金山社区: secretary2's community, in another street
+WORKER_BLOCK = XIANGJIANG + "-01"  # the demo grid worker's block
+
+COUNT_RE = re.compile(r"(?:记录数目|Record Count):(?:</strong>)?\s*(\d+)")
+FULL_MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def record_count(html: str) -> int:
+    match = COUNT_RE.search(html)
+    return int(match.group(1)) if match else 0
+
+
+def grid_id(session, code: str) -> int:
+    return session.scalar(select(Grid.id).where(Grid.code == code))
+
+
+def worker_in(session, code: str) -> Worker:
+    return session.scalar(select(Worker).join(Grid, Worker.grid_id == Grid.id).where(Grid.code == code).order_by(Worker.id))
+
+
+def volunteer_in(session, code: str) -> Volunteer:
+    return session.scalar(select(Volunteer).join(Grid, Volunteer.community_id == Grid.id).where(Grid.code == code).order_by(Volunteer.id))
+
+
+def flashed_or_errors(html: str) -> str:
+    return html
