@@ -13,7 +13,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import InputRequired, Optional
 
 from ..extensions import appbuilder, db
@@ -49,7 +49,7 @@ class ScopeFilter(BaseFilter):
 SCOPED = [["id", ScopeFilter, None]]
 
 
-def choice_field(label, labels: dict, required: bool = True, description=None) -> SelectField:
+def choice_field(label, labels: dict, required: bool = True, description="") -> SelectField:
     return SelectField(
         label,
         choices=[(key, text) for key, text in labels.items()],
@@ -57,6 +57,11 @@ def choice_field(label, labels: dict, required: bool = True, description=None) -
         widget=Select2Widget(),
         description=description,
     )
+
+
+def flag_field(label, description="") -> BooleanField:
+    """A checkbox: FAB would make a NOT NULL boolean 'required', so unticked could not be saved."""
+    return BooleanField(label, description=description, default=False)
 
 
 def label_of(labels: dict):

@@ -10,7 +10,7 @@ from ..models import ServiceRecord, Volunteer, Worker
 from ..models.choices import EMPLOYMENT_TYPE_LABELS, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS
 from ..services import people as people_service
 from ..services.personal_data import mask_address, mask_mobile, mask_resident_id
-from .base import ScopedModelView, choice_field, current_scope, label_of, yes_no
+from .base import ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
 
 PERSON_LABELS = {
     "name": _l("Name"),
@@ -62,6 +62,7 @@ class WorkerModelView(ScopedModelView):
     add_form_extra_fields = {
         "role": choice_field(_l("Role"), WORKER_ROLE_LABELS),
         "employment": choice_field(_l("Employment type"), EMPLOYMENT_TYPE_LABELS),
+        "party_member": flag_field(_l("Party member")),
     }
     edit_form_extra_fields = add_form_extra_fields
     search_form_extra_fields = {
@@ -135,7 +136,10 @@ class VolunteerModelView(ScopedModelView):
         "name": [Length(max=50)], "phone": [Length(max=20)], "id_number": [Length(max=20)],
         "address": [Length(max=200)], "skills": [Length(max=200)],
     }
-    add_form_extra_fields = {"kind": choice_field(_l("Volunteer type"), VOLUNTEER_KIND_LABELS)}
+    add_form_extra_fields = {
+        "kind": choice_field(_l("Volunteer type"), VOLUNTEER_KIND_LABELS),
+        "party_member": flag_field(_l("Party member")),
+    }
     edit_form_extra_fields = add_form_extra_fields
     search_form_extra_fields = {"kind": choice_field(_l("Volunteer type"), VOLUNTEER_KIND_LABELS, required=False)}
     related_views = [ServiceRecordModelView]
