@@ -1,0 +1,124 @@
+"""Security basics: CSRF, login rate limiting, password complexity, cookies, no internet-loading
+pages, no default admin password, and the administrator's user screens with scopes."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, text
+
+from app.models import Worker
+from app.models.users import GridgovUser
+
+from .helpers import JINSHAN, XIANGJIANG, grid_id, record_count, worker_in
+
+
+def test_get_never_deletes_and_post_needs_the_token(login, session):
+    worker = worker_in(session, XIANGJIANG)
+    browser = login("secretary")
+    browser.get(f"/workermodelview/delete/{worker.id}")
+    session.expire_all()
+    assert session.get(Worker, worker.id) is not None
+    response = browser.client.post(f"/workermodelview/delete/{worker.id}", data={})
+    assert response.status_code == 400
+    session.expire_all()
+    assert session.get(Worker, worker.id) is not None
+    browser.post(f"/workermodelview/delete/{worker.id}", {}, token_from="/workermodelview/list/")
+    session.expunge_all()
+    assert session.get(Worker, worker.id) is None
+
+
+def test_login_is_rate_limited(app):
+    client = app.test_client()
+    from tests.conftest import csrf_token
+
+    statuses = []
+    for _ in range(12):
+        token = csrf_token(client.get("/login/").get_data(as_text=True))
+        statuses.append(client.post("/login/", data={"username": "secretary", "password": "wrong", "csrf_token": token}).status_code)
+    assert 429 in statuses
+    assert statuses.index(429) <= 10
+
+
+def test_session_cookie_flags(app):
+    from tests.conftest import Browser, DEMO_PASSWORD
+
+    browser = Browser(app.test_client())
+    response = browser.login("secretary", DEMO_PASSWORD)
+    cookies = " ".join(response.headers.getlist("Set-Cookie"))
+    assert "HttpOnly" in cookies and "SameSite=Lax" in cookies
+
+
+def test_internet_loading_pages_are_gone(login, app):
+    browser = login("admin")
+    rules = [rule.rule for rule in app.url_map.iter_rules()]
+    assert not any("chart" in rule.lower() for rule in rules)
+    assert not any(rule.startswith("/swagger") for rule in rules)
+    for url in ("/", "/gridmodelview/list/", "/workermodelview/add", "/users/list/", "/gridmodelview/tree/"):
+        html = browser.get(url).get_data(as_text=True)
+        assert not re.search(r'(src|href)="(https?:)?//', html), url
+
+
+def test_weak_passwords_are_refused(login, session):
+    browser = login("admin")
+    response = browser.post("/users/add", {
+        "first_name": "测", "last_name": "试", "username": "weak", "email": "weak@x.cn", "active": "y",
+        "roles": session.scalar(text("SELECT id FROM ab_role WHERE name = 'Leader'")),
+        "grid": grid_id(session, XIANGJIANG), "password": "password1", "conf_password": "password1",
+    })
+    assert response.status_code == 200
+    assert session.scalar(select(GridgovUser).where(GridgovUser.username == "weak")) is None
+
+
+def role_id(session, name):
+    return session.scalar(text("SELECT id FROM ab_role WHERE name = :n"), {"n": name})
+
+
+def test_admin_creates_a_scoped_secretary(login, session, app):
+    browser = login("admin")
+    form = {
+        "first_name": "黄", "last_name": "书记", "username": "huang", "email": "huang@x.cn", "active": "y",
+        "roles": role_id(session, "Community secretary"), "password": "Strong@Pass12", "conf_password": "Strong@Pass12",
+    }
+    # a secretary scoped to a street is refused
+    response = browser.post("/users/add", {**form, "grid": grid_id(session, "410611002")})
+    assert session.scalar(select(GridgovUser).where(GridgovUser.username == "huang")) is None
+    follow = browser.get(response.headers.get("Location", "/users/list/")).get_data(as_text=True)
+    assert "社区书记的管辖范围须为社区/村级网格" in follow or "社区书记的管辖范围须为社区/村级网格" in response.get_data(as_text=True)
+
+    response = browser.post("/users/add", {**form, "grid": grid_id(session, JINSHAN)})
+    assert response.status_code == 302
+    user = session.scalar(select(GridgovUser).where(GridgovUser.username == "huang"))
+    assert user is not None and user.grid_id == grid_id(session, JINSHAN)
+
+    from tests.conftest import Browser
+
+    huang = Browser(app.test_client())
+    assert huang.login("huang", "Strong@Pass12").status_code == 302
+    html = huang.get("/workermodelview/list/").get_data(as_text=True)
+    assert record_count(html) == 17 and "湘江社区" not in html
+    assert huang.get("/users/list/").status_code == 403
+
+
+def test_first_admin_password_is_generated_once(app, session):
+    from app.cli import prepare_database
+
+    session.execute(text("DELETE FROM ab_user_role WHERE user_id = (SELECT id FROM ab_user WHERE username = 'admin')"))
+    session.execute(text("DELETE FROM ab_user WHERE username = 'admin'"))
+    session.commit()
+    printed = []
+    saved = app.config["GRIDGOV_ADMIN_PASSWORD"]
+    app.config["GRIDGOV_ADMIN_PASSWORD"] = None
+    try:
+        prepare_database(app, load_demo=False, echo=printed.append)
+        prepare_database(app, load_demo=False, echo=printed.append)
+    finally:
+        app.config["GRIDGOV_ADMIN_PASSWORD"] = saved
+    lines = [line for line in printed if "password" in line]
+    assert len(lines) == 1
+    password = lines[0].rsplit(" ", 1)[-1]
+    assert password != saved and len(password) >= 12
+
+    from tests.conftest import Browser
+
+    response = Browser(app.test_client()).login("admin", password)
+    assert response.status_code == 302 and "/login" not in response.headers["Location"]
