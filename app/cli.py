@@ -1,6 +1,9 @@
 """The ``gridgov`` command: run, set up, seed, sync roles, and Flask-Migrate's ``db``."""
 from __future__ import annotations
 
+import signal
+import sys
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -61,8 +64,13 @@ def run_command(host, port, no_demo):
     """Migrate, create the first admin, load demo data if empty, and serve."""
     app = current_app._get_current_object()
     prepare_database(app, load_demo=not no_demo)
+    # SIGTERM (systemd, docker, CI) exits like Ctrl-C, so the embedded PostgreSQL stops cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"gridgov is serving on http://{host}:{port}/")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # app.run() refuses to start from inside a Flask CLI command; serve with Werkzeug directly.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
 @click.command("setup")

@@ -28,4 +28,6 @@ def install_log_redaction() -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
     logging.getLogger("werkzeug").addFilter(redactor)
+    # FAB warns on every form that names the ltree column it cannot filter on: not actionable.
+    logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
     _installed = True

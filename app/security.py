@@ -70,9 +70,10 @@ ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True),
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False),
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False),
-    GRID_WORKER: _grids(False) + _people(READ, READ, READ + ("can_add",)) + _departments(False),
+    GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False),
     DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False),
-    VOLUNTEER: _people(None, ("can_list", "can_show", "can_edit"), READ),
+    # Volunteers read their own record here; self-service (points, redemptions) has its own screens.
+    VOLUNTEER: _people(None, READ, READ),
     LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False),
 }
 ROLES = [ADMIN, *ROLE_PERMISSIONS]
