@@ -14,6 +14,7 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 from wtforms import BooleanField, SelectField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Optional
 
 from ..extensions import appbuilder, db
@@ -104,6 +105,15 @@ class ScopedModelView(ModelView):
                     fields = dict(getattr(self, attr) or {})
                     fields.setdefault(column, [["id", ScopeFilter, None]])
                     setattr(self, attr, fields)
+
+    def _init_forms(self):
+        super()._init_forms()
+        # FAB leaves the empty choice of an optional relation unlabelled (Select2 shows "__None").
+        for form in (self.add_form, self.edit_form):
+            for name in dir(form):
+                unbound = getattr(form, name, None)
+                if isinstance(unbound, UnboundField) and unbound.kwargs.get("allow_blank"):
+                    unbound.kwargs["blank_text"] = _l("(none)")
 
     # --- personal data ----------------------------------------------------------------
     def manages_rows(self) -> bool:
