@@ -190,3 +190,32 @@ def test_menus_follow_the_role(login):
 def test_anonymous_is_sent_to_login(client):
     response = client.get("/workermodelview/list/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# For each role: a worker, volunteer and grid outside the user's scope (403 where the role has
+# no permission on the screen at all, 404 where it has but the row is not in its scope).
+OUTSIDE = {
+    "street": JINSHAN,
+    "secretary": JINSHAN,
+    "secretary2": XIANGJIANG,
+    "worker": XIANGJIANG + "-02",
+    "department": XIANGJIANG,
+    "volunteer": JINSHAN,
+}
+
+
+@pytest.mark.parametrize("username", sorted(OUTSIDE))
+def test_typed_ids_outside_the_scope_are_not_shown(login, session, username):
+    code = OUTSIDE[username]
+    community = code if len(code) == 12 else code[:12]
+    worker = worker_in(session, code)
+    volunteer = volunteer_in(session, community)
+    grid = grid_id(session, code)
+    browser = login(username)
+    for url in (f"/workermodelview/show/{worker.id}", f"/workermodelview/edit/{worker.id}",
+                f"/volunteermodelview/show/{volunteer.id}", f"/volunteermodelview/edit/{volunteer.id}",
+                f"/gridmodelview/show/{grid}", f"/gridmodelview/edit/{grid}", f"/gridmodelview/tree/{grid}",
+                f"/api/v1/grids/{grid}"):
+        response = browser.get(url)
+        assert response.status_code in (401, 403, 404), (url, response.status_code)
+        assert worker.name not in response.get_data(as_text=True)
