@@ -62,3 +62,7 @@ LANGUAGES = {
 # --- pages ---------------------------------------------------------------------------------
 FAB_INDEX_VIEW = "app.views.home.HomeView"
 PAGE_SIZE = 20
+
+# --- uploads -------------------------------------------------------------------------------
+# Reward pictures are kept on the server (no external storage): instance/uploads/rewards.
+MAX_CONTENT_LENGTH = 4 * 1024 * 1024

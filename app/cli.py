@@ -41,13 +41,14 @@ def prepare_database(app, *, load_demo: bool = True, echo=click.echo) -> None:
 
 
 def load_demo_data(app, echo=click.echo) -> None:
-    from seed.demo import create_demo_users, load_demo
+    from seed.demo import create_demo_users, load_demo, load_points_demo
 
     from .extensions import appbuilder, db
 
     with app.app_context():
         made = load_demo(db.session)
         db.session.commit()
+        load_points_demo(db.session)
         password = app.config["GRIDGOV_DEMO_PASSWORD"]
         users = create_demo_users(appbuilder.sm, db.session, password, made)
         echo(f"Loaded the demo district: {len(made['grids'])} grids, {len(made['volunteers'])} volunteers.")
@@ -111,8 +112,34 @@ def sync_roles_command():
     click.echo("Roles synced.")
 
 
+@click.group("points")
+def points_group():
+    """The points bank."""
+
+
+@points_group.command("check")
+@with_appcontext
+def points_check():
+    """Verify every balance against its ledger and every stock against its movements and
+    redemptions; print what is wrong and exit non-zero if anything is."""
+    from sqlalchemy import func, select
+
+    from .extensions import db
+    from .models import PointsAccount, RewardItem
+    from .services.points import check_invariants
+
+    problems = check_invariants(db.session)
+    for problem in problems:
+        click.echo(problem)
+    accounts = db.session.scalar(select(func.count()).select_from(PointsAccount))
+    items = db.session.scalar(select(func.count()).select_from(RewardItem))
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) in {accounts} accounts and {items} items")
+    click.echo(f"OK: {accounts} accounts and {items} items agree with their ledgers.")
+
+
 def register_commands(app) -> None:
-    for command in (setup_command, seed_group, sync_roles_command):
+    for command in (setup_command, seed_group, sync_roles_command, points_group):
         app.cli.add_command(command)
 
 

@@ -66,15 +66,39 @@ def _departments(write: bool):
     ]
 
 
+def _bank(*, rules_write=False, items_write=False, handle=False, award=False, ledgers=True, redeem=False,
+          me=False):
+    """The points bank: what a role reads, writes and may do at the counter."""
+    pairs = [("menu_access", "Points bank"), ("can_honour", "PointsView"), ("menu_access", "Honour roll")]
+    pairs += _view("PointsRuleModelView", WRITE if rules_write else READ, "Points rules")
+    pairs += _view("RewardItemModelView", WRITE if items_write else READ, "Reward catalog")
+    pairs += [("can_picture", "PointsView")]
+    if ledgers:
+        pairs += _view("PointsAccountModelView", READ, "Points accounts")
+        pairs += _view("LedgerEntryModelView", READ, "Points ledger")
+        pairs += _view("RedemptionModelView", READ, "Redemptions")
+        pairs += _view("RedemptionLineModelView", READ)
+    if handle:
+        pairs += [("can_handle", "RedemptionModelView")]
+    if award:
+        pairs += [("can_award", "ServiceRecordModelView")]
+    if redeem:
+        pairs += [("can_redeem", "PointsView")]
+    if me:
+        pairs += [("can_me", "PointsView"), ("menu_access", "My points"), ("menu_access", "Redeem rewards")]
+    return pairs
+
+
 ROLE_PERMISSIONS = {
-    DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True),
-    STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False),
-    SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False),
-    GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False),
-    DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False),
-    # Volunteers read their own record here; self-service (points, redemptions) has its own screens.
-    VOLUNTEER: _people(None, READ, READ),
-    LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False),
+    DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(items_write=True),
+    STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True),
+    SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
+    + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True),
+    GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(),
+    DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False),
+    # Volunteers read their own record; their points and redemptions have their own screens.
+    VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True),
+    LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(),
 }
 ROLES = [ADMIN, *ROLE_PERMISSIONS]
 

@@ -9,7 +9,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Department, Grid, ServiceRecord, Volunteer, Worker
+from app.models import Department, Grid, PointsAccount, PointsRule, RewardItem, ServiceRecord, Volunteer, Worker
+from app.services import points as points_service
+from app.services.scope import EVERYTHING
 
 from .names import NameMaker
 
@@ -125,6 +127,7 @@ def load_demo(session: Session) -> dict:
         session.add(dept)
         departments[name] = dept
     session.flush()
+    rules = {rule.name: rule for rule in session.scalars(select(PointsRule))}
     volunteers = []
     units = [departments[name] for name, _ in PAIRED_UNITS]
     for c_name, community in communities.items():
@@ -140,14 +143,52 @@ def load_demo(session: Session) -> dict:
             session.add(volunteer)
             volunteers.append(volunteer)
             for r in range(2 + names.rng.randrange(3)):
+                activity = names.rng.choice(ACTIVITIES)
                 session.add(ServiceRecord(
                     volunteer=volunteer,
                     date=datetime.date(2026, 1 + names.rng.randrange(10), 1 + names.rng.randrange(28)),
                     hours=Decimal(str(1 + names.rng.randrange(8) / 2)),
-                    activity=names.rng.choice(ACTIVITIES),
+                    activity=activity, rule=rules.get(activity),
                 ))
     session.flush()
     return {"grids": grids, "departments": departments, "volunteers": volunteers, "communities": communities}
+
+
+REWARDS = [
+    # name, points, stock, community code (None: the whole district), description
+    ("洗衣液 2kg", 80, 50, None, "全区通兑"),
+    ("东北大米 5kg", 200, 30, None, "全区通兑"),
+    ("食用油 1.8L", 150, 20, None, "全区通兑"),
+    ("理发服务券", 30, 100, "410611001001", "湘江社区便民理发室"),
+    ("环保购物袋", 20, 80, "410611001001", "湘江社区"),
+    ("纯棉毛巾", 40, 60, "410611002001", "金山社区"),
+    ("家电清洗服务", 120, 10, "410611002001", "金山社区志愿服务站"),
+]
+
+
+def load_points_demo(session: Session) -> None:
+    """Reward items, points for most service records and two redemptions, through the services
+    (they commit), so the demo bank obeys the same rules as the screens."""
+    for name, price, stock, code, description in REWARDS:
+        community_id = session.scalar(select(Grid.id).where(Grid.code == code)) if code else None
+        item = RewardItem(name=name, price=price, community_id=community_id, active=True, description=description)
+        session.add(item)
+        session.flush()
+        points_service.restock(session, EVERYTHING, item.id, stock, "首批入库", None, commit=False)
+    session.commit()
+    records = session.scalars(select(ServiceRecord.id).where(ServiceRecord.rule_id.is_not(None)).order_by(ServiceRecord.id)).all()
+    # Most records are rewarded; every fifth is left for the secretaries to award in the demo.
+    points_service.award(session, EVERYTHING, [r for i, r in enumerate(records) if i % 5], None)
+    community = session.scalar(select(Grid.id).where(Grid.code == "410611001001"))
+    first = session.scalar(select(Volunteer.id).where(Volunteer.community_id == community).order_by(Volunteer.id))
+    account = points_service.account_of_volunteer(session, first)
+    items = {i.name: i.id for i in session.scalars(select(RewardItem))}
+    if account.balance >= 50:
+        done = points_service.redeem(session, EVERYTHING, account.id, {items["环保购物袋"]: 1}, None)
+        points_service.hand_over(session, EVERYTHING, done.id, None)
+    session.refresh(account)
+    if account.balance >= 30:
+        points_service.redeem(session, EVERYTHING, account.id, {items["理发服务券"]: 1}, None)
 
 
 def create_demo_users(sm, session: Session, password: str, made: dict | None = None) -> list[str]:

@@ -52,3 +52,24 @@ def test_seed_demo_refuses_a_database_with_data(app):
     result = app.test_cli_runner().invoke(seed_demo)
     assert result.exit_code != 0
     assert "empty" in result.output
+
+
+def test_points_check_passes_on_a_consistent_bank(app):
+    from app.cli import points_check
+
+    result = app.test_cli_runner().invoke(points_check)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK:")
+
+
+def test_points_check_fails_on_a_broken_bank(app, session):
+    from sqlalchemy import text
+
+    from app.cli import points_check
+
+    session.execute(text("ALTER TABLE reward_items DISABLE TRIGGER reward_items_guard_stock"))
+    session.execute(text("UPDATE reward_items SET stock = stock + 3 WHERE id = (SELECT min(id) FROM reward_items)"))
+    session.commit()
+    result = app.test_cli_runner().invoke(points_check)
+    assert result.exit_code != 0
+    assert "stock" in result.output

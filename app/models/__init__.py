@@ -4,6 +4,7 @@ from flask_appbuilder import Model
 from .departments import Department, department_communities
 from .grids import Grid
 from .people import ServiceRecord, Volunteer, Worker
+from .points import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement
 from .users import GridgovUser
 
 metadata = Model.metadata
@@ -13,6 +14,13 @@ __all__ = [
     "department_communities",
     "Grid",
     "GridgovUser",
+    "LedgerEntry",
+    "PointsAccount",
+    "PointsRule",
+    "Redemption",
+    "RedemptionLine",
+    "RewardItem",
+    "StockMovement",
     "ServiceRecord",
     "Volunteer",
     "Worker",

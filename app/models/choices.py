@@ -73,3 +73,30 @@ VOLUNTEER_KIND_LABELS = {
 def sql_in(values) -> str:
     """The SQL list used by CHECK constraints: ('a', 'b')."""
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+RULE_UNITS = ("hour", "event")
+RULE_UNIT_LABELS = {"hour": _l("Per hour"), "event": _l("Per event")}
+
+ENTRY_KINDS = ("earn", "redeem", "refund", "adjust", "expire")
+ENTRY_KIND_LABELS = {
+    "earn": _l("Earned"),
+    "redeem": _l("Redeemed"),
+    "refund": _l("Refunded"),
+    "adjust": _l("Adjustment"),
+    "expire": _l("Expired"),
+}
+
+STOCK_KINDS = ("restock", "redeem", "cancel", "adjust")
+STOCK_KIND_LABELS = {
+    "restock": _l("Restocked"),
+    "redeem": _l("Redeemed"),
+    "cancel": _l("Returned by a cancellation"),
+    "adjust": _l("Stock correction"),
+}
+
+REDEMPTION_STATUSES = ("pending", "handed_over", "cancelled")
+REDEMPTION_STATUS_LABELS = {
+    "pending": _l("Waiting for pick-up"),
+    "handed_over": _l("Handed over"),
+    "cancelled": _l("Cancelled"),
+}

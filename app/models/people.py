@@ -136,8 +136,13 @@ class ServiceRecord(Model):
     date: Mapped[datetime.date] = mapped_column(Date, nullable=False)
     hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
     activity: Mapped[str] = mapped_column(String(200), nullable=False)
+    # The activity type whose points rule prices this service (积分规则).
+    rule_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("points_rules.id", ondelete="RESTRICT", name="service_records_rule_id_fkey")
+    )
 
     volunteer = relationship("Volunteer", back_populates="service_records")
+    rule = relationship("PointsRule")
 
     def __repr__(self) -> str:
         return f"{self.date} {self.activity}"

@@ -35,6 +35,19 @@ MESSAGES = {
     "department_communities_grid_is_community": _l("Departments are paired with grids of community level."),
     "service_records_hours_range": _l("Service hours must be more than 0 and at most 24."),
     "workers_training_hours_range": _l("Training hours must be between 0 and 2000."),
+    "points_accounts_balance_nonnegative": _l("Not enough points."),
+    "reward_items_stock_nonnegative": _l("Not enough stock."),
+    "points_entries_one_award_per_record": _l("This service record has already been rewarded."),
+    "points_entries_one_refund_per_redemption": _l("This redemption has already been handed over or cancelled."),
+    "redemptions_closed": _l("This redemption has already been handed over or cancelled."),
+    "points_entries_account_id_fkey": _l("This person has points history: keep the record, do not delete it."),
+    "points_entries_service_record_id_fkey": _l("Points were awarded for this service record: it cannot be deleted."),
+    "redemptions_account_id_fkey": _l("This person has redemptions: keep the record, do not delete it."),
+    "redemption_lines_item_id_fkey": _l("This item has been redeemed: deactivate it instead of deleting it."),
+    "stock_movements_item_id_fkey": _l("This item has stock history: deactivate it instead of deleting it."),
+    "reward_items_community_is_community": _l("Items are offered by a community or by the whole district."),
+    "points_rules_name_key": _l("An activity type with this name already exists."),
+    "service_records_rule_id_fkey": _l("Service records use this activity type: deactivate it instead."),
 }
 
 GENERIC = _l("The change was refused because it breaks a rule of the records.")

@@ -13,7 +13,22 @@ from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy_utils import Ltree
 
-from ..models import Department, Grid, GridgovUser, ServiceRecord, Volunteer, Worker, department_communities
+from ..models import (
+    Department,
+    Grid,
+    GridgovUser,
+    LedgerEntry,
+    PointsAccount,
+    PointsRule,
+    Redemption,
+    RedemptionLine,
+    RewardItem,
+    ServiceRecord,
+    StockMovement,
+    Volunteer,
+    Worker,
+    department_communities,
+)
 from .errors import OutOfScope
 
 ADMIN_ROLE = "Admin"
@@ -137,6 +152,58 @@ def _department_rule(scope: Scope):
     return false()
 
 
+def _account_rule(scope: Scope):
+    if scope.kind == "volunteer":
+        return PointsAccount.volunteer_id == scope.volunteer_id
+    return or_(
+        PointsAccount.volunteer_id.in_(select(Volunteer.id).where(_volunteer_rule(scope))),
+        PointsAccount.worker_id.in_(select(Worker.id).where(_worker_rule(scope))),
+    )
+
+
+def _accounts(scope: Scope):
+    return select(PointsAccount.id).where(_account_rule(scope))
+
+
+def _ledger_rule(scope: Scope):
+    return LedgerEntry.account_id.in_(_accounts(scope))
+
+
+def _redemption_rule(scope: Scope):
+    return Redemption.account_id.in_(_accounts(scope))
+
+
+def _redemption_line_rule(scope: Scope):
+    return RedemptionLine.redemption_id.in_(select(Redemption.id).where(_redemption_rule(scope)))
+
+
+def _reward_item_rule(scope: Scope):
+    district_wide = RewardItem.community_id.is_(None)
+    if scope.kind == "grid":
+        # The communities inside the scope, and the one a block or building scope lies in.
+        community = aliased(Grid)
+        return or_(
+            district_wide,
+            RewardItem.community_id.in_(
+                select(community.id).where(
+                    community.level == "community",
+                    or_(community.path.descendant_of(Ltree(scope.grid_path)),
+                        community.path.ancestor_of(Ltree(scope.grid_path))),
+                )
+            ),
+        )
+    if scope.kind == "volunteer":
+        return or_(
+            district_wide,
+            RewardItem.community_id == select(Volunteer.community_id).where(Volunteer.id == scope.volunteer_id).scalar_subquery(),
+        )
+    return district_wide
+
+
+def _stock_movement_rule(scope: Scope):
+    return StockMovement.item_id.in_(select(RewardItem.id).where(_reward_item_rule(scope)))
+
+
 def _user_rule(scope: Scope):
     # Only administrators manage logins.
     return false()
@@ -149,6 +216,14 @@ RULES: dict[type, Callable[[Scope], object]] = {
     ServiceRecord: _service_record_rule,
     Department: _department_rule,
     GridgovUser: _user_rule,
+    PointsAccount: _account_rule,
+    LedgerEntry: _ledger_rule,
+    Redemption: _redemption_rule,
+    RedemptionLine: _redemption_line_rule,
+    RewardItem: _reward_item_rule,
+    StockMovement: _stock_movement_rule,
+    # The activity types and their points are public to every logged-in user.
+    PointsRule: lambda scope: true(),
 }
 
 

@@ -16,6 +16,15 @@ def register_views(appbuilder) -> None:
     from .departments import DepartmentModelView
     from .grids import GridModelView
     from .people import ServiceRecordModelView, VolunteerModelView, WorkerModelView
+    from .points import (
+        LedgerEntryModelView,
+        PointsAccountModelView,
+        PointsRuleModelView,
+        PointsView,
+        RedemptionLineModelView,
+        RedemptionModelView,
+        RewardItemModelView,
+    )
 
     current_app.context_processor(_html_lang)
     appbuilder.add_view(GridModelView, "Grids", label=_l("Grids"), icon="fa-th", category="Territory",
@@ -30,4 +39,21 @@ def register_views(appbuilder) -> None:
                         category="People")
     appbuilder.add_view(ServiceRecordModelView, "Service records", label=_l("Service records"),
                         icon="fa-clock-o", category="People")
+    bank = {"category": "Points bank", "category_label": _l("Points bank"), "category_icon": "fa-gift"}
+    appbuilder.add_view(PointsView, "My points", label=_l("My points"), icon="fa-user", **bank)
+    appbuilder.add_link("Redeem rewards", href="/points/redeem/", label=_l("Redeem rewards"),
+                        icon="fa-shopping-basket", category="Points bank")
+    appbuilder.add_link("Honour roll", href="/points/honour/", label=_l("Honour roll"), icon="fa-trophy",
+                        category="Points bank")
+    appbuilder.add_view(RewardItemModelView, "Reward catalog", label=_l("Reward catalog"), icon="fa-gift",
+                        category="Points bank")
+    appbuilder.add_view(RedemptionModelView, "Redemptions", label=_l("Redemptions"), icon="fa-list",
+                        category="Points bank")
+    appbuilder.add_view(PointsAccountModelView, "Points accounts", label=_l("Points accounts"),
+                        icon="fa-university", category="Points bank")
+    appbuilder.add_view(LedgerEntryModelView, "Points ledger", label=_l("Points ledger"), icon="fa-book",
+                        category="Points bank")
+    appbuilder.add_view(PointsRuleModelView, "Points rules", label=_l("Points rules"), icon="fa-balance-scale",
+                        category="Points bank")
+    appbuilder.add_view_no_menu(RedemptionLineModelView)
     appbuilder.add_api(GridApi)

@@ -26,6 +26,11 @@ from ..services.personal_data import mask_address, mask_mobile, mask_resident_id
 log = logging.getLogger(__name__)
 
 
+def current_user_id() -> int | None:
+    user = getattr(g, "user", None)
+    return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+
+
 def current_scope() -> scope_service.Scope:
     """The logged-in user's scope, computed once per request."""
     if "gridgov_scope" not in g:
@@ -135,6 +140,9 @@ class ScopedModelView(ModelView):
     def check(self, item, *, is_new: bool, original: dict) -> None:
         """Run the domain rules for ``item``; raise DomainError to refuse."""
 
+    def apply(self, item, *, is_new: bool, original: dict) -> None:
+        """Write what goes with ``item`` in the same transaction (it is flushed, not committed)."""
+
     def check_delete(self, item) -> None:
         """Raise DomainError to refuse deleting ``item``."""
 
@@ -160,6 +168,8 @@ class ScopedModelView(ModelView):
                     self.pre_update(item)
             if is_new:
                 session.add(item)
+            session.flush()
+            self.apply(item, is_new=is_new, original=original)
             session.commit()
         except DomainError as error:
             self._refuse(form, error)

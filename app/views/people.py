@@ -11,6 +11,7 @@ from ..models.choices import EMPLOYMENT_TYPE_LABELS, VOLUNTEER_KIND_LABELS, WORK
 from ..services import people as people_service
 from ..services.personal_data import mask_address, mask_mobile, mask_resident_id
 from .base import ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
+from .points import ServiceRecordAwardMixin
 
 PERSON_LABELS = {
     "name": _l("Name"),
@@ -74,10 +75,11 @@ class WorkerModelView(ScopedModelView):
         people_service.check_worker(db.session, current_scope(), item)
 
 
-class ServiceRecordModelView(ScopedModelView):
-    """志愿服务记录 — also shown as the related list of a volunteer."""
+class ServiceRecordModelView(ServiceRecordAwardMixin, ScopedModelView):
+    """志愿服务记录 — also shown as the related list of a volunteer; secretaries award points."""
 
     datamodel = SQLAInterface(ServiceRecord)
+    method_permission_name = {"muldelete": "delete", "award": "award"}
     list_title = _l("Service records")
     show_title = _l("Service record")
     add_title = _l("Add service record")
@@ -87,12 +89,14 @@ class ServiceRecordModelView(ScopedModelView):
         "date": _l("Date"),
         "hours": _l("Hours"),
         "activity": _l("Activity"),
+        "rule": _l("Activity type"),
     }
-    list_columns = ["date", "volunteer", "hours", "activity"]
+    list_columns = ["date", "volunteer", "hours", "activity", "rule"]
     show_columns = list_columns
-    add_columns = ["volunteer", "date", "hours", "activity"]
+    add_columns = ["volunteer", "date", "hours", "rule", "activity"]
     edit_columns = add_columns
-    search_columns = ["volunteer", "date", "activity"]
+    search_columns = ["volunteer", "date", "activity", "rule"]
+    description_columns = {"rule": _l("Its points rule prices the service when points are awarded.")}
     order_columns = ["date", "hours"]
     base_order = ("date", "desc")
     validators_columns = {"activity": [Length(max=200)]}

@@ -1,0 +1,283 @@
+"""The points bank (积分银行 / 道德银行): accounts, an append-only ledger, the reward catalog,
+stock movements and redemptions.
+
+What must hold is enforced by PostgreSQL (migration 0002), not by Python:
+- ``points_entries`` and ``stock_movements`` refuse UPDATE, DELETE and TRUNCATE; a mistake is
+  corrected by a new compensating row;
+- a balance (a stock) changes only through an entry (a movement): an AFTER INSERT trigger adds
+  the amount with one ``UPDATE … SET balance = balance + amount`` (a row lock, no
+  read-then-write), and a guard trigger refuses any other change of the column;
+- ``CHECK (balance >= 0)`` and ``CHECK (stock >= 0)``: a redemption that would overspend or
+  oversell fails as a whole;
+- one ``earn`` entry per service record, one ``redeem`` and at most one ``refund`` entry per
+  redemption (partial unique indexes): a double click, a retry or two secretaries at once
+  award or refund once.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .choices import ENTRY_KINDS, REDEMPTION_STATUSES, RULE_UNITS, STOCK_KINDS, sql_in
+
+
+class PointsRule(Model):
+    """积分规则 — an activity type and what it earns: points per hour or per event."""
+
+    __tablename__ = "points_rules"
+    __table_args__ = (
+        CheckConstraint(f"unit IN {sql_in(RULE_UNITS)}", name="points_rules_unit_valid"),
+        CheckConstraint("points > 0 AND points <= 10000", name="points_rules_points_range"),
+        CheckConstraint("length(btrim(name)) > 0", name="points_rules_name_not_blank"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True, nullable=False)
+    unit: Mapped[str] = mapped_column(String(8), nullable=False, default="hour")
+    points: Mapped[int] = mapped_column(Integer, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    description: Mapped[Optional[str]] = mapped_column(String(200))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class PointsAccount(Model):
+    """积分账户 — one per holder (a volunteer or a worker), made by a trigger with the holder."""
+
+    __tablename__ = "points_accounts"
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="points_accounts_balance_nonnegative"),
+        CheckConstraint("num_nonnulls(volunteer_id, worker_id) = 1", name="points_accounts_one_holder"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    volunteer_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE", name="points_accounts_volunteer_id_fkey"), unique=True
+    )
+    worker_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("workers.id", ondelete="CASCADE", name="points_accounts_worker_id_fkey"), unique=True
+    )
+    balance: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"),
+                                         server_onupdate=FetchedValue())
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+    volunteer = relationship("Volunteer")
+    worker = relationship("Worker")
+
+    @property
+    def holder(self):
+        return self.volunteer or self.worker
+
+    def __repr__(self) -> str:
+        holder = self.holder
+        return holder.name if holder is not None else f"#{self.id}"
+
+
+class LedgerEntry(Model):
+    """积分流水 — one change of one account, never edited or deleted."""
+
+    __tablename__ = "points_entries"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {sql_in(ENTRY_KINDS)}", name="points_entries_kind_valid"),
+        CheckConstraint(
+            "(kind IN ('earn', 'refund') AND amount > 0) OR (kind IN ('redeem', 'expire') AND amount < 0)"
+            " OR (kind = 'adjust' AND amount <> 0)",
+            name="points_entries_amount_sign",
+        ),
+        CheckConstraint("length(btrim(reason)) > 0", name="points_entries_reason_not_blank"),
+        CheckConstraint("kind <> 'earn' OR service_record_id IS NOT NULL OR incident_ref IS NOT NULL",
+                        name="points_entries_earn_has_reference"),
+        CheckConstraint("kind NOT IN ('redeem', 'refund') OR redemption_id IS NOT NULL",
+                        name="points_entries_redemption_reference"),
+        Index("points_entries_account_id_idx", "account_id", "id"),
+        Index("points_entries_kind_created_at_idx", "kind", "created_at"),
+        Index("points_entries_one_award_per_record", "service_record_id", unique=True,
+              postgresql_where=text("kind = 'earn'")),
+        Index("points_entries_one_redeem_per_redemption", "redemption_id", unique=True,
+              postgresql_where=text("kind = 'redeem'")),
+        Index("points_entries_one_refund_per_redemption", "redemption_id", unique=True,
+              postgresql_where=text("kind = 'refund'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("points_accounts.id", ondelete="RESTRICT", name="points_entries_account_id_fkey"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reason: Mapped[str] = mapped_column(String(200), nullable=False)
+    service_record_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("service_records.id", ondelete="RESTRICT", name="points_entries_service_record_id_fkey")
+    )
+    redemption_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("redemptions.id", ondelete="RESTRICT", name="points_entries_redemption_id_fkey")
+    )
+    # Incidents arrive with a later issue; until then a free reference such as "incident:123".
+    incident_ref: Mapped[Optional[str]] = mapped_column(String(40))
+    created_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL", name="points_entries_created_by_id_fkey")
+    )
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+    account = relationship("PointsAccount")
+    service_record = relationship("ServiceRecord")
+    redemption = relationship("Redemption", back_populates="entries")
+    created_by = relationship("GridgovUser")
+
+
+class RewardItem(Model):
+    """奖励物品 — what points buy, offered by one community or (no community) the whole district."""
+
+    __tablename__ = "reward_items"
+    __table_args__ = (
+        CheckConstraint("price > 0 AND price <= 1000000", name="reward_items_price_range"),
+        CheckConstraint("stock >= 0", name="reward_items_stock_nonnegative"),
+        CheckConstraint("length(btrim(name)) > 0", name="reward_items_name_not_blank"),
+        Index("reward_items_community_id_idx", "community_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), nullable=False)
+    description: Mapped[Optional[str]] = mapped_column(String(300))
+    picture: Mapped[Optional[str]] = mapped_column(String(200))
+    price: Mapped[int] = mapped_column(Integer, nullable=False)
+    stock: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"),
+                                       server_onupdate=FetchedValue())
+    community_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("grids.id", ondelete="RESTRICT", name="reward_items_community_id_fkey")
+    )
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    community = relationship("Grid")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class StockMovement(Model):
+    """库存变动 — one change of an item's stock, never edited or deleted."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {sql_in(STOCK_KINDS)}", name="stock_movements_kind_valid"),
+        CheckConstraint(
+            "(kind IN ('restock', 'cancel') AND change > 0) OR (kind = 'redeem' AND change < 0)"
+            " OR (kind = 'adjust' AND change <> 0)",
+            name="stock_movements_change_sign",
+        ),
+        CheckConstraint("kind NOT IN ('redeem', 'cancel') OR redemption_id IS NOT NULL",
+                        name="stock_movements_redemption_reference"),
+        Index("stock_movements_item_id_idx", "item_id", "id"),
+        Index("stock_movements_one_per_redemption_item", "redemption_id", "item_id", "kind", unique=True,
+              postgresql_where=text("redemption_id IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("reward_items.id", ondelete="RESTRICT", name="stock_movements_item_id_fkey"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    change: Mapped[int] = mapped_column(Integer, nullable=False)
+    reason: Mapped[Optional[str]] = mapped_column(String(200))
+    redemption_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("redemptions.id", ondelete="RESTRICT", name="stock_movements_redemption_id_fkey")
+    )
+    created_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL", name="stock_movements_created_by_id_fkey")
+    )
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+    item = relationship("RewardItem")
+
+
+class Redemption(Model):
+    """兑换单 — items taken for points: pending pick-up, then handed over or cancelled."""
+
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        CheckConstraint(f"status IN {sql_in(REDEMPTION_STATUSES)}", name="redemptions_status_valid"),
+        CheckConstraint("total_points > 0", name="redemptions_total_positive"),
+        CheckConstraint("(status = 'pending') = (handled_at IS NULL)", name="redemptions_handled_when_closed"),
+        Index("redemptions_account_id_idx", "account_id", "id"),
+        Index("redemptions_status_idx", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("points_accounts.id", ondelete="RESTRICT", name="redemptions_account_id_fkey"), nullable=False
+    )
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="pending")
+    total_points: Mapped[int] = mapped_column(Integer, nullable=False)
+    note: Mapped[Optional[str]] = mapped_column(String(200))
+    # The key of the confirmation form that made it: a double submit cannot redeem twice.
+    request_key: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL", name="redemptions_created_by_id_fkey")
+    )
+    created_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    handled_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("ab_user.id", ondelete="SET NULL", name="redemptions_handled_by_id_fkey")
+    )
+    handled_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
+
+    account = relationship("PointsAccount")
+    lines: Mapped[list["RedemptionLine"]] = relationship(
+        "RedemptionLine", back_populates="redemption", cascade="all, delete-orphan", order_by="RedemptionLine.id"
+    )
+    entries = relationship("LedgerEntry", back_populates="redemption", order_by="LedgerEntry.id")
+    created_by = relationship("GridgovUser", foreign_keys=[created_by_id])
+    handled_by = relationship("GridgovUser", foreign_keys=[handled_by_id])
+
+    def __repr__(self) -> str:
+        return f"#{self.id}"
+
+
+class RedemptionLine(Model):
+    """One item of a redemption: quantity at the price of the day."""
+
+    __tablename__ = "redemption_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0 AND quantity <= 99", name="redemption_lines_quantity_range"),
+        CheckConstraint("unit_price > 0", name="redemption_lines_price_positive"),
+        UniqueConstraint("redemption_id", "item_id", name="redemption_lines_one_per_item"),
+        Index("redemption_lines_item_id_idx", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    redemption_id: Mapped[int] = mapped_column(
+        ForeignKey("redemptions.id", ondelete="CASCADE", name="redemption_lines_redemption_id_fkey"), nullable=False
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("reward_items.id", ondelete="RESTRICT", name="redemption_lines_item_id_fkey"), nullable=False
+    )
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit_price: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    redemption = relationship("Redemption", back_populates="lines")
+    item = relationship("RewardItem")

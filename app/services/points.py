@@ -1,0 +1,460 @@
+"""The points bank's rules: awarding service, redeeming rewards, handing over and cancelling,
+and the invariant check. Balances and stock are moved only by inserting ledger entries and
+stock movements; the database applies them (migration 0002), so nothing here reads a balance
+and writes it back."""
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy_utils import Ltree
+
+from ..models import (
+    Grid,
+    LedgerEntry,
+    PointsAccount,
+    Redemption,
+    RedemptionLine,
+    RewardItem,
+    ServiceRecord,
+    StockMovement,
+    Volunteer,
+    Worker,
+)
+from .db_errors import explain
+from .errors import Conflict, OutOfScope, ValidationError
+from .scope import Scope, can_write_under, get_visible, visible
+
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+MAX_QUANTITY = 99
+
+
+# --- accounts --------------------------------------------------------------------------------
+def account_of_volunteer(session: Session, volunteer_id: int) -> PointsAccount:
+    return session.scalar(select(PointsAccount).where(PointsAccount.volunteer_id == volunteer_id))
+
+
+def holder_community_id(session: Session, account: PointsAccount) -> int | None:
+    """The community a holder belongs to: a volunteer's home, or the community above a worker."""
+    if account.volunteer_id is not None:
+        return session.scalar(select(Volunteer.community_id).where(Volunteer.id == account.volunteer_id))
+    grid_path = session.scalar(
+        select(Grid.path).join(Worker, Worker.grid_id == Grid.id).where(Worker.id == account.worker_id)
+    )
+    if grid_path is None:
+        return None
+    return session.scalar(select(Grid.id).where(Grid.level == "community", Grid.path.ancestor_of(grid_path)))
+
+
+def visible_account(session: Session, scope: Scope, account_id) -> PointsAccount:
+    """The account, if the scope may see its holder; else ``OutOfScope`` (a 404)."""
+    return get_visible(session, scope, PointsAccount, account_id)
+
+
+@dataclass
+class LedgerLine:
+    entry: LedgerEntry
+    balance_after: int
+
+
+def ledger(session: Session, account_id: int, limit: int | None = None) -> list[LedgerLine]:
+    """The account's entries, newest first, with the balance after each (a window sum)."""
+    running = func.sum(LedgerEntry.amount).over(order_by=LedgerEntry.id)
+    rows = session.execute(
+        select(LedgerEntry, running).where(LedgerEntry.account_id == account_id).order_by(LedgerEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [LedgerLine(entry, int(balance)) for entry, balance in rows]
+
+
+# --- earning ---------------------------------------------------------------------------------
+def points_for(record: ServiceRecord) -> int:
+    """Points a service record earns by its activity type's rule (hours rounded half up)."""
+    rule = record.rule
+    if rule is None:
+        return 0
+    if rule.unit == "event":
+        return rule.points
+    return int((Decimal(rule.points) * Decimal(record.hours)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class AwardResult:
+    awarded: list[tuple[ServiceRecord, int]] = field(default_factory=list)
+    already: list[ServiceRecord] = field(default_factory=list)
+    no_rule: list[ServiceRecord] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(points for _, points in self.awarded)
+
+
+def award(session: Session, scope: Scope, record_ids, actor_id: int | None) -> AwardResult:
+    """Award the points of these service records, once each, in one transaction.
+
+    A record already rewarded is skipped, not rewarded again: the partial unique index on
+    ``points_entries(service_record_id) WHERE kind = 'earn'`` makes that hold under double
+    clicks, retries and concurrent secretaries (INSERT … ON CONFLICT DO NOTHING)."""
+    ids = sorted({int(i) for i in record_ids})
+    records = session.scalars(
+        select(ServiceRecord).where(ServiceRecord.id.in_(ids), visible(scope, ServiceRecord))
+    ).all()
+    if len(records) != len(ids):
+        raise OutOfScope(_l("Record not found."))
+    if scope.kind == "volunteer":
+        raise ValidationError(_l("Volunteers cannot award points."))
+    accounts = dict(
+        session.execute(
+            select(PointsAccount.volunteer_id, PointsAccount.id).where(
+                PointsAccount.volunteer_id.in_({r.volunteer_id for r in records})
+            )
+        ).all()
+    )
+    result = AwardResult()
+    # Lock accounts in id order so that two bulk awards cannot deadlock.
+    for record in sorted(records, key=lambda r: (accounts[r.volunteer_id], r.id)):
+        points = points_for(record)
+        if points <= 0:
+            result.no_rule.append(record)
+            continue
+        reason = f"{record.rule.name} {record.date.isoformat()} {record.hours}h"
+        inserted = session.execute(
+            insert(LedgerEntry)
+            .values(account_id=accounts[record.volunteer_id], kind="earn", amount=points, reason=reason[:200],
+                    service_record_id=record.id, created_by_id=actor_id)
+            .on_conflict_do_nothing(index_elements=["service_record_id"], index_where=LedgerEntry.kind == "earn")
+            .returning(LedgerEntry.id)
+        ).scalar()
+        if inserted is None:
+            result.already.append(record)
+        else:
+            result.awarded.append((record, points))
+    _commit(session)
+    return result
+
+
+def awarded_record_ids(session: Session, record_ids) -> set[int]:
+    return set(session.scalars(
+        select(LedgerEntry.service_record_id).where(
+            LedgerEntry.kind == "earn", LedgerEntry.service_record_id.in_(list(record_ids))
+        )
+    ))
+
+
+def adjust(session: Session, scope: Scope, account_id, amount: int, reason: str, actor_id: int | None) -> LedgerEntry:
+    """A compensating entry written by a person, with the reason."""
+    account = visible_account(session, scope, account_id)
+    if not isinstance(amount, int) or amount == 0:
+        raise ValidationError(_l("An adjustment is a whole number of points other than 0."), field="amount")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_l("Give the reason for the adjustment."), field="reason")
+    entry = LedgerEntry(account_id=account.id, kind="adjust", amount=amount, reason=reason[:200], created_by_id=actor_id)
+    session.add(entry)
+    _commit(session)
+    return entry
+
+
+# --- the catalog -----------------------------------------------------------------------------
+def offered_items(session: Session, account: PointsAccount, *, include_inactive: bool = False) -> list[RewardItem]:
+    """What this holder may redeem: the district's items and those of their own community."""
+    community_id = holder_community_id(session, account)
+    query = select(RewardItem).where(or_(RewardItem.community_id.is_(None), RewardItem.community_id == community_id))
+    if not include_inactive:
+        query = query.where(RewardItem.active.is_(True))
+    return list(session.scalars(query.order_by(RewardItem.price, RewardItem.id)))
+
+
+def restock(session: Session, scope: Scope, item_id, change: int, reason: str | None, actor_id: int | None,
+            *, commit: bool = True) -> StockMovement:
+    """Add (or, with a negative change, correct) an item's stock."""
+    item = get_visible(session, scope, RewardItem, item_id)
+    if not isinstance(change, int) or change == 0:
+        raise ValidationError(_l("A stock change is a whole number other than 0."), field="stock")
+    movement = StockMovement(item_id=item.id, kind="restock" if change > 0 else "adjust", change=change,
+                             reason=(reason or "")[:200] or None, created_by_id=actor_id)
+    session.add(movement)
+    if commit:
+        _commit(session)
+    else:
+        _flush(session)
+    return movement
+
+
+def check_item(session: Session, scope: Scope, item: RewardItem) -> None:
+    """Who may offer what: an administrator anything, a secretary her community's items."""
+    item.name = (item.name or "").strip()
+    if not item.name:
+        raise ValidationError(_l("This field is required."), field="name")
+    if item.price is None or not (0 < item.price <= 1_000_000):
+        raise ValidationError(_l("The price is a whole number of points from 1 to 1,000,000."), field="price")
+    community = item.community or (session.get(Grid, item.community_id) if item.community_id else None)
+    if community is None:
+        if not scope.is_all and not (scope.kind == "grid" and _is_district_scope(session, scope)):
+            raise ValidationError(_l("Only the district can offer items to every community."), field="community")
+        return
+    if community.level != "community":
+        raise ValidationError(_l("Items are offered by a community or by the whole district."), field="community")
+    if not can_write_under(scope, community):
+        raise ValidationError(_l("You can only offer items in your own community."), field="community")
+
+
+def _is_district_scope(session: Session, scope: Scope) -> bool:
+    return session.scalar(select(Grid.level).where(Grid.id == scope.grid_id)) == "district"
+
+
+# --- redeeming -------------------------------------------------------------------------------
+def parse_quantities(raw: dict) -> dict[int, int]:
+    """{'item id': 'quantity', …} from a form into whole numbers; blanks and zeros left out."""
+    quantities: dict[int, int] = {}
+    for key, value in raw.items():
+        value = (str(value) if value is not None else "").strip()
+        if value in ("", "0"):
+            continue
+        try:
+            item_id, quantity = int(key), int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(_l("Quantities are whole numbers from 1 to 99.")) from None
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise ValidationError(_l("Quantities are whole numbers from 1 to 99."))
+        quantities[item_id] = quantity
+    if not quantities:
+        raise ValidationError(_l("Choose at least one item."))
+    return quantities
+
+
+def quote(session: Session, account: PointsAccount, quantities: dict[int, int]) -> tuple[list[tuple[RewardItem, int]], int]:
+    """The items and the total; refuses items the holder may not have (inactive, elsewhere)."""
+    items = {i.id: i for i in session.scalars(select(RewardItem).where(RewardItem.id.in_(list(quantities))))}
+    community_id = holder_community_id(session, account)
+    lines = []
+    for item_id in sorted(quantities):
+        item = items.get(item_id)
+        if item is None:
+            raise ValidationError(_l("One of the items does not exist."))
+        if item.community_id is not None and item.community_id != community_id:
+            raise ValidationError(_l("「%(item)s」 is not offered in this community.", item=item.name))
+        if not item.active:
+            raise ValidationError(_l("「%(item)s」 is no longer offered.", item=item.name))
+        lines.append((item, quantities[item_id]))
+    return lines, sum(item.price * quantity for item, quantity in lines)
+
+
+def redeem(session: Session, scope: Scope, account_id, quantities: dict[int, int], actor_id: int | None,
+           request_key: str | None = None) -> Redemption:
+    """Debit points and stock and open a redemption (waiting for pick-up), all or nothing.
+
+    ``request_key`` identifies the confirmation form: submitting it twice returns the
+    redemption the first submit made instead of redeeming again."""
+    account = visible_account(session, scope, account_id)
+    if request_key:
+        earlier = session.scalar(select(Redemption).where(Redemption.request_key == request_key))
+        if earlier is not None:
+            if earlier.account_id != account.id:
+                raise OutOfScope(_l("Record not found."))
+            return earlier
+    lines, total = quote(session, account, quantities)
+    if total > account.balance:
+        raise ValidationError(_l("Not enough points: this needs %(total)s, the balance is %(balance)s.",
+                                 total=total, balance=account.balance))
+    for item, quantity in lines:
+        if quantity > item.stock:
+            raise ValidationError(_l("Only %(stock)s of 「%(item)s」 left.", stock=item.stock, item=item.name))
+    try:
+        redemption = _write_redemption(session, account, lines, total, actor_id, request_key)
+        session.commit()
+    except DBAPIError as exc:
+        session.rollback()
+        name = getattr(getattr(getattr(exc, "orig", None), "diag", None), "constraint_name", None)
+        if request_key and name == "redemptions_request_key_key":  # the same form, twice at once
+            earlier = session.scalar(select(Redemption).where(Redemption.request_key == request_key))
+            if earlier is not None and earlier.account_id == account.id:
+                return earlier
+        raise _refusal(exc) from None
+    return redemption
+
+
+def _write_redemption(session, account, lines, total, actor_id, request_key) -> Redemption:
+    redemption = Redemption(account_id=account.id, status="pending", total_points=total, created_by_id=actor_id,
+                            request_key=request_key or None)
+    redemption.lines = [RedemptionLine(item_id=item.id, quantity=q, unit_price=item.price) for item, q in lines]
+    session.add(redemption)
+    session.flush()
+    # Stock first, items in id order, then the account: every writer takes locks in that order.
+    for item, quantity in lines:
+        session.add(StockMovement(item_id=item.id, kind="redeem", change=-quantity, redemption_id=redemption.id,
+                                  reason=f"#{redemption.id}", created_by_id=actor_id))
+        session.flush()
+    names = "、".join(f"{item.name}×{quantity}" for item, quantity in lines)
+    session.add(LedgerEntry(account_id=account.id, kind="redeem", amount=-total, redemption_id=redemption.id,
+                            reason=f"#{redemption.id} {names}"[:200], created_by_id=actor_id))
+    session.flush()
+    return redemption
+
+
+def _close(session: Session, scope: Scope, redemption_id, status: str, actor_id: int | None) -> Redemption:
+    redemption = get_visible(session, scope, Redemption, redemption_id)
+    if scope.kind == "volunteer":
+        raise ValidationError(_l("Only community staff hand over or cancel a redemption."))
+    # One conditional UPDATE: of two people closing the same redemption, exactly one wins.
+    closed = session.execute(
+        update(Redemption)
+        .where(Redemption.id == redemption.id, Redemption.status == "pending")
+        .values(status=status, handled_by_id=actor_id, handled_at=func.now())
+        .returning(Redemption.id)
+    ).scalar()
+    if closed is None:
+        session.rollback()
+        raise Conflict(_l("This redemption has already been handed over or cancelled."))
+    return redemption
+
+
+def hand_over(session: Session, scope: Scope, redemption_id, actor_id: int | None) -> Redemption:
+    redemption = _close(session, scope, redemption_id, "handed_over", actor_id)
+    _commit(session)
+    session.refresh(redemption)
+    return redemption
+
+
+def cancel(session: Session, scope: Scope, redemption_id, actor_id: int | None, reason: str | None = None) -> Redemption:
+    """Cancel a pending redemption: stock and points come back through compensating rows."""
+    redemption = _close(session, scope, redemption_id, "cancelled", actor_id)
+    note = f"#{redemption.id} " + ((reason or "").strip() or str(_l("cancelled")))
+    for line in sorted(redemption.lines, key=lambda line: line.item_id):
+        session.add(StockMovement(item_id=line.item_id, kind="cancel", change=line.quantity,
+                                  redemption_id=redemption.id, reason=note[:200], created_by_id=actor_id))
+        _flush(session)
+    session.add(LedgerEntry(account_id=redemption.account_id, kind="refund", amount=redemption.total_points,
+                            redemption_id=redemption.id, reason=note[:200], created_by_id=actor_id))
+    _commit(session)
+    session.refresh(redemption)
+    return redemption
+
+
+# --- the honour roll -------------------------------------------------------------------------
+@dataclass
+class HonourRow:
+    rank: int
+    volunteer_id: int
+    name: str
+    community: str
+    points: int
+
+
+def year_bounds(year: int) -> tuple[datetime.datetime, datetime.datetime]:
+    start = datetime.datetime(year, 1, 1, tzinfo=TIMEZONE)
+    return start, datetime.datetime(year + 1, 1, 1, tzinfo=TIMEZONE)
+
+
+def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10) -> dict:
+    """Top volunteers by points earned (not balance) in ``year``, per community and per street,
+    among the volunteers the scope may see."""
+    start, end = year_bounds(year)
+    community = aliased(Grid)
+    street = aliased(Grid)
+    earned = func.sum(LedgerEntry.amount).label("earned")
+    rows = session.execute(
+        select(Volunteer.id, Volunteer.name, community.id, community.name, street.id, street.name, earned)
+        .join(PointsAccount, PointsAccount.id == LedgerEntry.account_id)
+        .join(Volunteer, Volunteer.id == PointsAccount.volunteer_id)
+        .join(community, community.id == Volunteer.community_id)
+        .outerjoin(street, and_(street.level == "street", street.path.ancestor_of(community.path)))
+        .where(LedgerEntry.kind == "earn", LedgerEntry.created_at >= start, LedgerEntry.created_at < end,
+               visible(scope, Volunteer))
+        .group_by(Volunteer.id, Volunteer.name, community.id, community.name, street.id, street.name)
+        .order_by(earned.desc(), Volunteer.id)
+    ).all()
+    by_community: dict[tuple[int, str], list[HonourRow]] = defaultdict(list)
+    by_street: dict[tuple[int, str], list[HonourRow]] = defaultdict(list)
+    for volunteer_id, name, community_id, community_name, street_id, street_name, points in rows:
+        for groups, key in ((by_community, (community_id, community_name)), (by_street, (street_id, street_name))):
+            if key[0] is None or len(groups[key]) >= per_group:
+                continue
+            groups[key].append(HonourRow(len(groups[key]) + 1, volunteer_id, name, community_name, int(points)))
+    return {"communities": dict(by_community), "streets": dict(by_street)}
+
+
+# --- the invariant check ---------------------------------------------------------------------
+def check_invariants(session: Session) -> list[str]:
+    """Everything that must hold in the bank; an empty list when all is well."""
+    problems = []
+    entry_sum = func.coalesce(func.sum(LedgerEntry.amount), 0)
+    for account_id, balance, total in session.execute(
+        select(PointsAccount.id, PointsAccount.balance, entry_sum)
+        .outerjoin(LedgerEntry, LedgerEntry.account_id == PointsAccount.id)
+        .group_by(PointsAccount.id).having(PointsAccount.balance != entry_sum)
+    ):
+        problems.append(f"account {account_id}: balance {balance} but its entries sum to {total}")
+    movement_sum = func.coalesce(func.sum(StockMovement.change), 0)
+    for item_id, stock, total in session.execute(
+        select(RewardItem.id, RewardItem.stock, movement_sum)
+        .outerjoin(StockMovement, StockMovement.item_id == RewardItem.id)
+        .group_by(RewardItem.id).having(RewardItem.stock != movement_sum)
+    ):
+        problems.append(f"item {item_id}: stock {stock} but its movements sum to {total}")
+    for account_id, balance in session.execute(select(PointsAccount.id, PointsAccount.balance).where(PointsAccount.balance < 0)):
+        problems.append(f"account {account_id}: negative balance {balance}")
+    for item_id, stock in session.execute(select(RewardItem.id, RewardItem.stock).where(RewardItem.stock < 0)):
+        problems.append(f"item {item_id}: negative stock {stock}")
+
+    lines = defaultdict(dict)
+    for redemption_id, item_id, quantity, price in session.execute(
+        select(RedemptionLine.redemption_id, RedemptionLine.item_id, RedemptionLine.quantity, RedemptionLine.unit_price)
+    ):
+        lines[redemption_id][item_id] = (quantity, price)
+    moves = defaultdict(lambda: defaultdict(int))
+    for redemption_id, item_id, kind, change in session.execute(
+        select(StockMovement.redemption_id, StockMovement.item_id, StockMovement.kind, StockMovement.change)
+        .where(StockMovement.redemption_id.is_not(None))
+    ):
+        moves[redemption_id][(item_id, kind)] += change
+    points = defaultdict(lambda: defaultdict(int))
+    for redemption_id, kind, amount in session.execute(
+        select(LedgerEntry.redemption_id, LedgerEntry.kind, LedgerEntry.amount).where(LedgerEntry.redemption_id.is_not(None))
+    ):
+        points[redemption_id][kind] += amount
+    for redemption_id, status, total in session.execute(select(Redemption.id, Redemption.status, Redemption.total_points)):
+        its_lines = lines.get(redemption_id, {})
+        if sum(q * p for q, p in its_lines.values()) != total:
+            problems.append(f"redemption {redemption_id}: lines do not add up to {total} points")
+        if points[redemption_id]["redeem"] != -total:
+            problems.append(f"redemption {redemption_id}: debited {-points[redemption_id]['redeem']} points, not {total}")
+        refunded = points[redemption_id]["refund"]
+        if refunded != (total if status == "cancelled" else 0):
+            problems.append(f"redemption {redemption_id} ({status}): refunded {refunded} points")
+        for item_id, (quantity, _price) in its_lines.items():
+            if moves[redemption_id][(item_id, "redeem")] != -quantity:
+                problems.append(f"redemption {redemption_id}: stock of item {item_id} not taken as {quantity}")
+            returned = moves[redemption_id][(item_id, "cancel")]
+            if returned != (quantity if status == "cancelled" else 0):
+                problems.append(f"redemption {redemption_id} ({status}): {returned} of item {item_id} returned")
+    return problems
+
+
+# --- transactions ----------------------------------------------------------------------------
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except DBAPIError as exc:
+        session.rollback()
+        raise _refusal(exc) from None
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except DBAPIError as exc:
+        session.rollback()
+        raise _refusal(exc) from None
+
+
+def _refusal(exc: DBAPIError):
+    return explain(exc)

@@ -1,0 +1,327 @@
+"""The points bank's screens: rules, reward catalog, accounts and ledgers, redemptions, and
+the custom views volunteers use on their phones (my points, redeem) and the honour roll."""
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+
+from flask import abort, current_app, flash, g, redirect, request, send_from_directory, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from wtforms import IntegerField
+from wtforms.validators import Length, NumberRange, Optional
+
+from ..extensions import db
+from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, ServiceRecord
+from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
+from ..services import points as bank
+from ..services.errors import DomainError, OutOfScope, ValidationError
+from .base import ScopedModelView, choice_field, current_scope, current_user_id, flag_field, label_of
+
+PICTURE_TYPES = ("jpg", "jpeg", "png", "webp")
+
+
+def pictures_dir() -> str:
+    return os.path.join(current_app.config["INSTANCE_DIR"], "uploads", "rewards")
+
+
+def picture_html(filename) -> Markup:
+    if not filename:
+        return Markup("")
+    src = url_for("PointsView.picture", filename=filename)
+    return Markup(f'<img src="{escape(src)}" alt="" class="gridgov-thumb">')
+
+
+class PointsRuleModelView(ScopedModelView):
+    """积分规则 — editable by secretaries and administrators."""
+
+    datamodel = SQLAInterface(PointsRule)
+    list_title = _l("Points rules")
+    show_title = _l("Points rule")
+    add_title = _l("Add points rule")
+    edit_title = _l("Edit points rule")
+    label_columns = {"name": _l("Activity type"), "unit": _l("Counted"), "points": _l("Points"),
+                     "active": _l("Active"), "description": _l("Description")}
+    list_columns = ["name", "unit", "points", "active", "description"]
+    show_columns = list_columns
+    add_columns = ["name", "unit", "points", "active", "description"]
+    edit_columns = add_columns
+    search_columns = ["name", "unit", "active"]
+    base_order = ("name", "asc")
+    formatters_columns = {"unit": label_of(RULE_UNIT_LABELS), "active": lambda v: _l("Yes") if v else _l("No")}
+    validators_columns = {"name": [Length(max=50)], "points": [NumberRange(min=1, max=10000)],
+                          "description": [Length(max=200)]}
+    add_form_extra_fields = {"unit": choice_field(_l("Counted"), RULE_UNIT_LABELS),
+                             "active": flag_field(_l("Active"))}
+    edit_form_extra_fields = add_form_extra_fields
+    search_form_extra_fields = {"unit": choice_field(_l("Counted"), RULE_UNIT_LABELS, required=False)}
+
+
+class RewardItemModelView(ScopedModelView):
+    """奖励物品 — a secretary manages her community's items; stock moves by restocking."""
+
+    datamodel = SQLAInterface(RewardItem)
+    list_title = _l("Reward catalog")
+    show_title = _l("Reward item")
+    add_title = _l("Add reward item")
+    edit_title = _l("Edit reward item")
+    label_columns = {"name": _l("Item"), "description": _l("Description"), "picture": _l("Picture"),
+                     "price": _l("Points price"), "stock": _l("Stock"), "community": _l("Offered by"),
+                     "active": _l("Active"), "restock": _l("Add to stock"), "picture_file": _l("Picture")}
+    list_columns = ["picture", "name", "price", "stock", "community", "active"]
+    show_columns = ["name", "picture", "description", "price", "stock", "community", "active"]
+    add_columns = ["community", "name", "description", "price", "restock", "active", "picture_file"]
+    edit_columns = ["community", "name", "description", "price", "restock", "active", "picture_file"]
+    search_columns = ["name", "community", "active"]
+    order_columns = ["name", "price", "stock"]
+    base_order = ("price", "asc")
+    formatters_columns = {
+        "picture": picture_html,
+        "community": lambda c: c if c is not None else _l("Whole district"),
+        "active": lambda v: _l("Yes") if v else _l("No"),
+    }
+    description_columns = {
+        "community": _l("Leave empty for an item of the whole district (district staff only)."),
+        "restock": _l("How many to add; a negative number corrects the stock."),
+        "picture_file": _l("JPG, PNG or WebP, at most 4 MB. Stored on this server."),
+    }
+    validators_columns = {"name": [Length(max=60)], "description": [Length(max=300)],
+                          "price": [NumberRange(min=1, max=1_000_000)]}
+    add_form_extra_fields = {
+        "restock": IntegerField(_l("Initial stock"), validators=[Optional(), NumberRange(min=0, max=100000)]),
+        "active": flag_field(_l("Active")),
+        "picture_file": FileField(_l("Picture"), validators=[Optional(), FileAllowed(PICTURE_TYPES)]),
+    }
+    edit_form_extra_fields = {
+        "restock": IntegerField(_l("Add to stock"), validators=[Optional(), NumberRange(min=-100000, max=100000)]),
+        "active": flag_field(_l("Active")),
+        "picture_file": FileField(_l("Picture"), validators=[Optional(), FileAllowed(PICTURE_TYPES)]),
+    }
+
+    def check(self, item, *, is_new, original):
+        bank.check_item(db.session, current_scope(), item)
+
+    def apply(self, item, *, is_new, original):
+        change = getattr(item, "restock", None)
+        if change:
+            bank.restock(db.session, current_scope(), item.id, int(change), None, current_user_id(), commit=False)
+        upload = request.files.get("picture_file")
+        if upload and upload.filename:
+            extension = upload.filename.rsplit(".", 1)[-1].lower()
+            if extension not in PICTURE_TYPES:
+                raise ValidationError(_l("Upload a JPG, PNG or WebP picture."), field="picture_file")
+            os.makedirs(pictures_dir(), exist_ok=True)
+            name = f"{uuid.uuid4().hex}.{extension}"
+            upload.save(os.path.join(pictures_dir(), name))
+            item.picture = name
+
+
+class LedgerEntryModelView(ScopedModelView):
+    """积分流水 — read only: the ledger is corrected by new entries, never edited."""
+
+    datamodel = SQLAInterface(LedgerEntry)
+    base_permissions = ["can_list", "can_show"]
+    list_title = _l("Points ledger")
+    show_title = _l("Ledger entry")
+    label_columns = {"account": _l("Account"), "kind": _l("Kind"), "amount": _l("Points"), "reason": _l("Reason"),
+                     "service_record": _l("Service record"), "redemption": _l("Redemption"),
+                     "created_by": _l("By"), "created_at": _l("Time")}
+    list_columns = ["created_at", "account", "kind", "amount", "reason"]
+    show_columns = ["created_at", "account", "kind", "amount", "reason", "service_record", "redemption", "created_by"]
+    search_columns = ["kind", "created_at"]
+    order_columns = ["created_at", "amount"]
+    base_order = ("id", "desc")
+    formatters_columns = {"kind": label_of(ENTRY_KIND_LABELS),
+                          "created_at": lambda t: t.astimezone(bank.TIMEZONE).strftime("%Y-%m-%d %H:%M") if t else ""}
+    search_form_extra_fields = {"kind": choice_field(_l("Kind"), ENTRY_KIND_LABELS, required=False)}
+
+
+class RedemptionLineModelView(ScopedModelView):
+    datamodel = SQLAInterface(RedemptionLine)
+    base_permissions = ["can_list", "can_show"]
+    list_title = _l("Redeemed items")
+    label_columns = {"item": _l("Item"), "quantity": _l("Quantity"), "unit_price": _l("Points each"),
+                     "redemption": _l("Redemption")}
+    list_columns = ["item", "quantity", "unit_price"]
+    show_columns = ["redemption", "item", "quantity", "unit_price"]
+    search_columns = ["item"]
+
+
+class RedemptionModelView(ScopedModelView):
+    """兑换单 — handed over at the counter or cancelled (which refunds points and stock)."""
+
+    datamodel = SQLAInterface(Redemption)
+    base_permissions = ["can_list", "can_show"]
+    method_permission_name = {"hand_over": "handle", "cancel_redemption": "handle"}
+    list_title = _l("Redemptions")
+    show_title = _l("Redemption")
+    label_columns = {"id": _l("No."), "account": _l("Account"), "status": _l("Status"),
+                     "total_points": _l("Points"), "created_at": _l("Time"), "created_by": _l("Made by"),
+                     "handled_at": _l("Closed at"), "handled_by": _l("Closed by")}
+    list_columns = ["id", "created_at", "account", "total_points", "status"]
+    show_columns = ["id", "account", "status", "total_points", "created_at", "created_by", "handled_at", "handled_by"]
+    search_columns = ["status", "created_at"]
+    order_columns = ["id", "created_at", "total_points"]
+    base_order = ("id", "desc")
+    formatters_columns = {
+        "status": label_of(REDEMPTION_STATUS_LABELS),
+        "created_at": lambda t: t.astimezone(bank.TIMEZONE).strftime("%Y-%m-%d %H:%M") if t else "",
+        "handled_at": lambda t: t.astimezone(bank.TIMEZONE).strftime("%Y-%m-%d %H:%M") if t else "",
+    }
+    search_form_extra_fields = {"status": choice_field(_l("Status"), REDEMPTION_STATUS_LABELS, required=False)}
+    related_views = [RedemptionLineModelView, LedgerEntryModelView]
+
+    def _close_each(self, items, close, done_message):
+        done = 0
+        for redemption in items:
+            try:
+                close(db.session, current_scope(), redemption.id, current_user_id())
+                done += 1
+            except DomainError as error:
+                flash(f"#{redemption.id}: {error}", "warning")
+        if done:
+            flash(str(done_message % {"count": done}), "success")
+        return redirect(self.get_redirect())
+
+    @fab_action("hand_over", _l("Hand over"), _l("Mark the selected redemptions as handed over?"), "fa-check")
+    def hand_over(self, items):
+        return self._close_each(items, bank.hand_over, _l("%(count)s redemption(s) handed over."))
+
+    @fab_action("cancel_redemption", _l("Cancel and refund"),
+                _l("Cancel the selected redemptions and return their points and stock?"), "fa-undo")
+    def cancel_redemption(self, items):
+        return self._close_each(items, bank.cancel, _l("%(count)s redemption(s) cancelled and refunded."))
+
+
+class PointsAccountModelView(ScopedModelView):
+    """积分账户 — read only; balances move through the ledger."""
+
+    datamodel = SQLAInterface(PointsAccount)
+    base_permissions = ["can_list", "can_show"]
+    list_title = _l("Points accounts")
+    show_title = _l("Points account")
+    label_columns = {"volunteer": _l("Volunteer"), "worker": _l("Worker"), "balance": _l("Balance"),
+                     "created_at": _l("Opened")}
+    list_columns = ["volunteer", "worker", "balance"]
+    show_columns = ["volunteer", "worker", "balance"]
+    search_columns = ["volunteer", "worker", "balance"]
+    order_columns = ["balance"]
+    base_order = ("balance", "desc")
+    related_views = [LedgerEntryModelView, RedemptionModelView]
+    show_template = "gridgov/points_account_show.html"
+
+
+class PointsView(BaseView):
+    """The volunteer's screens (my points, redeem, both phone-first) and the honour roll."""
+
+    route_base = "/points"
+    default_view = "me"
+
+    # --- my points ------------------------------------------------------------------------
+    @expose("/me/")
+    @has_access
+    def me(self):
+        scope = current_scope()
+        if scope.kind != "volunteer":
+            return redirect(url_for("PointsAccountModelView.list"))
+        account = bank.account_of_volunteer(db.session, scope.volunteer_id)
+        redemptions = db.session.scalars(
+            select(Redemption).where(Redemption.account_id == account.id).order_by(Redemption.id.desc())
+        ).all()
+        records = db.session.scalars(
+            select(ServiceRecord).where(ServiceRecord.volunteer_id == scope.volunteer_id).order_by(ServiceRecord.date.desc())
+        ).all()
+        awarded = bank.awarded_record_ids(db.session, [r.id for r in records])
+        return self.render_template(
+            "gridgov/my_points.html", account=account, ledger=bank.ledger(db.session, account.id),
+            redemptions=redemptions, records=records, awarded=awarded,
+            kind_labels=ENTRY_KIND_LABELS, status_labels=REDEMPTION_STATUS_LABELS, tz=bank.TIMEZONE,
+        )
+
+    # --- redeem ---------------------------------------------------------------------------
+    @expose("/redeem/", methods=["GET", "POST"])
+    @expose("/redeem/<int:account_id>", methods=["GET", "POST"])
+    @has_access
+    def redeem(self, account_id=None):
+        scope = current_scope()
+        if account_id is None:
+            if scope.kind != "volunteer":
+                return redirect(url_for("PointsAccountModelView.list"))
+            account_id = bank.account_of_volunteer(db.session, scope.volunteer_id).id
+        try:
+            account = bank.visible_account(db.session, scope, account_id)
+        except OutOfScope:
+            abort(404)
+        raw = {key[4:]: value for key, value in request.form.items() if key.startswith("qty-")}
+        step = request.form.get("step")
+        if request.method == "POST":
+            try:
+                quantities = bank.parse_quantities(raw)
+                lines, total = bank.quote(db.session, account, quantities)
+                if step == "confirm":
+                    redemption = bank.redeem(db.session, scope, account.id, quantities, current_user_id(),
+                                             request_key=request.form.get("request_key") or None)
+                    flash(str(_l("Redeemed: redemption No. %(id)s, %(points)s points. Pick it up at the community.",
+                                 id=redemption.id, points=redemption.total_points)), "success")
+                    if scope.kind == "volunteer":
+                        return redirect(url_for("PointsView.me"))
+                    return redirect(url_for("RedemptionModelView.show", pk=redemption.id))
+                return self.render_template(
+                    "gridgov/redeem_confirm.html", account=account, lines=lines, total=total,
+                    after=account.balance - total, request_key=uuid.uuid4().hex, holder=account.holder,
+                )
+            except DomainError as error:
+                db.session.rollback()
+                account = bank.visible_account(db.session, scope, account_id)
+                flash(str(error), "danger")
+        items = bank.offered_items(db.session, account)
+        return self.render_template("gridgov/redeem.html", account=account, items=items, entered=raw,
+                                    holder=account.holder)
+
+    # --- the honour roll ------------------------------------------------------------------
+    @expose("/honour/")
+    @has_access
+    def honour(self):
+        this_year = datetime.datetime.now(bank.TIMEZONE).year
+        year = request.args.get("year", type=int) or this_year
+        if not 2000 <= year <= this_year:
+            year = this_year
+        roll = bank.honour_roll(db.session, current_scope(), year)
+        return self.render_template("gridgov/honour_roll.html", roll=roll, year=year, this_year=this_year)
+
+    # --- pictures -------------------------------------------------------------------------
+    @expose("/picture/<path:filename>")
+    @has_access
+    def picture(self, filename):
+        if "/" in filename or not filename.rsplit(".", 1)[-1].lower() in PICTURE_TYPES:
+            abort(404)
+        return send_from_directory(pictures_dir(), filename, max_age=3600)
+
+
+class ServiceRecordAwardMixin:
+    """The bulk action that awards points for service records, mixed into their view."""
+
+    @fab_action("award", _l("Award points"), _l("Award points for the selected service records?"), "fa-star")
+    def award(self, items):
+        try:
+            result = bank.award(db.session, current_scope(), [item.id for item in items], current_user_id())
+        except DomainError as error:
+            flash(str(error), "danger")
+            return redirect(self.get_redirect())
+        if result.awarded:
+            flash(str(_l("Awarded %(points)s points for %(count)s service record(s).",
+                         points=result.total, count=len(result.awarded))), "success")
+        if result.already:
+            flash(str(_l("%(count)s record(s) had already been rewarded and were skipped.",
+                         count=len(result.already))), "info")
+        if result.no_rule:
+            flash(str(_l("%(count)s record(s) have no activity type with a points rule: set one first.",
+                         count=len(result.no_rule))), "warning")
+        return redirect(self.get_redirect())
