@@ -127,7 +127,7 @@ class LedgerEntryModelView(ScopedModelView):
     """积分流水 — read only: the ledger is corrected by new entries, never edited."""
 
     datamodel = SQLAInterface(LedgerEntry)
-    base_permissions = ["can_list", "can_show"]
+    include_route_methods = {"list", "show"}
     list_title = _l("Points ledger")
     show_title = _l("Ledger entry")
     label_columns = {"account": _l("Account"), "kind": _l("Kind"), "amount": _l("Points"), "reason": _l("Reason"),
@@ -145,7 +145,7 @@ class LedgerEntryModelView(ScopedModelView):
 
 class RedemptionLineModelView(ScopedModelView):
     datamodel = SQLAInterface(RedemptionLine)
-    base_permissions = ["can_list", "can_show"]
+    include_route_methods = {"list", "show"}
     list_title = _l("Redeemed items")
     label_columns = {"item": _l("Item"), "quantity": _l("Quantity"), "unit_price": _l("Points each"),
                      "redemption": _l("Redemption")}
@@ -158,7 +158,7 @@ class RedemptionModelView(ScopedModelView):
     """兑换单 — handed over at the counter or cancelled (which refunds points and stock)."""
 
     datamodel = SQLAInterface(Redemption)
-    base_permissions = ["can_list", "can_show"]
+    include_route_methods = {"list", "show", "action", "action_post"}
     method_permission_name = {"hand_over": "handle", "cancel_redemption": "handle"}
     list_title = _l("Redemptions")
     show_title = _l("Redemption")
@@ -204,7 +204,7 @@ class PointsAccountModelView(ScopedModelView):
     """积分账户 — read only; balances move through the ledger."""
 
     datamodel = SQLAInterface(PointsAccount)
-    base_permissions = ["can_list", "can_show"]
+    include_route_methods = {"list", "show"}
     list_title = _l("Points accounts")
     show_title = _l("Points account")
     label_columns = {"volunteer": _l("Volunteer"), "worker": _l("Worker"), "balance": _l("Balance"),

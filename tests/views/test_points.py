@@ -1,0 +1,195 @@
+"""The points bank over HTTP, per role: volunteers on their phones, secretaries at the counter."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from app.models import LedgerEntry, PointsAccount, Redemption, RewardItem, ServiceRecord, StockMovement
+from app.models.users import GridgovUser
+from app.services import points as bank
+
+from .helpers import JINSHAN, XIANGJIANG, grid_id, volunteer_in
+
+
+def my_account(session, username="volunteer") -> PointsAccount:
+    user = session.scalar(select(GridgovUser).where(GridgovUser.username == username))
+    return bank.account_of_volunteer(session, user.volunteer_id)
+
+
+def item(session, name) -> RewardItem:
+    return session.scalar(select(RewardItem).where(RewardItem.name == name))
+
+
+def counts(session):
+    session.expire_all()
+    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (LedgerEntry, StockMovement, Redemption))
+
+
+def test_volunteer_sees_balance_and_ledger(login, session):
+    account = my_account(session)
+    html = login("volunteer").get("/points/me/").get_data(as_text=True)
+    assert f'<strong id="balance">{account.balance}</strong>' in html
+    for line in bank.ledger(session, account.id):
+        assert line.entry.reason in html
+    assert "待领取" in html  # the demo volunteer has a pending redemption
+
+
+def test_volunteer_redeems_in_two_steps_once(login, session):
+    from tests.services.test_points import give
+
+    account = give(session, my_account(session), 100)
+    bag = item(session, "环保购物袋")  # 20 points, 湘江社区
+    balance, stock = account.balance, bag.stock
+    browser = login("volunteer")
+    before_preview = counts(session)
+    page = browser.get("/points/redeem/").get_data(as_text=True)
+    assert f'name="qty-{bag.id}"' in page and "纯棉毛巾" not in page  # 金山社区's item is not offered here
+    preview = browser.post("/points/redeem/", {"step": "preview", f"qty-{bag.id}": "2"}).get_data(as_text=True)
+    assert f'<strong id="after">{balance - 40}</strong>' in preview
+    key = re.search(r'name="request_key" value="([0-9a-f]+)"', preview).group(1)
+    assert counts(session) == before_preview  # the preview writes nothing
+    before = counts(session)
+    form = {"step": "confirm", "request_key": key, f"qty-{bag.id}": "2"}
+    first = browser.post("/points/redeem/", form, token_from="/points/redeem/")
+    second = browser.post("/points/redeem/", form, token_from="/points/redeem/")  # a double submit
+    assert first.status_code == second.status_code == 302
+    assert counts(session) == (before[0] + 1, before[1] + 1, before[2] + 1)
+    session.expire_all()
+    assert session.get(PointsAccount, account.id).balance == balance - 40
+    assert session.get(RewardItem, bag.id).stock == stock - 2
+    assert bank.check_invariants(session) == []
+
+
+def test_bad_redemptions_over_http_change_nothing(login, session):
+    account = my_account(session)
+    rice = item(session, "东北大米 5kg")
+    towel = item(session, "纯棉毛巾")
+    browser = login("volunteer")
+    before = counts(session)
+    for form, message in (
+        ({f"qty-{rice.id}": "0"}, "请至少选择一件物品"),
+        ({f"qty-{rice.id}": "-2"}, "数量须为 1 至 99 的整数"),
+        ({f"qty-{rice.id}": "abc"}, "数量须为 1 至 99 的整数"),
+        ({f"qty-{rice.id}": str(account.balance // rice.price + 1)}, "积分不足"),
+        ({f"qty-{towel.id}": "1"}, "不在本社区兑换范围内"),
+    ):
+        html = browser.post("/points/redeem/", {"step": "confirm", "request_key": "x" * 32, **form},
+                            token_from="/points/redeem/").get_data(as_text=True)
+        assert message in html, message
+    assert counts(session) == before
+
+
+def test_volunteer_cannot_open_another_account(login, session):
+    mine = my_account(session)
+    others = session.scalars(select(PointsAccount.id).where(PointsAccount.id != mine.id, PointsAccount.volunteer_id.is_not(None))).all()
+    browser = login("volunteer")
+    for account_id in others[:3]:
+        assert browser.get(f"/points/redeem/{account_id}").status_code == 404
+        assert browser.post(f"/points/redeem/{account_id}", {"step": "confirm", "qty-1": "1"},
+                            token_from="/points/redeem/").status_code == 404
+        assert browser.get(f"/pointsaccountmodelview/show/{account_id}").status_code in (403, 404)
+    assert browser.get(f"/points/redeem/{mine.id}").status_code == 200
+
+
+def test_secretary_awards_her_records_once(login, session):
+    community = grid_id(session, XIANGJIANG)
+    from app.models import Volunteer
+
+    unawarded = session.scalars(
+        select(ServiceRecord.id).join(Volunteer).where(
+            Volunteer.community_id == community, ServiceRecord.rule_id.is_not(None),
+            ~ServiceRecord.id.in_(select(LedgerEntry.service_record_id).where(LedgerEntry.kind == "earn")))
+    ).all()
+    assert unawarded
+    browser = login("secretary")
+    form = {"action": "award", "rowid": unawarded}
+    assert browser.post("/servicerecordmodelview/action_post", form, token_from="/servicerecordmodelview/list/").status_code == 302
+    entries = counts(session)[0]
+    browser.post("/servicerecordmodelview/action_post", form, token_from="/servicerecordmodelview/list/")
+    assert counts(session)[0] == entries  # a second click awards nothing more
+    assert bank.awarded_record_ids(session, unawarded) == set(unawarded)
+
+    other = session.scalar(select(ServiceRecord.id).join(Volunteer).where(Volunteer.community_id == grid_id(session, JINSHAN)))
+    response = browser.post("/servicerecordmodelview/action_post", {"action": "award", "rowid": [other]},
+                            token_from="/servicerecordmodelview/list/")
+    assert response.status_code == 404
+    assert counts(session)[0] == entries
+    assert bank.check_invariants(session) == []
+
+
+def test_counter_hands_over_and_cancels(login, session):
+    account = my_account(session)
+    pending = session.scalar(select(Redemption).where(Redemption.account_id == account.id, Redemption.status == "pending"))
+    # secretary2 (another community) cannot touch it
+    other = login("secretary2")
+    assert other.post("/redemptionmodelview/action_post", {"action": "cancel_redemption", "rowid": [pending.id]},
+                      token_from="/redemptionmodelview/list/").status_code == 404
+    balance = account.balance
+    browser = login("secretary")
+    browser.post("/redemptionmodelview/action_post", {"action": "cancel_redemption", "rowid": [pending.id]},
+                 token_from="/redemptionmodelview/list/")
+    session.expire_all()
+    assert session.get(Redemption, pending.id).status == "cancelled"
+    assert session.get(PointsAccount, account.id).balance == balance + pending.total_points
+    # cancelling again refunds nothing
+    browser.post("/redemptionmodelview/action_post", {"action": "cancel_redemption", "rowid": [pending.id]},
+                 token_from="/redemptionmodelview/list/")
+    session.expire_all()
+    assert session.get(PointsAccount, account.id).balance == balance + pending.total_points
+    assert bank.check_invariants(session) == []
+    # volunteers and leaders have no counter
+    assert login("leader").post("/redemptionmodelview/action_post", {"action": "hand_over", "rowid": [pending.id]},
+                                token_from="/redemptionmodelview/list/").status_code in (302, 403)
+    session.expire_all()
+    assert session.get(Redemption, pending.id).status == "cancelled"
+
+
+def test_secretary_redeems_on_behalf_of_her_volunteers_only(login, session):
+    mine = bank.account_of_volunteer(session, volunteer_in(session, XIANGJIANG).id)
+    theirs = bank.account_of_volunteer(session, volunteer_in(session, JINSHAN).id)
+    browser = login("secretary")
+    assert browser.get(f"/points/redeem/{mine.id}").status_code == 200
+    assert browser.get(f"/points/redeem/{theirs.id}").status_code == 404
+    assert "代为兑换" in browser.get(f"/pointsaccountmodelview/show/{mine.id}").get_data(as_text=True)
+
+
+def test_secretary_manages_her_catalog(login, session):
+    browser = login("secretary")
+    before = session.scalar(select(func.count()).select_from(RewardItem))
+    response = browser.post("/rewarditemmodelview/add", {
+        "community": grid_id(session, XIANGJIANG), "name": "雨伞", "price": "60", "restock": "10", "active": "y"})
+    assert response.status_code == 302
+    umbrella = item(session, "雨伞")
+    assert umbrella.stock == 10 and umbrella.community_id == grid_id(session, XIANGJIANG)
+    response = browser.post(f"/rewarditemmodelview/edit/{umbrella.id}", {
+        "community": grid_id(session, XIANGJIANG), "name": "雨伞", "price": "60", "restock": "5", "active": "y"},
+        token_from=f"/rewarditemmodelview/edit/{umbrella.id}")
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(RewardItem, umbrella.id).stock == 15
+    # no district-wide item and no item for another community
+    html = browser.post("/rewarditemmodelview/add", {"name": "全区物品", "price": "60", "restock": "1"}).get_data(as_text=True)
+    assert "只有区级可以提供全区通兑的物品" in html
+    browser.post("/rewarditemmodelview/add", {"community": grid_id(session, JINSHAN), "name": "越界", "price": "60"})
+    assert session.scalar(select(func.count()).select_from(RewardItem)) == before + 1
+    assert bank.check_invariants(session) == []
+
+
+def test_honour_roll_is_scoped(login, session):
+    html = login("secretary2").get("/points/honour/").get_data(as_text=True)
+    assert "金山社区" in html and "湘江社区" not in html
+    html = login("dispatcher").get("/points/honour/").get_data(as_text=True)
+    assert "金山社区" in html and "湘江社区" in html and "九州路街道" in html
+
+
+def test_ledger_cannot_be_edited_through_the_screens(login, session):
+    entry = session.scalar(select(LedgerEntry.id).limit(1))
+    browser = login("admin")
+    assert browser.get(f"/ledgerentrymodelview/show/{entry}").status_code == 200
+    for url in (f"/ledgerentrymodelview/edit/{entry}", f"/ledgerentrymodelview/delete/{entry}",
+                "/ledgerentrymodelview/add", f"/pointsaccountmodelview/edit/{entry}"):
+        assert browser.get(url).status_code == 404
+        assert browser.post(url, {}, token_from="/ledgerentrymodelview/list/").status_code == 404
+    session.expire_all()
+    assert session.get(LedgerEntry, entry) is not None
