@@ -142,6 +142,9 @@ def load_demo(session: Session) -> dict:
             )
             session.add(volunteer)
             volunteers.append(volunteer)
+            if i == 0:  # each community's first volunteer has also helped in the flood season
+                session.add(ServiceRecord(volunteer=volunteer, date=datetime.date(2026, 7, 20), hours=Decimal(4),
+                                          activity="防汛隐患排查", rule=rules.get("防汛隐患排查")))
             for r in range(2 + names.rng.randrange(3)):
                 activity = names.rng.choice(ACTIVITIES)
                 session.add(ServiceRecord(
