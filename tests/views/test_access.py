@@ -65,7 +65,13 @@ def test_bulk_delete_cannot_reach_outside_the_scope(login, session):
     browser = login("secretary")
     before = session.scalar(select(func.count()).select_from(ServiceRecord))
     other_record = session.scalar(select(ServiceRecord.id).where(ServiceRecord.volunteer_id == rows["other_volunteer"]))
-    own_record = session.scalar(select(ServiceRecord.id).where(ServiceRecord.volunteer_id == rows["own_volunteer"]))
+    from app.models import LedgerEntry
+
+    awarded = select(LedgerEntry.service_record_id).where(LedgerEntry.kind == "earn", LedgerEntry.service_record_id.is_not(None))
+    own_record = session.scalar(select(ServiceRecord.id).where(
+        ServiceRecord.volunteer_id == rows["own_volunteer"], ~ServiceRecord.id.in_(awarded)))
+    rewarded = session.scalar(select(ServiceRecord.id).where(
+        ServiceRecord.volunteer_id == rows["own_volunteer"], ServiceRecord.id.in_(awarded)))
     response = browser.post("/servicerecordmodelview/action_post",
                             {"action": "muldelete", "rowid": [own_record, other_record]},
                             token_from="/servicerecordmodelview/list/")
@@ -78,6 +84,13 @@ def test_bulk_delete_cannot_reach_outside_the_scope(login, session):
     session.expire_all()
     assert session.get(ServiceRecord, own_record) is None
     assert session.scalar(select(func.count()).select_from(ServiceRecord)) == before - 1
+    # a record that earned points stays: the ledger refers to it
+    response = browser.post("/servicerecordmodelview/action_post", {"action": "muldelete", "rowid": [rewarded]},
+                            token_from="/servicerecordmodelview/list/")
+    assert response.status_code == 302
+    assert "该服务记录已发放积分，不能删除" in browser.get(response.headers["Location"]).get_data(as_text=True)
+    session.expire_all()
+    assert session.get(ServiceRecord, rewarded) is not None
 
 
 def test_single_row_actions_need_post_and_scope(login, session):
