@@ -84,6 +84,8 @@ def _bank(*, rules_write=False, items_write=False, handle=False, award=False, le
         pairs += [("can_award", "ServiceRecordModelView")]
     if redeem:
         pairs += [("can_redeem", "PointsView")]
+    if award:  # who awards also corrects, with a compensating entry
+        pairs += [("can_adjust", "PointsView")]
     if me:
         pairs += [("can_me", "PointsView"), ("menu_access", "My points"), ("menu_access", "Redeem rewards")]
     return pairs

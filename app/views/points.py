@@ -285,6 +285,26 @@ class PointsView(BaseView):
         return self.render_template("gridgov/redeem.html", account=account, items=items, entered=raw,
                                     holder=account.holder)
 
+    # --- corrections ----------------------------------------------------------------------
+    @expose("/adjust/<int:account_id>", methods=["POST"])
+    @has_access
+    def adjust(self, account_id):
+        """A compensating entry (the ledger itself is never edited)."""
+        try:
+            amount = int((request.form.get("amount") or "").strip())
+        except ValueError:
+            amount = 0
+        try:
+            bank.adjust(db.session, current_scope(), account_id, amount, request.form.get("reason", ""),
+                        current_user_id())
+        except OutOfScope:
+            abort(404)
+        except DomainError as error:
+            flash(str(error), "danger")
+        else:
+            flash(str(_l("Adjustment of %(amount)+d points recorded.", amount=amount)), "success")
+        return redirect(url_for("PointsAccountModelView.show", pk=account_id))
+
     # --- the honour roll ------------------------------------------------------------------
     @expose("/honour/")
     @has_access

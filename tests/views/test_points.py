@@ -193,3 +193,54 @@ def test_ledger_cannot_be_edited_through_the_screens(login, session):
         assert browser.post(url, {}, token_from="/ledgerentrymodelview/list/").status_code == 404
     session.expire_all()
     assert session.get(LedgerEntry, entry) is not None
+
+
+def test_corrections_are_compensating_entries(login, session):
+    account = bank.account_of_volunteer(session, volunteer_in(session, XIANGJIANG).id)
+    balance, entries = account.balance, counts(session)[0]
+    browser = login("secretary")
+    show = f"/pointsaccountmodelview/show/{account.id}"
+    browser.post(f"/points/adjust/{account.id}", {"amount": "-3", "reason": "重复登记更正"}, token_from=show)
+    session.expire_all()
+    assert session.get(PointsAccount, account.id).balance == balance - 3
+    assert counts(session)[0] == entries + 1
+    for form in ({"amount": "0", "reason": "x"}, {"amount": "5", "reason": " "}, {"amount": "abc", "reason": "x"},
+                 {"amount": str(-(balance + 100)), "reason": "超额"}):
+        browser.post(f"/points/adjust/{account.id}", form, token_from=show)
+    assert counts(session)[0] == entries + 1
+    other = bank.account_of_volunteer(session, volunteer_in(session, JINSHAN).id)
+    assert browser.post(f"/points/adjust/{other.id}", {"amount": "5", "reason": "x"}, token_from=show).status_code == 404
+    assert login("volunteer").post(f"/points/adjust/{account.id}", {"amount": "5", "reason": "x"},
+                                   token_from="/points/me/").status_code in (302, 403)
+    session.expire_all()
+    assert session.get(PointsAccount, account.id).balance == balance - 3
+    assert bank.check_invariants(session) == []
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cfc0f01f0005"
+    "0001ff5cc8b2a10000000049454e44ae426082")
+
+
+def test_reward_pictures_are_stored_and_served_locally(login, session, app):
+    import io
+    import os
+
+    browser = login("secretary")
+    response = browser.post("/rewarditemmodelview/add", {
+        "community": grid_id(session, XIANGJIANG), "name": "保温杯", "price": "90", "restock": "3", "active": "y",
+        "picture_file": (io.BytesIO(PNG), "cup.png"),
+    }, content_type="multipart/form-data")
+    assert response.status_code == 302
+    cup = item(session, "保温杯")
+    assert cup.picture and cup.picture.endswith(".png")
+    assert os.path.exists(os.path.join(app.config["INSTANCE_DIR"], "uploads", "rewards", cup.picture))
+    served = browser.get(f"/points/picture/{cup.picture}")
+    assert served.status_code == 200 and served.data == PNG
+    assert app.test_client().get(f"/points/picture/{cup.picture}").status_code in (302, 401, 403)
+    assert browser.get("/points/picture/..%2Fsecret_key").status_code == 404
+    html = browser.post("/rewarditemmodelview/add", {
+        "community": grid_id(session, XIANGJIANG), "name": "坏图", "price": "90",
+        "picture_file": (io.BytesIO(b"MZ..."), "virus.exe"),
+    }, content_type="multipart/form-data").get_data(as_text=True)
+    assert item(session, "坏图") is None
