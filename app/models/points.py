@@ -31,11 +31,13 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .choices import ENTRY_KINDS, REDEMPTION_STATUSES, RULE_UNITS, STOCK_KINDS, sql_in
+from .people import ServiceRecord
 
 
 class PointsRule(Model):
@@ -281,3 +283,13 @@ class RedemptionLine(Model):
 
     redemption = relationship("Redemption", back_populates="lines")
     item = relationship("RewardItem")
+
+
+# The points a service record earned, read with the record in one query (no query per row).
+ServiceRecord.points_awarded = column_property(
+    select(LedgerEntry.amount)
+    .where(LedgerEntry.service_record_id == ServiceRecord.id, LedgerEntry.kind == "earn")
+    .correlate_except(LedgerEntry)
+    .scalar_subquery(),
+    deferred=True,
+)

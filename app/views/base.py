@@ -74,6 +74,10 @@ def label_of(labels: dict):
     return lambda value: labels.get(value, value) if value is not None else ""
 
 
+def blank_if_none(value):
+    return "" if value is None else value
+
+
 def yes_no(value) -> str:
     return str(_l("Yes")) if value else str(_l("No"))
 
@@ -96,6 +100,9 @@ class ScopedModelView(ModelView):
         self.formatters_columns = dict(self.formatters_columns or {})
         for column, masker in self.masked_columns.items():
             self.formatters_columns[column] = self._masking(masker)
+        # FAB prints an empty value as the English word "None".
+        for column in set(self.list_columns or []) | set(self.show_columns or []):
+            self.formatters_columns.setdefault(column, blank_if_none)
         super().__init__(*args, **kwargs)
 
     def _init_properties(self):

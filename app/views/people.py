@@ -90,8 +90,9 @@ class ServiceRecordModelView(ServiceRecordAwardMixin, ScopedModelView):
         "hours": _l("Hours"),
         "activity": _l("Activity"),
         "rule": _l("Activity type"),
+        "points_awarded": _l("Points awarded"),
     }
-    list_columns = ["date", "volunteer", "hours", "activity", "rule"]
+    list_columns = ["date", "volunteer", "hours", "activity", "rule", "points_awarded"]
     show_columns = list_columns
     add_columns = ["volunteer", "date", "hours", "rule", "activity"]
     edit_columns = add_columns
