@@ -207,6 +207,16 @@ def check_item(session: Session, scope: Scope, item: RewardItem) -> None:
         raise ValidationError(_l("You can only offer items in your own community."), field="community")
 
 
+def check_item_delete(session: Session, scope: Scope, item: RewardItem) -> None:
+    """Only who may offer an item may withdraw it; an item with history is deactivated instead
+    (the foreign keys of its movements and redemption lines refuse the delete)."""
+    if item.community_id is None:
+        if not scope.is_all and not (scope.kind == "grid" and _is_district_scope(session, scope)):
+            raise ValidationError(_l("Only the district can offer items to every community."))
+    elif not can_write_under(scope, session.get(Grid, item.community_id)):
+        raise ValidationError(_l("You can only offer items in your own community."))
+
+
 def _is_district_scope(session: Session, scope: Scope) -> bool:
     return session.scalar(select(Grid.level).where(Grid.id == scope.grid_id)) == "district"
 

@@ -1,7 +1,7 @@
 """The start page: who you are, what your area is, and how much it holds."""
 from __future__ import annotations
 
-from flask import g
+from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
 from sqlalchemy import func, select
 
@@ -20,6 +20,8 @@ class HomeView(IndexView):
         user = getattr(g, "user", None)
         if user is not None and getattr(user, "is_authenticated", False):
             scope = current_scope()
+            if scope.kind == "volunteer":  # a volunteer's start page is their points
+                return redirect(url_for("PointsView.me"))
             counts = {
                 name: db.session.scalar(select(func.count()).select_from(model).where(visible(scope, model)))
                 for name, model in (("grids", Grid), ("workers", Worker), ("volunteers", Volunteer),

@@ -108,6 +108,9 @@ class RewardItemModelView(ScopedModelView):
     def check(self, item, *, is_new, original):
         bank.check_item(db.session, current_scope(), item)
 
+    def check_delete(self, item):
+        bank.check_item_delete(db.session, current_scope(), item)
+
     def apply(self, item, *, is_new, original):
         change = getattr(item, "restock", None)
         if change:

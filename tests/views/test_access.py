@@ -192,12 +192,13 @@ def test_secretary_sees_full_phones_of_her_people(login, session):
 
 def test_menus_follow_the_role(login):
     admin = login("admin").get("/").get_data(as_text=True)
-    assert "/users/list/" in admin or "usermodelview" in admin.lower() or "gridgovuserdbmodelview" in admin.lower()
-    volunteer = login("volunteer").get("/").get_data(as_text=True)
-    assert "/gridmodelview/list/" not in volunteer
-    assert "/volunteermodelview/list/" in volunteer
+    assert "/users/list/" in admin
+    volunteer = login("volunteer").get("/points/me/").get_data(as_text=True)
+    assert "/gridmodelview/list/" not in volunteer and "/users/list/" not in volunteer
+    assert "/volunteermodelview/list/" in volunteer and "/points/redeem/" in volunteer
     secretary = login("secretary").get("/").get_data(as_text=True)
-    assert "/gridmodelview/list/" in secretary and "gridgovuserdbmodelview" not in secretary.lower()
+    assert "/gridmodelview/list/" in secretary and "/users/list/" not in secretary
+    assert "/rewarditemmodelview/list/" in secretary
 
 
 def test_anonymous_is_sent_to_login(client):

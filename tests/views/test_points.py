@@ -244,3 +244,16 @@ def test_reward_pictures_are_stored_and_served_locally(login, session, app):
         "picture_file": (io.BytesIO(b"MZ..."), "virus.exe"),
     }, content_type="multipart/form-data").get_data(as_text=True)
     assert item(session, "坏图") is None
+
+
+def test_secretary_cannot_withdraw_district_items(login, session):
+    soap = item(session, "洗衣液 2kg")  # district-wide, visible to her
+    browser = login("secretary")
+    browser.post(f"/rewarditemmodelview/delete/{soap.id}", {}, token_from="/rewarditemmodelview/list/")
+    session.expire_all()
+    assert session.get(RewardItem, soap.id) is not None
+
+
+def test_volunteers_start_on_their_points(login):
+    response = login("volunteer").get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/points/me/")
