@@ -23,9 +23,14 @@ from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, Redempt
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
 from ..services import points as bank
 from ..services.errors import DomainError, OutOfScope, ValidationError
-from .base import ScopedModelView, choice_field, current_scope, current_user_id, flag_field, label_of
+from .base import ScopedModelView, choice_field, current_scope, current_user_id, flag_field, label_of, yes_no
 
 PICTURE_TYPES = ("jpg", "jpeg", "png", "webp")
+
+
+def local_time(moment) -> str:
+    """A stored timestamp in the deployment's time zone (Asia/Shanghai)."""
+    return moment.astimezone(bank.TIMEZONE).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def pictures_dir() -> str:
@@ -55,7 +60,7 @@ class PointsRuleModelView(ScopedModelView):
     edit_columns = add_columns
     search_columns = ["name", "unit", "active"]
     base_order = ("name", "asc")
-    formatters_columns = {"unit": label_of(RULE_UNIT_LABELS), "active": lambda v: _l("Yes") if v else _l("No")}
+    formatters_columns = {"unit": label_of(RULE_UNIT_LABELS), "active": yes_no}
     validators_columns = {"name": [Length(max=50)], "points": [NumberRange(min=1, max=10000)],
                           "description": [Length(max=200)]}
     add_form_extra_fields = {"unit": choice_field(_l("Counted"), RULE_UNIT_LABELS),
@@ -85,7 +90,7 @@ class RewardItemModelView(ScopedModelView):
     formatters_columns = {
         "picture": picture_html,
         "community": lambda c: c if c is not None else _l("Whole district"),
-        "active": lambda v: _l("Yes") if v else _l("No"),
+        "active": yes_no,
     }
     description_columns = {
         "community": _l("Leave empty for an item of the whole district (district staff only)."),
@@ -141,8 +146,7 @@ class LedgerEntryModelView(ScopedModelView):
     search_columns = ["kind", "created_at"]
     order_columns = ["created_at", "amount"]
     base_order = ("id", "desc")
-    formatters_columns = {"kind": label_of(ENTRY_KIND_LABELS),
-                          "created_at": lambda t: t.astimezone(bank.TIMEZONE).strftime("%Y-%m-%d %H:%M") if t else ""}
+    formatters_columns = {"kind": label_of(ENTRY_KIND_LABELS), "created_at": local_time}
     search_form_extra_fields = {"kind": choice_field(_l("Kind"), ENTRY_KIND_LABELS, required=False)}
 
 
@@ -175,8 +179,8 @@ class RedemptionModelView(ScopedModelView):
     base_order = ("id", "desc")
     formatters_columns = {
         "status": label_of(REDEMPTION_STATUS_LABELS),
-        "created_at": lambda t: t.astimezone(bank.TIMEZONE).strftime("%Y-%m-%d %H:%M") if t else "",
-        "handled_at": lambda t: t.astimezone(bank.TIMEZONE).strftime("%Y-%m-%d %H:%M") if t else "",
+        "created_at": local_time,
+        "handled_at": local_time,
     }
     search_form_extra_fields = {"status": choice_field(_l("Status"), REDEMPTION_STATUS_LABELS, required=False)}
     related_views = [RedemptionLineModelView, LedgerEntryModelView]
