@@ -41,7 +41,7 @@ def prepare_database(app, *, load_demo: bool = True, echo=click.echo) -> None:
 
 
 def load_demo_data(app, echo=click.echo) -> None:
-    from seed.demo import create_demo_users, load_demo, load_points_demo
+    from seed.demo import create_demo_users, load_demo, load_incidents_demo, load_points_demo
 
     from .extensions import appbuilder, db
 
@@ -49,6 +49,7 @@ def load_demo_data(app, echo=click.echo) -> None:
         made = load_demo(db.session)
         db.session.commit()
         load_points_demo(db.session)
+        load_incidents_demo(db.session)
         password = app.config["GRIDGOV_DEMO_PASSWORD"]
         users = create_demo_users(appbuilder.sm, db.session, password, made)
         echo(f"Loaded the demo district: {len(made['grids'])} grids, {len(made['volunteers'])} volunteers.")
@@ -138,8 +139,19 @@ def points_check():
     click.echo(f"OK: {accounts} accounts and {items} items agree with their ledgers.")
 
 
+@click.command("tick")
+@with_appcontext
+def tick_command():
+    """Escalate incidents past their deadline one level up (idempotent; run it from cron)."""
+    from .extensions import db
+    from .services.incidents import tick
+
+    escalated = tick(db.session)
+    click.echo(f"Escalated {len(escalated)} overdue incident(s)" + (f": {', '.join(map(str, escalated))}" if escalated else "."))
+
+
 def register_commands(app) -> None:
-    for command in (setup_command, seed_group, sync_roles_command, points_group):
+    for command in (setup_command, seed_group, sync_roles_command, points_group, tick_command):
         app.cli.add_command(command)
 
 

@@ -91,16 +91,35 @@ def _bank(*, rules_write=False, items_write=False, handle=False, award=False, le
     return pairs
 
 
+def _incidents(*, act=True, report=True, configure=False):
+    """The incident loop: who reads, acts and reports; who configures categories and deadlines."""
+    pairs = [("menu_access", "Incidents")]
+    pairs += _view("IncidentModelView", READ + ("can_photo",), "Incidents")
+    pairs += _view("IncidentEventModelView", READ)
+    if act:
+        pairs += [("can_act", "IncidentModelView")]
+    if report:
+        pairs += [("can_report", "IncidentModelView"), ("menu_access", "Report an incident")]
+    if configure:
+        pairs += _view("IncidentCategoryModelView", WRITE, "Incident categories")
+        pairs += _view("DeadlineRuleModelView", WRITE, "Deadlines")
+    return pairs
+
+
 ROLE_PERMISSIONS = {
-    DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(items_write=True),
-    STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True),
+    DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(items_write=True)
+    + _incidents(configure=True),
+    STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
+    + _incidents(),
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
-    + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True),
-    GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(),
-    DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False),
-    # Volunteers read their own record; their points and redemptions have their own screens.
-    VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True),
-    LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(),
+    + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True) + _incidents(),
+    GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(),
+    DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False)
+    + _incidents(report=False),
+    # Volunteers read their own record; their points and redemptions have their own screens; they
+    # report incidents (随手拍) and rate the ones they reported.
+    VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(),
+    LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(act=False, report=False),
 }
 ROLES = [ADMIN, *ROLE_PERMISSIONS]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.models import Department, Grid, PointsAccount, PointsRule, RewardItem, ServiceRecord, Volunteer, Worker
@@ -192,6 +192,73 @@ def load_points_demo(session: Session) -> None:
     session.refresh(account)
     if account.balance >= 30:
         points_service.redeem(session, EVERYTHING, account.id, {items["理发服务券"]: 1}, None)
+
+
+INCIDENTS = [
+    # grid code, category, title, address, urgency, steps
+    ("410611001001-01-01", "环境卫生", "楼道堆放杂物", "华夏南区1号楼三单元", "normal", "closed"),
+    ("410611001001-02-02", "安全隐患", "电动车楼道充电", "湘江花园2号楼一单元", "urgent", "closed"),
+    ("410611001002-01", "矛盾纠纷", "邻里噪音纠纷", "嵩山小区5号楼", "normal", "closed"),
+    ("410611002001-01-01", "城市管理", "占道经营", "金山花园北门", "normal", "closed"),
+    ("410611001001-01-02", "公共服务", "路灯不亮", "华夏南区2号楼东侧", "normal", "in_progress"),
+    ("410611002002-01", "环境卫生", "垃圾清运不及时", "天山北区垃圾站", "urgent", "in_progress"),
+    ("410611001001-01-02", "安全隐患", "消防通道被占用", "华夏南区2号楼北侧", "urgent", "reported"),
+    ("410611001003-02", "公共服务", "小区门禁损坏", "滨河小区东门", "normal", "overdue"),
+    ("410611002003-01", "防汛应急", "地下车库积水", "泰山苑地下车库", "critical", "street"),
+    ("410611001002-02", "城市管理", "下水道井盖破损", "锦绣家园南门", "urgent", "department"),
+    ("410611002001-02", "矛盾纠纷", "物业费争议", "美景嘉园", "normal", "rejected"),
+    ("410611001001-01-01", "环境卫生", "绿化带垃圾", "华夏南区中心花园", "normal", "reopened"),
+]
+
+
+def load_incidents_demo(session: Session) -> None:
+    """A dozen incidents in every state of the loop, driven through the loop's own service."""
+    from app.models import IncidentCategory
+    from app.services import incidents as loop
+    from app.services.scope import grid_scope
+    from app.services.users import DEPARTMENT_OFFICER, GRID_WORKER, SECRETARY, STREET_OFFICER
+
+    categories = {c.name: c.id for c in session.scalars(select(IncidentCategory))}
+    municipal = session.scalar(select(Department.id).where(Department.name == "淇滨区市政工程处"))
+
+    def actor(code, role, name):
+        grid_id = session.scalar(select(Grid.id).where(Grid.code == code))
+        return loop.Actor(None, name, frozenset({role}), grid_scope(session, grid_id))
+
+    for code, category, title, address, urgency, state in INCIDENTS:
+        block = code[:15]
+        worker = actor(block if len(code) > 12 else code, GRID_WORKER, "网格员")
+        secretary = actor(code[:12], SECRETARY, "社区书记")
+        street = actor(code[:9], STREET_OFFICER, "街道干部")
+        incident = loop.report(session, worker, loop.Report(
+            grid_id=session.scalar(select(Grid.id).where(Grid.code == code)), category_id=categories[category],
+            title=title, address=address, urgency=urgency, source="patrol",
+            description=f"{address}：{title}，请尽快处理。"))
+        if state == "reported":
+            continue
+        if state == "overdue":
+            session.execute(text("UPDATE incidents SET deadline = now() - interval '2 hours' WHERE id = :id"),
+                            {"id": incident.id})
+            session.commit()
+            continue
+        if state == "rejected":
+            loop.act(session, secretary, incident.id, "reject", note="属物业合同纠纷，建议走司法途径")
+            continue
+        loop.act(session, worker, incident.id, "accept")
+        if state in ("street", "department"):
+            loop.act(session, worker, incident.id, "escalate", note="网格无法处置，请社区协调")
+            loop.act(session, secretary, incident.id, "accept")
+            loop.act(session, secretary, incident.id, "escalate", note="需街道协调职能部门")
+            if state == "department":
+                loop.act(session, street, incident.id, "accept")
+                loop.act(session, street, incident.id, "dispatch", department_id=municipal, note="请市政处维修")
+            continue
+        loop.act(session, worker, incident.id, "handle")
+        if state == "in_progress":
+            continue
+        loop.act(session, worker, incident.id, "resolve", note="已处置完毕，现场已拍照")
+        loop.act(session, secretary, incident.id, "rate", rating=5 if state == "closed" else 2,
+                 note="满意" if state == "closed" else "没有清理干净")
 
 
 def create_demo_users(sm, session: Session, password: str, made: dict | None = None) -> list[str]:

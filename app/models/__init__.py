@@ -3,6 +3,7 @@ from flask_appbuilder import Model
 
 from .departments import Department, department_communities
 from .grids import Grid
+from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent
 from .people import ServiceRecord, Volunteer, Worker
 from .points import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement
 from .users import GridgovUser
@@ -14,6 +15,10 @@ __all__ = [
     "department_communities",
     "Grid",
     "GridgovUser",
+    "DeadlineRule",
+    "Incident",
+    "IncidentCategory",
+    "IncidentEvent",
     "LedgerEntry",
     "PointsAccount",
     "PointsRule",

@@ -100,3 +100,40 @@ REDEMPTION_STATUS_LABELS = {
     "handed_over": _l("Handed over"),
     "cancelled": _l("Cancelled"),
 }
+
+INCIDENT_SOURCES = ("patrol", "photo", "qr", "hotline", "iot")
+INCIDENT_SOURCE_LABELS = {
+    "patrol": _l("Grid-worker patrol"),
+    "photo": _l("Resident photo report"),
+    "qr": _l("QR code form"),
+    "hotline": _l("Hotline 12345"),
+    "iot": _l("IoT sensor alert"),
+}
+
+URGENCIES = ("normal", "urgent", "critical")
+URGENCY_LABELS = {"normal": _l("Normal"), "urgent": _l("Urgent"), "critical": _l("Critical")}
+
+INCIDENT_STATUSES = ("reported", "accepted", "dispatched", "in_progress", "resolved", "closed",
+                     "returned", "rejected", "reopened")
+INCIDENT_STATUS_LABELS = {
+    "reported": _l("Reported"),
+    "accepted": _l("Accepted"),
+    "dispatched": _l("Dispatched"),
+    "in_progress": _l("In progress"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+    "returned": _l("Returned"),
+    "rejected": _l("Rejected"),
+    "reopened": _l("Reopened"),
+}
+OPEN_STATUSES = ("reported", "accepted", "dispatched", "in_progress", "returned", "reopened")
+
+# Handling levels, bottom to top; a department is summoned from any level.
+HANDLING_LEVELS = ("grid", "community", "street", "district", "department")
+HANDLING_LEVEL_LABELS = {
+    "grid": _l("Grid"),
+    "community": _l("Community"),
+    "street": _l("Street"),
+    "district": _l("District centre"),
+    "department": _l("Department"),
+}

@@ -115,6 +115,8 @@ class LedgerEntry(Model):
         Index("points_entries_kind_created_at_idx", "kind", "created_at"),
         Index("points_entries_one_award_per_record", "service_record_id", unique=True,
               postgresql_where=text("kind = 'earn'")),
+        Index("points_entries_one_award_per_incident", "incident_ref", unique=True,
+              postgresql_where=text("kind = 'earn' AND incident_ref IS NOT NULL")),
         Index("points_entries_one_redeem_per_redemption", "redemption_id", unique=True,
               postgresql_where=text("kind = 'redeem'")),
         Index("points_entries_one_refund_per_redemption", "redemption_id", unique=True,

@@ -17,6 +17,10 @@ from ..models import (
     Department,
     Grid,
     GridgovUser,
+    Incident,
+    IncidentCategory,
+    IncidentEvent,
+    DeadlineRule,
     LedgerEntry,
     PointsAccount,
     PointsRule,
@@ -204,6 +208,22 @@ def _stock_movement_rule(scope: Scope):
     return StockMovement.item_id.in_(select(RewardItem.id).where(_reward_item_rule(scope)))
 
 
+def _incident_rule(scope: Scope):
+    if scope.kind == "grid":
+        # Seen by the scopes of its grid's ancestors and by whoever holds it now.
+        inside = _grids_in_subtree(scope.grid_path)
+        return or_(Incident.grid_id.in_(inside), Incident.holder_grid_id.in_(inside))
+    if scope.kind == "department":
+        return Incident.department_id == scope.department_id
+    if scope.kind == "volunteer":
+        return Incident.reporter_volunteer_id == scope.volunteer_id
+    return false()
+
+
+def _incident_event_rule(scope: Scope):
+    return IncidentEvent.incident_id.in_(select(Incident.id).where(_incident_rule(scope)))
+
+
 def _user_rule(scope: Scope):
     # Only administrators manage logins.
     return false()
@@ -222,8 +242,12 @@ RULES: dict[type, Callable[[Scope], object]] = {
     RedemptionLine: _redemption_line_rule,
     RewardItem: _reward_item_rule,
     StockMovement: _stock_movement_rule,
-    # The activity types and their points are public to every logged-in user.
+    Incident: _incident_rule,
+    IncidentEvent: _incident_event_rule,
+    # Configuration lists are public to every logged-in user.
     PointsRule: lambda scope: true(),
+    IncidentCategory: lambda scope: true(),
+    DeadlineRule: lambda scope: true(),
 }
 
 

@@ -15,6 +15,7 @@ def register_views(appbuilder) -> None:
     from ..api.grids import GridApi
     from .departments import DepartmentModelView
     from .grids import GridModelView
+    from .incidents import DeadlineRuleModelView, IncidentCategoryModelView, IncidentEventModelView, IncidentModelView
     from .people import ServiceRecordModelView, VolunteerModelView, WorkerModelView
     from .points import (
         LedgerEntryModelView,
@@ -39,6 +40,15 @@ def register_views(appbuilder) -> None:
                         category="People")
     appbuilder.add_view(ServiceRecordModelView, "Service records", label=_l("Service records"),
                         icon="fa-clock-o", category="People")
+    loop = {"category": "Incidents", "category_label": _l("Incidents"), "category_icon": "fa-bell"}
+    appbuilder.add_view(IncidentModelView, "Incidents", label=_l("Incidents"), icon="fa-list-alt", **loop)
+    appbuilder.add_link("Report an incident", href="/incidentmodelview/report", label=_l("Report an incident"),
+                        icon="fa-camera", category="Incidents")
+    appbuilder.add_view(IncidentCategoryModelView, "Incident categories", label=_l("Incident categories"),
+                        icon="fa-tags", category="Incidents")
+    appbuilder.add_view(DeadlineRuleModelView, "Deadlines", label=_l("Deadlines"), icon="fa-clock-o",
+                        category="Incidents")
+    appbuilder.add_view_no_menu(IncidentEventModelView)
     bank = {"category": "Points bank", "category_label": _l("Points bank"), "category_icon": "fa-gift"}
     appbuilder.add_view(PointsView, "My points", label=_l("My points"), icon="fa-user", **bank)
     appbuilder.add_link("Redeem rewards", href="/points/redeem/", label=_l("Redeem rewards"),

@@ -1,0 +1,487 @@
+"""The incident loop as a state machine: reported → accepted → dispatched → in progress →
+resolved → rated/closed, with returned, rejected and reopened, handled level by level
+(grid → community → street → district centre → department).
+
+Every action checks that it is allowed from the current status and for the actor's role at the
+incident's current level, changes the incident and appends one timeline row, in one transaction.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy_utils import Ltree
+
+from ..models import DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Volunteer, Worker
+from ..models.choices import (
+    HANDLING_LEVELS,
+    INCIDENT_SOURCES,
+    OPEN_STATUSES,
+    URGENCIES,
+)
+from .db_errors import explain
+from .errors import Conflict, OutOfScope, ValidationError
+from .personal_data import is_valid_mobile, normalise_mobile
+from .scope import Scope, can_write_under, get_visible, visible
+from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER, VOLUNTEER
+
+# Which levels each role acts at (inside its scope).
+ROLE_LEVELS = {
+    GRID_WORKER: {"grid"},
+    SECRETARY: {"grid", "community"},
+    STREET_OFFICER: {"street"},
+    DISPATCHER: {"district"},
+    DEPARTMENT_OFFICER: {"department"},
+}
+GRID_LEVEL_TO_HANDLING = {"building": "grid", "block": "grid", "community": "community", "street": "street",
+                          "district": "district"}
+UP = {"grid": "community", "community": "street", "street": "district"}
+DOWN = {"community": "grid", "street": "community", "district": "street"}
+DEFAULT_HOURS = 72
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the login, its name and roles, and its scope. ``user_id`` None is the system."""
+
+    user_id: int | None
+    name: str
+    roles: frozenset[str]
+    scope: Scope
+
+    @property
+    def role_label(self) -> str:
+        from .users import ROLE_LABELS
+
+        if not self.roles:
+            return "system"
+        return "、".join(str(ROLE_LABELS.get(r, r)) for r in sorted(self.roles))
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.roles
+
+
+SYSTEM = Actor(None, "gridgov", frozenset(), Scope("all"))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def deadline_hours(session: Session, category_id: int, urgency: str) -> int:
+    hours = session.scalar(select(DeadlineRule.hours).where(DeadlineRule.category_id == category_id,
+                                                            DeadlineRule.urgency == urgency))
+    return hours or DEFAULT_HOURS
+
+
+def _now(session: Session) -> datetime.datetime:
+    return session.scalar(select(func.now()))
+
+
+def _level_grid(session: Session, grid: Grid, level: str) -> Grid | None:
+    """The grid that holds ``level`` for an incident in ``grid``: the ancestor of that level
+    (the incident's own grid at level 'grid')."""
+    if level == "grid":
+        return grid
+    return session.scalar(select(Grid).where(Grid.level == level, Grid.path.ancestor_of(grid.path)))
+
+
+def _next_level_up(session: Session, incident: Incident) -> tuple[str, Grid] | None:
+    level = incident.level
+    while level in UP:
+        level = UP[level]
+        holder = _level_grid(session, incident.grid, level)
+        if holder is not None:  # a level may be missing (a village straight under a town)
+            return level, holder
+    return None
+
+
+def _level_below(session: Session, incident: Incident) -> tuple[str, Grid] | None:
+    level = incident.level
+    if level == "department":
+        # back to whoever dispatched it
+        holder = incident.holder_grid or incident.grid
+        return GRID_LEVEL_TO_HANDLING.get(holder.level, "grid"), holder
+    while level in DOWN:
+        level = DOWN[level]
+        holder = _level_grid(session, incident.grid, level)
+        if holder is not None:
+            return level, holder
+    return None
+
+
+def acts_at_level(actor: Actor, incident: Incident) -> bool:
+    """Whether the actor holds the incident now: a role of that level, over the holder's grid."""
+    if actor.is_admin:
+        return True
+    levels = set().union(*(ROLE_LEVELS.get(role, set()) for role in actor.roles)) if actor.roles else set()
+    if incident.level not in levels:
+        return False
+    if incident.level == "department":
+        return actor.scope.kind == "department" and actor.scope.department_id == incident.department_id
+    return can_write_under(actor.scope, incident.holder_grid)
+
+
+def _record(session: Session, incident: Incident, actor: Actor, action: str, before: tuple[str, str],
+            note: str | None = None) -> IncidentEvent:
+    handler = None
+    if incident.level == "department" and incident.department is not None:
+        handler = incident.department.name
+    elif incident.handler_worker is not None:
+        handler = incident.handler_worker.name
+    elif incident.holder_grid is not None:
+        handler = incident.holder_grid.name
+    event = IncidentEvent(
+        incident_id=incident.id, action=action, actor_id=actor.user_id, actor_name=actor.name[:130],
+        actor_role=actor.role_label[:64], from_status=before[0], to_status=incident.status,
+        from_level=before[1], to_level=incident.level, handler=(handler or "")[:130] or None,
+        note=(note or "").strip()[:500] or None,
+    )
+    session.add(event)
+    return event
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except Exception as exc:  # noqa: BLE001 - a database refusal becomes a message
+        session.rollback()
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, DBAPIError):
+            raise explain(exc) from None
+        raise
+
+
+def _reset_deadline(session: Session, incident: Incident) -> None:
+    hours = deadline_hours(session, incident.category_id, incident.urgency)
+    incident.deadline = _now(session) + datetime.timedelta(hours=hours)
+
+
+def _require_note(note: str | None, message) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(message, field="note")
+    if len(note) > 500:
+        raise ValidationError(_l("A note has at most 500 characters."), field="note")
+    return note
+
+
+# --- reporting -------------------------------------------------------------------------------
+@dataclass
+class Report:
+    """What a reporter fills in; validated by ``report``."""
+
+    grid_id: int | None
+    category_id: int | None
+    title: str
+    source: str = "patrol"
+    urgency: str = "normal"
+    description: str | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    photo: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def report(session: Session, actor: Actor, data: Report) -> Incident:
+    """A new incident, held by the level of its grid, with its first timeline row."""
+    title = (data.title or "").strip()
+    if not title:
+        raise ValidationError(_l("Give the incident a short title."), field="title")
+    if len(title) > 100:
+        raise ValidationError(_l("The title has at most 100 characters."), field="title")
+    if data.description and len(data.description) > 2000:
+        raise ValidationError(_l("The description has at most 2000 characters."), field="description")
+    if data.address and len(data.address) > 200:
+        raise ValidationError(_l("The address has at most 200 characters."), field="address")
+    if data.source not in INCIDENT_SOURCES:
+        raise ValidationError(_l("Choose where the incident comes from."), field="source")
+    if data.urgency not in URGENCIES:
+        raise ValidationError(_l("Choose the urgency."), field="urgency")
+    category = session.get(IncidentCategory, data.category_id) if data.category_id else None
+    if category is None or not category.active:
+        raise ValidationError(_l("Choose a category."), field="category")
+    grid = session.get(Grid, data.grid_id) if data.grid_id else None
+    if grid is None:
+        raise ValidationError(_l("Choose the grid where it happened."), field="grid")
+    volunteer_id = None
+    if actor.scope.kind == "volunteer":
+        home = session.scalar(select(Grid).join(Volunteer, Volunteer.community_id == Grid.id)
+                              .where(Volunteer.id == actor.scope.volunteer_id))
+        if home is None or not (str(grid.path) == str(home.path) or str(grid.path).startswith(str(home.path) + ".")):
+            raise ValidationError(_l("You can report incidents in your own community."), field="grid")
+        volunteer_id = actor.scope.volunteer_id
+    elif not can_write_under(actor.scope, grid):
+        raise ValidationError(_l("You can report incidents in your own area."), field="grid")
+    phone = normalise_mobile(data.reporter_phone) or None
+    if phone is not None and not is_valid_mobile(phone):
+        raise ValidationError(_l("Enter a valid mainland mobile number: 11 digits starting with 13–19."),
+                              field="reporter_phone")
+    for value, low, high, name in ((data.latitude, -90, 90, "latitude"), (data.longitude, -180, 180, "longitude")):
+        if value is not None and not (low <= value <= high):
+            raise ValidationError(_l("The coordinates are out of range."), field=name)
+    level = GRID_LEVEL_TO_HANDLING[grid.level]
+    incident = Incident(
+        source=data.source, category_id=category.id, urgency=data.urgency, title=title,
+        description=(data.description or "").strip() or None, address=(data.address or "").strip() or None,
+        grid_id=grid.id, latitude=data.latitude, longitude=data.longitude, photo=data.photo,
+        reporter_name=(data.reporter_name or "").strip()[:50] or None, reporter_phone=phone,
+        reporter_volunteer_id=volunteer_id, created_by_id=actor.user_id, status="reported", level=level,
+        holder_grid_id=grid.id,
+    )
+    incident.grid = grid
+    incident.holder_grid = grid
+    session.add(incident)
+    _reset_deadline(session, incident)
+    session.flush()
+    _record(session, incident, actor, "report", (None, None))
+    _commit(session)
+    return incident
+
+
+# --- the loop --------------------------------------------------------------------------------
+ACTIONS = ("accept", "reject", "handle", "assign", "dispatch", "start", "escalate", "return", "resolve", "rate")
+FROM = {
+    "accept": {"reported", "returned", "reopened"},
+    "reject": {"reported", "accepted", "returned"},
+    "handle": {"accepted"},
+    "assign": {"accepted", "reopened"},
+    "dispatch": {"reported", "accepted", "reopened"},
+    "start": {"dispatched"},
+    "escalate": {"reported", "accepted", "in_progress", "returned", "reopened"},
+    "return": {"reported", "accepted", "dispatched"},
+    "resolve": {"in_progress"},
+    "rate": {"resolved"},
+}
+
+
+def allowed_actions(session: Session, actor: Actor, incident: Incident) -> list[str]:
+    """The actions this actor may take now (for the buttons on the incident page)."""
+    names = []
+    for name in ACTIONS:
+        if incident.status not in FROM[name]:
+            continue
+        if name == "rate":
+            if can_rate(actor, incident):
+                names.append(name)
+            continue
+        if not acts_at_level(actor, incident):
+            continue
+        if name == "escalate" and _next_level_up(session, incident) is None:
+            continue
+        if name == "return" and (incident.level == "grid" or _level_below(session, incident) is None):
+            continue
+        if name in ("assign", "dispatch") and incident.level == "department":
+            continue
+        names.append(name)
+    return names
+
+
+def can_rate(actor: Actor, incident: Incident) -> bool:
+    if actor.is_admin:
+        return True
+    if actor.scope.kind == "volunteer":
+        return incident.reporter_volunteer_id == actor.scope.volunteer_id
+    # grid staff rate on the reporter's behalf (a hotline caller, an elderly resident)
+    return bool({GRID_WORKER, SECRETARY} & actor.roles) and can_write_under(actor.scope, incident.grid)
+
+
+def act(session: Session, actor: Actor, incident_id, action: str, *, note: str | None = None,
+        worker_id=None, department_id=None, rating=None) -> Incident:
+    """Take ``action`` on the incident, or refuse with a clear message and change nothing."""
+    incident = get_visible(session, actor.scope, Incident, incident_id)
+    if action not in ACTIONS:
+        raise ValidationError(_l("Unknown action."))
+    # Lock the row: two people acting on one incident at once act one after the other.
+    session.execute(select(Incident.id).where(Incident.id == incident.id).with_for_update())
+    session.refresh(incident)
+    if incident.status not in FROM[action]:
+        raise Conflict(_l("This action is not possible while the incident is %(status)s.",
+                          status=_status_label(incident.status)))
+    if action == "rate":
+        if not can_rate(actor, incident):
+            raise ValidationError(_l("Only the reporter or the grid staff can rate this incident."))
+    elif not acts_at_level(actor, incident):
+        raise ValidationError(_l("The incident is held at another level: you cannot act on it now."))
+    before = (incident.status, incident.level)
+    getattr(_Transitions, "do_" + action)(session, actor, incident, note=note, worker_id=worker_id,
+                                          department_id=department_id, rating=rating)
+    _record(session, incident, actor, action, before, note)
+    _commit(session)
+    if incident.status == "closed":
+        _award_reporter(session, incident)
+    return incident
+
+
+def _status_label(status: str):
+    from ..models.choices import INCIDENT_STATUS_LABELS
+
+    return INCIDENT_STATUS_LABELS.get(status, status)
+
+
+class _Transitions:
+    """One method per action: check its own arguments, change the incident (not committed)."""
+
+    @staticmethod
+    def do_accept(session, actor, incident, **_):
+        incident.status = "accepted"
+
+    @staticmethod
+    def do_reject(session, actor, incident, note=None, **_):
+        _require_note(note, _l("Say why this is not a governance matter."))
+        incident.status = "rejected"
+
+    @staticmethod
+    def do_handle(session, actor, incident, **_):
+        incident.status = "in_progress"
+        incident.handler_worker_id = None
+
+    @staticmethod
+    def do_assign(session, actor, incident, worker_id=None, **_):
+        worker = session.get(Worker, int(worker_id)) if str(worker_id or "").isdigit() else None
+        holder = incident.holder_grid
+        if worker is None or holder is None or not str(worker.grid.path).startswith(str(holder.path)):
+            raise ValidationError(_l("Choose a worker of a grid under the one holding the incident."), field="worker")
+        incident.status = "dispatched"
+        incident.level = "grid"
+        incident.holder_grid_id = worker.grid_id
+        incident.holder_grid = worker.grid
+        incident.handler_worker_id = worker.id
+        incident.handler_worker = worker
+        _reset_deadline(session, incident)
+
+    @staticmethod
+    def do_dispatch(session, actor, incident, department_id=None, **_):
+        department = session.get(Department, int(department_id)) if str(department_id or "").isdigit() else None
+        if department is None or department.kind != "functional":
+            raise ValidationError(_l("Choose one of the functional departments."), field="department")
+        incident.status = "dispatched"
+        incident.level = "department"
+        incident.department_id = department.id
+        incident.department = department
+        incident.handler_worker_id = None
+        _reset_deadline(session, incident)
+
+    @staticmethod
+    def do_start(session, actor, incident, **_):
+        incident.status = "in_progress"
+
+    @staticmethod
+    def do_escalate(session, actor, incident, note=None, **_):
+        _require_note(note, _l("Say why it goes one level up."))
+        _escalate(session, incident)
+
+    @staticmethod
+    def do_return(session, actor, incident, note=None, **_):
+        _require_note(note, _l("Say why it goes back to the level below."))
+        below = _level_below(session, incident)
+        if below is None:
+            raise ValidationError(_l("There is no level below to return it to."))
+        incident.level, holder = below
+        incident.holder_grid_id = holder.id
+        incident.holder_grid = holder
+        incident.department_id = None
+        incident.department = None
+        incident.handler_worker_id = None
+        incident.status = "returned"
+        _reset_deadline(session, incident)
+
+    @staticmethod
+    def do_resolve(session, actor, incident, note=None, **_):
+        _require_note(note, _l("Say what was done."))
+        incident.status = "resolved"
+        incident.resolved_at = _now(session)
+
+    @staticmethod
+    def do_rate(session, actor, incident, rating=None, note=None, **_):
+        try:
+            rating = int(rating)
+        except (TypeError, ValueError):
+            rating = 0
+        if not 1 <= rating <= 5:
+            raise ValidationError(_l("A rating is a whole number from 1 to 5."), field="rating")
+        incident.rating = rating
+        incident.rating_note = (note or "").strip()[:200] or None
+        if rating >= 3:
+            incident.status = "closed"
+            incident.closed_at = _now(session)
+        else:  # 不满意重办: back to whoever resolved it, with a new deadline
+            incident.status = "reopened"
+            incident.resolved_at = None
+            _reset_deadline(session, incident)
+
+
+def _escalate(session: Session, incident: Incident) -> None:
+    up = _next_level_up(session, incident)
+    if up is None:
+        raise ValidationError(_l("The district centre is the top level: dispatch it to a department instead."))
+    incident.level, holder = up
+    incident.holder_grid_id = holder.id
+    incident.holder_grid = holder
+    incident.handler_worker_id = None
+    incident.status = "reported"
+    _reset_deadline(session, incident)
+
+
+# --- deadlines -------------------------------------------------------------------------------
+def overdue_condition(now):
+    return and_(Incident.status.in_(OPEN_STATUSES), Incident.deadline < now)
+
+
+def tick(session: Session, now: datetime.datetime | None = None) -> list[int]:
+    """Escalate every open incident past its deadline one level up (idempotent: an escalated
+    incident has a new deadline). Returns the ids escalated."""
+    now = now or _now(session)
+    ids = session.scalars(
+        select(Incident.id).where(overdue_condition(now), Incident.level.in_(tuple(UP))).order_by(Incident.id)
+    ).all()
+    escalated = []
+    for incident_id in ids:
+        incident = session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update(skip_locked=True))
+        if incident is None or incident.status not in OPEN_STATUSES or incident.deadline >= now:
+            session.rollback()
+            continue
+        if _next_level_up(session, incident) is None:
+            session.rollback()
+            continue
+        before = (incident.status, incident.level)
+        _escalate(session, incident)
+        _record(session, incident, SYSTEM, "overdue", before, str(_l("Past its deadline: escalated one level up.")))
+        _commit(session)
+        escalated.append(incident_id)
+    return escalated
+
+
+# --- points for volunteer reporters ----------------------------------------------------------
+def _award_reporter(session: Session, incident: Incident) -> None:
+    """A volunteer's report closed with a satisfied rating earns points by the category's rule,
+    exactly once (a partial unique index on the incident reference)."""
+    if incident.reporter_volunteer_id is None or incident.category.points_rule is None:
+        return
+    from sqlalchemy.dialects.postgresql import insert
+
+    from ..models import LedgerEntry, PointsAccount
+
+    rule = incident.category.points_rule
+    account_id = session.scalar(select(PointsAccount.id).where(PointsAccount.volunteer_id == incident.reporter_volunteer_id))
+    session.execute(
+        insert(LedgerEntry).values(
+            account_id=account_id, kind="earn", amount=rule.points, incident_ref=f"incident:{incident.id}",
+            reason=f"{rule.name} #{incident.id} {incident.title}"[:200],
+        ).on_conflict_do_nothing(index_elements=["incident_ref"],
+                                 index_where=and_(LedgerEntry.kind == "earn", LedgerEntry.incident_ref.is_not(None)))
+    )
+    _commit(session)
+
+
+def actor_from_user(session: Session, user) -> Actor:
+    """The Actor of a login (a GridgovUser)."""
+    from .scope import scope_for_user
+
+    name = f"{user.first_name}{user.last_name}" if user is not None else "gridgov"
+    return Actor(user.id, name, frozenset(role.name for role in user.roles), scope_for_user(session, user))

@@ -1,0 +1,272 @@
+"""Incident screens: the scoped list with overdue flags, the incident page with its timeline
+and the actions the user may take, the phone-sized report form, and the configuration lists."""
+from __future__ import annotations
+
+import os
+import uuid
+
+from flask import abort, current_app, flash, g, redirect, request, send_from_directory, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms.validators import Length, NumberRange
+
+from ..extensions import db
+from ..models import DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Worker
+from ..models.choices import (
+    HANDLING_LEVEL_LABELS,
+    INCIDENT_SOURCE_LABELS,
+    INCIDENT_STATUS_LABELS,
+    URGENCY_LABELS,
+)
+from ..services import incidents as loop
+from ..services.errors import DomainError, OutOfScope, ValidationError
+from ..services.personal_data import mask_mobile
+from ..services.scope import visible
+from .base import ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
+from .points import local_time
+
+PHOTO_TYPES = ("jpg", "jpeg", "png", "webp")
+ACTION_LABELS = {
+    "report": _l("Reported"),
+    "accept": _l("Accept"),
+    "reject": _l("Reject"),
+    "handle": _l("Handle here"),
+    "assign": _l("Assign to a grid worker"),
+    "dispatch": _l("Dispatch to a department"),
+    "start": _l("Start work"),
+    "escalate": _l("Escalate one level up"),
+    "return": _l("Return to the level below"),
+    "resolve": _l("Resolve"),
+    "rate": _l("Rate"),
+    "overdue": _l("Overdue: escalated"),
+}
+
+
+def current_actor() -> loop.Actor:
+    return loop.actor_from_user(db.session, g.user)
+
+
+def photos_dir() -> str:
+    return os.path.join(current_app.config["INSTANCE_DIR"], "uploads", "incidents")
+
+
+def overdue_flag(value) -> Markup:
+    return Markup('<span class="label label-danger">%s</span>') % _l("Overdue") if value else Markup("")
+
+
+class IncidentCategoryModelView(ScopedModelView):
+    datamodel = SQLAInterface(IncidentCategory)
+    list_title = _l("Incident categories")
+    show_title = add_title = edit_title = _l("Incident category")
+    label_columns = {"name": _l("Category"), "active": _l("Active"), "points_rule": _l("Points for volunteer reporters")}
+    list_columns = ["name", "active", "points_rule"]
+    show_columns = add_columns = edit_columns = list_columns
+    search_columns = ["name", "active"]
+    base_order = ("name", "asc")
+    formatters_columns = {"active": yes_no}
+    validators_columns = {"name": [Length(max=50)]}
+    add_form_extra_fields = {"active": flag_field(_l("Active"))}
+    edit_form_extra_fields = add_form_extra_fields
+
+
+class DeadlineRuleModelView(ScopedModelView):
+    datamodel = SQLAInterface(DeadlineRule)
+    list_title = _l("Deadlines")
+    show_title = add_title = edit_title = _l("Deadline")
+    label_columns = {"category": _l("Category"), "urgency": _l("Urgency"), "hours": _l("Hours per level")}
+    list_columns = ["category", "urgency", "hours"]
+    show_columns = add_columns = edit_columns = list_columns
+    search_columns = ["category", "urgency"]
+    formatters_columns = {"urgency": label_of(URGENCY_LABELS)}
+    validators_columns = {"hours": [NumberRange(min=1, max=8760)]}
+    add_form_extra_fields = {"urgency": choice_field(_l("Urgency"), URGENCY_LABELS)}
+    edit_form_extra_fields = add_form_extra_fields
+
+
+class IncidentEventModelView(ScopedModelView):
+    datamodel = SQLAInterface(IncidentEvent)
+    include_route_methods = {"list", "show"}
+    list_title = _l("Timeline")
+    label_columns = {"created_at": _l("Time"), "actor_name": _l("By"), "actor_role": _l("Role"), "action": _l("Action"),
+                     "from_status": _l("From"), "to_status": _l("To"), "to_level": _l("Level"), "handler": _l("Handler"),
+                     "note": _l("Note"), "incident": _l("Incident")}
+    list_columns = ["created_at", "actor_name", "action", "to_status", "to_level", "handler", "note"]
+    show_columns = ["incident", "created_at", "actor_name", "actor_role", "action", "from_status", "to_status",
+                    "to_level", "handler", "note"]
+    base_order = ("id", "asc")
+    formatters_columns = {"created_at": local_time, "action": label_of(ACTION_LABELS),
+                          "from_status": label_of(INCIDENT_STATUS_LABELS), "to_status": label_of(INCIDENT_STATUS_LABELS),
+                          "to_level": label_of(HANDLING_LEVEL_LABELS)}
+
+
+class IncidentModelView(ScopedModelView):
+    """诉求 / 事件 — changed only through the loop's actions, never edited in place."""
+
+    datamodel = SQLAInterface(Incident)
+    include_route_methods = {"list", "show", "act", "report", "photo"}
+    list_title = _l("Incidents")
+    show_title = _l("Incident")
+    label_columns = {
+        "id": _l("No."), "title": _l("Title"), "category": _l("Category"), "urgency": _l("Urgency"),
+        "status": _l("Status"), "level": _l("Level"), "grid": _l("Grid"), "holder_grid": _l("Held by"),
+        "department": _l("Department"), "handler_worker": _l("Handler"), "deadline": _l("Deadline"),
+        "overdue": _l("Overdue"), "created_at": _l("Reported at"), "source": _l("Source"),
+        "description": _l("Description"), "address": _l("Address"), "reporter_name": _l("Reporter"),
+        "reporter_phone": _l("Reporter's phone"), "rating": _l("Satisfaction"), "rating_note": _l("Rating note"),
+        "resolved_at": _l("Resolved at"), "closed_at": _l("Closed at"),
+    }
+    list_columns = ["id", "title", "category", "urgency", "status", "level", "grid", "deadline", "overdue"]
+    show_columns = ["id", "title", "category", "urgency", "source", "status", "level", "holder_grid", "handler_worker",
+                    "department", "grid", "address", "description", "reporter_name", "reporter_phone", "deadline",
+                    "overdue", "created_at", "resolved_at", "rating", "rating_note"]
+    search_columns = ["title", "status", "category", "urgency", "level", "grid", "source"]
+    # No add or edit routes (incidents change through the loop), but FAB still builds the forms.
+    add_columns = edit_columns = ["title"]
+    order_columns = ["id", "deadline", "created_at", "urgency"]
+    base_order = ("id", "desc")
+    masked_columns = {"reporter_phone": mask_mobile}
+    formatters_columns = {
+        "urgency": label_of(URGENCY_LABELS), "status": label_of(INCIDENT_STATUS_LABELS),
+        "level": label_of(HANDLING_LEVEL_LABELS), "source": label_of(INCIDENT_SOURCE_LABELS),
+        "deadline": local_time, "created_at": local_time, "resolved_at": local_time, "overdue": overdue_flag,
+    }
+    search_form_extra_fields = {
+        "status": choice_field(_l("Status"), INCIDENT_STATUS_LABELS, required=False),
+        "urgency": choice_field(_l("Urgency"), URGENCY_LABELS, required=False),
+        "level": choice_field(_l("Level"), HANDLING_LEVEL_LABELS, required=False),
+        "source": choice_field(_l("Source"), INCIDENT_SOURCE_LABELS, required=False),
+    }
+    show_template = "gridgov/incident_show.html"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actions = {}  # incidents change only through the loop, never by bulk delete
+
+    def manages_rows(self) -> bool:
+        """Grid staff who act on incidents call the reporter back; leaders and departments see
+        the phone masked."""
+        scope = current_scope()
+        if scope.is_all:
+            return True
+        return scope.kind == "grid" and self.appbuilder.sm.has_access("can_act", self.class_permission_name)
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        widgets = self._show(pk)
+        incident = self.datamodel.get(pk, self._base_filters)
+        actor = current_actor()
+        actions = loop.allowed_actions(db.session, actor, incident) if self.appbuilder.sm.has_access(
+            "can_act", self.class_permission_name) else []
+        workers = departments = []
+        if "assign" in actions and incident.holder_grid is not None:
+            holder = incident.holder_grid
+            workers = db.session.scalars(
+                select(Worker).join(Grid, Worker.grid_id == Grid.id)
+                .where(Grid.path.descendant_of(holder.path), Worker.role.in_(("grid_worker", "grid_leader")))
+                .order_by(Grid.code, Worker.name)).all()
+        if "dispatch" in actions:
+            departments = db.session.scalars(
+                select(Department).where(Department.kind == "functional").order_by(Department.name)).all()
+        return self.render_template(
+            self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
+            incident=incident, actions=actions, action_labels=ACTION_LABELS, workers=workers,
+            departments=departments, status_labels=INCIDENT_STATUS_LABELS, level_labels=HANDLING_LEVEL_LABELS,
+            local_time=local_time,
+        )
+
+    @expose("/act/<int:pk>", methods=["POST"])
+    @has_access
+    def act(self, pk):
+        action = request.form.get("action", "")
+        try:
+            incident = loop.act(db.session, current_actor(), pk, action, note=request.form.get("note"),
+                                worker_id=request.form.get("worker"), department_id=request.form.get("department"),
+                                rating=request.form.get("rating"))
+        except OutOfScope:
+            db.session.rollback()
+            abort(404)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            flash(str(_l("Done: %(action)s. The incident is now %(status)s.", action=ACTION_LABELS.get(action, action),
+                         status=INCIDENT_STATUS_LABELS[incident.status])), "success")
+        return redirect(url_for("IncidentModelView.show", pk=pk))
+
+    @expose("/report", methods=["GET", "POST"])
+    @has_access
+    def report(self):
+        scope = current_scope()
+        grids = db.session.scalars(select(Grid).where(visible(scope, Grid)).order_by(Grid.code)).all()
+        if scope.kind == "volunteer":
+            from ..models import Volunteer
+
+            community = db.session.scalar(select(Grid).join(Volunteer, Volunteer.community_id == Grid.id)
+                                          .where(Volunteer.id == scope.volunteer_id))
+            grids = db.session.scalars(select(Grid).where(Grid.path.descendant_of(community.path))
+                                       .order_by(Grid.code)).all()
+        categories = db.session.scalars(select(IncidentCategory).where(IncidentCategory.active.is_(True))
+                                        .order_by(IncidentCategory.id)).all()
+        form = request.form
+        if request.method == "POST":
+            try:
+                data = loop.Report(
+                    grid_id=_int(form.get("grid")), category_id=_int(form.get("category")),
+                    title=form.get("title", ""), source=form.get("source") or ("photo" if scope.kind == "volunteer" else "patrol"),
+                    urgency=form.get("urgency") or "normal", description=form.get("description"),
+                    address=form.get("address"), latitude=_float(form.get("latitude")),
+                    longitude=_float(form.get("longitude")), reporter_name=form.get("reporter_name"),
+                    reporter_phone=form.get("reporter_phone"), photo=self._save_photo(),
+                )
+                incident = loop.report(db.session, current_actor(), data)
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error), "danger")
+            else:
+                flash(str(_l("Reported as incident No. %(id)s.", id=incident.id)), "success")
+                return redirect(url_for("IncidentModelView.show", pk=incident.id))
+        default_grid = getattr(g.user, "grid_id", None)
+        return self.render_template(
+            "gridgov/incident_report.html", grids=grids, categories=categories, form=form,
+            default_grid=default_grid, urgency_labels=URGENCY_LABELS, source_labels=INCIDENT_SOURCE_LABELS,
+            volunteer=scope.kind == "volunteer",
+        )
+
+    def _save_photo(self) -> str | None:
+        upload = request.files.get("photo")
+        if not upload or not upload.filename:
+            return None
+        extension = upload.filename.rsplit(".", 1)[-1].lower()
+        if extension not in PHOTO_TYPES:
+            raise ValidationError(_l("Upload a JPG, PNG or WebP picture."), field="photo")
+        os.makedirs(photos_dir(), exist_ok=True)
+        name = f"{uuid.uuid4().hex}.{extension}"
+        upload.save(os.path.join(photos_dir(), name))
+        return name
+
+    @expose("/photo/<int:pk>")
+    @has_access
+    def photo(self, pk):
+        incident = self.datamodel.get(pk, self._base_filters)
+        if incident is None or not incident.photo:
+            abort(404)
+        return send_from_directory(photos_dir(), incident.photo, max_age=3600)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(value):
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None

@@ -1,0 +1,120 @@
+"""The incident loop over HTTP, per role: the phone report form, the incident page's actions and
+timeline, scoped lists and typed ids, and the tick command."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from app.models import Grid, Incident, IncidentCategory, IncidentEvent
+
+from .helpers import FULL_MOBILE_RE, grid_id, record_count
+
+BLOCK = "410611001001-01"
+
+
+def incident_titled(session, title) -> Incident:
+    return session.scalar(select(Incident).where(Incident.title == title).order_by(Incident.id))
+
+
+def test_grid_worker_reports_from_the_phone_form(login, session):
+    browser = login("worker")
+    page = browser.get("/incidentmodelview/report").get_data(as_text=True)
+    assert 'capture="environment"' in page and "金山" not in page
+    category = session.scalar(select(IncidentCategory.id).where(IncidentCategory.name == "安全隐患"))
+    response = browser.post("/incidentmodelview/report", {
+        "category": category, "title": "井盖缺失", "grid": grid_id(session, BLOCK + "-01"), "urgency": "urgent",
+        "address": "华夏南区1号楼西侧", "reporter_phone": "13800138000", "latitude": "35.75", "longitude": "114.29",
+    })
+    assert response.status_code == 302
+    incident = incident_titled(session, "井盖缺失")
+    assert (incident.status, incident.level, incident.urgency) == ("reported", "grid", "urgent")
+    assert response.headers["Location"].endswith(f"/incidentmodelview/show/{incident.id}")
+
+
+def test_bad_reports_show_a_message_and_save_nothing(login, session):
+    browser = login("worker")
+    before = session.scalar(select(func.count()).select_from(Incident))
+    category = session.scalar(select(IncidentCategory.id).where(IncidentCategory.name == "安全隐患"))
+    for form, message in (
+        ({"category": category, "title": "", "grid": grid_id(session, BLOCK)}, "请为事件填写简短的标题"),
+        ({"category": category, "title": "越界", "grid": grid_id(session, "410611002001")}, "只能上报您管辖范围内的事件"),
+        ({"title": "无类别", "grid": grid_id(session, BLOCK)}, "请选择事件类别"),
+        ({"category": category, "title": "电话", "grid": grid_id(session, BLOCK), "reporter_phone": "123"}, "请输入有效的大陆手机号"),
+    ):
+        html = browser.post("/incidentmodelview/report", form).get_data(as_text=True)
+        assert message in html, message
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Incident)) == before
+
+
+def test_actions_on_the_incident_page_follow_the_role(login, session):
+    incident = incident_titled(session, "消防通道被占用")  # reported at a building of 湘江社区
+    worker = login("worker")
+    page = worker.get(f"/incidentmodelview/show/{incident.id}").get_data(as_text=True)
+    assert 'value="accept"' in page and 'value="escalate"' in page
+    assert "时间线" in page and "上报" in page
+    leader = login("leader").get(f"/incidentmodelview/show/{incident.id}").get_data(as_text=True)
+    assert 'value="accept"' not in leader
+    assert worker.post(f"/incidentmodelview/act/{incident.id}", {"action": "accept"},
+                       token_from=f"/incidentmodelview/show/{incident.id}").status_code == 302
+    html = worker.post(f"/incidentmodelview/act/{incident.id}", {"action": "resolve", "note": "x"},
+                       token_from=f"/incidentmodelview/show/{incident.id}", follow_redirects=True).get_data(as_text=True)
+    assert "当前状态下不能进行此操作" in html
+    session.expire_all()
+    assert session.get(Incident, incident.id).status == "accepted"
+    assert [e.action for e in session.get(Incident, incident.id).events] == ["report", "accept"]
+
+
+def test_other_communities_cannot_see_or_act(login, session):
+    incident = incident_titled(session, "消防通道被占用")
+    other = login("secretary2")
+    assert other.get(f"/incidentmodelview/show/{incident.id}").status_code == 404
+    assert other.get(f"/incidentmodelview/photo/{incident.id}").status_code == 404
+    assert other.post(f"/incidentmodelview/act/{incident.id}", {"action": "accept"},
+                      token_from="/incidentmodelview/list/").status_code == 404
+    assert login("volunteer").get(f"/incidentmodelview/show/{incident.id}").status_code == 404
+    session.expire_all()
+    assert session.get(Incident, incident.id).status == "reported"
+
+
+def test_lists_are_scoped_and_flag_overdue(login, session):
+    dispatcher = login("dispatcher").get("/incidentmodelview/list/").get_data(as_text=True)
+    assert record_count(dispatcher) == session.scalar(select(func.count()).select_from(Incident))
+    assert "超期" in dispatcher
+    secretary = login("secretary").get("/incidentmodelview/list/").get_data(as_text=True)
+    community = session.scalar(select(Grid).where(Grid.code == "410611001001"))
+    mine = session.scalar(select(func.count()).select_from(Incident).join(Grid, Incident.grid_id == Grid.id)
+                          .where(Grid.path.descendant_of(community.path)))
+    assert record_count(secretary) == mine
+    department = login("department").get("/incidentmodelview/list/").get_data(as_text=True)
+    assert record_count(department) == 0  # 城管 holds none of the demo incidents
+
+
+def test_reporter_phone_is_masked_for_leaders(login, session):
+    incident = incident_titled(session, "消防通道被占用")
+    incident.reporter_phone = "13900001234"
+    session.commit()
+    assert "13900001234" in login("worker").get(f"/incidentmodelview/show/{incident.id}").get_data(as_text=True)
+    leader = login("leader").get(f"/incidentmodelview/show/{incident.id}").get_data(as_text=True)
+    assert "13900001234" not in leader and "139****1234" in leader
+
+
+def test_no_edit_or_delete_routes(login, session):
+    incident = incident_titled(session, "消防通道被占用")
+    admin = login("admin")
+    for url in (f"/incidentmodelview/edit/{incident.id}", f"/incidentmodelview/delete/{incident.id}",
+                "/incidentmodelview/add"):
+        assert admin.get(url).status_code == 404
+
+
+def test_tick_command_escalates_the_overdue_demo_incident(app, session):
+    from app.cli import tick_command
+
+    overdue = incident_titled(session, "小区门禁损坏")
+    result = app.test_cli_runner().invoke(tick_command)
+    assert result.exit_code == 0 and str(overdue.id) in result.output
+    session.expire_all()
+    assert session.get(Incident, overdue.id).level == "community"
+    again = app.test_cli_runner().invoke(tick_command)
+    assert "Escalated 0" in again.output
