@@ -91,9 +91,16 @@ def _bank(*, rules_write=False, items_write=False, handle=False, award=False, le
     return pairs
 
 
-def _incidents(*, act=True, report=True, configure=False):
-    """The incident loop: who reads, acts and reports; who configures categories and deadlines."""
+def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=False, answer=False):
+    """The incident loop: who reads, acts and reports; who blows and answers whistles; who
+    configures categories and deadlines."""
     pairs = [("menu_access", "Incidents")]
+    if whistles:
+        pairs += _view("WhistleModelView", READ, "Whistles")
+    if blow:
+        pairs += [("can_blow", "WhistleModelView")]
+    if answer:
+        pairs += [("can_answer", "WhistleModelView")]
     pairs += _view("IncidentModelView", READ + ("can_photo",), "Incidents")
     pairs += _view("IncidentEventModelView", READ)
     if act:
@@ -108,17 +115,17 @@ def _incidents(*, act=True, report=True, configure=False):
 
 ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(items_write=True)
-    + _incidents(configure=True),
+    + _incidents(configure=True, blow=True),
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
-    + _incidents(),
+    + _incidents(blow=True),
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
     + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True) + _incidents(),
     GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(),
     DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False)
-    + _incidents(report=False),
+    + _incidents(report=False, answer=True),
     # Volunteers read their own record; their points and redemptions have their own screens; they
     # report incidents (随手拍) and rate the ones they reported.
-    VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(),
+    VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(whistles=False),
     LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(act=False, report=False),
 }
 ROLES = [ADMIN, *ROLE_PERMISSIONS]

@@ -7,6 +7,7 @@ from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent
 from .people import ServiceRecord, Volunteer, Worker
 from .points import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement
 from .users import GridgovUser
+from .whistles import Whistle, WhistleSummons, whistle_incidents
 
 metadata = Model.metadata
 
@@ -30,4 +31,7 @@ __all__ = [
     "Volunteer",
     "Worker",
     "metadata",
+    "Whistle",
+    "WhistleSummons",
+    "whistle_incidents",
 ]

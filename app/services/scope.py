@@ -30,6 +30,9 @@ from ..models import (
     ServiceRecord,
     StockMovement,
     Volunteer,
+    Whistle,
+    WhistleSummons,
+    whistle_incidents,
     Worker,
     department_communities,
 )
@@ -208,13 +211,23 @@ def _stock_movement_rule(scope: Scope):
     return StockMovement.item_id.in_(select(RewardItem.id).where(_reward_item_rule(scope)))
 
 
+def _summoned_incidents(department_id: int):
+    return (
+        select(whistle_incidents.c.incident_id)
+        .join(WhistleSummons, WhistleSummons.whistle_id == whistle_incidents.c.whistle_id)
+        .where(WhistleSummons.department_id == department_id)
+    )
+
+
 def _incident_rule(scope: Scope):
     if scope.kind == "grid":
         # Seen by the scopes of its grid's ancestors and by whoever holds it now.
         inside = _grids_in_subtree(scope.grid_path)
         return or_(Incident.grid_id.in_(inside), Incident.holder_grid_id.in_(inside))
     if scope.kind == "department":
-        return Incident.department_id == scope.department_id
+        # the department holding it, or summoned to it by a whistle
+        return or_(Incident.department_id == scope.department_id,
+                   Incident.id.in_(_summoned_incidents(scope.department_id)))
     if scope.kind == "volunteer":
         return Incident.reporter_volunteer_id == scope.volunteer_id
     return false()
@@ -222,6 +235,21 @@ def _incident_rule(scope: Scope):
 
 def _incident_event_rule(scope: Scope):
     return IncidentEvent.incident_id.in_(select(Incident.id).where(_incident_rule(scope)))
+
+
+def _whistle_rule(scope: Scope):
+    if scope.kind == "grid":
+        # the blower's area, and whoever sees one of its incidents
+        return or_(Whistle.grid_id.in_(_grids_in_subtree(scope.grid_path)),
+                   Whistle.id.in_(select(whistle_incidents.c.whistle_id).where(
+                       whistle_incidents.c.incident_id.in_(select(Incident.id).where(_incident_rule(scope))))))
+    if scope.kind == "department":
+        return Whistle.id.in_(select(WhistleSummons.whistle_id).where(WhistleSummons.department_id == scope.department_id))
+    return false()
+
+
+def _summons_rule(scope: Scope):
+    return WhistleSummons.whistle_id.in_(select(Whistle.id).where(_whistle_rule(scope)))
 
 
 def _user_rule(scope: Scope):
@@ -244,6 +272,8 @@ RULES: dict[type, Callable[[Scope], object]] = {
     StockMovement: _stock_movement_rule,
     Incident: _incident_rule,
     IncidentEvent: _incident_event_rule,
+    Whistle: _whistle_rule,
+    WhistleSummons: _summons_rule,
     # Configuration lists are public to every logged-in user.
     PointsRule: lambda scope: true(),
     IncidentCategory: lambda scope: true(),

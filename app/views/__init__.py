@@ -17,6 +17,7 @@ def register_views(appbuilder) -> None:
     from .grids import GridModelView
     from .incidents import DeadlineRuleModelView, IncidentCategoryModelView, IncidentEventModelView, IncidentModelView
     from .people import ServiceRecordModelView, VolunteerModelView, WorkerModelView
+    from .whistles import WhistleModelView
     from .points import (
         LedgerEntryModelView,
         PointsAccountModelView,
@@ -44,6 +45,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(IncidentModelView, "Incidents", label=_l("Incidents"), icon="fa-list-alt", **loop)
     appbuilder.add_link("Report an incident", href="/incidentmodelview/report", label=_l("Report an incident"),
                         icon="fa-camera", category="Incidents")
+    appbuilder.add_view(WhistleModelView, "Whistles", label=_l("Whistles"), icon="fa-bullhorn", category="Incidents")
     appbuilder.add_view(IncidentCategoryModelView, "Incident categories", label=_l("Incident categories"),
                         icon="fa-tags", category="Incidents")
     appbuilder.add_view(DeadlineRuleModelView, "Deadlines", label=_l("Deadlines"), icon="fa-clock-o",

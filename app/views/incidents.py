@@ -17,6 +17,7 @@ from wtforms.validators import Length, NumberRange
 from ..extensions import db
 from ..models import DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Worker
 from ..models.choices import (
+    OPEN_STATUSES,
     HANDLING_LEVEL_LABELS,
     INCIDENT_SOURCE_LABELS,
     INCIDENT_STATUS_LABELS,
@@ -43,6 +44,7 @@ ACTION_LABELS = {
     "resolve": _l("Resolve"),
     "rate": _l("Rate"),
     "overdue": _l("Overdue: escalated"),
+    "whistle": _l("Whistle blown"),
 }
 
 
@@ -175,6 +177,7 @@ class IncidentModelView(ScopedModelView):
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
             incident=incident, actions=actions, action_labels=ACTION_LABELS, workers=workers,
+            can_blow=self.appbuilder.sm.has_access("can_blow", "WhistleModelView") and incident.status in OPEN_STATUSES,
             departments=departments, status_labels=INCIDENT_STATUS_LABELS, level_labels=HANDLING_LEVEL_LABELS,
             local_time=local_time,
         )

@@ -1,0 +1,172 @@
+"""吹哨报到: the street or district blows a whistle on incidents, summoned departments report
+in and submit results, and the blower closes the whistle and rates each department."""
+from __future__ import annotations
+
+import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ..models import Department, Grid, Incident, IncidentEvent, Whistle, WhistleSummons
+from ..models.choices import OPEN_STATUSES
+from .db_errors import explain
+from .errors import Conflict, OutOfScope, ValidationError
+from .incidents import Actor
+from .scope import can_write_under, get_visible, visible
+from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, STREET_OFFICER
+
+BLOWER_LEVEL = {STREET_OFFICER: "street", DISPATCHER: "district"}
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except DBAPIError as exc:
+        session.rollback()
+        raise explain(exc) from None
+
+
+def blower_grid(session: Session, actor: Actor, level: str) -> Grid:
+    """The street or district grid the actor blows the whistle for."""
+    if level not in ("street", "district"):
+        raise ValidationError(_l("Blow the whistle at street or district level."), field="level")
+    if actor.is_admin:
+        grid = None
+    else:
+        if not any(BLOWER_LEVEL.get(role) == level for role in actor.roles) or actor.scope.kind != "grid":
+            raise ValidationError(_l("Only street officers and district dispatchers blow the whistle, at their own level."),
+                                  field="level")
+        grid = session.get(Grid, actor.scope.grid_id)
+    return grid
+
+
+def blow(session: Session, actor: Actor, incident_ids, reason: str, level: str, department_ids,
+         deadline: datetime.datetime | None) -> Whistle:
+    """Summon departments to incidents the actor's street (or district) holds or oversees."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_l("Say why the whistle is blown."), field="reason")
+    if len(reason) > 500:
+        raise ValidationError(_l("A note has at most 500 characters."), field="reason")
+    grid = blower_grid(session, actor, level)
+    ids = sorted({int(i) for i in incident_ids if str(i).isdigit()})
+    if not ids:
+        raise ValidationError(_l("Choose the incidents the whistle is for."), field="incidents")
+    incidents = session.scalars(select(Incident).where(Incident.id.in_(ids), visible(actor.scope, Incident))).all()
+    if len(incidents) != len(ids):
+        raise OutOfScope(_l("Record not found."))
+    for incident in incidents:
+        if incident.status not in OPEN_STATUSES:
+            raise ValidationError(_l("Incident No. %(id)s is no longer open.", id=incident.id), field="incidents")
+        if grid is not None and not can_write_under(actor.scope, incident.grid):
+            raise ValidationError(_l("Incident No. %(id)s is outside your area.", id=incident.id), field="incidents")
+    if grid is None:  # an administrator blows for the district of the first incident
+        grid = session.scalar(select(Grid).where(Grid.level == level, Grid.path.ancestor_of(incidents[0].grid.path)))
+        if grid is None:
+            raise ValidationError(_l("Blow the whistle at street or district level."), field="level")
+    department_ids = sorted({int(i) for i in department_ids if str(i).isdigit()})
+    departments = session.scalars(select(Department).where(Department.id.in_(department_ids),
+                                                           Department.kind == "functional")).all()
+    if not department_ids:
+        raise ValidationError(_l("Summon at least one department."), field="departments")
+    if len(departments) != len(department_ids):
+        raise ValidationError(_l("Choose one of the functional departments."), field="departments")
+    now = session.scalar(select(func.now()))
+    if deadline is None:
+        raise ValidationError(_l("Give the deadline to report in."), field="deadline")
+    if deadline.tzinfo is None:
+        raise ValidationError(_l("Give the deadline to report in."), field="deadline")
+    if deadline <= now:
+        raise ValidationError(_l("The deadline must be in the future."), field="deadline")
+    whistle = Whistle(level=level, grid_id=grid.id, reason=reason, deadline=deadline, status="open",
+                      blown_by_id=actor.user_id, blown_by_name=actor.name[:130])
+    whistle.summonses = [WhistleSummons(department_id=d.id) for d in departments]
+    whistle.incidents = list(incidents)
+    session.add(whistle)
+    session.flush()
+    names = "、".join(d.name for d in departments)
+    for incident in incidents:
+        session.add(IncidentEvent(
+            incident_id=incident.id, action="whistle", actor_id=actor.user_id, actor_name=actor.name[:130],
+            actor_role=actor.role_label[:64], from_status=incident.status, to_status=incident.status,
+            from_level=incident.level, to_level=incident.level, handler=names[:130],
+            note=f"#{whistle.id} {reason}"[:500],
+        ))
+    _commit(session)
+    return whistle
+
+
+def _summons_for(session: Session, actor: Actor, summons_id) -> WhistleSummons:
+    summons = get_visible(session, actor.scope, WhistleSummons, summons_id)
+    if not actor.is_admin and not (DEPARTMENT_OFFICER in actor.roles and actor.scope.kind == "department"
+                                   and actor.scope.department_id == summons.department_id):
+        raise ValidationError(_l("Only the summoned department reports in and submits its result."))
+    if summons.whistle.status != "open":
+        raise Conflict(_l("This whistle is closed."))
+    return summons
+
+
+def report_in(session: Session, actor: Actor, summons_id) -> WhistleSummons:
+    """报到: the department answers the summons (once)."""
+    summons = _summons_for(session, actor, summons_id)
+    done = session.execute(
+        update(WhistleSummons).where(WhistleSummons.id == summons.id, WhistleSummons.reported_at.is_(None))
+        .values(reported_at=func.now(), reported_by_id=actor.user_id).returning(WhistleSummons.id)
+    ).scalar()
+    if done is None:
+        session.rollback()
+        raise Conflict(_l("Your department has already reported in."))
+    _commit(session)
+    session.refresh(summons)
+    return summons
+
+
+def submit_result(session: Session, actor: Actor, summons_id, result: str) -> WhistleSummons:
+    """What the department did, after reporting in."""
+    summons = _summons_for(session, actor, summons_id)
+    result = (result or "").strip()
+    if not result:
+        raise ValidationError(_l("Say what your department did."), field="result")
+    if len(result) > 1000:
+        raise ValidationError(_l("The result has at most 1000 characters."), field="result")
+    if summons.reported_at is None:
+        raise Conflict(_l("Report in before submitting the result."))
+    summons.result = result
+    summons.result_at = func.now()
+    _commit(session)
+    return summons
+
+
+def close(session: Session, actor: Actor, whistle_id, ratings: dict) -> Whistle:
+    """The blower closes the whistle once every result is in, rating each department 1–5."""
+    whistle = get_visible(session, actor.scope, Whistle, whistle_id)
+    if not actor.is_admin:
+        if not any(BLOWER_LEVEL.get(role) == whistle.level for role in actor.roles) or \
+                actor.scope.kind != "grid" or actor.scope.grid_id != whistle.grid_id:
+            raise ValidationError(_l("Only whoever blew the whistle closes it."))
+    if whistle.status != "open":
+        raise Conflict(_l("This whistle is closed."))
+    missing = [s.department.name for s in whistle.summonses if s.result_at is None]
+    if missing:
+        raise ValidationError(_l("Still waiting for the results of: %(names)s.", names="、".join(missing)))
+    for summons in whistle.summonses:
+        value = ratings.get(summons.id, ratings.get(str(summons.id)))
+        try:
+            rating = int(value)
+        except (TypeError, ValueError):
+            rating = 0
+        if not 1 <= rating <= 5:
+            raise ValidationError(_l("Rate every department with a whole number from 1 to 5."), field="ratings")
+        summons.rating = rating
+    closed = session.execute(
+        update(Whistle).where(Whistle.id == whistle.id, Whistle.status == "open")
+        .values(status="closed", closed_at=func.now()).returning(Whistle.id)
+    ).scalar()
+    if closed is None:
+        session.rollback()
+        raise Conflict(_l("This whistle is closed."))
+    _commit(session)
+    session.refresh(whistle)
+    return whistle

@@ -1,0 +1,79 @@
+"""吹哨报到 over HTTP: the street blows, departments report in and answer, the street closes."""
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import select
+
+from app.models import Department, Whistle
+from app.services import incidents as loop
+from app.services.points import TIMEZONE
+
+from .helpers import record_count
+
+
+def street_incident(session):
+    from tests.services.test_whistles import street_incident as make
+
+    return make(session)
+
+
+def department_id(session, name):
+    return session.scalar(select(Department.id).where(Department.name == name))
+
+
+def deadline(hours=24):
+    return (datetime.datetime.now(TIMEZONE) + datetime.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_whistle_from_blowing_to_closing(login, session):
+    incident = street_incident(session)
+    street = login("street")
+    page = street.get(f"/incidentmodelview/show/{incident.id}").get_data(as_text=True)
+    assert "/whistlemodelview/blow?incident=" in page
+    form = street.get(f"/whistlemodelview/blow?incident={incident.id}").get_data(as_text=True)
+    assert f'value="{incident.id}"\n          checked' in form or f'value="{incident.id}" checked' in form.replace("\n          ", " ")
+    urban, municipal = department_id(session, "淇滨区城市管理局"), department_id(session, "淇滨区市政工程处")
+    response = street.post("/whistlemodelview/blow", {
+        "incidents": [incident.id], "departments": [urban, municipal], "level": "street",
+        "reason": "违建涉及城管与市政", "deadline": deadline()})
+    assert response.status_code == 302
+    whistle = session.scalar(select(Whistle).order_by(Whistle.id.desc()))
+    assert response.headers["Location"].endswith(f"/whistlemodelview/show/{whistle.id}")
+    assert record_count(street.get("/whistlemodelview/list/?_flt_0_status=open").get_data(as_text=True)) == 1
+
+    officer = login("department")  # 城管
+    show = f"/whistlemodelview/show/{whistle.id}"
+    page = officer.get(show).get_data(as_text=True)
+    assert "未报到" in page or "尚未" in page
+    assert officer.get(f"/incidentmodelview/show/{incident.id}").status_code == 200  # summoned: it may see it
+    mine = next(s.id for s in whistle.summonses if s.department_id == urban)
+    theirs = next(s.id for s in whistle.summonses if s.department_id == municipal)
+    officer.post(f"/whistlemodelview/report_in/{mine}", {"whistle": whistle.id}, token_from=show)
+    officer.post(f"/whistlemodelview/result/{mine}", {"whistle": whistle.id, "result": "已拆除违建"}, token_from=show)
+    html = officer.post(f"/whistlemodelview/report_in/{theirs}", {"whistle": whistle.id}, token_from=show,
+                        follow_redirects=True).get_data(as_text=True)
+    assert "只有被召集的部门可以报到并提交处置结果" in html
+    html = street.post(f"/whistlemodelview/close/{whistle.id}", {f"rating-{mine}": "5", f"rating-{theirs}": "4"},
+                       token_from=show, follow_redirects=True).get_data(as_text=True)
+    assert "仍在等待" in html
+    session.expire_all()
+    assert session.get(Whistle, whistle.id).status == "open"
+
+
+def test_bad_whistles_over_http(login, session):
+    incident = street_incident(session)
+    street = login("street")
+    base = {"incidents": [incident.id], "level": "street", "reason": "原因", "deadline": deadline()}
+    for form, message in (
+        ({**base, "departments": []}, "请至少召集一个部门"),
+        ({**base, "departments": [department_id(session, "淇滨区城市管理局")], "deadline": deadline(-2)}, "报到时限必须晚于现在"),
+        ({**base, "departments": [department_id(session, "淇滨区城市管理局")], "deadline": "tomorrow"}, "请填写报到时限"),
+        ({**base, "departments": [department_id(session, "淇滨区城市管理局")], "reason": ""}, "请说明吹哨原因"),
+    ):
+        html = street.post("/whistlemodelview/blow", form).get_data(as_text=True)
+        assert message in html, message
+    assert session.scalar(select(Whistle.id)) is None
+    assert login("secretary").get("/whistlemodelview/blow").status_code == 403
+    assert login("department").post("/whistlemodelview/blow", {**base, "departments": [1]},
+                                    token_from="/whistlemodelview/list/").status_code == 403
