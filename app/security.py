@@ -91,7 +91,8 @@ def _bank(*, rules_write=False, items_write=False, handle=False, award=False, le
     return pairs
 
 
-def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=False, answer=False):
+def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=False, answer=False,
+               emergencies=True, declare=False, check_in=False):
     """The incident loop: who reads, acts and reports; who blows and answers whistles; who
     configures categories and deadlines."""
     pairs = [("menu_access", "Incidents")]
@@ -101,6 +102,12 @@ def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=Fa
         pairs += [("can_blow", "WhistleModelView")]
     if answer:
         pairs += [("can_answer", "WhistleModelView")]
+    if emergencies:
+        pairs += _view("EmergencyResponseModelView", READ, "Emergency responses")
+    if declare:
+        pairs += [("can_declare", "EmergencyResponseModelView")]
+    if check_in:
+        pairs += [("can_check_in", "EmergencyResponseModelView"), ("menu_access", "Emergency tasks")]
     pairs += _view("IncidentModelView", READ + ("can_photo",), "Incidents")
     pairs += _view("IncidentEventModelView", READ)
     if act:
@@ -115,17 +122,17 @@ def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=Fa
 
 ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(items_write=True)
-    + _incidents(configure=True, blow=True),
+    + _incidents(configure=True, blow=True, declare=True, check_in=True),
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
-    + _incidents(blow=True),
+    + _incidents(blow=True, check_in=True),
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
-    + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True) + _incidents(),
-    GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(),
+    + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True) + _incidents(check_in=True),
+    GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(check_in=True),
     DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False)
-    + _incidents(report=False, answer=True),
+    + _incidents(report=False, answer=True, emergencies=False),
     # Volunteers read their own record; their points and redemptions have their own screens; they
     # report incidents (随手拍) and rate the ones they reported.
-    VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(whistles=False),
+    VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(whistles=False, emergencies=False),
     LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(act=False, report=False),
 }
 ROLES = [ADMIN, *ROLE_PERMISSIONS]

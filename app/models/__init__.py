@@ -2,6 +2,7 @@
 from flask_appbuilder import Model
 
 from .departments import Department, department_communities
+from .emergencies import EmergencyResponse, ResponseTask
 from .grids import Grid
 from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent
 from .people import ServiceRecord, Volunteer, Worker
@@ -13,6 +14,8 @@ metadata = Model.metadata
 
 __all__ = [
     "Department",
+    "EmergencyResponse",
+    "ResponseTask",
     "department_communities",
     "Grid",
     "GridgovUser",

@@ -15,6 +15,7 @@ from sqlalchemy_utils import Ltree
 
 from ..models import (
     Department,
+    EmergencyResponse,
     Grid,
     GridgovUser,
     Incident,
@@ -26,6 +27,7 @@ from ..models import (
     PointsRule,
     Redemption,
     RedemptionLine,
+    ResponseTask,
     RewardItem,
     ServiceRecord,
     StockMovement,
@@ -252,6 +254,21 @@ def _summons_rule(scope: Scope):
     return WhistleSummons.whistle_id.in_(select(Whistle.id).where(_whistle_rule(scope)))
 
 
+def _response_rule(scope: Scope):
+    if scope.kind == "grid":
+        # a response over the user's area, or over an area the user's grid lies in
+        area = aliased(Grid)
+        return EmergencyResponse.area_id.in_(select(area.id).where(or_(
+            area.path.descendant_of(Ltree(scope.grid_path)), area.path.ancestor_of(Ltree(scope.grid_path)))))
+    return false()
+
+
+def _response_task_rule(scope: Scope):
+    if scope.kind == "grid":
+        return ResponseTask.grid_id.in_(_grids_in_subtree(scope.grid_path))
+    return false()
+
+
 def _user_rule(scope: Scope):
     # Only administrators manage logins.
     return false()
@@ -273,6 +290,8 @@ RULES: dict[type, Callable[[Scope], object]] = {
     Incident: _incident_rule,
     IncidentEvent: _incident_event_rule,
     Whistle: _whistle_rule,
+    EmergencyResponse: _response_rule,
+    ResponseTask: _response_task_rule,
     WhistleSummons: _summons_rule,
     # Configuration lists are public to every logged-in user.
     PointsRule: lambda scope: true(),

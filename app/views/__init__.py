@@ -17,6 +17,7 @@ def register_views(appbuilder) -> None:
     from .grids import GridModelView
     from .incidents import DeadlineRuleModelView, IncidentCategoryModelView, IncidentEventModelView, IncidentModelView
     from .people import ServiceRecordModelView, VolunteerModelView, WorkerModelView
+    from .emergencies import EmergencyResponseModelView
     from .whistles import WhistleModelView
     from .points import (
         LedgerEntryModelView,
@@ -46,6 +47,10 @@ def register_views(appbuilder) -> None:
     appbuilder.add_link("Report an incident", href="/incidentmodelview/report", label=_l("Report an incident"),
                         icon="fa-camera", category="Incidents")
     appbuilder.add_view(WhistleModelView, "Whistles", label=_l("Whistles"), icon="fa-bullhorn", category="Incidents")
+    appbuilder.add_view(EmergencyResponseModelView, "Emergency responses", label=_l("Emergency responses"),
+                        icon="fa-exclamation-triangle", category="Incidents")
+    appbuilder.add_link("Emergency tasks", href="/emergencyresponsemodelview/tasks/", label=_l("Emergency tasks"),
+                        icon="fa-check-square-o", category="Incidents")
     appbuilder.add_view(IncidentCategoryModelView, "Incident categories", label=_l("Incident categories"),
                         icon="fa-tags", category="Incidents")
     appbuilder.add_view(DeadlineRuleModelView, "Deadlines", label=_l("Deadlines"), icon="fa-clock-o",

@@ -1,0 +1,143 @@
+"""平急结合 / 一键下达: a district dispatcher declares a response level for an area with one
+directive; every grid of the area gets its task in the same statement; grids check in; the
+progress is counted per street and community."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, insert, literal, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, aliased
+
+from ..models import EmergencyResponse, Grid, ResponseTask
+from ..models.emergencies import RESPONSE_LEVELS
+from .db_errors import explain
+from .errors import Conflict, ValidationError
+from .incidents import Actor
+from .scope import can_write_under, get_visible
+from .users import DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
+
+CHECK_IN_ROLES = {GRID_WORKER, SECRETARY, STREET_OFFICER, DISPATCHER}
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except DBAPIError as exc:
+        session.rollback()
+        raise explain(exc) from None
+
+
+def declare(session: Session, actor: Actor, area_id, level: str, title: str, directive: str) -> EmergencyResponse:
+    """Declare a response: one directive to every grid of the area, at once."""
+    if not actor.is_admin and DISPATCHER not in actor.roles:
+        raise ValidationError(_l("Only a district dispatcher declares an emergency response."))
+    if level not in RESPONSE_LEVELS:
+        raise ValidationError(_l("Choose the response level: III, II or I."), field="level")
+    title, directive = (title or "").strip(), (directive or "").strip()
+    if not title or len(title) > 100:
+        raise ValidationError(_l("Give the response a title of at most 100 characters."), field="title")
+    if not directive or len(directive) > 1000:
+        raise ValidationError(_l("Write the directive (at most 1000 characters)."), field="directive")
+    area = session.get(Grid, int(area_id)) if str(area_id or "").isdigit() else None
+    if area is None or not can_write_under(actor.scope, area):
+        raise ValidationError(_l("Choose an area inside your own."), field="area")
+    response = EmergencyResponse(level=level, area_id=area.id, title=title, directive=directive, status="active",
+                                 declared_by_id=actor.user_id, declared_by_name=actor.name[:130])
+    session.add(response)
+    session.flush()
+    # 一键下达: every grid of the subtree gets its task in one statement.
+    session.execute(
+        insert(ResponseTask).from_select(
+            ["response_id", "grid_id"],
+            select(literal(response.id), Grid.id).where(Grid.path.descendant_of(area.path)),
+        )
+    )
+    _commit(session)
+    return response
+
+
+def check_in(session: Session, actor: Actor, task_id, note: str | None) -> ResponseTask:
+    """A grid reports its task done, with a note (once)."""
+    task = get_visible(session, actor.scope, ResponseTask, task_id)
+    if not actor.is_admin and not (CHECK_IN_ROLES & actor.roles and can_write_under(actor.scope, task.grid)):
+        raise ValidationError(_l("Only the staff of this grid check in for it."))
+    if task.response.status != "active":
+        raise Conflict(_l("This response has ended."))
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise ValidationError(_l("A note has at most 500 characters."), field="note")
+    done = session.execute(
+        update(ResponseTask).where(ResponseTask.id == task.id, ResponseTask.checked_in_at.is_(None))
+        .values(checked_in_at=func.now(), checked_in_by_id=actor.user_id, checked_in_by_name=actor.name[:130],
+                note=note or None).returning(ResponseTask.id)
+    ).scalar()
+    if done is None:
+        session.rollback()
+        raise Conflict(_l("This grid has already checked in."))
+    _commit(session)
+    session.refresh(task)
+    return task
+
+
+def end(session: Session, actor: Actor, response_id) -> EmergencyResponse:
+    response = get_visible(session, actor.scope, EmergencyResponse, response_id)
+    if not actor.is_admin and (DISPATCHER not in actor.roles or not can_write_under(actor.scope, response.area)):
+        raise ValidationError(_l("Only a district dispatcher ends an emergency response."))
+    ended = session.execute(
+        update(EmergencyResponse).where(EmergencyResponse.id == response.id, EmergencyResponse.status == "active")
+        .values(status="ended", ended_at=func.now()).returning(EmergencyResponse.id)
+    ).scalar()
+    if ended is None:
+        session.rollback()
+        raise Conflict(_l("This response has ended."))
+    _commit(session)
+    session.refresh(response)
+    return response
+
+
+@dataclass
+class Progress:
+    grid_id: int | None
+    name: str
+    total: int
+    done: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 100
+
+
+def progress(session: Session, response_id: int, level: str) -> list[Progress]:
+    """Check-ins per street (``level='street'``) or community, in one grouped query."""
+    grid = aliased(Grid)
+    group = aliased(Grid)
+    done = func.count(ResponseTask.checked_in_at)
+    rows = session.execute(
+        select(group.id, group.name, func.count(ResponseTask.id), done)
+        .select_from(ResponseTask)
+        .join(grid, grid.id == ResponseTask.grid_id)
+        .join(group, group.path.ancestor_of(grid.path))
+        .where(ResponseTask.response_id == response_id, group.level == level)
+        .group_by(group.id, group.name, group.code)
+        .order_by(group.code)
+    ).all()
+    return [Progress(row[0], row[1], int(row[2]), int(row[3])) for row in rows]
+
+
+def totals(session: Session, response_id: int) -> Progress:
+    total, done = session.execute(
+        select(func.count(ResponseTask.id), func.count(ResponseTask.checked_in_at))
+        .where(ResponseTask.response_id == response_id)
+    ).one()
+    return Progress(None, "", int(total), int(done))
+
+
+def pending(session: Session, response_id: int, limit: int = 500) -> list[Grid]:
+    """The grids that have not answered, in code order."""
+    return list(session.scalars(
+        select(Grid).join(ResponseTask, ResponseTask.grid_id == Grid.id)
+        .where(ResponseTask.response_id == response_id, ResponseTask.checked_in_at.is_(None))
+        .order_by(Grid.code).limit(limit)
+    ))

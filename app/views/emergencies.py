@@ -1,0 +1,132 @@
+"""平急结合 screens: the list of responses, the declare form (district dispatchers), the
+response page with progress per street and community and the grids that have not answered,
+and the phone page where a grid's staff check in."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import EmergencyResponse, Grid, ResponseTask
+from ..services import emergencies as emergency_service
+from ..services.errors import DomainError, OutOfScope
+from ..services.scope import visible
+from .base import ScopedModelView, choice_field, current_scope, label_of
+from .incidents import current_actor
+from .points import local_time
+
+LEVEL_LABELS = {"III": _l("Level III"), "II": _l("Level II"), "I": _l("Level I")}
+STATUS_LABELS = {"active": _l("Active"), "ended": _l("Ended")}
+
+
+class EmergencyResponseModelView(ScopedModelView):
+    """三级响应 — declared for an area with one directive; every grid checks in."""
+
+    datamodel = SQLAInterface(EmergencyResponse)
+    include_route_methods = {"list", "show", "declare", "end", "check_in", "tasks"}
+    method_permission_name = {"declare": "declare", "end": "declare", "check_in": "check_in", "tasks": "check_in"}
+    list_title = _l("Emergency responses")
+    show_title = _l("Emergency response")
+    label_columns = {"id": _l("No."), "level": _l("Response level"), "title": _l("Title"), "area": _l("Area"),
+                     "directive": _l("Directive"), "status": _l("Status"), "declared_by_name": _l("Declared by"),
+                     "declared_at": _l("Declared at"), "ended_at": _l("Ended at")}
+    list_columns = ["id", "level", "title", "area", "status", "declared_at"]
+    show_columns = ["id", "level", "title", "area", "directive", "status", "declared_by_name", "declared_at", "ended_at"]
+    add_columns = edit_columns = ["title"]
+    search_columns = ["level", "status", "area"]
+    base_order = ("id", "desc")
+    formatters_columns = {"level": label_of(LEVEL_LABELS), "status": label_of(STATUS_LABELS),
+                          "declared_at": local_time, "ended_at": local_time}
+    search_form_extra_fields = {"level": choice_field(_l("Response level"), LEVEL_LABELS, required=False),
+                                "status": choice_field(_l("Status"), STATUS_LABELS, required=False)}
+    show_template = "gridgov/response_show.html"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actions = {}
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        widgets = self._show(pk)
+        response = self.datamodel.get(pk, self._base_filters)
+        scope = current_scope()
+        mine = db.session.scalars(
+            select(ResponseTask).join(Grid, ResponseTask.grid_id == Grid.id)
+            .where(ResponseTask.response_id == response.id, visible(scope, ResponseTask))
+            .order_by(Grid.code).limit(200)).all() if self.appbuilder.sm.has_access(
+            "can_check_in", self.class_permission_name) else []
+        return self.render_template(
+            self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
+            response=response, totals=emergency_service.totals(db.session, response.id),
+            streets=emergency_service.progress(db.session, response.id, "street"),
+            communities=emergency_service.progress(db.session, response.id, "community"),
+            pending=emergency_service.pending(db.session, response.id), my_tasks=mine, local_time=local_time,
+            can_end=self.appbuilder.sm.has_access("can_declare", self.class_permission_name) and response.status == "active",
+        )
+
+    @expose("/declare", methods=["GET", "POST"])
+    @has_access
+    def declare(self):
+        scope = current_scope()
+        areas = db.session.scalars(select(Grid).where(visible(scope, Grid), Grid.level.in_(("district", "street", "community")))
+                                   .order_by(Grid.code)).all()
+        form = request.form
+        if request.method == "POST":
+            try:
+                response = emergency_service.declare(db.session, current_actor(), form.get("area"), form.get("level", ""),
+                                                     form.get("title", ""), form.get("directive", ""))
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error), "danger")
+            else:
+                flash(str(_l("Response declared: %(count)s grids have their task.",
+                             count=emergency_service.totals(db.session, response.id).total)), "success")
+                return redirect(url_for("EmergencyResponseModelView.show", pk=response.id))
+        return self.render_template("gridgov/response_declare.html", areas=areas, form=form, level_labels=LEVEL_LABELS)
+
+    @expose("/end/<int:pk>", methods=["POST"])
+    @has_access
+    def end(self, pk):
+        try:
+            emergency_service.end(db.session, current_actor(), pk)
+        except OutOfScope:
+            db.session.rollback()
+            abort(404)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            flash(str(_l("The response has ended.")), "success")
+        return redirect(url_for("EmergencyResponseModelView.show", pk=pk))
+
+    @expose("/check_in/<int:task_id>", methods=["POST"])
+    @has_access
+    def check_in(self, task_id):
+        try:
+            task = emergency_service.check_in(db.session, current_actor(), task_id, request.form.get("note"))
+        except OutOfScope:
+            db.session.rollback()
+            abort(404)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return redirect(request.form.get("next") or url_for("EmergencyResponseModelView.tasks"))
+        flash(str(_l("Checked in for %(grid)s.", grid=task.grid.name)), "success")
+        return redirect(request.form.get("next") or url_for("EmergencyResponseModelView.tasks"))
+
+    @expose("/tasks/")
+    @has_access
+    def tasks(self):
+        """The user's open tasks, on a phone: one tap to check in."""
+        scope = current_scope()
+        tasks = db.session.scalars(
+            select(ResponseTask).join(EmergencyResponse).join(Grid, ResponseTask.grid_id == Grid.id)
+            .where(visible(scope, ResponseTask), EmergencyResponse.status == "active")
+            .order_by(ResponseTask.checked_in_at.is_not(None), Grid.code).limit(200)).all()
+        return self.render_template("gridgov/response_tasks.html", tasks=tasks, level_labels=LEVEL_LABELS,
+                                    local_time=local_time)
