@@ -109,6 +109,8 @@ def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=Fa
     if check_in:
         pairs += [("can_check_in", "EmergencyResponseModelView"), ("menu_access", "Emergency tasks")]
     pairs += _view("IncidentModelView", READ + ("can_photo",), "Incidents")
+    if whistles:  # staff, leaders and departments read the figures; volunteers do not
+        pairs += [("can_figures", "IncidentModelView")]
     pairs += _view("IncidentEventModelView", READ)
     if act:
         pairs += [("can_act", "IncidentModelView")]

@@ -23,6 +23,7 @@ from ..models.choices import (
     INCIDENT_STATUS_LABELS,
     URGENCY_LABELS,
 )
+from ..services import figures as figure_service
 from ..services import incidents as loop
 from ..services.errors import DomainError, OutOfScope, ValidationError
 from ..services.personal_data import mask_mobile
@@ -109,7 +110,7 @@ class IncidentModelView(ScopedModelView):
     """诉求 / 事件 — changed only through the loop's actions, never edited in place."""
 
     datamodel = SQLAInterface(Incident)
-    include_route_methods = {"list", "show", "act", "report", "photo"}
+    include_route_methods = {"list", "show", "act", "report", "photo", "figures"}
     list_title = _l("Incidents")
     show_title = _l("Incident")
     label_columns = {
@@ -143,6 +144,27 @@ class IncidentModelView(ScopedModelView):
         "source": choice_field(_l("Source"), INCIDENT_SOURCE_LABELS, required=False),
     }
     show_template = "gridgov/incident_show.html"
+    list_template = "gridgov/incident_list.html"
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        self.update_redirect()
+        widgets = self._list()
+        return self.render_template(self.list_template, title=self.list_title, widgets=widgets,
+                                    totals=figure_service.totals(db.session, current_scope()))
+
+    @expose("/figures/")
+    @has_access
+    def figures(self):
+        """办结率 and the rest, per community, street, department or month, over the user's scope."""
+        by = request.args.get("by", "community")
+        if by not in figure_service.GROUPINGS:
+            by = "community"
+        since, until = _date(request.args.get("since")), _date(request.args.get("until"))
+        rows = figure_service.figures(db.session, current_scope(), by, since=since, until=until)
+        return self.render_template("gridgov/incident_figures.html", rows=rows, by=by, since=since, until=until,
+                                    totals=figure_service.totals(db.session, current_scope()))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -259,6 +281,15 @@ class IncidentModelView(ScopedModelView):
         if incident is None or not incident.photo:
             abort(404)
         return send_from_directory(photos_dir(), incident.photo, max_age=3600)
+
+
+def _date(value):
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _int(value):

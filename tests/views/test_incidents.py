@@ -118,3 +118,14 @@ def test_tick_command_escalates_the_overdue_demo_incident(app, session):
     assert session.get(Incident, overdue.id).level == "community"
     again = app.test_cli_runner().invoke(tick_command)
     assert "Escalated 0" in again.output
+
+
+def test_figures_pages_are_scoped(login, session):
+    html = login("secretary2").get("/incidentmodelview/figures/?by=community").get_data(as_text=True)
+    assert "金山社区" in html and "湘江社区" not in html and "办结率" in html
+    dispatcher = login("dispatcher")
+    for by in ("community", "street", "department", "month", "nonsense"):
+        assert dispatcher.get(f"/incidentmodelview/figures/?by={by}&since=2026-01-01&until=bad").status_code == 200
+    listing = dispatcher.get("/incidentmodelview/list/").get_data(as_text=True)
+    assert "办结率" in listing and "满意度" in listing
+    assert login("volunteer").get("/incidentmodelview/figures/").status_code == 403

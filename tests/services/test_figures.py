@@ -1,0 +1,66 @@
+"""Incident figures against hand-counted fixtures."""
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from sqlalchemy import select, text
+
+from app.models import Department, Grid
+from app.services import figures
+from app.services import incidents as loop
+from app.services.scope import EVERYTHING, grid_scope
+
+from .test_incidents import actor, new_incident
+
+
+def row(rows, label):
+    return next(r for r in rows if r.label == label)
+
+
+def test_community_figures_by_hand(session):
+    # The demo gives 湘江社区 five incidents: two closed (rated 5 and 5), one reopened (rated 2),
+    # one in progress, one reported. Add one resolved late and one closed on time, rated 3.
+    late = new_incident(session, title="迟办结")
+    worker = actor(session, "worker")
+    loop.act(session, worker, late.id, "accept")
+    loop.act(session, worker, late.id, "handle")
+    session.execute(text("UPDATE incidents SET deadline = now() - interval '1 hour' WHERE id = :id"), {"id": late.id})
+    session.commit()
+    loop.act(session, worker, late.id, "resolve", note="处理完毕")
+    on_time = new_incident(session, title="按时办结")
+    for action, kw in (("accept", {}), ("handle", {}), ("resolve", {"note": "好了"})):
+        loop.act(session, worker, on_time.id, action, **kw)
+    loop.act(session, actor(session, "secretary"), on_time.id, "rate", rating=3)
+
+    xiangjiang = row(figures.figures(session, EVERYTHING, "community"), "湘江社区")
+    assert xiangjiang.received == 7
+    assert xiangjiang.resolved == 4  # 2 demo closed + late (resolved) + on time (closed)
+    assert xiangjiang.completion_rate == pytest.approx(4 / 7)
+    assert xiangjiang.on_time == 3 and xiangjiang.on_time_rate == pytest.approx(3 / 4)
+    assert xiangjiang.rated == 4 and xiangjiang.average_rating == pytest.approx((5 + 5 + 2 + 3) / 4)
+    assert xiangjiang.open_whistles == 0
+
+
+def test_street_department_month_and_scope(session):
+    rows = figures.figures(session, EVERYTHING, "street")
+    assert {r.label for r in rows} == {"九州路街道", "金山街道"}
+    assert sum(r.received for r in rows) == 12  # every demo incident lies under one of the two streets
+    departments = figures.figures(session, EVERYTHING, "department")
+    assert [(r.label, r.received) for r in departments] == [("淇滨区市政工程处", 1)]
+    months = figures.figures(session, EVERYTHING, "month")
+    assert sum(r.received for r in months) == 12
+    secretary2 = grid_scope(session, session.scalar(select(Grid.id).where(Grid.code == "410611002001")))
+    assert {r.label for r in figures.figures(session, secretary2, "community")} == {"金山社区"}
+    totals = figures.totals(session, secretary2)
+    assert totals.received == row(figures.figures(session, EVERYTHING, "community"), "金山社区").received
+
+
+def test_open_whistles_are_counted_per_community(session):
+    from .test_whistles import blow, street_incident
+
+    blow(session, street_incident(session))
+    xiangjiang = row(figures.figures(session, EVERYTHING, "community"), "湘江社区")
+    assert xiangjiang.open_whistles == 1
+    assert row(figures.figures(session, EVERYTHING, "community"), "嵩山社区").open_whistles == 0
+    assert figures.totals(session, EVERYTHING).open_whistles == 1
