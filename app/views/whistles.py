@@ -31,6 +31,8 @@ class WhistleModelView(ScopedModelView):
 
     datamodel = SQLAInterface(Whistle)
     include_route_methods = {"list", "show", "blow", "report_in", "result", "close"}
+    # Quick filters on the list page use FAB's URL filters: _flt_0_status (equal),
+    # _flt_2_deadline (smaller than), _flt_0_departments (relation).
     method_permission_name = {"report_in": "answer", "result": "answer", "blow": "blow", "close": "blow"}
     list_title = _l("Whistles")
     show_title = _l("Whistle")
@@ -44,7 +46,7 @@ class WhistleModelView(ScopedModelView):
     show_columns = ["id", "level", "grid", "blown_by_name", "blown_at", "reason", "deadline", "status", "overdue",
                     "closed_at"]
     add_columns = edit_columns = ["reason"]
-    search_columns = ["status", "level", "departments", "grid"]
+    search_columns = ["status", "level", "departments", "grid", "deadline"]
     order_columns = ["id", "blown_at", "deadline"]
     base_order = ("id", "desc")
     formatters_columns = {"status": label_of(WHISTLE_STATUS_LABELS), "level": label_of(WHISTLE_LEVEL_LABELS),
@@ -55,6 +57,17 @@ class WhistleModelView(ScopedModelView):
         "level": choice_field(_l("Level"), WHISTLE_LEVEL_LABELS, required=False),
     }
     show_template = "gridgov/whistle_show.html"
+    list_template = "gridgov/whistle_list.html"
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        self.update_redirect()
+        widgets = self._list()
+        now = datetime.datetime.now(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
+        return self.render_template(self.list_template, title=self.list_title, widgets=widgets, now=now,
+                                    departments=db.session.scalars(select(Department).where(
+                                        Department.kind == "functional").order_by(Department.name)).all())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from sqlalchemy import select
 
@@ -77,3 +78,25 @@ def test_bad_whistles_over_http(login, session):
     assert login("secretary").get("/whistlemodelview/blow").status_code == 403
     assert login("department").post("/whistlemodelview/blow", {**base, "departments": [1]},
                                     token_from="/whistlemodelview/list/").status_code == 403
+
+
+def test_whistle_list_filters(login, session):
+    from sqlalchemy import text
+
+    from tests.services.test_whistles import blow
+
+    first = blow(session, street_incident(session))
+    second = blow(session, street_incident(session), names=("淇滨区应急管理局",))
+    session.execute(text("ALTER TABLE whistles DISABLE TRIGGER USER"))  # age the first whistle past its deadline
+    session.execute(text("UPDATE whistles SET blown_at = now() - interval '3 days', deadline = now() - interval '1 day' "
+                         "WHERE id = :id"), {"id": first.id})
+    session.execute(text("ALTER TABLE whistles ENABLE TRIGGER USER"))
+    session.commit()
+    street = login("street")
+    page = street.get("/whistlemodelview/list/").get_data(as_text=True)
+    overdue_link = re.search(r'href="(/whistlemodelview/list/\?[^"]*_flt_2_deadline=[^"]+)"', page).group(1).replace("&amp;", "&")
+    assert record_count(street.get(overdue_link).get_data(as_text=True)) == 1
+    emergency = department_id(session, "淇滨区应急管理局")
+    assert record_count(street.get(f"/whistlemodelview/list/?_flt_0_departments={emergency}").get_data(as_text=True)) == 1
+    assert record_count(street.get("/whistlemodelview/list/?_flt_0_status=open").get_data(as_text=True)) == 2
+    assert second.id != first.id
