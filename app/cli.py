@@ -41,7 +41,7 @@ def prepare_database(app, *, load_demo: bool = True, echo=click.echo) -> None:
 
 
 def load_demo_data(app, echo=click.echo) -> None:
-    from seed.demo import create_demo_users, load_demo, load_incidents_demo, load_points_demo
+    from seed.demo import create_demo_users, load_demo, load_incidents_demo, load_points_demo, load_whistles_demo
 
     from .extensions import appbuilder, db
 
@@ -50,6 +50,7 @@ def load_demo_data(app, echo=click.echo) -> None:
         db.session.commit()
         load_points_demo(db.session)
         load_incidents_demo(db.session)
+        load_whistles_demo(db.session)
         password = app.config["GRIDGOV_DEMO_PASSWORD"]
         users = create_demo_users(appbuilder.sm, db.session, password, made)
         echo(f"Loaded the demo district: {len(made['grids'])} grids, {len(made['volunteers'])} volunteers.")

@@ -261,6 +261,45 @@ def load_incidents_demo(session: Session) -> None:
                  note="满意" if state == "closed" else "没有清理干净")
 
 
+def load_whistles_demo(session: Session) -> None:
+    """An open whistle on the flooded garage (金山街道 summons two departments, one has answered)
+    and an active level-III flood response over 金山街道 with a few check-ins."""
+    import datetime as dt
+
+    from app.models import Incident, ResponseTask
+    from app.services import emergencies, whistles
+    from app.services import incidents as loop
+    from app.services.scope import grid_scope
+    from app.services.users import DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, STREET_OFFICER
+
+    def actor(role, name, grid_code=None, department=None):
+        if department is not None:
+            from app.services.scope import Scope
+
+            return loop.Actor(None, name, frozenset({role}), Scope("department", department_id=department))
+        grid_id = session.scalar(select(Grid.id).where(Grid.code == grid_code))
+        return loop.Actor(None, name, frozenset({role}), grid_scope(session, grid_id))
+
+    garage = session.scalar(select(Incident).where(Incident.title == "地下车库积水"))
+    names = ("淇滨区应急管理局", "淇滨区市政工程处")
+    ids = [session.scalar(select(Department.id).where(Department.name == n)) for n in names]
+    street = actor(STREET_OFFICER, "金山街道值班员", "410611002")
+    whistle = whistles.blow(session, street, [garage.id], "地下车库积水严重，需应急、市政联合处置", "street", ids,
+                            dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=12))
+    emergency = actor(DEPARTMENT_OFFICER, "应急局值班员", department=ids[0])
+    summons = next(s for s in whistle.summonses if s.department_id == ids[0])
+    whistles.report_in(session, emergency, summons.id)
+    whistles.submit_result(session, emergency, summons.id, "已调派两台抽水泵，积水排除中")
+
+    dispatcher = actor(DISPATCHER, "区调度中心", "410611")
+    response = emergencies.declare(session, dispatcher, session.scalar(select(Grid.id).where(Grid.code == "410611002")),
+                                   "III", "金山街道防汛三级响应", "各网格立即排查地下车库、低洼地带和危旧房，及时转移群众，每两小时报告一次。")
+    for code in ("410611002001-01", "410611002001-01-01", "410611002001-01-02"):
+        task = session.scalar(select(ResponseTask.id).join(Grid, ResponseTask.grid_id == Grid.id)
+                              .where(ResponseTask.response_id == response.id, Grid.code == code))
+        emergencies.check_in(session, actor(GRID_WORKER, "金山网格员", "410611002001-01"), task, "已排查，无险情")
+
+
 def create_demo_users(sm, session: Session, password: str, made: dict | None = None) -> list[str]:
     """One login per role (besides the administrator), all with the demo password."""
     created = []
