@@ -10,9 +10,10 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Department, Incident, Whistle
+from ..models import Department, Incident, Whistle, WhistleSummons
 from ..models.choices import OPEN_STATUSES
 from ..services import whistles as whistle_service
 from ..services.errors import DomainError, OutOfScope
@@ -30,10 +31,11 @@ class WhistleModelView(ScopedModelView):
     """吹哨报到 — open and closed whistles, overdue ones flagged; filter by department."""
 
     datamodel = SQLAInterface(Whistle)
-    include_route_methods = {"list", "show", "blow", "report_in", "result", "close"}
+    include_route_methods = {"list", "show", "blow", "report_in", "result", "close", "board"}
     # Quick filters on the list page use FAB's URL filters: _flt_0_status (equal),
     # _flt_2_deadline (smaller than), _flt_0_departments (relation).
-    method_permission_name = {"report_in": "answer", "result": "answer", "blow": "blow", "close": "blow"}
+    method_permission_name = {"report_in": "answer", "result": "answer", "blow": "blow", "close": "blow",
+                              "board": "list"}
     list_title = _l("Whistles")
     show_title = _l("Whistle")
     label_columns = {
@@ -87,6 +89,19 @@ class WhistleModelView(ScopedModelView):
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
             whistle=whistle, can_answer=can_answer, can_close=can_close, scope=scope, local_time=local_time,
         )
+
+    @expose("/board/")
+    @has_access
+    def board(self):
+        """Every open whistle with each summoned department: reported in, result in, overdue."""
+        scope = current_scope()
+        whistles = db.session.scalars(
+            select(Whistle).where(visible(scope, Whistle), Whistle.status == "open")
+            .options(selectinload(Whistle.summonses).selectinload(WhistleSummons.department),
+                     selectinload(Whistle.incidents))
+            .order_by(Whistle.deadline)).all()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return self.render_template("gridgov/whistle_board.html", whistles=whistles, now=now, local_time=local_time)
 
     @expose("/blow", methods=["GET", "POST"])
     @has_access

@@ -101,3 +101,35 @@ def test_whistle_list_filters(login, session):
     assert record_count(street.get(f"/whistlemodelview/list/?_flt_0_departments={emergency}").get_data(as_text=True)) == 1
     assert record_count(street.get("/whistlemodelview/list/?_flt_0_status=open").get_data(as_text=True)) == 2
     assert second.id != first.id
+
+
+def test_board_shows_each_departments_state(login, session):
+    board = login("dispatcher").get("/whistlemodelview/board/").get_data(as_text=True)
+    assert "地下车库积水严重" in board  # the demo whistle of 金山街道
+    assert "淇滨区应急管理局" in board and "已调派两台抽水泵" in board and "未报到" in board
+    assert "地下车库积水严重" not in login("street").get("/whistlemodelview/board/").get_data(as_text=True)
+    urban = login("department").get("/whistlemodelview/board/").get_data(as_text=True)
+    assert "地下车库积水严重" not in urban  # 城管 was not summoned
+
+
+def test_bad_ratings_and_dispatches_over_http(login, session):
+    from sqlalchemy import select as sql_select
+
+    from app.models import Incident
+
+    incident = session.scalar(sql_select(Incident).where(Incident.title == "消防通道被占用"))
+    worker = login("worker")
+    page = f"/incidentmodelview/show/{incident.id}"
+    worker.post(f"/incidentmodelview/act/{incident.id}", {"action": "accept"}, token_from=page)
+    paired = session.scalar(sql_select(Department.id).where(Department.kind == "paired_unit"))
+    html = worker.post(f"/incidentmodelview/act/{incident.id}", {"action": "dispatch", "department": paired},
+                       token_from=page, follow_redirects=True).get_data(as_text=True)
+    assert "请选择一个职能部门" in html
+    for action, form in (("handle", {}), ("resolve", {"note": "已清理"})):
+        worker.post(f"/incidentmodelview/act/{incident.id}", {"action": action, **form}, token_from=page)
+    html = worker.post(f"/incidentmodelview/act/{incident.id}", {"action": "rate", "rating": "9"},
+                       token_from=page, follow_redirects=True).get_data(as_text=True)
+    assert "评价须为 1 至 5 的整数" in html
+    session.expire_all()
+    incident = session.get(Incident, incident.id)
+    assert incident.status == "resolved" and incident.rating is None and incident.department_id is None
