@@ -8,7 +8,7 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select, true
 
 from ..extensions import db
 from ..models import EmergencyResponse, Grid, ResponseTask
@@ -56,9 +56,7 @@ class EmergencyResponseModelView(ScopedModelView):
         response = self.datamodel.get(pk, self._base_filters)
         scope = current_scope()
         mine = db.session.scalars(
-            select(ResponseTask).join(Grid, ResponseTask.grid_id == Grid.id)
-            .where(ResponseTask.response_id == response.id, visible(scope, ResponseTask))
-            .order_by(Grid.code).limit(200)).all() if self.appbuilder.sm.has_access(
+            _own_tasks(scope).where(ResponseTask.response_id == response.id)).all() if self.appbuilder.sm.has_access(
             "can_check_in", self.class_permission_name) else []
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
@@ -123,10 +121,16 @@ class EmergencyResponseModelView(ScopedModelView):
     @has_access
     def tasks(self):
         """The user's open tasks, on a phone: one tap to check in."""
-        scope = current_scope()
         tasks = db.session.scalars(
-            select(ResponseTask).join(EmergencyResponse).join(Grid, ResponseTask.grid_id == Grid.id)
-            .where(visible(scope, ResponseTask), EmergencyResponse.status == "active")
-            .order_by(ResponseTask.checked_in_at.is_not(None), Grid.code).limit(200)).all()
+            _own_tasks(current_scope()).join(EmergencyResponse).where(EmergencyResponse.status == "active")).all()
         return self.render_template("gridgov/response_tasks.html", tasks=tasks, level_labels=LEVEL_LABELS,
                                     local_time=local_time)
+
+
+def _own_tasks(scope):
+    """The tasks a user answers for: their own grid and the grids right under it (a street
+    officer: the street and its communities; a grid worker: the block and its buildings)."""
+    own = or_(Grid.id == scope.grid_id, Grid.parent_id == scope.grid_id) if scope.kind == "grid" else true()
+    return (select(ResponseTask).join(Grid, ResponseTask.grid_id == Grid.id)
+            .where(visible(scope, ResponseTask), own)
+            .order_by(ResponseTask.checked_in_at.is_not(None), Grid.code).limit(200))
