@@ -122,7 +122,9 @@ class EmergencyResponseModelView(ScopedModelView):
     def tasks(self):
         """The user's open tasks, on a phone: one tap to check in."""
         tasks = db.session.scalars(
-            _own_tasks(current_scope()).join(EmergencyResponse).where(EmergencyResponse.status == "active")).all()
+            _own_tasks(current_scope())
+            .join(EmergencyResponse, EmergencyResponse.id == ResponseTask.response_id)
+            .where(EmergencyResponse.status == "active")).all()
         return self.render_template("gridgov/response_tasks.html", tasks=tasks, level_labels=LEVEL_LABELS,
                                     local_time=local_time)
 
