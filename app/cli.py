@@ -104,16 +104,10 @@ def seed_demo():
     load_demo_data(app)
 
 
-@seed_group.command("district")
-@click.option("--seed", "seed_value", default=20261122, show_default=True, help="Same seed, same data.")
-@click.option("--scale", default=1.0, show_default=True, help="Shrink every count (e.g. 0.1).")
-@with_appcontext
-def seed_district(seed_value, scale):
-    """Load a district of Qibin's real size (into an empty database)."""
+def _load_generated(loader, what, seed_value, scale):
     import time
 
     from seed.demo import create_demo_users
-    from seed.district import load_district
 
     from .extensions import appbuilder, db
 
@@ -121,11 +115,33 @@ def seed_district(seed_value, scale):
     prepare_database(app, load_demo=False)
     started = time.perf_counter()
     try:
-        load_district(db.session, seed=seed_value, scale=scale, echo=click.echo)
+        loader(db.session, seed=seed_value, scale=scale, echo=click.echo)
     except RuntimeError as error:
         raise click.ClickException(str(error)) from None
     users = create_demo_users(appbuilder.sm, db.session, app.config["GRIDGOV_DEMO_PASSWORD"])
-    click.echo(f"Loaded the district in {time.perf_counter() - started:.1f} s; logins: {', '.join(users)}.")
+    click.echo(f"Loaded the {what} in {time.perf_counter() - started:.1f} s; logins: {', '.join(users)}.")
+
+
+@seed_group.command("district")
+@click.option("--seed", "seed_value", default=20261122, show_default=True, help="Same seed, same data.")
+@click.option("--scale", default=1.0, show_default=True, help="Shrink every count (e.g. 0.1).")
+@with_appcontext
+def seed_district(seed_value, scale):
+    """Load a district of Qibin's real size (into an empty database)."""
+    from seed.generate import load_district
+
+    _load_generated(load_district, "district", seed_value, scale)
+
+
+@seed_group.command("city")
+@click.option("--seed", "seed_value", default=20261122, show_default=True, help="Same seed, same data.")
+@click.option("--scale", default=1.0, show_default=True, help="Shrink every count (e.g. 0.1).")
+@with_appcontext
+def seed_city(seed_value, scale):
+    """Load a city of Qingdao's size (into an empty database); prints progress."""
+    from seed.generate import load_city
+
+    _load_generated(load_city, "city", seed_value, scale)
 
 
 @click.command("sync-roles")

@@ -301,9 +301,13 @@ def load_whistles_demo(session: Session) -> None:
 
 
 def create_demo_users(sm, session: Session, password: str, made: dict | None = None) -> list[str]:
-    """One login per role (besides the administrator), all with the demo password."""
+    """One login per role (besides the administrator), all with the demo password, scoped to
+    the first district of the database (淇滨区 in the demo and the district data sets)."""
+    root = session.scalar(select(Grid.code).where(Grid.parent_id.is_(None)).order_by(Grid.code)) or DISTRICT[0]
     created = []
     for username, first, last, role_name, (kind, key) in DEMO_USERS:
+        if kind == "grid":
+            key = root + key[len(DISTRICT[0]):]
         if sm.find_user(username=username):
             continue
         role = sm.find_role(role_name)
@@ -315,7 +319,7 @@ def create_demo_users(sm, session: Session, password: str, made: dict | None = N
         elif kind == "department":
             user.department_id = session.scalar(select(Department.id).where(Department.name == key))
         else:
-            community = session.scalar(select(Grid.id).where(Grid.code == "410611001001"))
+            community = session.scalar(select(Grid.id).where(Grid.code == root + "001001"))
             user.volunteer_id = session.scalar(
                 select(Volunteer.id).where(Volunteer.community_id == community).order_by(Volunteer.id).limit(1)
             )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Grid, Incident, IncidentEvent, PointsAccount, Volunteer, Worker
 from app.services.points import check_invariants
-from seed.district import load_district
+from seed.generate import load_district
 
 from .migrations.test_migrations import alembic_config
 
@@ -68,3 +68,21 @@ def test_refuses_a_database_with_grids(small_district):
     session, _ = small_district
     with pytest.raises(RuntimeError):
         load_district(session, scale=0.02, echo=lambda *a: None)
+
+
+def test_small_city_has_several_districts_and_scoped_logins(database_url):
+    from seed.demo import DEMO_USERS
+    from seed.generate import load_city
+
+    url = database_url("city")
+    command.upgrade(alembic_config(url), "head")
+    engine = create_engine(url)
+    with Session(engine) as session:
+        counts = load_city(session, scale=0.002, echo=lambda *a: None)
+        roots = session.scalars(select(Grid.code).where(Grid.parent_id.is_(None)).order_by(Grid.code)).all()
+        assert roots == ["370202", "370203"]
+        assert session.scalar(select(func.count()).select_from(Grid).where(Grid.level == "building")) == 0
+        assert counts["points_entries"] == counts["service_records"]  # the city rewards every record
+        assert check_invariants(session) == []
+        assert session.scalar(select(Grid.id).where(Grid.code == "370202001001"))
+    engine.dispose()
