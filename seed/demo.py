@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app.models import Department, Grid, PointsAccount, PointsRule, RewardItem, ServiceRecord, Volunteer, Worker
+from app.models import Department, Grid, PointsRule, RewardItem, ServiceRecord, Volunteer, Worker
 from app.services import points as points_service
 from app.services.scope import EVERYTHING
 
@@ -216,7 +216,7 @@ def load_incidents_demo(session: Session) -> None:
     from app.models import IncidentCategory
     from app.services import incidents as loop
     from app.services.scope import grid_scope
-    from app.services.users import DEPARTMENT_OFFICER, GRID_WORKER, SECRETARY, STREET_OFFICER
+    from app.services.users import GRID_WORKER, SECRETARY, STREET_OFFICER
 
     categories = {c.name: c.id for c in session.scalars(select(IncidentCategory))}
     municipal = session.scalar(select(Department.id).where(Department.name == "淇滨区市政工程处"))

@@ -230,7 +230,7 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
     for start in range(0, len(worker_rows), BATCH):
         copier.copy("workers", columns, worker_rows[start:start + BATCH])
     counts["workers"] = len(worker_rows)
-    del worker_rows
+    worker_rows.clear()
     session.execute(text("UPDATE grids SET leader_id = l.worker FROM (SELECT unnest(:g) AS grid, unnest(:w) AS worker) l "
                          "WHERE grids.id = l.grid"), {"g": list(leaders), "w": list(leaders.values())})
     echo(f"  workers: {counts['workers']}")

@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from app.models import Grid, Incident, IncidentEvent, PointsAccount, Volunteer, Worker
+from app.models import Grid, Incident, IncidentEvent, PointsAccount, Worker
 from app.services.points import check_invariants
 from seed.generate import load_district
 
@@ -71,7 +71,6 @@ def test_refuses_a_database_with_grids(small_district):
 
 
 def test_small_city_has_several_districts_and_scoped_logins(database_url):
-    from seed.demo import DEMO_USERS
     from seed.generate import load_city
 
     url = database_url("city")

@@ -6,27 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, insert, literal, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ..models import EmergencyResponse, Grid, ResponseTask
 from ..models.emergencies import RESPONSE_LEVELS
-from .db_errors import explain
 from .errors import Conflict, ValidationError
 from .incidents import Actor
 from .scope import can_write_under, get_visible
+from .transactions import change_once, commit
 from .users import DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
 CHECK_IN_ROLES = {GRID_WORKER, SECRETARY, STREET_OFFICER, DISPATCHER}
-
-
-def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except DBAPIError as exc:
-        session.rollback()
-        raise explain(exc) from None
 
 
 def declare(session: Session, actor: Actor, area_id, level: str, title: str, directive: str) -> EmergencyResponse:
@@ -54,7 +45,7 @@ def declare(session: Session, actor: Actor, area_id, level: str, title: str, dir
             select(literal(response.id), Grid.id).where(Grid.path.descendant_of(area.path)),
         )
     )
-    _commit(session)
+    commit(session)
     return response
 
 
@@ -68,15 +59,11 @@ def check_in(session: Session, actor: Actor, task_id, note: str | None) -> Respo
     note = (note or "").strip()
     if len(note) > 500:
         raise ValidationError(_l("A note has at most 500 characters."), field="note")
-    done = session.execute(
-        update(ResponseTask).where(ResponseTask.id == task.id, ResponseTask.checked_in_at.is_(None))
-        .values(checked_in_at=func.now(), checked_in_by_id=actor.user_id, checked_in_by_name=actor.name[:130],
-                note=note or None).returning(ResponseTask.id)
-    ).scalar()
-    if done is None:
-        session.rollback()
-        raise Conflict(_l("This grid has already checked in."))
-    _commit(session)
+    change_once(session, update(ResponseTask).where(ResponseTask.id == task.id, ResponseTask.checked_in_at.is_(None))
+                .values(checked_in_at=func.now(), checked_in_by_id=actor.user_id, checked_in_by_name=actor.name[:130],
+                        note=note or None).returning(ResponseTask.id),
+                _l("This grid has already checked in."))
+    commit(session)
     session.refresh(task)
     return task
 
@@ -85,14 +72,11 @@ def end(session: Session, actor: Actor, response_id) -> EmergencyResponse:
     response = get_visible(session, actor.scope, EmergencyResponse, response_id)
     if not actor.is_admin and (DISPATCHER not in actor.roles or not can_write_under(actor.scope, response.area)):
         raise ValidationError(_l("Only a district dispatcher ends an emergency response."))
-    ended = session.execute(
-        update(EmergencyResponse).where(EmergencyResponse.id == response.id, EmergencyResponse.status == "active")
-        .values(status="ended", ended_at=func.now()).returning(EmergencyResponse.id)
-    ).scalar()
-    if ended is None:
-        session.rollback()
-        raise Conflict(_l("This response has ended."))
-    _commit(session)
+    change_once(session, update(EmergencyResponse)
+                .where(EmergencyResponse.id == response.id, EmergencyResponse.status == "active")
+                .values(status="ended", ended_at=func.now()).returning(EmergencyResponse.id),
+                _l("This response has ended."))
+    commit(session)
     session.refresh(response)
     return response
 

@@ -11,22 +11,20 @@ import datetime
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy_utils import Ltree
 
 from ..models import DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Volunteer, Worker
 from ..models.choices import (
-    HANDLING_LEVELS,
     INCIDENT_SOURCES,
     OPEN_STATUSES,
     URGENCIES,
 )
-from .db_errors import explain
-from .errors import Conflict, OutOfScope, ValidationError
+from .errors import Conflict, ValidationError
 from .personal_data import is_valid_mobile, normalise_mobile
-from .scope import Scope, can_write_under, get_visible, visible
-from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER, VOLUNTEER
+from .scope import Scope, can_write_under, get_visible
+from .transactions import commit
+from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
 # Which levels each role acts at (inside its scope).
 ROLE_LEVELS = {
@@ -142,18 +140,6 @@ def _record(session: Session, incident: Incident, actor: Actor, action: str, bef
     return event
 
 
-def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except Exception as exc:  # noqa: BLE001 - a database refusal becomes a message
-        session.rollback()
-        from sqlalchemy.exc import DBAPIError
-
-        if isinstance(exc, DBAPIError):
-            raise explain(exc) from None
-        raise
-
-
 def _reset_deadline(session: Session, incident: Incident) -> None:
     hours = deadline_hours(session, incident.category_id, incident.urgency)
     incident.deadline = _now(session) + datetime.timedelta(hours=hours)
@@ -240,7 +226,7 @@ def report(session: Session, actor: Actor, data: Report) -> Incident:
     _reset_deadline(session, incident)
     session.flush()
     _record(session, incident, actor, "report", (None, None))
-    _commit(session)
+    commit(session)
     return incident
 
 
@@ -312,7 +298,7 @@ def act(session: Session, actor: Actor, incident_id, action: str, *, note: str |
     getattr(_Transitions, "do_" + action)(session, actor, incident, note=note, worker_id=worker_id,
                                           department_id=department_id, rating=rating)
     _record(session, incident, actor, action, before, note)
-    _commit(session)
+    commit(session)
     if incident.status == "closed":
         _award_reporter(session, incident)
     return incident
@@ -452,7 +438,7 @@ def tick(session: Session, now: datetime.datetime | None = None) -> list[int]:
         before = (incident.status, incident.level)
         _escalate(session, incident)
         _record(session, incident, SYSTEM, "overdue", before, str(_l("Past its deadline: escalated one level up.")))
-        _commit(session)
+        commit(session)
         escalated.append(incident_id)
     return escalated
 
@@ -476,7 +462,7 @@ def _award_reporter(session: Session, incident: Incident) -> None:
         ).on_conflict_do_nothing(index_elements=["incident_ref"],
                                  index_where=and_(LedgerEntry.kind == "earn", LedgerEntry.incident_ref.is_not(None)))
     )
-    _commit(session)
+    commit(session)
 
 
 def actor_from_user(session: Session, user) -> Actor:

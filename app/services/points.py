@@ -15,7 +15,6 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy_utils import Ltree
 
 from ..models import (
     Grid,
@@ -30,8 +29,9 @@ from ..models import (
     Worker,
 )
 from .db_errors import explain
-from .errors import Conflict, OutOfScope, ValidationError
+from .errors import OutOfScope, ValidationError
 from .scope import Scope, can_write_under, get_visible, visible
+from .transactions import change_once, commit, flush
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 MAX_QUANTITY = 99
@@ -137,7 +137,7 @@ def award(session: Session, scope: Scope, record_ids, actor_id: int | None) -> A
             result.already.append(record)
         else:
             result.awarded.append((record, points))
-    _commit(session)
+    commit(session)
     return result
 
 
@@ -159,7 +159,7 @@ def adjust(session: Session, scope: Scope, account_id, amount: int, reason: str,
         raise ValidationError(_l("Give the reason for the adjustment."), field="reason")
     entry = LedgerEntry(account_id=account.id, kind="adjust", amount=amount, reason=reason[:200], created_by_id=actor_id)
     session.add(entry)
-    _commit(session)
+    commit(session)
     return entry
 
 
@@ -183,9 +183,9 @@ def restock(session: Session, scope: Scope, item_id, change: int, reason: str | 
                              reason=(reason or "")[:200] or None, created_by_id=actor_id)
     session.add(movement)
     if commit:
-        _commit(session)
+        commit(session)
     else:
-        _flush(session)
+        flush(session)
     return movement
 
 
@@ -288,7 +288,7 @@ def redeem(session: Session, scope: Scope, account_id, quantities: dict[int, int
             earlier = session.scalar(select(Redemption).where(Redemption.request_key == request_key))
             if earlier is not None and earlier.account_id == account.id:
                 return earlier
-        raise _refusal(exc) from None
+        raise explain(exc) from None
     return redemption
 
 
@@ -315,21 +315,16 @@ def _close(session: Session, scope: Scope, redemption_id, status: str, actor_id:
     if scope.kind == "volunteer":
         raise ValidationError(_l("Only community staff hand over or cancel a redemption."))
     # One conditional UPDATE: of two people closing the same redemption, exactly one wins.
-    closed = session.execute(
-        update(Redemption)
-        .where(Redemption.id == redemption.id, Redemption.status == "pending")
-        .values(status=status, handled_by_id=actor_id, handled_at=func.now())
-        .returning(Redemption.id)
-    ).scalar()
-    if closed is None:
-        session.rollback()
-        raise Conflict(_l("This redemption has already been handed over or cancelled."))
+    change_once(session, update(Redemption)
+                .where(Redemption.id == redemption.id, Redemption.status == "pending")
+                .values(status=status, handled_by_id=actor_id, handled_at=func.now()).returning(Redemption.id),
+                _l("This redemption has already been handed over or cancelled."))
     return redemption
 
 
 def hand_over(session: Session, scope: Scope, redemption_id, actor_id: int | None) -> Redemption:
     redemption = _close(session, scope, redemption_id, "handed_over", actor_id)
-    _commit(session)
+    commit(session)
     session.refresh(redemption)
     return redemption
 
@@ -341,10 +336,10 @@ def cancel(session: Session, scope: Scope, redemption_id, actor_id: int | None, 
     for line in sorted(redemption.lines, key=lambda line: line.item_id):
         session.add(StockMovement(item_id=line.item_id, kind="cancel", change=line.quantity,
                                   redemption_id=redemption.id, reason=note[:200], created_by_id=actor_id))
-        _flush(session)
+        flush(session)
     session.add(LedgerEntry(account_id=redemption.account_id, kind="refund", amount=redemption.total_points,
                             redemption_id=redemption.id, reason=note[:200], created_by_id=actor_id))
-    _commit(session)
+    commit(session)
     session.refresh(redemption)
     return redemption
 
@@ -448,23 +443,3 @@ def check_invariants(session: Session) -> list[str]:
                 problems.append(f"redemption {redemption_id} ({status}): {returned} of item {item_id} returned")
     return problems
 
-
-# --- transactions ----------------------------------------------------------------------------
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except DBAPIError as exc:
-        session.rollback()
-        raise _refusal(exc) from None
-
-
-def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except DBAPIError as exc:
-        session.rollback()
-        raise _refusal(exc) from None
-
-
-def _refusal(exc: DBAPIError):
-    return explain(exc)

@@ -6,26 +6,17 @@ import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ..models import Department, Grid, Incident, IncidentEvent, Whistle, WhistleSummons
 from ..models.choices import OPEN_STATUSES
-from .db_errors import explain
 from .errors import Conflict, OutOfScope, ValidationError
 from .incidents import Actor
 from .scope import can_write_under, get_visible, visible
-from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, STREET_OFFICER
+from .transactions import change_once, commit
+from .users import DEPARTMENT_OFFICER, DISPATCHER, STREET_OFFICER
 
 BLOWER_LEVEL = {STREET_OFFICER: "street", DISPATCHER: "district"}
-
-
-def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except DBAPIError as exc:
-        session.rollback()
-        raise explain(exc) from None
 
 
 def blower_grid(session: Session, actor: Actor, level: str) -> Grid:
@@ -94,7 +85,7 @@ def blow(session: Session, actor: Actor, incident_ids, reason: str, level: str, 
             from_level=incident.level, to_level=incident.level, handler=names[:130],
             note=f"#{whistle.id} {reason}"[:500],
         ))
-    _commit(session)
+    commit(session)
     return whistle
 
 
@@ -111,14 +102,11 @@ def _summons_for(session: Session, actor: Actor, summons_id) -> WhistleSummons:
 def report_in(session: Session, actor: Actor, summons_id) -> WhistleSummons:
     """报到: the department answers the summons (once)."""
     summons = _summons_for(session, actor, summons_id)
-    done = session.execute(
-        update(WhistleSummons).where(WhistleSummons.id == summons.id, WhistleSummons.reported_at.is_(None))
-        .values(reported_at=func.now(), reported_by_id=actor.user_id).returning(WhistleSummons.id)
-    ).scalar()
-    if done is None:
-        session.rollback()
-        raise Conflict(_l("Your department has already reported in."))
-    _commit(session)
+    change_once(session, update(WhistleSummons)
+                .where(WhistleSummons.id == summons.id, WhistleSummons.reported_at.is_(None))
+                .values(reported_at=func.now(), reported_by_id=actor.user_id).returning(WhistleSummons.id),
+                _l("Your department has already reported in."))
+    commit(session)
     session.refresh(summons)
     return summons
 
@@ -135,7 +123,7 @@ def submit_result(session: Session, actor: Actor, summons_id, result: str) -> Wh
         raise Conflict(_l("Report in before submitting the result."))
     summons.result = result
     summons.result_at = func.now()
-    _commit(session)
+    commit(session)
     return summons
 
 
@@ -160,13 +148,9 @@ def close(session: Session, actor: Actor, whistle_id, ratings: dict) -> Whistle:
         if not 1 <= rating <= 5:
             raise ValidationError(_l("Rate every department with a whole number from 1 to 5."), field="ratings")
         summons.rating = rating
-    closed = session.execute(
-        update(Whistle).where(Whistle.id == whistle.id, Whistle.status == "open")
-        .values(status="closed", closed_at=func.now()).returning(Whistle.id)
-    ).scalar()
-    if closed is None:
-        session.rollback()
-        raise Conflict(_l("This whistle is closed."))
-    _commit(session)
+    change_once(session, update(Whistle).where(Whistle.id == whistle.id, Whistle.status == "open")
+                .values(status="closed", closed_at=func.now()).returning(Whistle.id),
+                _l("This whistle is closed."))
+    commit(session)
     session.refresh(whistle)
     return whistle

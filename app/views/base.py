@@ -21,7 +21,6 @@ from ..extensions import appbuilder, db
 from ..services import scope as scope_service
 from ..services.db_errors import explain
 from ..services.errors import DomainError
-from ..services.personal_data import mask_address, mask_mobile, mask_resident_id
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +94,8 @@ class ScopedModelView(ModelView):
     method_permission_name = {"muldelete": "delete"}
     # Columns holding personal data, masked for users who cannot edit this view's rows.
     masked_columns: dict = {}
+    # Records that change only through their workflow (incidents, whistles…) offer no bulk delete.
+    bulk_actions = True
 
     def __init__(self, *args, **kwargs):
         self.formatters_columns = dict(self.formatters_columns or {})
@@ -104,6 +105,8 @@ class ScopedModelView(ModelView):
         for column in set(self.list_columns or []) | set(self.show_columns or []):
             self.formatters_columns.setdefault(column, blank_if_none)
         super().__init__(*args, **kwargs)
+        if not self.bulk_actions:
+            self.actions = {}
 
     def _init_properties(self):
         super()._init_properties()

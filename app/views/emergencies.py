@@ -27,6 +27,7 @@ class EmergencyResponseModelView(ScopedModelView):
     """三级响应 — declared for an area with one directive; every grid checks in."""
 
     datamodel = SQLAInterface(EmergencyResponse)
+    bulk_actions = False
     include_route_methods = {"list", "show", "declare", "end", "check_in", "tasks"}
     method_permission_name = {"declare": "declare", "end": "declare", "check_in": "check_in", "tasks": "check_in"}
     list_title = _l("Emergency responses")
@@ -44,10 +45,6 @@ class EmergencyResponseModelView(ScopedModelView):
     search_form_extra_fields = {"level": choice_field(_l("Response level"), LEVEL_LABELS, required=False),
                                 "status": choice_field(_l("Status"), STATUS_LABELS, required=False)}
     show_template = "gridgov/response_show.html"
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.actions = {}
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

@@ -6,7 +6,6 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 from wtforms.validators import Length
 
 from ..extensions import db

@@ -110,6 +110,7 @@ class IncidentModelView(ScopedModelView):
     """诉求 / 事件 — changed only through the loop's actions, never edited in place."""
 
     datamodel = SQLAInterface(Incident)
+    bulk_actions = False
     include_route_methods = {"list", "show", "act", "report", "photo", "figures"}
     list_title = _l("Incidents")
     show_title = _l("Incident")
@@ -165,10 +166,6 @@ class IncidentModelView(ScopedModelView):
         rows = figure_service.figures(db.session, current_scope(), by, since=since, until=until)
         return self.render_template("gridgov/incident_figures.html", rows=rows, by=by, since=since, until=until,
                                     totals=figure_service.totals(db.session, current_scope()))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.actions = {}  # incidents change only through the loop, never by bulk delete
 
     def manages_rows(self) -> bool:
         """Grid staff who act on incidents call the reporter back; leaders and departments see

@@ -6,7 +6,7 @@ import datetime
 import os
 import uuid
 
-from flask import abort, current_app, flash, g, redirect, request, send_from_directory, url_for
+from flask import abort, current_app, flash, redirect, request, send_from_directory, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.models.sqla.interface import SQLAInterface

@@ -2,12 +2,10 @@
 volunteer record), checked against the user's roles before anything is saved."""
 from __future__ import annotations
 
-from flask import flash, redirect
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired
 
-from ..services.errors import DomainError
 from ..services.users import ROLE_LABELS, check_user_scope
 
 SCOPE_FIELDS = ["grid", "department", "volunteer"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
@@ -31,6 +31,7 @@ class WhistleModelView(ScopedModelView):
     """吹哨报到 — open and closed whistles, overdue ones flagged; filter by department."""
 
     datamodel = SQLAInterface(Whistle)
+    bulk_actions = False
     include_route_methods = {"list", "show", "blow", "report_in", "result", "close", "board"}
     # Quick filters on the list page use FAB's URL filters: _flt_0_status (equal),
     # _flt_2_deadline (smaller than), _flt_0_departments (relation).
@@ -70,10 +71,6 @@ class WhistleModelView(ScopedModelView):
         return self.render_template(self.list_template, title=self.list_title, widgets=widgets, now=now,
                                     departments=db.session.scalars(select(Department).where(
                                         Department.kind == "functional").order_by(Department.name)).all())
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.actions = {}
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

@@ -1,12 +1,11 @@
 """Incident figures against hand-counted fixtures."""
 from __future__ import annotations
 
-import datetime
 
 import pytest
 from sqlalchemy import select, text
 
-from app.models import Department, Grid
+from app.models import Grid
 from app.services import figures
 from app.services import incidents as loop
 from app.services.scope import EVERYTHING, grid_scope

@@ -165,7 +165,7 @@ def test_tick_escalates_overdue_incidents_once(session):
 
 
 def test_timeline_is_append_only(session):
-    incident = new_incident(session)
+    new_incident(session)
     for statement in ("UPDATE incident_events SET note = 'x'", "DELETE FROM incident_events"):
         with pytest.raises(DBAPIError):
             session.execute(text(statement))

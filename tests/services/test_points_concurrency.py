@@ -8,7 +8,7 @@ import threading
 from decimal import Decimal
 
 from sqlalchemy import create_engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from app.models import LedgerEntry, PointsRule, Redemption, RewardItem, ServiceRecord, Volunteer
 from app.services import points as bank

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from app.models import Department, Incident, IncidentEvent, Whistle
 from app.services import incidents as loop
 from app.services import whistles
-from app.services.errors import Conflict, DomainError, OutOfScope, ValidationError
+from app.services.errors import Conflict, DomainError, ValidationError
 from app.services.scope import visible
 
 from .test_incidents import actor, new_incident

@@ -2,13 +2,12 @@
 timeline, scoped lists and typed ids, and the tick command."""
 from __future__ import annotations
 
-import re
 
 from sqlalchemy import func, select
 
-from app.models import Grid, Incident, IncidentCategory, IncidentEvent
+from app.models import Grid, Incident, IncidentCategory
 
-from .helpers import FULL_MOBILE_RE, grid_id, record_count
+from .helpers import grid_id, record_count
 
 BLOCK = "410611001001-01"
 

@@ -243,6 +243,7 @@ def test_reward_pictures_are_stored_and_served_locally(login, session, app):
         "community": grid_id(session, XIANGJIANG), "name": "坏图", "price": "90",
         "picture_file": (io.BytesIO(b"MZ..."), "virus.exe"),
     }, content_type="multipart/form-data").get_data(as_text=True)
+    assert "jpg" in html  # the form again, naming the allowed kinds
     assert item(session, "坏图") is None
 
 

@@ -7,7 +7,6 @@ import re
 from sqlalchemy import func, select
 
 from app.models import Department, Whistle
-from app.services import incidents as loop
 from app.services.points import TIMEZONE
 
 from .helpers import record_count
