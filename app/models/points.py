@@ -85,6 +85,8 @@ class PointsAccount(Model):
 
     volunteer = relationship("Volunteer")
     worker = relationship("Worker")
+    # What its name is made of: list pages load these together with the account.
+    __repr_relations__ = ("volunteer", "worker")
 
     @property
     def holder(self):
@@ -293,5 +295,4 @@ ServiceRecord.points_awarded = column_property(
     .where(LedgerEntry.service_record_id == ServiceRecord.id, LedgerEntry.kind == "earn")
     .correlate_except(LedgerEntry)
     .scalar_subquery(),
-    deferred=True,
 )

@@ -1,7 +1,6 @@
 """Functional departments and paired units."""
 from __future__ import annotations
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Length
 
@@ -9,13 +8,13 @@ from ..extensions import db
 from ..models import Department
 from ..models.choices import DEPARTMENT_KIND_LABELS
 from ..services import people as people_service
-from .base import ScopedModelView, choice_field, current_scope, label_of
+from .base import EagerInterface, ScopedModelView, choice_field, current_scope, label_of
 
 
 class DepartmentModelView(ScopedModelView):
     """职能部门 / 下沉单位."""
 
-    datamodel = SQLAInterface(Department)
+    datamodel = EagerInterface(Department)
     list_title = _l("Departments and paired units")
     show_title = _l("Department")
     add_title = _l("Add department")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, true
@@ -15,7 +14,7 @@ from ..models import EmergencyResponse, Grid, ResponseTask
 from ..services import emergencies as emergency_service
 from ..services.errors import DomainError, OutOfScope
 from ..services.scope import visible
-from .base import ScopedModelView, choice_field, current_scope, label_of
+from .base import EagerInterface, ScopedModelView, choice_field, current_scope, label_of
 from .incidents import current_actor
 from .points import local_time
 
@@ -26,7 +25,7 @@ STATUS_LABELS = {"active": _l("Active"), "ended": _l("Ended")}
 class EmergencyResponseModelView(ScopedModelView):
     """三级响应 — declared for an area with one directive; every grid checks in."""
 
-    datamodel = SQLAInterface(EmergencyResponse)
+    datamodel = EagerInterface(EmergencyResponse)
     bulk_actions = False
     include_route_methods = {"list", "show", "declare", "end", "check_in", "tasks"}
     method_permission_name = {"declare": "declare", "end": "declare", "check_in": "check_in", "tasks": "check_in"}

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import abort
 from flask_appbuilder import expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Length
@@ -13,7 +12,7 @@ from ..models import Grid
 from ..models.choices import GRID_KIND_LABELS, GRID_LEVEL_LABELS
 from ..services import grids as grid_service
 from ..services.errors import OutOfScope
-from .base import ScopedModelView, choice_field, current_scope, label_of
+from .base import EagerInterface, ScopedModelView, choice_field, current_scope, label_of
 
 GRID_LABELS = {
     "code": _l("Grid code"),
@@ -33,7 +32,7 @@ GRID_LABELS = {
 class GridModelView(ScopedModelView):
     """网格 — the grids of the user's area."""
 
-    datamodel = SQLAInterface(Grid)
+    datamodel = EagerInterface(Grid)
     list_title = _l("Grids")
     show_title = _l("Grid")
     add_title = _l("Add grid")

@@ -7,7 +7,6 @@ import uuid
 
 from flask import abort, current_app, flash, g, redirect, request, send_from_directory, url_for
 from flask_appbuilder import expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -28,7 +27,7 @@ from ..services import incidents as loop
 from ..services.errors import DomainError, OutOfScope, ValidationError
 from ..services.personal_data import mask_mobile
 from ..services.scope import visible
-from .base import ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
+from .base import EagerInterface, ScopedModelView, has_permission, choice_field, current_scope, flag_field, label_of, yes_no
 from .points import local_time
 
 PHOTO_TYPES = ("jpg", "jpeg", "png", "webp")
@@ -62,7 +61,7 @@ def overdue_flag(value) -> Markup:
 
 
 class IncidentCategoryModelView(ScopedModelView):
-    datamodel = SQLAInterface(IncidentCategory)
+    datamodel = EagerInterface(IncidentCategory)
     list_title = _l("Incident categories")
     show_title = add_title = edit_title = _l("Incident category")
     label_columns = {"name": _l("Category"), "active": _l("Active"), "points_rule": _l("Points for volunteer reporters")}
@@ -77,7 +76,7 @@ class IncidentCategoryModelView(ScopedModelView):
 
 
 class DeadlineRuleModelView(ScopedModelView):
-    datamodel = SQLAInterface(DeadlineRule)
+    datamodel = EagerInterface(DeadlineRule)
     list_title = _l("Deadlines")
     show_title = add_title = edit_title = _l("Deadline")
     label_columns = {"category": _l("Category"), "urgency": _l("Urgency"), "hours": _l("Hours per level")}
@@ -91,7 +90,7 @@ class DeadlineRuleModelView(ScopedModelView):
 
 
 class IncidentEventModelView(ScopedModelView):
-    datamodel = SQLAInterface(IncidentEvent)
+    datamodel = EagerInterface(IncidentEvent)
     include_route_methods = {"list", "show"}
     list_title = _l("Timeline")
     label_columns = {"created_at": _l("Time"), "actor_name": _l("By"), "actor_role": _l("Role"), "action": _l("Action"),
@@ -109,7 +108,7 @@ class IncidentEventModelView(ScopedModelView):
 class IncidentModelView(ScopedModelView):
     """诉求 / 事件 — changed only through the loop's actions, never edited in place."""
 
-    datamodel = SQLAInterface(Incident)
+    datamodel = EagerInterface(Incident)
     bulk_actions = False
     include_route_methods = {"list", "show", "act", "report", "photo", "figures"}
     list_title = _l("Incidents")
@@ -173,7 +172,7 @@ class IncidentModelView(ScopedModelView):
         scope = current_scope()
         if scope.is_all:
             return True
-        return scope.kind == "grid" and self.appbuilder.sm.has_access("can_act", self.class_permission_name)
+        return scope.kind == "grid" and has_permission("can_act", self.class_permission_name)
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

@@ -1,7 +1,6 @@
 """Screens for workers, volunteers and their service records."""
 from __future__ import annotations
 
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Length
 
@@ -10,7 +9,7 @@ from ..models import ServiceRecord, Volunteer, Worker
 from ..models.choices import EMPLOYMENT_TYPE_LABELS, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS
 from ..services import people as people_service
 from ..services.personal_data import mask_address, mask_mobile, mask_resident_id
-from .base import ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
+from .base import EagerInterface, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
 from .points import ServiceRecordAwardMixin
 
 PERSON_LABELS = {
@@ -25,7 +24,7 @@ PERSONAL_DATA = {"phone": mask_mobile, "id_number": mask_resident_id}
 class WorkerModelView(ScopedModelView):
     """网格员 and the other grid roles."""
 
-    datamodel = SQLAInterface(Worker)
+    datamodel = EagerInterface(Worker)
     list_title = _l("Workers")
     show_title = _l("Worker")
     add_title = _l("Add worker")
@@ -78,7 +77,7 @@ class WorkerModelView(ScopedModelView):
 class ServiceRecordModelView(ServiceRecordAwardMixin, ScopedModelView):
     """志愿服务记录 — also shown as the related list of a volunteer; secretaries award points."""
 
-    datamodel = SQLAInterface(ServiceRecord)
+    datamodel = EagerInterface(ServiceRecord)
     method_permission_name = {"muldelete": "delete", "award": "award"}
     list_title = _l("Service records")
     show_title = _l("Service record")
@@ -109,7 +108,7 @@ class ServiceRecordModelView(ServiceRecordAwardMixin, ScopedModelView):
 class VolunteerModelView(ScopedModelView):
     """志愿者 — with their service records as a related list."""
 
-    datamodel = SQLAInterface(Volunteer)
+    datamodel = EagerInterface(Volunteer)
     list_title = _l("Volunteers")
     show_title = _l("Volunteer")
     add_title = _l("Add volunteer")

@@ -9,7 +9,6 @@ import uuid
 from flask import abort, current_app, flash, redirect, request, send_from_directory, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action as fab_action
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField
@@ -23,7 +22,7 @@ from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, Redempt
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
 from ..services import points as bank
 from ..services.errors import DomainError, OutOfScope, ValidationError
-from .base import ScopedModelView, choice_field, current_scope, current_user_id, flag_field, label_of, yes_no
+from .base import EagerInterface, ScopedModelView, choice_field, current_scope, current_user_id, flag_field, label_of, yes_no
 
 PICTURE_TYPES = ("jpg", "jpeg", "png", "webp")
 
@@ -47,7 +46,7 @@ def picture_html(filename) -> Markup:
 class PointsRuleModelView(ScopedModelView):
     """积分规则 — editable by secretaries and administrators."""
 
-    datamodel = SQLAInterface(PointsRule)
+    datamodel = EagerInterface(PointsRule)
     list_title = _l("Points rules")
     show_title = _l("Points rule")
     add_title = _l("Add points rule")
@@ -72,7 +71,7 @@ class PointsRuleModelView(ScopedModelView):
 class RewardItemModelView(ScopedModelView):
     """奖励物品 — a secretary manages her community's items; stock moves by restocking."""
 
-    datamodel = SQLAInterface(RewardItem)
+    datamodel = EagerInterface(RewardItem)
     list_title = _l("Reward catalog")
     show_title = _l("Reward item")
     add_title = _l("Add reward item")
@@ -134,7 +133,7 @@ class RewardItemModelView(ScopedModelView):
 class LedgerEntryModelView(ScopedModelView):
     """积分流水 — read only: the ledger is corrected by new entries, never edited."""
 
-    datamodel = SQLAInterface(LedgerEntry)
+    datamodel = EagerInterface(LedgerEntry)
     include_route_methods = {"list", "show"}
     list_title = _l("Points ledger")
     show_title = _l("Ledger entry")
@@ -151,7 +150,7 @@ class LedgerEntryModelView(ScopedModelView):
 
 
 class RedemptionLineModelView(ScopedModelView):
-    datamodel = SQLAInterface(RedemptionLine)
+    datamodel = EagerInterface(RedemptionLine)
     include_route_methods = {"list", "show"}
     list_title = _l("Redeemed items")
     label_columns = {"item": _l("Item"), "quantity": _l("Quantity"), "unit_price": _l("Points each"),
@@ -164,7 +163,7 @@ class RedemptionLineModelView(ScopedModelView):
 class RedemptionModelView(ScopedModelView):
     """兑换单 — handed over at the counter or cancelled (which refunds points and stock)."""
 
-    datamodel = SQLAInterface(Redemption)
+    datamodel = EagerInterface(Redemption)
     include_route_methods = {"list", "show", "action", "action_post"}
     method_permission_name = {"hand_over": "handle", "cancel_redemption": "handle"}
     list_title = _l("Redemptions")
@@ -210,7 +209,7 @@ class RedemptionModelView(ScopedModelView):
 class PointsAccountModelView(ScopedModelView):
     """积分账户 — read only; balances move through the ledger."""
 
-    datamodel = SQLAInterface(PointsAccount)
+    datamodel = EagerInterface(PointsAccount)
     include_route_methods = {"list", "show"}
     list_title = _l("Points accounts")
     show_title = _l("Points account")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 from wtforms.validators import DataRequired
 
 from ..services.users import ROLE_LABELS, check_user_scope
+from .base import EagerInterface
 
 SCOPE_FIELDS = ["grid", "department", "volunteer"]
 
@@ -43,6 +45,14 @@ class GridgovUserDBModelView(UserDBModelView):
     }
     formatters_columns = {"roles": role_names}
     validators_columns = {"roles": [DataRequired()]}
+
+    def __init__(self, *args, **kwargs):
+        # FAB's user list prints every user's roles and scope: load them with the page.
+        model = self.datamodel.obj
+        self.datamodel = EagerInterface(model)
+        self.datamodel.eager_options = (selectinload(model.roles), selectinload(model.grid),
+                                        selectinload(model.department), selectinload(model.groups))
+        super().__init__(*args, **kwargs)
 
     def _check_scope(self, item) -> None:
         check_user_scope(

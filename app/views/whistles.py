@@ -6,7 +6,6 @@ import datetime
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from ..services import whistles as whistle_service
 from ..services.errors import DomainError, OutOfScope
 from ..services.points import TIMEZONE
 from ..services.scope import visible
-from .base import ScopedModelView, choice_field, current_scope, label_of
+from .base import EagerInterface, ScopedModelView, choice_field, current_scope, label_of
 from .incidents import current_actor, overdue_flag
 from .points import local_time
 
@@ -30,7 +29,7 @@ WHISTLE_LEVEL_LABELS = {"street": _l("Street"), "district": _l("District")}
 class WhistleModelView(ScopedModelView):
     """吹哨报到 — open and closed whistles, overdue ones flagged; filter by department."""
 
-    datamodel = SQLAInterface(Whistle)
+    datamodel = EagerInterface(Whistle)
     bulk_actions = False
     include_route_methods = {"list", "show", "blow", "report_in", "result", "close", "board"}
     # Quick filters on the list page use FAB's URL filters: _flt_0_status (equal),

@@ -1,0 +1,48 @@
+"""No N+1: the number of queries a list page runs does not grow with the number of rows it shows."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+LISTS = [
+    ("dispatcher", "/gridmodelview/list/", "GridModelView"),
+    ("dispatcher", "/workermodelview/list/", "WorkerModelView"),
+    ("dispatcher", "/volunteermodelview/list/", "VolunteerModelView"),
+    ("dispatcher", "/servicerecordmodelview/list/", "ServiceRecordModelView"),
+    ("dispatcher", "/departmentmodelview/list/", "DepartmentModelView"),
+    ("dispatcher", "/incidentmodelview/list/", "IncidentModelView"),
+    ("dispatcher", "/whistlemodelview/list/", "WhistleModelView"),
+    ("dispatcher", "/emergencyresponsemodelview/list/", "EmergencyResponseModelView"),
+    ("secretary", "/rewarditemmodelview/list/", "RewardItemModelView"),
+    ("secretary", "/redemptionmodelview/list/", "RedemptionModelView"),
+    ("secretary", "/pointsaccountmodelview/list/", "PointsAccountModelView"),
+    ("secretary", "/ledgerentrymodelview/list/", "LedgerEntryModelView"),
+    ("admin", "/users/list/", "GridgovUserDBModelView"),
+]
+
+
+def count_queries(app, browser, url):
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        response = browser.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+@pytest.mark.parametrize("username,url,view", LISTS)
+def test_list_queries_do_not_grow_with_rows(app, login, username, url, view):
+    browser = login(username)
+    few = count_queries(app, browser, f"{url}?psize_{view}=10")
+    many = count_queries(app, browser, f"{url}?psize_{view}=50")
+    assert many == few, f"{url}: {few} queries for 10 rows, {many} for 50"
