@@ -5,6 +5,7 @@ to FAB's permission tables (``gridgov run`` and ``gridgov sync-roles`` call it).
 role sees is decided by the user's scope (services/scope.py), not here."""
 from __future__ import annotations
 
+from flask import g, has_request_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from .models import GridgovUser
@@ -145,6 +146,17 @@ class GridgovSecurityManager(SecurityManager):
     userdbmodelview = GridgovUserDBModelView
     # FAB's user statistics chart loads Google Charts from the internet: not on an intranet.
     userstatschartview = None
+
+    def _has_view_access(self, user, permission_name, view_name):
+        """Answer from the user's whole permission set, read once per request: a page asks
+        dozens of questions (every menu entry and button), FAB would run a query for each."""
+        if not has_request_context() or self.builtin_roles:
+            return super()._has_view_access(user, permission_name, view_name)
+        cache = g.setdefault("gridgov_permissions", {})
+        key = getattr(user, "id", None)
+        if key not in cache:
+            cache[key] = self.get_user_permissions(user)
+        return (permission_name, view_name) in cache[key]
 
     def sync_roles(self) -> None:
         """Create every view's permissions, then the roles with exactly the permissions of

@@ -28,14 +28,6 @@ from ..services.errors import DomainError
 log = logging.getLogger(__name__)
 
 
-def has_permission(permission: str, view: str) -> bool:
-    """FAB's has_access, asked once per request (list cells ask it once per row)."""
-    cache = g.setdefault("gridgov_permissions", {})
-    if (permission, view) not in cache:
-        cache[(permission, view)] = appbuilder.sm.has_access(permission, view)
-    return cache[(permission, view)]
-
-
 def current_user_id() -> int | None:
     user = getattr(g, "user", None)
     return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
@@ -177,7 +169,7 @@ class ScopedModelView(ModelView):
         does a volunteer, whose scope is their own record."""
         if current_scope().kind == "volunteer":
             return True
-        return has_permission("can_edit", self.class_permission_name)
+        return appbuilder.sm.has_access("can_edit", self.class_permission_name)
 
     def _masking(self, masker):
         def format_value(value):

@@ -27,7 +27,7 @@ from ..services import incidents as loop
 from ..services.errors import DomainError, OutOfScope, ValidationError
 from ..services.personal_data import mask_mobile
 from ..services.scope import visible
-from .base import EagerInterface, ScopedModelView, has_permission, choice_field, current_scope, flag_field, label_of, yes_no
+from .base import EagerInterface, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
 from .points import local_time
 
 PHOTO_TYPES = ("jpg", "jpeg", "png", "webp")
@@ -172,7 +172,7 @@ class IncidentModelView(ScopedModelView):
         scope = current_scope()
         if scope.is_all:
             return True
-        return scope.kind == "grid" and has_permission("can_act", self.class_permission_name)
+        return scope.kind == "grid" and self.appbuilder.sm.has_access("can_act", self.class_permission_name)
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
