@@ -10,6 +10,7 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import lazy_gettext as _l
@@ -23,9 +24,23 @@ from wtforms.validators import InputRequired, Optional
 from ..extensions import appbuilder, db
 from ..services import scope as scope_service
 from ..services.db_errors import explain
-from ..services.errors import DomainError
+from ..services.errors import DomainError, OutOfScope
 
 log = logging.getLogger(__name__)
+
+
+def attempt(call):
+    """Run a service call for a custom view: a row outside the scope is a 404, a refusal is a
+    flashed message (nothing written); returns the call's result, or None when refused."""
+    try:
+        return call()
+    except OutOfScope:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return None
 
 
 def current_user_id() -> int | None:
@@ -162,6 +177,18 @@ class ScopedModelView(ModelView):
                 unbound = getattr(form, name, None)
                 if isinstance(unbound, UnboundField) and unbound.kwargs.get("allow_blank"):
                     unbound.kwargs["blank_text"] = _l("(none)")
+
+    # --- the list page ------------------------------------------------------------------
+    def list_extra(self) -> dict:
+        """More context for the list template (figures, quick filters…)."""
+        return {}
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        self.update_redirect()
+        return self.render_template(self.list_template, title=self.list_title, widgets=self._list(),
+                                    **self.list_extra())
 
     # --- personal data ----------------------------------------------------------------
     def manages_rows(self) -> bool:

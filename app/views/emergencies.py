@@ -3,7 +3,7 @@ response page with progress per street and community and the grids that have not
 and the phone page where a grid's staff check in."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
@@ -12,9 +12,9 @@ from sqlalchemy import or_, select, true
 from ..extensions import db
 from ..models import EmergencyResponse, Grid, ResponseTask
 from ..services import emergencies as emergency_service
-from ..services.errors import DomainError, OutOfScope
+from ..services.errors import DomainError
 from ..services.scope import visible
-from .base import EagerInterface, ScopedModelView, choice_field, current_scope, label_of
+from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, label_of
 from .incidents import current_actor
 from .points import local_time
 
@@ -86,31 +86,16 @@ class EmergencyResponseModelView(ScopedModelView):
     @expose("/end/<int:pk>", methods=["POST"])
     @has_access
     def end(self, pk):
-        try:
-            emergency_service.end(db.session, current_actor(), pk)
-        except OutOfScope:
-            db.session.rollback()
-            abort(404)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
+        if attempt(lambda: emergency_service.end(db.session, current_actor(), pk)):
             flash(str(_l("The response has ended.")), "success")
         return redirect(url_for("EmergencyResponseModelView.show", pk=pk))
 
     @expose("/check_in/<int:task_id>", methods=["POST"])
     @has_access
     def check_in(self, task_id):
-        try:
-            task = emergency_service.check_in(db.session, current_actor(), task_id, request.form.get("note"))
-        except OutOfScope:
-            db.session.rollback()
-            abort(404)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-            return redirect(request.form.get("next") or url_for("EmergencyResponseModelView.tasks"))
-        flash(str(_l("Checked in for %(grid)s.", grid=task.grid.name)), "success")
+        task = attempt(lambda: emergency_service.check_in(db.session, current_actor(), task_id, request.form.get("note")))
+        if task:
+            flash(str(_l("Checked in for %(grid)s.", grid=task.grid.name)), "success")
         return redirect(request.form.get("next") or url_for("EmergencyResponseModelView.tasks"))
 
     @expose("/tasks/")

@@ -24,10 +24,10 @@ from ..models.choices import (
 )
 from ..services import figures as figure_service
 from ..services import incidents as loop
-from ..services.errors import DomainError, OutOfScope, ValidationError
+from ..services.errors import DomainError, ValidationError
 from ..services.personal_data import mask_mobile
 from ..services.scope import visible
-from .base import EagerInterface, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
+from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
 from .points import local_time
 
 PHOTO_TYPES = ("jpg", "jpeg", "png", "webp")
@@ -146,13 +146,8 @@ class IncidentModelView(ScopedModelView):
     show_template = "gridgov/incident_show.html"
     list_template = "gridgov/incident_list.html"
 
-    @expose("/list/")
-    @has_access
-    def list(self):
-        self.update_redirect()
-        widgets = self._list()
-        return self.render_template(self.list_template, title=self.list_title, widgets=widgets,
-                                    totals=figure_service.totals(db.session, current_scope()))
+    def list_extra(self) -> dict:
+        return {"totals": figure_service.totals(db.session, current_scope())}
 
     @expose("/figures/")
     @has_access
@@ -204,17 +199,11 @@ class IncidentModelView(ScopedModelView):
     @has_access
     def act(self, pk):
         action = request.form.get("action", "")
-        try:
-            incident = loop.act(db.session, current_actor(), pk, action, note=request.form.get("note"),
-                                worker_id=request.form.get("worker"), department_id=request.form.get("department"),
-                                rating=request.form.get("rating"))
-        except OutOfScope:
-            db.session.rollback()
-            abort(404)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
+        incident = attempt(lambda: loop.act(
+            db.session, current_actor(), pk, action, note=request.form.get("note"),
+            worker_id=request.form.get("worker"), department_id=request.form.get("department"),
+            rating=request.form.get("rating")))
+        if incident:
             flash(str(_l("Done: %(action)s. The incident is now %(status)s.", action=ACTION_LABELS.get(action, action),
                          status=INCIDENT_STATUS_LABELS[incident.status])), "success")
         return redirect(url_for("IncidentModelView.show", pk=pk))

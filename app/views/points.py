@@ -22,7 +22,7 @@ from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, Redempt
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
 from ..services import points as bank
 from ..services.errors import DomainError, OutOfScope, ValidationError
-from .base import EagerInterface, ScopedModelView, choice_field, current_scope, current_user_id, flag_field, label_of, yes_no
+from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, current_user_id, flag_field, label_of, yes_no
 
 PICTURE_TYPES = ("jpg", "jpeg", "png", "webp")
 
@@ -300,14 +300,8 @@ class PointsView(BaseView):
             amount = int((request.form.get("amount") or "").strip())
         except ValueError:
             amount = 0
-        try:
-            bank.adjust(db.session, current_scope(), account_id, amount, request.form.get("reason", ""),
-                        current_user_id())
-        except OutOfScope:
-            abort(404)
-        except DomainError as error:
-            flash(str(error), "danger")
-        else:
+        if attempt(lambda: bank.adjust(db.session, current_scope(), account_id, amount,
+                                       request.form.get("reason", ""), current_user_id())):
             flash(str(_l("Adjustment of %(amount)+d points recorded.", amount=amount)), "success")
         return redirect(url_for("PointsAccountModelView.show", pk=account_id))
 

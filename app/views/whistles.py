@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
@@ -15,10 +15,9 @@ from ..extensions import db
 from ..models import Department, Incident, Whistle, WhistleSummons
 from ..models.choices import OPEN_STATUSES
 from ..services import whistles as whistle_service
-from ..services.errors import DomainError, OutOfScope
 from ..services.points import TIMEZONE
 from ..services.scope import visible
-from .base import EagerInterface, ScopedModelView, choice_field, current_scope, label_of
+from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, label_of
 from .incidents import current_actor, overdue_flag
 from .points import local_time
 
@@ -61,15 +60,12 @@ class WhistleModelView(ScopedModelView):
     show_template = "gridgov/whistle_show.html"
     list_template = "gridgov/whistle_list.html"
 
-    @expose("/list/")
-    @has_access
-    def list(self):
-        self.update_redirect()
-        widgets = self._list()
-        now = datetime.datetime.now(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
-        return self.render_template(self.list_template, title=self.list_title, widgets=widgets, now=now,
-                                    departments=db.session.scalars(select(Department).where(
-                                        Department.kind == "functional").order_by(Department.name)).all())
+    def list_extra(self) -> dict:
+        return {
+            "now": datetime.datetime.now(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S"),
+            "departments": db.session.scalars(select(Department).where(Department.kind == "functional")
+                                              .order_by(Department.name)).all(),
+        }
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
@@ -114,18 +110,10 @@ class WhistleModelView(ScopedModelView):
         form = request.form
         chosen_incidents = form.getlist("incidents") if request.method == "POST" else request.args.getlist("incident")
         if request.method == "POST":
-            try:
-                whistle = whistle_service.blow(
-                    db.session, actor, form.getlist("incidents"), form.get("reason", ""), form.get("level", ""),
-                    form.getlist("departments"), _parse_local(form.get("deadline")),
-                )
-            except OutOfScope:
-                db.session.rollback()
-                abort(404)
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error), "danger")
-            else:
+            whistle = attempt(lambda: whistle_service.blow(
+                db.session, actor, form.getlist("incidents"), form.get("reason", ""), form.get("level", ""),
+                form.getlist("departments"), _parse_local(form.get("deadline"))))
+            if whistle:
                 flash(str(_l("Whistle No. %(id)s blown: the departments are summoned.", id=whistle.id)), "success")
                 return redirect(url_for("WhistleModelView.show", pk=whistle.id))
         default_deadline = (datetime.datetime.now(TIMEZONE) + datetime.timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M")
@@ -136,14 +124,8 @@ class WhistleModelView(ScopedModelView):
         )
 
     def _answer(self, summons_id, do, done_message):
-        try:
-            summons = do()
-        except OutOfScope:
-            db.session.rollback()
-            abort(404)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
+        summons = attempt(do)
+        if summons is None:
             whistle_id = request.form.get("whistle")
             return redirect(url_for("WhistleModelView.show", pk=whistle_id) if whistle_id else url_for("WhistleModelView.list"))
         flash(str(done_message), "success")
@@ -167,15 +149,7 @@ class WhistleModelView(ScopedModelView):
     @has_access
     def close(self, pk):
         ratings = {key[7:]: value for key, value in request.form.items() if key.startswith("rating-")}
-        try:
-            whistle_service.close(db.session, current_actor(), pk, ratings)
-        except OutOfScope:
-            db.session.rollback()
-            abort(404)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
+        if attempt(lambda: whistle_service.close(db.session, current_actor(), pk, ratings)):
             flash(str(_l("Whistle closed.")), "success")
         return redirect(url_for("WhistleModelView.show", pk=pk))
 
