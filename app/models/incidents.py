@@ -14,17 +14,21 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
     Numeric,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
     func,
 )
 from sqlalchemy import and_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .choices import HANDLING_LEVELS, INCIDENT_SOURCES, INCIDENT_STATUSES, OPEN_STATUSES, URGENCIES, sql_in
@@ -94,6 +98,9 @@ class Incident(Model):
         Index("incidents_status_deadline_idx", "status", "deadline"),
         Index("incidents_department_id_idx", "department_id"),
         Index("incidents_created_at_idx", "created_at"),
+        Index("incidents_category_id_idx", "category_id", "id"),
+        Index("incidents_scope_grid_ids_gin", "scope_grid_ids", postgresql_using="gin"),
+        Index("incidents_search_grams_gin", "search_grams", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -139,6 +146,14 @@ class Incident(Model):
                                                           server_default=func.now())
     resolved_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
+    # Derived in PostgreSQL (migration 0006), never written here: the grids whose users see the
+    # incident (ancestors of its grid and of its holder grid), and the characters and pairs of
+    # characters of its text, each behind a GIN index.
+    scope_grid_ids = mapped_column(ARRAY(Integer), nullable=False, server_default=FetchedValue(),
+                                   server_onupdate=FetchedValue(), deferred=True)
+    search_grams = mapped_column(ARRAY(Text), Computed(
+        "gridgov_grams(((title)::text || ' '::text) || (COALESCE(description, ''::character varying))::text)",
+        persisted=True), deferred=True)
 
     # Open and past its deadline, computed in the same SELECT as the row.
     overdue = column_property(and_(status.in_(OPEN_STATUSES), deadline < func.now()))

@@ -38,24 +38,39 @@ class FigureRow:
 
 
 def _measures():
+    """received, resolved, resolved on time, rated, sum of ratings."""
+    resolved = Incident.status.in_(RESOLVED)
     return [
         func.count(Incident.id),
-        func.count(Incident.id).filter(Incident.status.in_(RESOLVED)),
-        func.count(Incident.id).filter(Incident.status.in_(RESOLVED), Incident.resolved_at <= Incident.deadline),
+        func.count(Incident.id).filter(resolved),
+        func.count(Incident.id).filter(resolved, Incident.resolved_at <= Incident.deadline),
         func.count(Incident.rating),
-        func.avg(Incident.rating),
+        func.coalesce(func.sum(Incident.rating), 0),
     ]
 
 
-def _grouping(by: str):
-    """(key, label, order, joins) that put each incident in its group."""
-    if by in ("community", "street"):
-        group, grid = aliased(Grid), aliased(Grid)
+def _row(key, label, received, resolved, on_time, rated, rating_sum) -> FigureRow:
+    return FigureRow(key, str(label), int(received), int(resolved), int(on_time), int(rated),
+                     float(rating_sum) / int(rated) if rated else None)
 
-        def joins(query):
-            return (query.join(grid, grid.id == Incident.grid_id)
-                    .join(group, and_(group.level == by, group.path.ancestor_of(grid.path))))
-        return group.id, group.name, group.code, joins
+
+def _by_grid_level(level: str, base_query, measures: int):
+    """Roll a query grouped by ``Incident.grid_id`` up to the grids of ``level`` above: the
+    incidents are counted once per base grid (an index scan over the scope), and only those
+    few rows are joined to the tree."""
+    per_grid = base_query.subquery()
+    base, group = aliased(Grid), aliased(Grid)
+    columns = list(per_grid.c)[1:1 + measures]
+    return (select(group.id, group.name, *[func.sum(c) for c in columns])
+            .select_from(per_grid)
+            .join(base, base.id == per_grid.c.grid_id)
+            .join(group, and_(group.level == level, group.path.ancestor_of(base.path)))
+            .group_by(group.id, group.name, group.code)
+            .order_by(group.code))
+
+
+def _grouping(by: str):
+    """(key, label, order, joins) that put each incident in its group (departments, months)."""
     if by == "department":
         return Department.id, Department.name, Department.name, \
             lambda query: query.join(Department, Department.id == Incident.department_id)
@@ -69,29 +84,38 @@ def figures(session: Session, scope: Scope, by: str = "community", *, since: dat
             until: datetime.date | None = None) -> list[FigureRow]:
     """One row per community / street / department / month, over the incidents the scope sees
     (reported in [since, until), local dates, when given)."""
+    if by not in GROUPINGS:
+        raise ValueError(by)
     conditions = [visible(scope, Incident)]
     local_day = cast(func.timezone(TIMEZONE_NAME, Incident.created_at), Date)
     if since:
         conditions.append(local_day >= since)
     if until:
         conditions.append(local_day < until)
-    key, label, order, joins = _grouping(by)
-    query = joins(select(key, label, *_measures()).select_from(Incident)).where(*conditions)
-    rows = [
-        FigureRow(k, str(name), int(received), int(resolved), int(on_time), int(rated),
-                  float(average) if average is not None else None)
-        for k, name, received, resolved, on_time, rated, average in session.execute(
-            query.group_by(key, label, order).order_by(order))
-    ]
-    # Open whistles whose incidents fall in each group.
-    key, label, order, joins = _grouping(by)
-    whistles = dict(session.execute(
-        joins(select(key, func.count(distinct(Whistle.id)))
-              .select_from(Incident)
-              .join(whistle_incidents, whistle_incidents.c.incident_id == Incident.id)
-              .join(Whistle, Whistle.id == whistle_incidents.c.whistle_id))
-        .where(Whistle.status == "open", *conditions).group_by(key)
-    ).all())
+    # open whistles over the incidents of each group (a whistle over two incidents counts once)
+    open_whistles = (select(Incident.grid_id, Whistle.id.label("whistle_id"))
+                     .select_from(Incident)
+                     .join(whistle_incidents, whistle_incidents.c.incident_id == Incident.id)
+                     .join(Whistle, Whistle.id == whistle_incidents.c.whistle_id)
+                     .where(Whistle.status == "open", *conditions))
+    if by in ("community", "street"):
+        query = _by_grid_level(by, select(Incident.grid_id, *_measures()).where(*conditions)
+                               .group_by(Incident.grid_id), 5)
+        whistle_ids = open_whistles.subquery()
+        base, group = aliased(Grid), aliased(Grid)
+        whistles = dict(session.execute(
+            select(group.id, func.count(distinct(whistle_ids.c.whistle_id)))
+            .select_from(whistle_ids)
+            .join(base, base.id == whistle_ids.c.grid_id)
+            .join(group, and_(group.level == by, group.path.ancestor_of(base.path)))
+            .group_by(group.id)).all())
+    else:
+        key, label, order, joins = _grouping(by)
+        query = joins(select(key, label, *_measures()).select_from(Incident)).where(*conditions) \
+            .group_by(key, label, order).order_by(order)
+        whistles = dict(session.execute(
+            joins(open_whistles.with_only_columns(key, func.count(distinct(Whistle.id)))).group_by(key)).all())
+    rows = [_row(*values) for values in session.execute(query)]
     for row in rows:
         row.open_whistles = int(whistles.get(row.key, 0))
     return rows
@@ -99,8 +123,7 @@ def figures(session: Session, scope: Scope, by: str = "community", *, since: dat
 
 def totals(session: Session, scope: Scope) -> FigureRow:
     """The same figures for everything the scope sees (shown above the incident list)."""
-    received, resolved, on_time, rated, average = session.execute(
-        select(*_measures()).where(visible(scope, Incident))).one()
-    open_whistles = session.scalar(select(func.count(Whistle.id)).where(Whistle.status == "open", visible(scope, Whistle)))
-    return FigureRow(None, "", int(received), int(resolved), int(on_time), int(rated),
-                     float(average) if average is not None else None, int(open_whistles))
+    row = _row(None, "", *session.execute(select(*_measures()).where(visible(scope, Incident))).one())
+    row.open_whistles = int(session.scalar(
+        select(func.count(Whistle.id)).where(Whistle.status == "open", visible(scope, Whistle))))
+    return row

@@ -11,7 +11,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import Text, and_, func, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ..models import DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Volunteer, Worker
@@ -412,6 +413,22 @@ def _escalate(session: Session, incident: Incident) -> None:
     incident.handler_worker_id = None
     incident.status = "reported"
     _reset_deadline(session, incident)
+
+
+# --- search ----------------------------------------------------------------------------------
+def keyword_condition(keywords: str):
+    """Incidents whose title or description contains every word of ``keywords`` (a substring,
+    case-insensitive, Chinese words of any length). The GIN index on the characters and pairs of
+    characters finds the candidates; ILIKE confirms each word."""
+    words = [word for word in (keywords or "").split() if word]
+    if not words:
+        return true()
+    checks = []
+    for word in words:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        checks.append(or_(Incident.title.ilike(pattern), Incident.description.ilike(pattern)))
+    grams = func.gridgov_query_grams(" ".join(words), type_=ARRAY(Text))
+    return and_(Incident.search_grams.contains(grams), *checks)
 
 
 # --- deadlines -------------------------------------------------------------------------------

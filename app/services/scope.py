@@ -223,9 +223,9 @@ def _summoned_incidents(department_id: int):
 
 def _incident_rule(scope: Scope):
     if scope.kind == "grid":
-        # Seen by the scopes of its grid's ancestors and by whoever holds it now.
-        inside = _grids_in_subtree(scope.grid_path)
-        return or_(Incident.grid_id.in_(inside), Incident.holder_grid_id.in_(inside))
+        # Seen by the scopes of its grid's ancestors and by whoever holds it now: the database
+        # keeps both sets of grids in one GIN-indexed array (migration 0006).
+        return Incident.scope_grid_ids.contains([scope.grid_id])
     if scope.kind == "department":
         # the department holding it, or summoned to it by a whistle
         return or_(Incident.department_id == scope.department_id,
@@ -243,8 +243,9 @@ def _whistle_rule(scope: Scope):
     if scope.kind == "grid":
         # the blower's area, and whoever sees one of its incidents
         return or_(Whistle.grid_id.in_(_grids_in_subtree(scope.grid_path)),
-                   Whistle.id.in_(select(whistle_incidents.c.whistle_id).where(
-                       whistle_incidents.c.incident_id.in_(select(Incident.id).where(_incident_rule(scope))))))
+                   exists(select(whistle_incidents.c.incident_id)
+                          .join(Incident, Incident.id == whistle_incidents.c.incident_id)
+                          .where(whistle_incidents.c.whistle_id == Whistle.id, _incident_rule(scope))))
     if scope.kind == "department":
         return Whistle.id.in_(select(WhistleSummons.whistle_id).where(WhistleSummons.department_id == scope.department_id))
     return false()

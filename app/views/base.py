@@ -14,6 +14,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
@@ -59,15 +60,32 @@ def current_scope() -> scope_service.Scope:
     return g.gridgov_scope
 
 
+# A list counts its rows up to this many and then says "10,000+"; paging stops there too.
+COUNT_CAP = 10_000
+
+
 class EagerInterface(SQLAInterface):
-    """FAB's SQLAInterface that also loads, in one query per relation (selectin), the related
-    rows a list or show page prints — no query per row (FAB 5's ModelView lists load them lazily)."""
+    """FAB's SQLAInterface made for large tables: the related rows a list or show page prints are
+    loaded in one query per relation (selectin), never one per row; a list counts at most
+    ``COUNT_CAP`` + 1 rows instead of all of them; and no page lies beyond the cap, so an OFFSET
+    never walks more than ``COUNT_CAP`` rows."""
 
     eager_options: tuple = ()
 
     def apply_all(self, query, *args, **kwargs):
         query = super().apply_all(query, *args, **kwargs)
         return query.options(*self.eager_options) if self.eager_options else query
+
+    def query_count(self, query, filters=None, select_columns=None) -> int:
+        inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+        # the key, not a constant: FAB may make the query DISTINCT
+        capped = inner.with_entities(*sa_inspect(self.obj).primary_key).limit(COUNT_CAP + 1).subquery()
+        return self.session.scalar(select(func.count()).select_from(capped))
+
+    def apply_pagination(self, query, page, page_size):
+        if page and page_size and page * page_size >= COUNT_CAP:
+            page = max(0, (COUNT_CAP - 1) // page_size)
+        return super().apply_pagination(query, page, page_size)
 
 
 def eager_loads(model, columns) -> tuple:

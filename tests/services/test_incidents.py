@@ -28,7 +28,7 @@ def category(session, name="环境卫生"):
 
 def new_incident(session, username="worker", code=BLOCK + "-01", **kw):
     data = loop.Report(grid_id=grid(session, code).id, category_id=category(session).id, title=kw.pop("title", "楼道堆放杂物"),
-                       description="三单元一楼楼道堆满纸箱，有消防隐患", address="华夏南区1号楼三单元", **kw)
+                       description=kw.pop("description", "三单元一楼楼道堆满纸箱，有消防隐患"), address="华夏南区1号楼三单元", **kw)
     return loop.report(session, actor(session, username), data)
 
 

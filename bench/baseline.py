@@ -1,0 +1,113 @@
+"""The stock Flask-AppBuilder baseline of ``bench/lists.py``, registered only in benchmark mode.
+
+Plain ``ModelView`` / ``GroupByChartView`` over the same tables, written the way FAB's
+documentation shows: ``SQLAInterface``, a base filter that keeps the user's area (the grid ids
+of the user's subtree, through ``FilterInFunction``), FAB's own search filters (ILIKE),
+``count(*)`` and OFFSET paging, related columns loaded per row, the timeline as a related view.
+
+gunicorn runs it with ``--pythonpath bench 'baseline:create_app()'``: gridgov's whole app plus
+these views. ``grant()`` gives their permissions to the roles the benchmark logs in with.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from flask import g  # noqa: E402
+from flask_appbuilder import ModelView  # noqa: E402
+from flask_appbuilder.charts.views import GroupByChartView  # noqa: E402
+from flask_appbuilder.models.group import aggregate_count  # noqa: E402
+from flask_appbuilder.models.sqla.filters import FilterInFunction, FilterStartsWith  # noqa: E402
+from flask_appbuilder.models.sqla.interface import SQLAInterface  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from app import create_app as create_gridgov_app  # noqa: E402
+from app.extensions import appbuilder, db  # noqa: E402
+from app.models import Grid, Incident, IncidentEvent, Whistle  # noqa: E402
+
+ROLES = ("Admin", "Street officer", "Community secretary", "District dispatcher")
+
+
+def area_grid_ids():
+    """The ids of every grid under the logged-in user's grid (all grids for a user without one)."""
+    user = g.user
+    query = select(Grid.id)
+    if getattr(user, "grid_id", None):
+        path = db.session.scalar(select(Grid.path).where(Grid.id == user.grid_id))
+        query = query.where(Grid.path.descendant_of(path))
+    return list(db.session.scalars(query))
+
+
+def area_code_prefix():
+    user = g.user
+    return db.session.scalar(select(Grid.code).where(Grid.id == user.grid_id)) if user.grid_id else ""
+
+
+class StockIncidentEventView(ModelView):
+    datamodel = SQLAInterface(IncidentEvent)
+    list_columns = ["created_at", "actor_name", "action", "to_status", "to_level", "handler", "note"]
+
+
+class StockIncidentView(ModelView):
+    datamodel = SQLAInterface(Incident)
+    base_filters = [["grid_id", FilterInFunction, area_grid_ids]]
+    list_columns = ["id", "title", "category", "urgency", "status", "level", "grid", "deadline", "overdue"]
+    show_columns = ["id", "title", "category", "urgency", "source", "status", "level", "holder_grid",
+                    "handler_worker", "department", "grid", "address", "description", "reporter_name", "deadline",
+                    "created_at", "resolved_at", "rating"]
+    search_columns = ["title", "description", "status", "category", "urgency", "level", "grid"]
+    base_order = ("id", "desc")
+    related_views = [StockIncidentEventView]
+
+
+class StockIncidentChartView(GroupByChartView):
+    datamodel = SQLAInterface(Incident)
+    base_filters = [["grid_id", FilterInFunction, area_grid_ids]]
+    definitions = [{"group": "status", "series": [(aggregate_count, "id")]}]
+
+
+class StockGridView(ModelView):
+    datamodel = SQLAInterface(Grid)
+    base_filters = [["code", FilterStartsWith, area_code_prefix]]
+    list_columns = ["code", "name", "level", "parent", "leader", "households", "population"]
+    base_order = ("code", "asc")
+
+
+class StockWhistleView(ModelView):
+    datamodel = SQLAInterface(Whistle)
+    base_filters = [["grid_id", FilterInFunction, area_grid_ids]]
+    list_columns = ["id", "level", "grid", "reason", "deadline", "status", "blown_by_name", "blown_at"]
+    base_order = ("id", "desc")
+
+
+VIEWS = (StockIncidentEventView, StockIncidentView, StockIncidentChartView, StockGridView, StockWhistleView)
+
+
+def _register():
+    for view in VIEWS:
+        appbuilder.add_view_no_menu(view)
+
+
+def create_app():
+    app = create_gridgov_app()
+    with app.app_context():
+        _register()
+    return app
+
+
+def grant(app) -> None:
+    """Create the baseline views' permissions and give them to the benchmark's roles."""
+    with app.app_context():
+        sm = appbuilder.sm
+        for view in VIEWS:
+            instance = next(v for v in appbuilder.baseviews if isinstance(v, view))
+            for permission in ("can_list", "can_show", "can_chart"):
+                if permission.removeprefix("can_") not in instance.base_permissions and \
+                        permission not in instance.base_permissions:
+                    continue
+                pvm = sm.add_permission_view_menu(permission, instance.class_permission_name)
+                for role in ROLES:
+                    sm.add_permission_role(sm.find_role(role), pvm)
+        db.session.commit()

@@ -1,0 +1,247 @@
+"""Benchmark of the list pages at real size (a script that prints figures, not a test).
+
+Loads a generated data set (``gridgov seed district`` or ``city``) into an embedded PostgreSQL
+kept under ``instance/bench-<dataset>/`` (loaded once, reused by later runs), starts the app
+under gunicorn with the stock Flask-AppBuilder baseline of ``bench/baseline.py`` registered
+beside it, logs N concurrent clients in as the demo roles, and measures p50/p95 latency of eight
+scenarios on gridgov's pages and on the stock views over the same tables. Then prints EXPLAIN
+(ANALYZE) of the hot queries of gridgov's pages.
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python bench/lists.py --dataset district [--clients 4] [--requests 40] [--workers 2]
+    .venv/bin/python bench/lists.py --dataset city --scale 1.0
+
+The street officer (``street``, scoped to the first street) runs the incident scenarios; the
+community secretary (``secretary``) the grid list. Both sides see the same rows.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import psycopg2  # noqa: E402
+import requests  # noqa: E402
+
+from app.database import ensure_database, start_embedded_server  # noqa: E402
+
+ADMIN_PASSWORD = "Bench@Grid2026"
+DEMO_PASSWORD = "Demo@Grid2026"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+BIN = os.path.dirname(sys.executable)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load(dataset: str, scale: float, url: str, env: dict) -> None:
+    conn = psycopg2.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('grids') IS NOT NULL")
+        exists = cur.fetchone()[0]
+        loaded = False
+        if exists:
+            cur.execute("SELECT count(*) FROM incidents")
+            loaded = cur.fetchone()[0] > 0
+    conn.close()
+    if loaded:
+        print(f"reusing the loaded {dataset} data set")
+    else:
+        started = time.perf_counter()
+        subprocess.run([os.path.join(BIN, "gridgov"), "seed", dataset, "--scale", str(scale)], env=env, check=True)
+        print(f"loaded the {dataset} data set in {time.perf_counter() - started:.1f} s")
+    # migrations may have moved on since the data was loaded
+    subprocess.run([os.path.join(BIN, "gridgov"), "setup", "--no-demo"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+    conn.close()
+
+
+class Client:
+    def __init__(self, base: str, username: str, password: str):
+        self.base = base
+        self.http = requests.Session()
+        page = self.http.get(base + "/login/").text
+        match = CSRF_RE.search(page)
+        token = match.group(1) or match.group(2)
+        response = self.http.post(base + "/login/", data={"username": username, "password": password,
+                                                          "csrf_token": token}, allow_redirects=False)
+        if response.status_code != 302:
+            raise SystemExit(f"login as {username} failed: {response.status_code}")
+
+    def time(self, path: str) -> float:
+        started = time.perf_counter()
+        response = self.http.get(self.base + path)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"GET {path}: {response.status_code}")
+        return elapsed
+
+
+def scenarios(url: str) -> list[tuple[str, str, str, str]]:
+    """(name, user, gridgov path, stock path) — the ids are read from the loaded data."""
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM incident_categories WHERE name = '安全隐患'")
+        category = cur.fetchone()[0]
+        cur.execute("""SELECT u.grid_id FROM ab_user u WHERE u.username = 'street'""")
+        street = cur.fetchone()[0]
+        cur.execute("""SELECT i.id FROM incidents i JOIN grids g ON g.id = i.grid_id
+                       JOIN grids s ON s.id = %s AND g.path <@ s.path
+                       JOIN incident_events e ON e.incident_id = i.id
+                       GROUP BY i.id ORDER BY count(*) DESC, i.id LIMIT 1""", (street,))
+        incident = cur.fetchone()[0]
+    conn.close()
+    return [
+        ("1 incidents, page 1", "street", "/incidentmodelview/list/", "/stockincidentview/list/"),
+        ("2 incidents, page 200", "street", "/incidentmodelview/list/?page_IncidentModelView=199",
+         "/stockincidentview/list/?page_StockIncidentView=199"),
+        ("3 status + category", "street", f"/incidentmodelview/list/?_flt_0_status=closed&_flt_0_category={category}",
+         f"/stockincidentview/list/?_flt_3_status=closed&_flt_0_category={category}"),
+        ("4a keyword 漏水", "street", "/incidentmodelview/list/?_flt_0_title=漏水",
+         "/stockincidentview/list/?_flt_2_title=漏水"),
+        ("4b keyword 占道经营", "street", "/incidentmodelview/list/?_flt_0_title=占道经营",
+         "/stockincidentview/list/?_flt_2_title=占道经营"),
+        ("5 grids of a community", "secretary", "/gridmodelview/list/", "/stockgridview/list/"),
+        ("6 incident + timeline", "street", f"/incidentmodelview/show/{incident}", f"/stockincidentview/show/{incident}"),
+        ("7 figures of a street", "street", "/incidentmodelview/figures/?by=community", "/stockincidentchartview/chart/"),
+        ("8 whistles", "street", "/whistlemodelview/list/", "/stockwhistleview/list/"),
+    ]
+
+
+def measure(sessions: list[Client], path: str, requests_per_client: int) -> list[float]:
+    for client in sessions:  # warm the workers' caches and pools
+        client.time(path)
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def run(client):
+        mine = [client.time(path) for _ in range(requests_per_client)]
+        with lock:
+            latencies.extend(mine)
+
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        list(pool.map(run, sessions))
+    return latencies
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+HOT_QUERIES = {
+    "incidents of a street, page 200 (ids)": """
+        SELECT id FROM incidents WHERE scope_grid_ids @> ARRAY[%(street)s] ORDER BY id DESC LIMIT 20 OFFSET 3980""",
+    "count of a street, capped": """
+        SELECT count(*) FROM (SELECT 1 FROM incidents WHERE scope_grid_ids @> ARRAY[%(street)s] LIMIT 10001) AS c""",
+    "keyword 漏水 in a street": """
+        SELECT id FROM incidents WHERE scope_grid_ids @> ARRAY[%(street)s]
+          AND search_grams @> gridgov_query_grams('漏水')
+          AND (title ILIKE '%%漏水%%' OR description ILIKE '%%漏水%%') ORDER BY id DESC LIMIT 20""",
+    "figures of a street, per base grid": """
+        SELECT grid_id, count(id), count(id) FILTER (WHERE status IN ('resolved', 'closed')), count(rating), sum(rating)
+        FROM incidents WHERE scope_grid_ids @> ARRAY[%(street)s] GROUP BY grid_id""",
+    "timeline of an incident": """
+        SELECT * FROM incident_events WHERE incident_id = %(incident)s ORDER BY id""",
+}
+
+
+def explain(url: str, incident_path: str) -> None:
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT grid_id FROM ab_user WHERE username = 'street'")
+        street = cur.fetchone()[0]
+        incident = int(incident_path.rsplit("/", 1)[1])
+        for name, query in HOT_QUERIES.items():
+            cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) " + query,
+                        {"street": street, "incident": incident})
+            print(f"\n-- {name}")
+            for (line,) in cur.fetchall():
+                print("   " + line)
+    conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", choices=("district", "city"), default="district")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=40, help="requests per client and scenario")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--only", default="", help="run only the scenarios whose name starts with this")
+    args = parser.parse_args()
+
+    suffix = args.dataset if args.scale == 1.0 else f"{args.dataset}-{args.scale:g}"
+    instance = os.path.join(ROOT, "instance", f"bench-{suffix}")
+    server = start_embedded_server(os.path.join(instance, "pgdata"))
+    ensure_database(server.get_uri(), "gridgov")
+    url = server.get_uri("gridgov")
+    env = dict(os.environ, DATABASE_URL=url, GRIDGOV_ADMIN_PASSWORD=ADMIN_PASSWORD,
+               GRIDGOV_DEMO_PASSWORD=DEMO_PASSWORD, GRIDGOV_INSTANCE_DIR=instance,
+               GRIDGOV_LOGIN_RATE_LIMIT="100000 per minute")
+    load(args.dataset, args.scale, url, env)
+
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    os.environ.update(env)
+    import baseline
+
+    baseline.grant(baseline.create_app())
+
+    port = free_port()
+    gunicorn = subprocess.Popen(
+        [os.path.join(BIN, "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
+         "--chdir", ROOT, "--pythonpath", os.path.join(ROOT, "bench"), "--log-level", "warning",
+         "baseline:create_app()"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                requests.get(base + "/login/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        rows, logged_in = [], {}
+        for name, user, ours, stock in scenarios(url):
+            if args.only and not name.startswith(args.only):
+                continue
+            if user not in logged_in:
+                logged_in[user] = [Client(base, user, DEMO_PASSWORD) for _ in range(args.clients)]
+            mine = measure(logged_in[user], ours, args.requests)
+            theirs = measure(logged_in[user], stock, max(2, args.requests // 4))
+            rows.append((name, pct(mine, 50), pct(mine, 95), pct(theirs, 50), pct(theirs, 95)))
+            print(f"  {name}: gridgov p95 {pct(mine, 95):.1f} ms, stock p95 {pct(theirs, 95):.1f} ms", flush=True)
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        gunicorn.wait(30)
+
+    print()
+    print(f"data set: {suffix}; {args.clients} clients x {args.requests} requests (stock: x {max(2, args.requests // 4)}); "
+          f"gunicorn {args.workers} sync workers; {os.cpu_count()} CPUs; Python {platform.python_version()}")
+    print()
+    print("| scenario | gridgov p50 ms | gridgov p95 ms | stock FAB p50 ms | stock FAB p95 ms | p50 ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, p50, p95, s50, s95 in rows:
+        print(f"| {name} | {p50:.1f} | {p95:.1f} | {s50:.1f} | {s95:.1f} | {s50 / p50:.1f}x |")
+    explain(url, next(ours for name, _, ours, _ in scenarios(url) if name.startswith("6 ")))
+
+
+if __name__ == "__main__":
+    main()
