@@ -19,7 +19,7 @@ from flask import g  # noqa: E402
 from flask_appbuilder import ModelView  # noqa: E402
 from flask_appbuilder.charts.views import GroupByChartView  # noqa: E402
 from flask_appbuilder.models.group import aggregate_count  # noqa: E402
-from flask_appbuilder.models.sqla.filters import FilterInFunction, FilterStartsWith  # noqa: E402
+from flask_appbuilder.models.sqla.filters import FilterInFunction  # noqa: E402
 from flask_appbuilder.models.sqla.interface import SQLAInterface  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -40,14 +40,11 @@ def area_grid_ids():
     return list(db.session.scalars(query))
 
 
-def area_code_prefix():
-    user = g.user
-    return db.session.scalar(select(Grid.code).where(Grid.id == user.grid_id)) if user.grid_id else ""
-
-
 class StockIncidentEventView(ModelView):
     datamodel = SQLAInterface(IncidentEvent)
     list_columns = ["created_at", "actor_name", "action", "to_status", "to_level", "handler", "note"]
+    add_columns = edit_columns = ["note"]
+    search_columns = ["action", "note"]
 
 
 class StockIncidentView(ModelView):
@@ -60,19 +57,23 @@ class StockIncidentView(ModelView):
     search_columns = ["title", "description", "status", "category", "urgency", "level", "grid"]
     base_order = ("id", "desc")
     related_views = [StockIncidentEventView]
+    add_columns = edit_columns = ["title", "description"]
 
 
 class StockIncidentChartView(GroupByChartView):
     datamodel = SQLAInterface(Incident)
     base_filters = [["grid_id", FilterInFunction, area_grid_ids]]
     definitions = [{"group": "status", "series": [(aggregate_count, "id")]}]
+    search_columns = ["status", "category", "grid"]
 
 
 class StockGridView(ModelView):
     datamodel = SQLAInterface(Grid)
-    base_filters = [["code", FilterStartsWith, area_code_prefix]]
+    base_filters = [["id", FilterInFunction, area_grid_ids]]
     list_columns = ["code", "name", "level", "parent", "leader", "households", "population"]
     base_order = ("code", "asc")
+    add_columns = edit_columns = ["name"]
+    search_columns = ["code", "name", "level"]
 
 
 class StockWhistleView(ModelView):
@@ -80,6 +81,8 @@ class StockWhistleView(ModelView):
     base_filters = [["grid_id", FilterInFunction, area_grid_ids]]
     list_columns = ["id", "level", "grid", "reason", "deadline", "status", "blown_by_name", "blown_at"]
     base_order = ("id", "desc")
+    add_columns = edit_columns = ["reason"]
+    search_columns = ["status", "reason", "grid"]
 
 
 VIEWS = (StockIncidentEventView, StockIncidentView, StockIncidentChartView, StockGridView, StockWhistleView)

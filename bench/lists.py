@@ -214,9 +214,9 @@ def main() -> None:
     try:
         for _ in range(200):
             try:
-                requests.get(base + "/login/", timeout=1)
+                requests.get(base + "/login/", timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.2)
         rows, logged_in = [], {}
         for name, user, ours, stock in scenarios(url):

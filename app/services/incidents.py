@@ -24,6 +24,7 @@ from ..models.choices import (
 from .errors import Conflict, ValidationError
 from .personal_data import is_valid_mobile, normalise_mobile
 from .scope import Scope, can_write_under, get_visible
+from .search import contains_pattern
 from .transactions import commit
 from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
@@ -425,7 +426,7 @@ def keyword_condition(keywords: str):
         return true()
     checks = []
     for word in words:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(word)
         checks.append(or_(Incident.title.ilike(pattern), Incident.description.ilike(pattern)))
     grams = func.gridgov_query_grams(" ".join(words), type_=ARRAY(Text))
     return and_(Incident.search_grams.contains(grams), *checks)

@@ -18,12 +18,13 @@ from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Optional
 
 from ..extensions import appbuilder, db
 from ..services import scope as scope_service
+from ..services import search as search_service
 from ..services.db_errors import explain
 from ..services.errors import DomainError, OutOfScope
 
@@ -117,6 +118,22 @@ class ScopeFilter(BaseFilter):
 SCOPED = [["id", ScopeFilter, None]]
 
 
+class FilterRelatedText(BaseFilter):
+    """A relation searched by typing: the rows whose related grid (with its sub-grids), worker
+    or volunteer the text names. Replaces FAB's drop-down of every related row."""
+
+    name = _l("Named")
+    arg_name = "tx"
+
+    def apply(self, query, value):
+        if not (value or "").strip():
+            return query
+        relation = getattr(self.model, self.column_name).property
+        (foreign_key,) = relation.local_columns
+        related = relation.mapper.class_
+        return query.filter(foreign_key.in_(search_service.matching_ids(related, value)))
+
+
 def choice_field(label, labels: dict, required: bool = True, description="") -> SelectField:
     return SelectField(
         label,
@@ -176,6 +193,14 @@ class ScopedModelView(ModelView):
 
     def _init_properties(self):
         super()._init_properties()
+        # A search by grid, worker or volunteer is typed, not picked from every row in scope.
+        extra = dict(self.search_form_extra_fields or {})
+        for column in self.search_columns:
+            if self.datamodel.is_relation_many_to_one(column) and \
+                    self.datamodel.get_related_model(column) in search_service.MATCHERS:
+                self.replace_search_filters(column, FilterRelatedText)
+                extra.setdefault(column, StringField(self.label_columns.get(column, column)))
+        self.search_form_extra_fields = extra
         # Every relation choice (add, edit, search) is limited to what the scope may see.
         for column in self.datamodel.get_columns_list():
             if not self.datamodel.is_relation(column):
@@ -186,6 +211,13 @@ class ScopedModelView(ModelView):
                     fields = dict(getattr(self, attr) or {})
                     fields.setdefault(column, [["id", ScopeFilter, None]])
                     setattr(self, attr, fields)
+
+    def replace_search_filters(self, column: str, *filter_classes) -> None:
+        """Search ``column`` with these filters only (FAB keeps two lists: the one the search
+        form offers and the one the URL's ``_flt_<n>_<column>`` is read from)."""
+        filters = [cls(column, self.datamodel) for cls in filter_classes]
+        self._filters._search_filters[column] = filters
+        self._filters._all_filters[column] = filters
 
     def _init_forms(self):
         super()._init_forms()

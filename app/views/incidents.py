@@ -160,7 +160,7 @@ class IncidentModelView(ScopedModelView):
     def _init_properties(self):
         super()._init_properties()
         # Searching titles is by words in title and description, not FAB's unindexed ILIKE.
-        self._filters._search_filters["title"] = [FilterKeywords("title", self.datamodel)]
+        self.replace_search_filters("title", FilterKeywords)
 
     def list_extra(self) -> dict:
         return {"totals": figure_service.totals(db.session, current_scope())}

@@ -1,0 +1,41 @@
+"""Searching large lists: a grid, worker or volunteer is typed, never picked from a drop-down of
+every row in scope, and a typed grid brings its sub-grids; the scope still applies."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from app.models import Grid, Incident, Worker
+
+from .helpers import JINSHAN, XIANGJIANG, record_count
+
+
+def _count(session, model, condition):
+    return session.scalar(select(func.count()).select_from(model).where(condition))
+
+
+def test_search_forms_hold_no_list_of_grids(login):
+    for url in ("/incidentmodelview/list/", "/workermodelview/list/", "/gridmodelview/list/"):
+        page = login("dispatcher").get(url).get_data(as_text=True)
+        options = re.findall(r"<option[^>]*>([^<]*)</option>", page)
+        assert not [text for text in options if "湘江花园" in text], url
+
+
+def test_a_typed_grid_name_or_code_selects_its_subtree(login, session):
+    xiangjiang = session.scalar(select(Grid).where(Grid.code == XIANGJIANG))
+    under = select(Grid.id).where(Grid.path.descendant_of(xiangjiang.path))
+    expected = _count(session, Worker, Worker.grid_id.in_(under))
+    dispatcher = login("dispatcher")
+    assert record_count(dispatcher.get("/workermodelview/list/?_flt_0_grid=湘江社区").get_data(as_text=True)) == expected
+    assert record_count(dispatcher.get(f"/workermodelview/list/?_flt_0_grid={XIANGJIANG}").get_data(as_text=True)) == expected
+    incidents = _count(session, Incident, Incident.grid_id.in_(under))
+    assert incidents and record_count(
+        dispatcher.get("/incidentmodelview/list/?_flt_0_grid=湘江").get_data(as_text=True)) == incidents
+    assert record_count(dispatcher.get("/workermodelview/list/?_flt_0_grid=%25").get_data(as_text=True)) == 0
+
+
+def test_a_typed_grid_outside_the_scope_finds_nothing(login):
+    secretary = login("secretary")  # 湘江社区
+    assert record_count(secretary.get(f"/workermodelview/list/?_flt_0_grid={JINSHAN}").get_data(as_text=True)) == 0
+    assert record_count(secretary.get("/workermodelview/list/?_flt_0_grid=金山社区").get_data(as_text=True)) == 0
