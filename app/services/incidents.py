@@ -24,7 +24,7 @@ from ..models.choices import (
 from .errors import Conflict, ValidationError
 from .personal_data import is_valid_mobile, normalise_mobile
 from .scope import Scope, can_write_under, get_visible
-from .search import contains_pattern
+from .search import clean, contains_pattern
 from .transactions import commit
 from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
@@ -421,7 +421,7 @@ def keyword_condition(keywords: str):
     """Incidents whose title or description contains every word of ``keywords`` (a substring,
     case-insensitive, Chinese words of any length). The GIN index on the characters and pairs of
     characters finds the candidates; ILIKE confirms each word."""
-    words = [word for word in (keywords or "").split() if word]
+    words = [word for word in clean(keywords).split() if word]
     if not words:
         return true()
     checks = []

@@ -9,6 +9,12 @@ from sqlalchemy.orm import aliased
 from ..models import Grid, Volunteer, Worker
 
 
+def clean(text: str | None) -> str:
+    """Typed text as PostgreSQL takes it: trimmed, without NUL characters (which no text column
+    holds and the driver refuses)."""
+    return (text or "").replace("\x00", "").strip()
+
+
 def contains_pattern(word: str) -> str:
     """``%word%`` with LIKE's wildcards and escape character taken as plain characters."""
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -30,4 +36,4 @@ MATCHERS = {
 
 def matching_ids(model: type, text: str):
     """A SELECT of the ids of ``model`` that ``text`` names (see MATCHERS)."""
-    return MATCHERS[model]((text or "").strip())
+    return MATCHERS[model](clean(text))

@@ -126,7 +126,7 @@ class FilterRelatedText(BaseFilter):
     arg_name = "tx"
 
     def apply(self, query, value):
-        if not (value or "").strip():
+        if not search_service.clean(value):
             return query
         relation = getattr(self.model, self.column_name).property
         (foreign_key,) = relation.local_columns

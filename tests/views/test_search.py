@@ -39,3 +39,10 @@ def test_a_typed_grid_outside_the_scope_finds_nothing(login):
     secretary = login("secretary")  # 湘江社区
     assert record_count(secretary.get(f"/workermodelview/list/?_flt_0_grid={JINSHAN}").get_data(as_text=True)) == 0
     assert record_count(secretary.get("/workermodelview/list/?_flt_0_grid=金山社区").get_data(as_text=True)) == 0
+
+
+def test_odd_typed_text_is_harmless(login):
+    dispatcher = login("dispatcher")
+    for url in ("/workermodelview/list/?_flt_0_grid=%00", "/incidentmodelview/list/?_flt_0_title=%00%E6%BC%8F",
+                "/incidentmodelview/list/?_flt_0_grid=" + "长" * 500, "/volunteermodelview/list/?_flt_0_community=_"):
+        assert dispatcher.get(url).status_code == 200, url
