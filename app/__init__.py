@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 import secrets
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.datastructures import ImmutableMultiDict
 
 from .database import check_server_version, resolve_database_url
 from .extensions import appbuilder, csrf, db, migrate
@@ -25,6 +26,17 @@ def _secret_key(instance_dir: str) -> str:
     return key
 
 
+def _drop_nul_characters() -> None:
+    """No text column holds a NUL character and the driver refuses one in a query (a 500 from
+    any filter, form or URL that passes it on): typed ones are dropped before a view reads them."""
+    for name in ("args", "form"):
+        values = getattr(request, name)
+        if any("\x00" in value for _, value in values.items(multi=True) if isinstance(value, str)):
+            setattr(request, name, ImmutableMultiDict(
+                [(key, value.replace("\x00", "") if isinstance(value, str) else value)
+                 for key, value in values.items(multi=True)]))
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_object("config")
@@ -40,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     install_log_redaction()
     csrf.init_app(app)
+    app.before_request(_drop_nul_characters)
     with app.app_context():
         db.init_app(app)
         check_server_version(db.engine)

@@ -4,8 +4,9 @@ Loads a generated data set (``gridgov seed district`` or ``city``) into an embed
 kept under ``instance/bench-<dataset>/`` (loaded once, reused by later runs), starts the app
 under gunicorn with the stock Flask-AppBuilder baseline of ``bench/baseline.py`` registered
 beside it, logs N concurrent clients in as the demo roles, and measures p50/p95 latency of eight
-scenarios on gridgov's pages and on the stock views over the same tables. Then prints EXPLAIN
-(ANALYZE) of the hot queries of gridgov's pages.
+scenarios on gridgov's pages and on the stock views over the same tables. Then requests each
+gridgov page once more in-process, counts the SQL statements it runs and prints EXPLAIN (ANALYZE)
+of the slowest ones.
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python bench/lists.py --dataset district [--clients 4] [--requests 40] [--workers 2]
@@ -147,36 +148,47 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-HOT_QUERIES = {
-    "incidents of a street, page 200 (ids)": """
-        SELECT id FROM incidents WHERE scope_grid_ids @> ARRAY[%(street)s] ORDER BY id DESC LIMIT 20 OFFSET 3980""",
-    "count of a street, capped": """
-        SELECT count(*) FROM (SELECT 1 FROM incidents WHERE scope_grid_ids @> ARRAY[%(street)s] LIMIT 10001) AS c""",
-    "keyword 漏水 in a street": """
-        SELECT id FROM incidents WHERE scope_grid_ids @> ARRAY[%(street)s]
-          AND search_grams @> gridgov_query_grams('漏水')
-          AND (title ILIKE '%%漏水%%' OR description ILIKE '%%漏水%%') ORDER BY id DESC LIMIT 20""",
-    "figures of a street, per base grid": """
-        SELECT grid_id, count(id), count(id) FILTER (WHERE status IN ('resolved', 'closed')), count(rating), sum(rating)
-        FROM incidents WHERE scope_grid_ids @> ARRAY[%(street)s] GROUP BY grid_id""",
-    "timeline of an incident": """
-        SELECT * FROM incident_events WHERE incident_id = %(incident)s ORDER BY id""",
-}
+def explain(app, pages: list[tuple[str, str, str, str]], slowest: int = 2) -> None:
+    """Requests each scenario's gridgov page once more in this process, records every SQL
+    statement it runs with its parameters, and prints how many ran and the EXPLAIN (ANALYZE)
+    of the slowest ones: the plans of the queries the pages really run."""
+    from sqlalchemy import event
 
+    from app.extensions import db
 
-def explain(url: str, incident_path: str) -> None:
-    conn = psycopg2.connect(url)
-    with conn.cursor() as cur:
-        cur.execute("SELECT grid_id FROM ab_user WHERE username = 'street'")
-        street = cur.fetchone()[0]
-        incident = int(incident_path.rsplit("/", 1)[1])
-        for name, query in HOT_QUERIES.items():
-            cur.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) " + query,
-                        {"street": street, "incident": incident})
-            print(f"\n-- {name}")
-            for (line,) in cur.fetchall():
-                print("   " + line)
-    conn.close()
+    app.config["WTF_CSRF_ENABLED"] = False  # the in-process client logs in without a form
+    ran: list[tuple[float, str]] = []
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def started(conn, cursor, statement, parameters, context, executemany):
+            context.bench_started = time.perf_counter()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def finished(conn, cursor, statement, parameters, context, executemany):
+            ran.append(((time.perf_counter() - context.bench_started) * 1000,
+                        cursor.mogrify(statement, parameters).decode()))
+
+    clients = {}
+    for name, user, path, _ in pages:
+        if user not in clients:
+            clients[user] = app.test_client()
+            clients[user].post("/login/", data={"username": user, "password": DEMO_PASSWORD})
+        clients[user].get(path)  # warm
+        ran.clear()
+        clients[user].get(path)
+        statements = list(ran)
+        print(f"\n-- {name}: {len(statements)} queries, {sum(t for t, _ in statements):.1f} ms in SQL; "
+              f"the {slowest} slowest:")
+        for _, statement in sorted(statements, reverse=True)[:slowest]:
+            with app.app_context(), db.engine.connect() as conn:
+                plan = conn.exec_driver_sql(
+                    "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) " + statement.replace("%", "%%")).all()
+            print("   " + " ".join(statement.split())[:300])
+            for (line,) in plan:
+                if "Buffers:" not in line and "Index Searches:" not in line:
+                    print("     " + line)
 
 
 def main() -> None:
@@ -203,7 +215,8 @@ def main() -> None:
     os.environ.update(env)
     import baseline
 
-    baseline.grant(baseline.create_app())
+    bench_app = baseline.create_app()
+    baseline.grant(bench_app)
 
     port = free_port()
     gunicorn = subprocess.Popen(
@@ -240,7 +253,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for name, p50, p95, s50, s95 in rows:
         print(f"| {name} | {p50:.1f} | {p95:.1f} | {s50:.1f} | {s95:.1f} | {s50 / p50:.1f}x |")
-    explain(url, next(ours for name, _, ours, _ in scenarios(url) if name.startswith("6 ")))
+    explain(bench_app, [page for page in scenarios(url) if page[0].startswith(args.only)])
 
 
 if __name__ == "__main__":

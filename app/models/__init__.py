@@ -4,7 +4,7 @@ from flask_appbuilder import Model
 from .departments import Department, department_communities
 from .emergencies import EmergencyResponse, ResponseTask
 from .grids import Grid
-from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent
+from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent, incident_scopes
 from .people import ServiceRecord, Volunteer, Worker
 from .points import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement
 from .users import GridgovUser
@@ -37,4 +37,5 @@ __all__ = [
     "Whistle",
     "WhistleSummons",
     "whistle_incidents",
+    "incident_scopes",
 ]

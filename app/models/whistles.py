@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 whistle_incidents = Table(
@@ -84,6 +86,7 @@ class Whistle(Model):
         CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="whistles_closed_at_when_closed"),
         Index("whistles_grid_id_idx", "grid_id"),
         Index("whistles_status_deadline_idx", "status", "deadline"),
+        Index("whistles_scope_grid_ids_gin", "scope_grid_ids", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -101,6 +104,10 @@ class Whistle(Model):
     blown_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), nullable=False,
                                                         server_default=func.now())
     closed_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
+    # Derived in PostgreSQL (migration 0007), never written here: the grids whose users see the
+    # whistle (ancestors of the blowing grid, and every grid seeing one of its incidents).
+    scope_grid_ids = mapped_column(ARRAY(Integer), nullable=False, server_default=FetchedValue(),
+                                   server_onupdate=FetchedValue(), deferred=True)
 
     grid = relationship("Grid")
     summonses: Mapped[list[WhistleSummons]] = relationship(

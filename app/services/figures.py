@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from sqlalchemy import Date, and_, cast, distinct, func, select
+from sqlalchemy import Date, Integer, and_, any_, cast, distinct, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
-from ..models import Department, Grid, Incident, Whistle, whistle_incidents
+from ..models import Department, Grid, Incident, Whistle, incident_scopes, whistle_incidents
 from .scope import Scope, visible
 
 RESOLVED = ("resolved", "closed")
@@ -49,9 +50,47 @@ def _measures():
     ]
 
 
+def _scope_measures():
+    """The same measures over ``incident_scopes`` (read from its index alone)."""
+    seen = incident_scopes.c
+    resolved = seen.status.in_(RESOLVED)
+    return [
+        func.count(),
+        func.count().filter(resolved),
+        func.count().filter(resolved, seen.on_time),
+        func.count(seen.rating),
+        func.coalesce(func.sum(seen.rating), 0),
+    ]
+
+
+def _per_base_grid(scope: Scope, since: datetime.date | None, until: datetime.date | None):
+    """The measures per base grid over the incidents the scope sees; a grid scope reads them
+    from its entries in ``incident_scopes`` instead of visiting every incident."""
+    if scope.kind == "grid":
+        seen = incident_scopes.c
+        return (select(seen.base_grid_id.label("grid_id"), *_scope_measures())
+                .where(seen.grid_id == scope.grid_id, *_period(seen.created_at, since, until))
+                .group_by(seen.base_grid_id))
+    return (select(Incident.grid_id, *_measures())
+            .where(visible(scope, Incident), *_period(Incident.created_at, since, until))
+            .group_by(Incident.grid_id))
+
+
+def _period(created_at, since: datetime.date | None, until: datetime.date | None) -> list:
+    """Reported in [since, until), local dates."""
+    local_day = cast(func.timezone(TIMEZONE_NAME, created_at), Date)
+    return ([local_day >= since] if since else []) + ([local_day < until] if until else [])
+
+
 def _row(key, label, received, resolved, on_time, rated, rating_sum) -> FigureRow:
     return FigureRow(key, str(label), int(received), int(resolved), int(on_time), int(rated),
                      float(rating_sum) / int(rated) if rated else None)
+
+
+def _ancestor_at(group, level: str, base):
+    """``group`` is the grid of ``level`` above ``base`` (or ``base`` itself): looked up by the ids
+    of ``base``'s path, one primary-key probe each."""
+    return and_(group.id == any_(func.gridgov_path_ids(base.path, type_=ARRAY(Integer))), group.level == level)
 
 
 def _by_grid_level(level: str, base_query, measures: int):
@@ -64,7 +103,7 @@ def _by_grid_level(level: str, base_query, measures: int):
     return (select(group.id, group.name, *[func.sum(c) for c in columns])
             .select_from(per_grid)
             .join(base, base.id == per_grid.c.grid_id)
-            .join(group, and_(group.level == level, group.path.ancestor_of(base.path)))
+            .join(group, _ancestor_at(group, level, base))
             .group_by(group.id, group.name, group.code)
             .order_by(group.code))
 
@@ -86,12 +125,7 @@ def figures(session: Session, scope: Scope, by: str = "community", *, since: dat
     (reported in [since, until), local dates, when given)."""
     if by not in GROUPINGS:
         raise ValueError(by)
-    conditions = [visible(scope, Incident)]
-    local_day = cast(func.timezone(TIMEZONE_NAME, Incident.created_at), Date)
-    if since:
-        conditions.append(local_day >= since)
-    if until:
-        conditions.append(local_day < until)
+    conditions = [visible(scope, Incident), *_period(Incident.created_at, since, until)]
     # open whistles over the incidents of each group (a whistle over two incidents counts once)
     open_whistles = (select(Incident.grid_id, Whistle.id.label("whistle_id"))
                      .select_from(Incident)
@@ -99,15 +133,14 @@ def figures(session: Session, scope: Scope, by: str = "community", *, since: dat
                      .join(Whistle, Whistle.id == whistle_incidents.c.whistle_id)
                      .where(Whistle.status == "open", *conditions))
     if by in ("community", "street"):
-        query = _by_grid_level(by, select(Incident.grid_id, *_measures()).where(*conditions)
-                               .group_by(Incident.grid_id), 5)
+        query = _by_grid_level(by, _per_base_grid(scope, since, until), 5)
         whistle_ids = open_whistles.subquery()
         base, group = aliased(Grid), aliased(Grid)
         whistles = dict(session.execute(
             select(group.id, func.count(distinct(whistle_ids.c.whistle_id)))
             .select_from(whistle_ids)
             .join(base, base.id == whistle_ids.c.grid_id)
-            .join(group, and_(group.level == by, group.path.ancestor_of(base.path)))
+            .join(group, _ancestor_at(group, by, base))
             .group_by(group.id)).all())
     else:
         key, label, order, joins = _grouping(by)
@@ -123,7 +156,11 @@ def figures(session: Session, scope: Scope, by: str = "community", *, since: dat
 
 def totals(session: Session, scope: Scope) -> FigureRow:
     """The same figures for everything the scope sees (shown above the incident list)."""
-    row = _row(None, "", *session.execute(select(*_measures()).where(visible(scope, Incident))).one())
+    if scope.kind == "grid":
+        measures = select(*_scope_measures()).where(incident_scopes.c.grid_id == scope.grid_id)
+    else:
+        measures = select(*_measures()).where(visible(scope, Incident))
+    row = _row(None, "", *session.execute(measures).one())
     row.open_whistles = int(session.scalar(
         select(func.count(Whistle.id)).where(Whistle.status == "open", visible(scope, Whistle))))
     return row

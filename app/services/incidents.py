@@ -15,7 +15,8 @@ from sqlalchemy import Text, and_, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from ..models import DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Volunteer, Worker
+from ..models import (DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Volunteer, Worker,
+                      incident_scopes)
 from ..models.choices import (
     INCIDENT_SOURCES,
     OPEN_STATUSES,
@@ -433,6 +434,26 @@ def keyword_condition(keywords: str):
 
 
 # --- deadlines -------------------------------------------------------------------------------
+def newest_page(session: Session, scope: Scope, offset: int, limit: int, cap: int, *,
+                status: str | None = None, category_id: int | None = None) -> tuple[int, list[int]] | None:
+    """The incidents a grid scope sees, newest first, of one status and category when given:
+    (count up to ``cap`` + 1, ids of the page), both read from the ``incident_scopes`` index
+    alone. None for other scopes (the general query serves them)."""
+    if scope.kind != "grid":
+        return None
+    seen = incident_scopes.c
+    conditions = [seen.grid_id == scope.grid_id]
+    if status is not None:
+        conditions.append(seen.status == status)
+    if category_id is not None:
+        conditions.append(seen.category_id == category_id)
+    counted = select(seen.incident_id).where(*conditions).limit(cap + 1).subquery()
+    count = session.scalar(select(func.count()).select_from(counted))
+    ids = session.scalars(select(seen.incident_id).where(*conditions)
+                          .order_by(seen.incident_id.desc()).offset(offset).limit(limit)).all()
+    return count, list(ids)
+
+
 def overdue_condition(now):
     return and_(Incident.status.in_(OPEN_STATUSES), Incident.deadline < now)
 

@@ -241,11 +241,9 @@ def _incident_event_rule(scope: Scope):
 
 def _whistle_rule(scope: Scope):
     if scope.kind == "grid":
-        # the blower's area, and whoever sees one of its incidents
-        return or_(Whistle.grid_id.in_(_grids_in_subtree(scope.grid_path)),
-                   exists(select(whistle_incidents.c.incident_id)
-                          .join(Incident, Incident.id == whistle_incidents.c.incident_id)
-                          .where(whistle_incidents.c.whistle_id == Whistle.id, _incident_rule(scope))))
+        # the blower's area, and whoever sees one of its incidents: the database keeps those
+        # grids in one GIN-indexed array (migration 0007)
+        return Whistle.scope_grid_ids.contains([scope.grid_id])
     if scope.kind == "department":
         return Whistle.id.in_(select(WhistleSummons.whistle_id).where(WhistleSummons.department_id == scope.department_id))
     return false()

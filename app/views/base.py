@@ -8,15 +8,19 @@ import logging
 from flask import abort, flash, g, redirect, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.exceptions import ApplyFilterException
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import (FilterEqual, FilterNotEqual, FilterRelationOneToManyEqual,
+                                                  FilterRelationOneToManyNotEqual)
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.core import UnboundField
@@ -84,9 +88,44 @@ class EagerInterface(SQLAInterface):
         return self.session.scalar(select(func.count()).select_from(capped))
 
     def apply_pagination(self, query, page, page_size):
-        if page and page_size and page * page_size >= COUNT_CAP:
-            page = max(0, (COUNT_CAP - 1) // page_size)
-        return super().apply_pagination(query, page, page_size)
+        return super().apply_pagination(query, _capped_page(page, page_size), page_size)
+
+    def index_page(self, filters, order_column: str, order_direction: str, offset: int,
+                   limit: int, cap: int) -> tuple[int, list] | None:
+        """(count up to ``cap`` + 1, primary keys of the page) read from an index alone, for the
+        lists a subclass knows how to serve that way; None sends the list to the general query."""
+        return None
+
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        try:
+            return self._query(filters, order_column, order_direction, page, page_size, select_columns,
+                               outer_default_load)
+        except (DataError, ApplyFilterException):  # a typed value its column cannot hold ("abc" for a date)
+            self.session.rollback()
+            flash(_("A search value does not fit its field, so nothing was searched for."), "warning")
+            return 0, []
+
+    def _query(self, filters, order_column, order_direction, page, page_size, select_columns,
+               outer_default_load):
+        if page_size:
+            page = _capped_page(page, page_size) or 0
+            fast = self.index_page(filters, order_column, order_direction, page * page_size, page_size, COUNT_CAP)
+            if fast is not None:
+                count, keys = fast
+                (key,) = sa_inspect(self.obj).primary_key
+                rows = {getattr(row, key.key): row for row in
+                        self.session.query(self.obj).filter(key.in_(keys)).options(*self.eager_options)}
+                return count, [rows[k] for k in keys if k in rows]
+        return super().query(filters, order_column, order_direction, page, page_size, select_columns,
+                             outer_default_load)
+
+
+def _capped_page(page, page_size):
+    """No page lies beyond ``COUNT_CAP`` rows: a deeper page number shows the last page."""
+    if page and page_size and page * page_size >= COUNT_CAP:
+        return max(0, (COUNT_CAP - 1) // page_size)
+    return page
 
 
 def eager_loads(model, columns) -> tuple:
@@ -128,10 +167,48 @@ class FilterRelatedText(BaseFilter):
     def apply(self, query, value):
         if not search_service.clean(value):
             return query
-        relation = getattr(self.model, self.column_name).property
-        (foreign_key,) = relation.local_columns
-        related = relation.mapper.class_
-        return query.filter(foreign_key.in_(search_service.matching_ids(related, value)))
+        related = getattr(self.model, self.column_name).property.mapper.class_
+        return query.filter(_foreign_key(self.model, self.column_name)
+                            .in_(search_service.matching_ids(related, value)))
+
+
+class FilterIs(FilterEqual):
+    """A closed list's value (status, level…), typed NUL characters dropped."""
+
+    def apply(self, query, value):
+        return super().apply(query, search_service.clean(value))
+
+
+class FilterIsNot(FilterNotEqual):
+    def apply(self, query, value):
+        return super().apply(query, search_service.clean(value))
+
+
+def _row_key(value) -> int | None:
+    """A typed primary key, or None when the text is not one (letters, empty, out of range)."""
+    text = search_service.clean(value if isinstance(value, str) else str(value))
+    return int(text) if text.isdigit() and int(text) < 2**31 else None
+
+
+def _foreign_key(model, relation: str):
+    (column,) = getattr(model, relation).property.local_columns
+    return getattr(model, column.key)
+
+
+class FilterRelationIs(FilterRelationOneToManyEqual):
+    """The rows related to the chosen row (FAB's filter without loading that row first; a value
+    that is no key finds nothing instead of a database error)."""
+
+    def apply(self, query, value):
+        key = _row_key(value)
+        return query.filter(_foreign_key(self.model, self.column_name) == key if key is not None else false())
+
+
+class FilterRelationIsNot(FilterRelationOneToManyNotEqual):
+    def apply(self, query, value):
+        key = _row_key(value)
+        column = _foreign_key(self.model, self.column_name)
+        return query.filter(or_(column != key, column.is_(None))) if key is not None else query
 
 
 def choice_field(label, labels: dict, required: bool = True, description="") -> SelectField:
@@ -200,7 +277,14 @@ class ScopedModelView(ModelView):
                     self.datamodel.get_related_model(column) in search_service.MATCHERS:
                 self.replace_search_filters(column, FilterRelatedText)
                 extra.setdefault(column, StringField(self.label_columns.get(column, column)))
+            elif self.datamodel.is_relation_many_to_one(column):
+                self.replace_search_filters(column, FilterRelationIs, FilterRelationIsNot)
         self.search_form_extra_fields = extra
+        # A closed list (status, level…) is searched by equality, not FAB's "starts with".
+        for column, field in extra.items():
+            if column in self.search_columns and isinstance(field, UnboundField) \
+                    and field.field_class is SelectField and not self.datamodel.is_relation(column):
+                self.replace_search_filters(column, FilterIs, FilterIsNot)
         # Every relation choice (add, edit, search) is limited to what the scope may see.
         for column in self.datamodel.get_columns_list():
             if not self.datamodel.is_relation(column):

@@ -8,6 +8,7 @@ import uuid
 from flask import abort, current_app, flash, g, redirect, request, send_from_directory, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterRelationOneToManyEqual
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -25,10 +26,11 @@ from ..models.choices import (
 )
 from ..services import figures as figure_service
 from ..services import incidents as loop
+from ..services import search as search_service
 from ..services.errors import DomainError, ValidationError
 from ..services.personal_data import mask_mobile
 from ..services.scope import visible
-from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
+from .base import attempt, EagerInterface, FilterIs, ScopeFilter, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
 from .points import local_time
 
 PHOTO_TYPES = ("jpg", "jpeg", "png", "webp")
@@ -116,10 +118,35 @@ class FilterKeywords(BaseFilter):
         return query.filter(loop.keyword_condition(value))
 
 
+class IncidentInterface(EagerInterface):
+    """The list in its default order (newest first), unfiltered or filtered by status and
+    category, is read from ``incident_scopes``: its count and page ids come from that index."""
+
+    def index_page(self, filters, order_column, order_direction, offset, limit, cap):
+        if (order_column or "id") != "id" or (order_direction or "desc") != "desc":
+            return None
+        wanted = {}
+        for flt, values in filters.get_filters_values() if filters is not None else ():
+            if isinstance(flt, ScopeFilter):
+                continue
+            values = values if isinstance(values, list) else [values]
+            if len(values) != 1:  # FAB applies each value: let it
+                return None
+            (value,) = values
+            if isinstance(flt, FilterIs) and flt.column_name == "status" and "status" not in wanted:
+                wanted["status"] = search_service.clean(value)
+            elif isinstance(flt, FilterRelationOneToManyEqual) and flt.column_name == "category" \
+                    and "category_id" not in wanted and str(value).isdigit() and int(value) < 2**31:
+                wanted["category_id"] = int(value)
+            else:
+                return None
+        return loop.newest_page(db.session, current_scope(), offset, limit, cap, **wanted)
+
+
 class IncidentModelView(ScopedModelView):
     """诉求 / 事件 — changed only through the loop's actions, never edited in place."""
 
-    datamodel = EagerInterface(Incident)
+    datamodel = IncidentInterface(Incident)
     bulk_actions = False
     include_route_methods = {"list", "show", "act", "report", "photo", "figures"}
     list_title = _l("Incidents")

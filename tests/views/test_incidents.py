@@ -92,6 +92,44 @@ def test_lists_are_scoped_and_flag_overdue(login, session):
     assert record_count(department) == 0  # 城管 holds none of the demo incidents
 
 
+def test_newest_first_list_and_a_sorted_one_show_the_same_scope(login, session):
+    # the default order is read from incident_scopes, another order from incidents
+    community = session.scalar(select(Grid).where(Grid.code == "410611001001"))
+    mine = session.scalars(select(Incident.id).join(Grid, Incident.grid_id == Grid.id)
+                           .where(Grid.path.descendant_of(community.path)).order_by(Incident.id.desc())).all()
+    browser = login("secretary")
+    rows = re.compile(r"/incidentmodelview/show/(\d+)")
+    newest = [int(i) for i in dict.fromkeys(rows.findall(browser.get(
+        "/incidentmodelview/list/?psize_IncidentModelView=3&page_IncidentModelView=1").get_data(as_text=True)))]
+    assert newest == mine[3:6]
+    by_deadline = browser.get("/incidentmodelview/list/?_oc_IncidentModelView=deadline&_od_IncidentModelView=asc"
+                              "&psize_IncidentModelView=100").get_data(as_text=True)
+    assert {int(i) for i in rows.findall(by_deadline)} == set(mine)
+
+
+def test_status_and_category_filters_match_exactly(login, session):
+    community = session.scalar(select(Grid).where(Grid.code == "410611001001"))
+    mine = select(Incident).join(Grid, Incident.grid_id == Grid.id).where(Grid.path.descendant_of(community.path))
+    closed = session.scalars(mine.where(Incident.status == "closed")).all()
+    category = closed[0].category_id
+    browser = login("secretary")
+    rows = re.compile(r"/incidentmodelview/show/(\d+)")
+
+    def shown(query):
+        return {int(i) for i in rows.findall(browser.get("/incidentmodelview/list/?" + query).get_data(as_text=True))}
+
+    assert shown("_flt_0_status=closed") == {i.id for i in closed}
+    assert shown(f"_flt_0_status=closed&_flt_0_category={category}") == {
+        i.id for i in closed if i.category_id == category}
+    assert shown("_flt_0_status=clos") == set()  # equality, not "starts with"
+    assert shown("_flt_1_status=closed") == {i.id for i in session.scalars(mine.where(Incident.status != "closed"))}
+    for odd in ("%00closed", "closed%00", "x" * 300, "%25"):
+        response = browser.get("/incidentmodelview/list/?_flt_0_status=" + odd + f"&_flt_0_category={category}")
+        assert response.status_code == 200
+    assert browser.get("/incidentmodelview/list/?_flt_0_category=%00").status_code == 200
+    assert browser.get("/incidentmodelview/list/?_flt_0_category=99999999999").status_code == 200
+
+
 def test_reporter_phone_is_masked_for_leaders(login, session):
     incident = incident_titled(session, "消防通道被占用")
     incident.reporter_phone = "13900001234"

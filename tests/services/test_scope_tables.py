@@ -1,0 +1,169 @@
+"""The tables and columns PostgreSQL keeps for fast lists (migration 0007): ``incident_scopes``
+mirrors every incident for every grid that sees it, whatever writes the incident, and a whistle
+is seen by the grids above its blower and by those seeing one of its incidents."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.models import Grid, Incident, Whistle, Worker
+from app.services import figures
+from app.services import incidents as loop
+from app.services.scope import EVERYTHING, grid_scope, visible
+
+from .test_incidents import BLOCK, actor, grid, new_incident
+from .test_whistles import blow, street_incident
+
+# what incident_scopes must hold, derived from incidents alone
+DERIVED = """
+    SELECT g, i.id, i.grid_id, i.status, i.category_id, i.resolved_at <= i.deadline, i.rating, i.created_at
+    FROM incidents i, unnest(i.scope_grid_ids) AS g"""
+KEPT = ("SELECT grid_id, incident_id, base_grid_id, status, category_id, on_time, rating, created_at "
+        "FROM incident_scopes")
+
+
+def assert_mirrored(session):
+    session.flush()
+    assert session.execute(text(f"{DERIVED} EXCEPT {KEPT}")).all() == []
+    assert session.execute(text(f"{KEPT} EXCEPT {DERIVED}")).all() == []
+
+
+def test_incident_scopes_follow_every_change_of_an_incident(session):
+    assert_mirrored(session)  # the demo incidents, filled by the migration or the trigger
+    incident = new_incident(session, code=BLOCK + "-01")
+    assert session.scalar(text("SELECT count(*) FROM incident_scopes WHERE incident_id = :id"),
+                          {"id": incident.id}) == len(str(grid(session, BLOCK + "-01").path).split("."))
+    worker = actor(session, "worker")
+    loop.act(session, worker, incident.id, "escalate", note="需社区协调")
+    secretary = actor(session, "secretary")
+    loop.act(session, secretary, incident.id, "accept")
+    other_block = session.scalar(select(Grid).where(Grid.parent_id == incident.holder_grid_id, Grid.code != BLOCK)
+                                 .order_by(Grid.code))
+    loop.act(session, secretary, incident.id, "assign",
+             worker_id=session.scalar(select(Worker.id).where(Worker.grid_id == other_block.id)))
+    assert_mirrored(session)  # the other block's entry is there
+    assert session.scalar(text("SELECT count(*) FROM incident_scopes WHERE incident_id = :id AND grid_id = :g"),
+                          {"id": incident.id, "g": other_block.id}) == 1
+    # a late resolution and a rating change the figures' columns
+    session.execute(text("UPDATE incidents SET deadline = now() - interval '1 hour' WHERE id = :id"), {"id": incident.id})
+    assert_mirrored(session)
+    # moving a block moves its incidents' entries
+    block = grid(session, BLOCK)
+    block.parent_id = session.scalar(select(Grid.id).where(Grid.level == "community", Grid.id != block.parent_id)
+                                     .order_by(Grid.code))
+    session.flush()
+    assert_mirrored(session)
+
+
+def test_closing_and_rating_reach_incident_scopes(session):
+    incident = new_incident(session)
+    worker = actor(session, "worker")
+    for action, kw in (("accept", {}), ("handle", {}), ("resolve", {"note": "好了"})):
+        loop.act(session, worker, incident.id, action, **kw)
+    loop.act(session, actor(session, "secretary"), incident.id, "rate", rating=4)
+    assert_mirrored(session)
+    assert session.execute(text("SELECT DISTINCT status, on_time, rating FROM incident_scopes WHERE incident_id = :id"),
+                           {"id": incident.id}).all() == [("closed", True, 4)]
+
+
+@pytest.mark.parametrize("offset, limit", [(0, 3), (2, 3), (0, 100), (50, 5)])
+def test_newest_page_is_the_general_query_read_from_the_index(session, offset, limit):
+    for n in range(4):
+        new_incident(session, title=f"事件{n}")
+    community = grid_scope(session, grid(session, BLOCK).parent_id)
+    expected = session.scalars(select(Incident.id).where(visible(community, Incident))
+                               .order_by(Incident.id.desc()).offset(offset).limit(limit)).all()
+    everything = session.scalar(select(func.count()).where(visible(community, Incident)))
+    count, ids = loop.newest_page(session, community, offset, limit, cap=5)
+    assert ids == expected
+    assert count == min(everything, 6)  # counted up to the cap and one more
+    assert loop.newest_page(session, EVERYTHING, 0, 10, cap=5) is None  # the general query serves it
+
+
+def test_newest_page_of_a_status_and_category(session):
+    closed = new_incident(session, title="已办结的")
+    worker = actor(session, "worker")
+    for action, kw in (("accept", {}), ("handle", {}), ("resolve", {"note": "好了"})):
+        loop.act(session, worker, closed.id, action, **kw)
+    loop.act(session, actor(session, "secretary"), closed.id, "rate", rating=5)
+    community = grid_scope(session, grid(session, BLOCK).parent_id)
+    for status, category_id in (("closed", closed.category_id), ("closed", None), (None, closed.category_id),
+                                ("reported", closed.category_id), ("closed", closed.category_id + 1000)):
+        conditions = [visible(community, Incident)]
+        if status:
+            conditions.append(Incident.status == status)
+        if category_id:
+            conditions.append(Incident.category_id == category_id)
+        expected = session.scalars(select(Incident.id).where(*conditions).order_by(Incident.id.desc())).all()
+        count, ids = loop.newest_page(session, community, 0, 100, cap=100, status=status, category_id=category_id)
+        assert (count, ids) == (len(expected), expected)
+    assert closed.id in loop.newest_page(session, community, 0, 100, 100, status="closed",
+                                         category_id=closed.category_id)[1]
+
+
+def test_grid_scope_figures_from_incident_scopes_match_the_incidents(session):
+    late = new_incident(session, title="迟办结")
+    worker = actor(session, "worker")
+    loop.act(session, worker, late.id, "accept")
+    loop.act(session, worker, late.id, "handle")
+    session.execute(text("UPDATE incidents SET deadline = now() - interval '1 hour' WHERE id = :id"), {"id": late.id})
+    loop.act(session, worker, late.id, "resolve", note="处理完毕")
+    loop.act(session, actor(session, "secretary"), late.id, "rate", rating=2)
+    street = session.scalar(select(Grid).where(Grid.name == "九州路街道"))
+    scoped = {r.label: r for r in figures.figures(session, grid_scope(session, street.id), "community")}
+    general = {r.label: r for r in figures.figures(session, EVERYTHING, "community") if r.label in scoped}
+    assert scoped and {label: vars(r) for label, r in scoped.items()} == {label: vars(r) for label, r in general.items()}
+    totals = figures.totals(session, grid_scope(session, street.id))
+    street_row = next(r for r in figures.figures(session, EVERYTHING, "street") if r.label == "九州路街道")
+    assert (totals.received, totals.resolved, totals.on_time, totals.rated, totals.average_rating) == (
+        street_row.received, street_row.resolved, street_row.on_time, street_row.rated, street_row.average_rating)
+
+
+def whistle_scope(session, whistle):
+    return sorted(session.scalar(select(Whistle.scope_grid_ids).where(Whistle.id == whistle.id)))
+
+
+def path_ids(grid_row):
+    return [int(label) for label in str(grid_row.path).split(".")]
+
+
+def test_a_whistle_is_seen_above_its_blower_and_by_those_seeing_its_incidents(session):
+    incident = street_incident(session)
+    whistle = blow(session, incident)
+    session.flush()
+    street = session.get(Grid, whistle.grid_id)
+    building = session.get(Grid, incident.grid_id)
+    assert whistle_scope(session, whistle) == sorted(set(path_ids(street)) | set(path_ids(building)))
+
+    def sees(grid_id):
+        return session.scalar(select(Whistle.id).where(
+            Whistle.id == whistle.id, visible(grid_scope(session, grid_id), Whistle))) is not None
+
+    block = grid(session, BLOCK)
+    other_community = session.scalar(select(Grid).where(Grid.level == "community", Grid.parent_id != street.id)
+                                     .order_by(Grid.code))
+    assert sees(block.id) and sees(street.id) and not sees(other_community.id)
+    # a hand-written value is replaced by the derived one
+    session.execute(text("UPDATE whistles SET scope_grid_ids = '{}' WHERE id = :id"), {"id": whistle.id})
+    assert whistle_scope(session, whistle) == sorted(set(path_ids(street)) | set(path_ids(building)))
+    # the block moves to a community of another street: its users still see the whistle, and
+    # so does that community now; the old community no longer does
+    old_community = block.parent_id
+    block.parent_id = other_community.id
+    session.flush()
+    session.expire_all()
+    assert sees(block.id) and sees(other_community.id) and sees(street.id) and not sees(old_community)
+
+
+def test_a_second_incident_widens_who_sees_the_whistle(session):
+    incident = street_incident(session)
+    whistle = blow(session, incident)
+    elsewhere = session.scalar(select(Grid).where(Grid.level == "building", ~Grid.path.descendant_of(
+        session.get(Grid, whistle.grid_id).path)).order_by(Grid.code))
+    before = whistle_scope(session, whistle)
+    session.execute(text("INSERT INTO whistle_incidents (whistle_id, incident_id) VALUES (:w, :i)"),
+                    {"w": whistle.id, "i": new_incident(session, "admin", code=elsewhere.code).id})
+    assert set(whistle_scope(session, whistle)) == set(before) | set(path_ids(elsewhere))
+    session.execute(text("DELETE FROM whistle_incidents WHERE whistle_id = :w AND incident_id <> :i"),
+                    {"w": whistle.id, "i": incident.id})
+    assert whistle_scope(session, whistle) == before
