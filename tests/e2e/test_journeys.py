@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.models import PointsAccount, RewardItem
 from app.services import points as bank
@@ -48,3 +48,35 @@ def test_volunteer_on_a_phone_checks_points_and_redeems(journey, session):
     assert response.status == 404
     response = page.goto(f"/pointsaccountmodelview/show/{other}")
     assert response.status in (403, 404) or "/login" in page.url or "权限" in page.content()
+
+
+def test_dispatcher_declares_a_response_and_a_grid_checks_in(journey, session):
+    from app.models import EmergencyResponse, Grid, ResponseTask
+
+    dispatcher = journey.user().login("dispatcher")
+    page = dispatcher.page
+    page.goto("/emergencyresponsemodelview/declare")
+    street = session.scalar(select(Grid).where(Grid.code == "410611001"))
+    page.select_option("#level", "III")
+    page.select_option("#area", str(street.id))
+    page.fill("#title", "防汛三级响应")
+    page.fill("#directive", "立即排查地下车库和低洼地带")
+    page.get_by_role("button", name="启动并一键下达到每个网格").click()
+    page.wait_for_url(re.compile(r"/emergencyresponsemodelview/show/\d+"))
+    declared = session.scalar(select(EmergencyResponse).order_by(EmergencyResponse.id.desc()))
+    tasks = session.scalar(select(func.count()).select_from(ResponseTask).where(ResponseTask.response_id == declared.id))
+    assert page.get_by_text(f"报告进度: 0 / {tasks}").is_visible()
+
+    worker = journey.user(phone=True).login("worker")
+    worker.page.goto("/emergencyresponsemodelview/tasks/")
+    assert worker.page.get_by_text("立即排查地下车库和低洼地带").is_visible()
+    worker.page.locator("input[name=note]").first.fill("已排查，无积水")
+    worker.page.get_by_role("button", name="已完成，报告").first.click()
+    worker.page.wait_for_load_state()
+    assert worker.page.get_by_text("已报告").first.is_visible()
+    worker.assert_fits()
+    worker.screenshot("5-grid-checks-in-phone")
+
+    page.reload()
+    assert page.get_by_text(f"报告进度: 1 / {tasks}").is_visible()
+    dispatcher.screenshot("5-response-progress")
