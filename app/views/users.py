@@ -54,6 +54,14 @@ class GridgovUserDBModelView(UserDBModelView):
                                         selectinload(model.department), selectinload(model.groups))
         super().__init__(*args, **kwargs)
 
+    def _init_forms(self):
+        super()._init_forms()
+        # roles by their label in the user's language; the empty scope choice labelled
+        for form in (self.add_form, self.edit_form):
+            form.roles.kwargs["get_label"] = lambda role: str(ROLE_LABELS.get(role.name, role.name))
+            for name in SCOPE_FIELDS:
+                getattr(form, name).kwargs["blank_text"] = _l("(none)")
+
     def _check_scope(self, item) -> None:
         check_user_scope(
             {role.name for role in item.roles or []},
