@@ -132,3 +132,94 @@ def test_admin_creates_a_secretary_who_sees_only_her_community(journey, session)
     assert page.goto(f"/gridmodelview/show/{xiangjiang}").status == 404
     assert page.goto("/users/list/").status in (302, 403) or "/users/list" not in page.url
 
+
+
+def act(user, action: str, note: str | None = None, **selects) -> None:
+    """Submit the incident page's form of one action (its button is that action's label)."""
+    form = user.page.locator(f"form:has(input[name=action][value={action}])")
+    if note is not None:
+        form.locator("textarea[name=note]").fill(note)
+    for name, value in selects.items():
+        form.locator(f"select[name={name}]").select_option(value)
+    form.locator("button[type=submit]").click()
+    user.page.wait_for_load_state()
+
+
+def department_officer(app, username: str, department: str) -> None:
+    from app.extensions import db
+    from app.models import Department
+
+    with app.app_context():
+        sm = app.appbuilder.sm
+        user = sm.add_user(username, "市政", "专员", f"{username}@example.gov.cn", sm.find_role("Department officer"),
+                           password="ShiZheng@2026x")
+        user.department_id = db.session.scalar(select(Department.id).where(Department.name == department))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_an_incident_from_the_phone_to_a_closed_whistle(journey, session, app):
+    from app.models import Grid, Incident, IncidentCategory, Whistle
+
+    department_officer(app, "shizheng", "淇滨区市政工程处")
+    worker = journey.user(phone=True).login("worker")
+    page = worker.page
+    page.goto("/incidentmodelview/report")
+    category = session.scalar(select(IncidentCategory.id).where(IncidentCategory.name == "安全隐患"))
+    page.locator(f"input[name=category][value='{category}']").check(force=True)
+    page.fill("#title", "路面塌陷")
+    page.select_option("#grid", str(session.scalar(select(Grid.id).where(Grid.code == "410611001001-01-01"))))
+    page.fill("#description", "小区门口路面塌陷，下方疑似管线破损")
+    page.fill("#reporter_phone", "13800138000")
+    worker.assert_fits()
+    worker.screenshot("4-worker-reports-phone")
+    page.get_by_role("button", name="上报", exact=True).click()
+    page.wait_for_url(re.compile(r"/incidentmodelview/show/\d+"))
+    incident_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    worker.assert_fits()
+    act(worker, "escalate", "涉及管线，需社区协调")
+
+    secretary = journey.user().login("secretary")
+    secretary.page.goto(f"/incidentmodelview/show/{incident_id}")
+    act(secretary, "escalate", "需街道协调城管和市政")
+
+    street = journey.user().login("street")
+    page = street.page
+    page.goto(f"/whistlemodelview/blow?incident={incident_id}")
+    for name in ("淇滨区城市管理局", "淇滨区市政工程处"):
+        page.get_by_label(name).check()
+    page.fill("#reason", "路面塌陷涉及城管与市政管线")
+    page.get_by_role("button", name="吹哨").click()
+    page.wait_for_url(re.compile(r"/whistlemodelview/show/\d+"))
+    whistle_url = page.url
+
+    for username, password, result in (("department", None, "已设置围挡，疏导交通"),
+                                       ("shizheng", "ShiZheng@2026x", "已修复破损管线并回填")):
+        officer = journey.user().login(username, password)
+        officer.page.goto(whistle_url)
+        officer.page.get_by_role("button", name="报到").click()
+        officer.page.wait_for_load_state()
+        officer.page.locator("textarea[name=result]").fill(result)
+        officer.page.get_by_role("button", name="提交处置结果").click()
+        officer.page.wait_for_load_state()
+        assert officer.page.get_by_text(result).is_visible()
+
+    page.goto(f"/incidentmodelview/show/{incident_id}")
+    act(street, "accept")
+    if page.locator("form:has(input[name=action][value=handle])").count():
+        act(street, "handle")
+    act(street, "resolve", "城管、市政联合处置完毕")
+    rater = street if page.locator("form:has(input[name=action][value=rate])").count() else \
+        secretary.page.goto(f"/incidentmodelview/show/{incident_id}") and secretary
+    act(rater, "rate", rating="5")
+    session.expire_all()
+    incident = session.get(Incident, incident_id)
+    assert incident.status == "closed" and incident.rating == 5
+
+    page.goto(whistle_url)
+    page.get_by_role("button", name="结束吹哨").click()
+    page.wait_for_load_state()
+    street.screenshot("4-whistle-closed")
+    session.expire_all()
+    whistle = session.scalar(select(Whistle).order_by(Whistle.id.desc()))
+    assert whistle.status == "closed" and sorted(s.rating for s in whistle.summonses) == [5, 5]
