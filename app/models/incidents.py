@@ -173,8 +173,9 @@ class Incident(Model):
 
 
 # One row per incident and grid that sees it, with what a list page, its status and category
-# filters, its count and the figures read, all inside the primary key's index (migration 0007): a grid's incidents in id order and
-# their figures are index-only scans. Kept by a trigger on incidents, never written here.
+# filters, its count and the figures read, all inside the primary key's index (migration 0007):
+# a grid's incidents in id order and their figures are index-only scans. Kept by a trigger on
+# incidents, never written here.
 incident_scopes = Table(
     "incident_scopes",
     Model.metadata,

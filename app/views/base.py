@@ -172,19 +172,7 @@ class FilterRelatedText(BaseFilter):
                             .in_(search_service.matching_ids(related, value)))
 
 
-class FilterIs(FilterEqual):
-    """A closed list's value (status, level…), typed NUL characters dropped."""
-
-    def apply(self, query, value):
-        return super().apply(query, search_service.clean(value))
-
-
-class FilterIsNot(FilterNotEqual):
-    def apply(self, query, value):
-        return super().apply(query, search_service.clean(value))
-
-
-def _row_key(value) -> int | None:
+def row_key(value) -> int | None:
     """A typed primary key, or None when the text is not one (letters, empty, out of range)."""
     text = search_service.clean(value if isinstance(value, str) else str(value))
     return int(text) if text.isdigit() and int(text) < 2**31 else None
@@ -200,13 +188,13 @@ class FilterRelationIs(FilterRelationOneToManyEqual):
     that is no key finds nothing instead of a database error)."""
 
     def apply(self, query, value):
-        key = _row_key(value)
+        key = row_key(value)
         return query.filter(_foreign_key(self.model, self.column_name) == key if key is not None else false())
 
 
 class FilterRelationIsNot(FilterRelationOneToManyNotEqual):
     def apply(self, query, value):
-        key = _row_key(value)
+        key = row_key(value)
         column = _foreign_key(self.model, self.column_name)
         return query.filter(or_(column != key, column.is_(None))) if key is not None else query
 
@@ -284,7 +272,7 @@ class ScopedModelView(ModelView):
         for column, field in extra.items():
             if column in self.search_columns and isinstance(field, UnboundField) \
                     and field.field_class is SelectField and not self.datamodel.is_relation(column):
-                self.replace_search_filters(column, FilterIs, FilterIsNot)
+                self.replace_search_filters(column, FilterEqual, FilterNotEqual)
         # Every relation choice (add, edit, search) is limited to what the scope may see.
         for column in self.datamodel.get_columns_list():
             if not self.datamodel.is_relation(column):

@@ -8,7 +8,7 @@ import uuid
 from flask import abort, current_app, flash, g, redirect, request, send_from_directory, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.filters import FilterRelationOneToManyEqual
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterRelationOneToManyEqual
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -26,11 +26,10 @@ from ..models.choices import (
 )
 from ..services import figures as figure_service
 from ..services import incidents as loop
-from ..services import search as search_service
 from ..services.errors import DomainError, ValidationError
 from ..services.personal_data import mask_mobile
 from ..services.scope import visible
-from .base import attempt, EagerInterface, FilterIs, ScopeFilter, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
+from .base import attempt, EagerInterface, ScopeFilter, row_key, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
 from .points import local_time
 
 PHOTO_TYPES = ("jpg", "jpeg", "png", "webp")
@@ -133,11 +132,11 @@ class IncidentInterface(EagerInterface):
             if len(values) != 1:  # FAB applies each value: let it
                 return None
             (value,) = values
-            if isinstance(flt, FilterIs) and flt.column_name == "status" and "status" not in wanted:
-                wanted["status"] = search_service.clean(value)
+            if isinstance(flt, FilterEqual) and flt.column_name == "status" and "status" not in wanted:
+                wanted["status"] = value
             elif isinstance(flt, FilterRelationOneToManyEqual) and flt.column_name == "category" \
-                    and "category_id" not in wanted and str(value).isdigit() and int(value) < 2**31:
-                wanted["category_id"] = int(value)
+                    and "category_id" not in wanted and row_key(value) is not None:
+                wanted["category_id"] = row_key(value)
             else:
                 return None
         return loop.newest_page(db.session, current_scope(), offset, limit, cap, **wanted)
