@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, flash, g, redirect, request
+from flask import abort, flash, g, redirect, request, session
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.exceptions import ApplyFilterException
@@ -456,6 +456,12 @@ class ScopedModelView(ModelView):
             items.append(item)
         return items
 
+    def after_action(self):
+        """Back to the page the action was taken from (the list, or a record's page). FAB's
+        get_redirect() steps back past it, as after a form, and left the user on the page before."""
+        history = session.get("page_history") or []
+        return redirect(history[-1] if history else self.get_redirect())
+
     @expose("/action/<string:name>/<pk>", methods=["POST"])
     def action(self, name, pk):  # single-row actions go through the scope too
         return self._run_action(name, [pk])
@@ -470,7 +476,7 @@ class ScopedModelView(ModelView):
         permission_name = self.get_action_permission_name(name)
         if not appbuilder.sm.has_access(permission_name, self.class_permission_name):
             flash(str(_l("Access is Denied")), "danger")
-            return redirect(self.get_redirect())
+            return self.after_action()
         return self.actions[name].func(self._scoped_items(pks))
 
     @fab_action(
@@ -487,5 +493,5 @@ class ScopedModelView(ModelView):
                 deleted += 1
         if deleted:
             flash(str(_l("Deleted %(count)s records.", count=deleted)), "success")
-        return redirect(self.get_redirect())
+        return self.after_action()
 

@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import Length
+from wtforms.validators import Length, ValidationError
 
 from ..extensions import db
 from ..models import ServiceRecord, Volunteer, Worker
 from ..models.choices import EMPLOYMENT_TYPE_LABELS, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS
 from ..services import people as people_service
-from ..services.personal_data import mask_address, mask_mobile, mask_resident_id
+from ..services.personal_data import (
+    is_valid_mobile,
+    is_valid_resident_id,
+    mask_address,
+    mask_mobile,
+    mask_resident_id,
+    normalise_mobile,
+    normalise_resident_id,
+)
 from .base import EagerInterface, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
 from .points import ServiceRecordAwardMixin
 
@@ -19,6 +27,26 @@ PERSON_LABELS = {
     "party_member": _l("Party member"),
 }
 PERSONAL_DATA = {"phone": mask_mobile, "id_number": mask_resident_id}
+
+
+class Checked:
+    """A form validator running the services' rule for a phone or ID number, so its message shows
+    beside the other fields' errors at once (the service checks again before saving)."""
+
+    def __init__(self, normalise, valid, message):
+        self.normalise, self.valid, self.message = normalise, valid, message
+
+    def __call__(self, form, field):
+        value = self.normalise(field.data)
+        if value and not self.valid(value):
+            raise ValidationError(str(self.message))
+
+
+PERSONAL_DATA_VALIDATORS = {
+    "phone": [Length(max=20), Checked(normalise_mobile, is_valid_mobile, people_service.MOBILE_MESSAGE)],
+    "id_number": [Length(max=20), Checked(normalise_resident_id, is_valid_resident_id,
+                                          people_service.RESIDENT_ID_MESSAGE)],
+}
 
 
 class WorkerModelView(ScopedModelView):
@@ -58,7 +86,7 @@ class WorkerModelView(ScopedModelView):
         "id_number": _l("18 characters; the last may be X."),
         "training_hours": _l("Qibin requires at least 70 hours a year."),
     }
-    validators_columns = {"name": [Length(max=50)], "phone": [Length(max=20)], "id_number": [Length(max=20)]}
+    validators_columns = {"name": [Length(max=50)], **PERSONAL_DATA_VALIDATORS}
     add_form_extra_fields = {
         "role": choice_field(_l("Role"), WORKER_ROLE_LABELS),
         "employment": choice_field(_l("Employment type"), EMPLOYMENT_TYPE_LABELS),
@@ -137,7 +165,7 @@ class VolunteerModelView(ScopedModelView):
         "unit": _l("Required for sunk party members: the unit they come from."),
     }
     validators_columns = {
-        "name": [Length(max=50)], "phone": [Length(max=20)], "id_number": [Length(max=20)],
+        "name": [Length(max=50)], **PERSONAL_DATA_VALIDATORS,
         "address": [Length(max=200)], "skills": [Length(max=200)],
     }
     add_form_extra_fields = {

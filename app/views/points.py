@@ -194,7 +194,7 @@ class RedemptionModelView(ScopedModelView):
                 flash(f"#{redemption.id}: {error}", "warning")
         if done:
             flash(str(done_message % {"count": done}), "success")
-        return redirect(self.get_redirect())
+        return self.after_action()
 
     @fab_action("hand_over", _l("Hand over"), _l("Mark the selected redemptions as handed over?"), "fa-check")
     def hand_over(self, items):
@@ -334,7 +334,7 @@ class ServiceRecordAwardMixin:
             result = bank.award(db.session, current_scope(), [item.id for item in items], current_user_id())
         except DomainError as error:
             flash(str(error), "danger")
-            return redirect(self.get_redirect())
+            return self.after_action()
         if result.awarded:
             flash(str(_l("Awarded %(points)s points for %(count)s service record(s).",
                          points=result.total, count=len(result.awarded))), "success")
@@ -344,4 +344,4 @@ class ServiceRecordAwardMixin:
         if result.no_rule:
             flash(str(_l("%(count)s record(s) have no activity type with a points rule: set one first.",
                          count=len(result.no_rule))), "warning")
-        return redirect(self.get_redirect())
+        return self.after_action()

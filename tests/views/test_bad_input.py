@@ -52,6 +52,17 @@ def test_bad_worker_is_refused_in_chinese(login, session, changes, message):
     assert count(session, Worker) == before
 
 
+def test_every_bad_field_is_named_at_once(login, session):
+    """A malformed phone and ID are reported beside a missing date, not one submit later."""
+    before = count(session, Worker)
+    response = post_worker(login("secretary"), session, phone="1391234567", id_number="110105194912310021",
+                           start_date="")
+    html = response.get_data(as_text=True)
+    for message in ("请输入有效的大陆手机号", "请输入有效的 18 位居民身份证号码", "该字段是必填字段"):
+        assert message in html, message
+    assert count(session, Worker) == before
+
+
 def test_messages_follow_the_language(login, session):
     response = post_worker(login("secretary", lang="en"), session, phone="12345")
     html = response.get_data(as_text=True)

@@ -104,7 +104,10 @@ def test_secretary_awards_her_records_once(login, session):
     assert unawarded
     browser = login("secretary")
     form = {"action": "award", "rowid": unawarded}
-    assert browser.post("/servicerecordmodelview/action_post", form, token_from="/servicerecordmodelview/list/").status_code == 302
+    browser.get("/volunteermodelview/list/")
+    response = browser.post("/servicerecordmodelview/action_post", form, token_from="/servicerecordmodelview/list/?psize_ServiceRecordModelView=50")
+    assert response.status_code == 302  # back to the list she acted on, not the page before it
+    assert response.headers["Location"].endswith("/servicerecordmodelview/list/?psize_ServiceRecordModelView=50")
     entries = counts(session)[0]
     browser.post("/servicerecordmodelview/action_post", form, token_from="/servicerecordmodelview/list/")
     assert counts(session)[0] == entries  # a second click awards nothing more
