@@ -223,3 +223,104 @@ def test_an_incident_from_the_phone_to_a_closed_whistle(journey, session, app):
     session.expire_all()
     whistle = session.scalar(select(Whistle).order_by(Whistle.id.desc()))
     assert whistle.status == "closed" and sorted(s.rating for s in whistle.summonses) == [5, 5]
+
+
+def type_date(page, selector: str, value: str) -> None:
+    """Type a date key by key as a person does (the date picker reads keystrokes; a value set
+    without them is cleared when the picker closes), then close the picker."""
+    page.locator(selector).press_sequentially(value)
+    page.keyboard.press("Escape")
+    assert page.input_value(selector) == value
+
+
+def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_points(journey, session):
+    from app.models import Grid, PointsAccount, PointsRule, ServiceRecord, Volunteer, Worker
+
+    block = session.scalar(select(Grid).where(Grid.code == "410611001001-01"))  # 湘江社区's first block
+    secretary = journey.user().login("secretary")
+    page = secretary.page
+
+    # a building grid under her block
+    page.goto("/gridmodelview/add")
+    page.select_option("#parent", str(block.id), force=True)
+    page.fill("#code", "410611001001-01-09")
+    page.fill("#name", f"{block.name}9号楼")
+    page.select_option("#level", "building")
+    page.select_option("#kind", "comprehensive")
+    page.fill("#households", "64")
+    page.fill("#population", "170")
+    page.locator("form#model_form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
+    building = session.scalar(select(Grid).where(Grid.code == "410611001001-01-09"))
+    assert building.parent_id == block.id and building.level == "building"
+
+    # a worker for it: a malformed phone is refused with a message, nothing is saved
+    page.goto("/workermodelview/add")
+    page.select_option("#grid", str(building.id), force=True)
+    page.fill("#name", "楼栋长新")
+    page.select_option("#role", "building_leader")
+    page.select_option("#employment", "part_time")
+    page.fill("#phone", "1380013800")  # ten digits
+    page.locator("form#model_form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_text("请输入有效的大陆手机号").first.is_visible(), (page.url, page.evaluate("[...document.querySelectorAll(':invalid')].map(e => e.id + ' ' + e.validationMessage)"))
+    secretary.screenshot("2-secretary-refused-a-malformed-phone")
+    assert session.scalar(select(func.count()).select_from(Worker).where(Worker.grid_id == building.id)) == 0
+    page.fill("#phone", "13800138001")
+    type_date(page, "#start_date", "2026-11-01")
+    page.locator("form#model_form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
+    worker = session.scalar(select(Worker).where(Worker.grid_id == building.id))
+    assert worker.name == "楼栋长新" and worker.phone == "13800138001"
+
+    # edit one of her volunteers
+    community = block.parent_id
+    volunteer = session.scalar(select(Volunteer).where(Volunteer.community_id == community).order_by(Volunteer.id.desc()))
+    page.goto(f"/volunteermodelview/edit/{volunteer.id}")
+    page.fill("#skills", "水电维修、老人陪护")
+    page.locator("form#model_form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_text("记录已更新").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
+    session.expire_all()
+    assert session.get(Volunteer, volunteer.id).skills == "水电维修、老人陪护"
+
+    # record a service and award its points from the list's action menu
+    rule = session.scalar(select(PointsRule).where(PointsRule.name == "防汛隐患排查"))
+    page.goto("/servicerecordmodelview/add")
+    page.select_option("#volunteer", str(volunteer.id), force=True)
+    type_date(page, "#date", "2026-11-20")
+    page.fill("#hours", "3")
+    page.select_option("#rule", str(rule.id), force=True)
+    page.fill("#activity", "防汛隐患排查（地下车库）")
+    page.locator("form#model_form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
+    record = session.scalar(select(ServiceRecord).where(ServiceRecord.activity == "防汛隐患排查（地下车库）"))
+    account = session.scalar(select(PointsAccount).where(PointsAccount.volunteer_id == volunteer.id))
+    before = account.balance if account else 0
+
+    page.goto("/servicerecordmodelview/list/")
+    page.get_by_role("button", name="操作").click()
+    page.get_by_role("link", name="发放积分").click()  # nothing ticked yet: told so, in Chinese
+    assert page.locator("#modal-alert .modal-text").inner_text() == "未选择任何记录"
+    page.locator("#modal-alert button").click()
+    page.locator(f"input.action_check[value='{record.id}']").check()
+    page.get_by_role("button", name="操作").click()
+    page.get_by_role("link", name="发放积分").click()
+    assert page.locator("#modal-confirm .modal-text").inner_text() == "确定为选中的服务记录发放积分吗？"
+    with page.expect_navigation():
+        page.locator("#modal-confirm-ok").click()
+    assert "/servicerecordmodelview/list" in page.url  # back on the list, the points now shown
+    row = page.locator(f"tr:has(input.action_check[value='{record.id}'])")
+    secretary.screenshot("2-secretary-awarded-points")
+    session.expire_all()
+    awarded = session.get(ServiceRecord, record.id).points_awarded
+    hours = 3 if rule.unit == "hour" else 1
+    assert awarded == rule.points * hours
+    assert page.get_by_text(f"已为 1 条服务记录发放 {awarded} 积分。").is_visible(), page.locator(".alert").all_inner_texts()
+    assert row.locator("td").last.inner_text().strip() == str(awarded)
+    account = session.scalar(select(PointsAccount).where(PointsAccount.volunteer_id == volunteer.id))
+    assert account.balance == before + awarded
+    assert bank.check_invariants(session) == []
