@@ -75,6 +75,15 @@ class User:
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
+    def assert_labelled(self) -> None:
+        """Every field a person fills in has a label (or an aria-label) naming it."""
+        unnamed = self.page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+            .filter(e => !['hidden', 'submit', 'button'].includes(e.type) && e.getClientRects().length)
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                         && !e.getAttribute('aria-labelledby') && !e.closest('label'))
+            .map(e => e.outerHTML.slice(0, 120))""")
+        assert unnamed == [], f"{self.page.url}: fields without a label: {unnamed}"
+
     def assert_fits(self) -> None:
         """Nothing wider than the viewport: the page does not scroll sideways."""
         overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -39,6 +39,7 @@ def test_volunteer_on_a_phone_checks_points_and_redeems(journey, session, lang):
     page.fill(f"#qty-{bag.id}", "2")
     assert page.locator("#after").inner_text() == str(balance - 40)  # computed as she types
     volunteer.assert_fits()
+    volunteer.assert_labelled()
     page.get_by_role("button", name=text["next"]).click()
     assert page.locator("#after").inner_text() == str(balance - 40)
     volunteer.screenshot(f"3-volunteer-redeem-confirm-phone-{lang}")
@@ -70,6 +71,7 @@ def test_dispatcher_declares_a_response_and_a_grid_checks_in(journey, session):
     page.select_option("#area", str(street.id))
     page.fill("#title", "防汛三级响应")
     page.fill("#directive", "立即排查地下车库和低洼地带")
+    dispatcher.assert_labelled()
     page.get_by_role("button", name="启动并一键下达到每个网格").click()
     page.wait_for_url(re.compile(r"/emergencyresponsemodelview/show/\d+"))
     declared = session.scalar(select(EmergencyResponse).order_by(EmergencyResponse.id.desc()))
@@ -109,6 +111,7 @@ def test_admin_creates_a_secretary_who_sees_only_her_community(journey, session)
     page.fill("#password", "JinShan@2026x")
     page.fill("#conf_password", "JinShan@2026x")
     assert page.locator("#roles option:checked").inner_text() == "社区书记"
+    admin.assert_labelled()
     admin.screenshot("1-admin-adds-a-secretary")
     page.locator("form#model_form button[type=submit], form#model_form input[type=submit]").first.click()
     page.wait_for_load_state()
@@ -172,6 +175,7 @@ def test_an_incident_from_the_phone_to_a_closed_whistle(journey, session, app):
     page.fill("#description", "小区门口路面塌陷，下方疑似管线破损")
     page.fill("#reporter_phone", "13800138000")
     worker.assert_fits()
+    worker.assert_labelled()
     worker.screenshot("4-worker-reports-phone")
     page.get_by_role("button", name="上报", exact=True).click()
     page.wait_for_url(re.compile(r"/incidentmodelview/show/\d+"))
@@ -189,6 +193,7 @@ def test_an_incident_from_the_phone_to_a_closed_whistle(journey, session, app):
     for name in ("淇滨区城市管理局", "淇滨区市政工程处"):
         page.get_by_label(name).check()
     page.fill("#reason", "路面塌陷涉及城管与市政管线")
+    street.assert_labelled()
     page.get_by_role("button", name="吹哨").click()
     page.wait_for_url(re.compile(r"/whistlemodelview/show/\d+"))
     whistle_url = page.url
@@ -249,6 +254,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     page.select_option("#kind", "comprehensive")
     page.fill("#households", "64")
     page.fill("#population", "170")
+    secretary.assert_labelled()
     page.locator("form#model_form button[type=submit]").first.click()
     page.wait_for_load_state()
     assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
@@ -265,6 +271,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     page.locator("form#model_form button[type=submit]").first.click()
     page.wait_for_load_state()
     assert page.get_by_text("请输入有效的大陆手机号").first.is_visible(), (page.url, page.evaluate("[...document.querySelectorAll(':invalid')].map(e => e.id + ' ' + e.validationMessage)"))
+    secretary.assert_labelled()
     secretary.screenshot("2-secretary-refused-a-malformed-phone")
     assert session.scalar(select(func.count()).select_from(Worker).where(Worker.grid_id == building.id)) == 0
     page.fill("#phone", "13800138001")
@@ -294,6 +301,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     page.fill("#hours", "3")
     page.select_option("#rule", str(rule.id), force=True)
     page.fill("#activity", "防汛隐患排查（地下车库）")
+    secretary.assert_labelled()
     page.locator("form#model_form button[type=submit]").first.click()
     page.wait_for_load_state()
     assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
