@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from flask import g, has_request_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import (Group, Permission, PermissionView, ViewMenu,
+                                                   assoc_permissionview_role)
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .models import GridgovUser
 from .services.users import (
@@ -147,6 +151,11 @@ class GridgovSecurityManager(SecurityManager):
     # FAB's user statistics chart loads Google Charts from the internet: not on an intranet.
     userstatschartview = None
 
+    def get_user_by_id(self, pk):
+        """The signed-in user of every request, with roles and groups in the same query."""
+        return self.session.get(self.user_model, pk, options=[
+            joinedload(self.user_model.roles), joinedload(self.user_model.groups).joinedload(Group.roles)])
+
     def _has_view_access(self, user, permission_name, view_name):
         """Answer from the user's whole permission set, read once per request: a page asks
         dozens of questions (every menu entry and button), FAB would run a query for each."""
@@ -155,8 +164,21 @@ class GridgovSecurityManager(SecurityManager):
         cache = g.setdefault("gridgov_permissions", {})
         key = getattr(user, "id", None)
         if key not in cache:
-            cache[key] = self.get_user_permissions(user)
+            cache[key] = self._permission_pairs(user)
         return (permission_name, view_name) in cache[key]
+
+    def _permission_pairs(self, user) -> set[tuple[str, str]]:
+        """The user's (permission, view) pairs in one query of names: FAB's get_user_permissions
+        builds an ORM object per pair and role, a third of a list page's time."""
+        role_ids = [role.id for role in self.get_user_roles(user)]
+        if not role_ids:
+            return set()
+        pairs = (select(Permission.name, ViewMenu.name)
+                 .join(PermissionView, PermissionView.permission_id == Permission.id)
+                 .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
+                 .join(assoc_permissionview_role, assoc_permissionview_role.c.permission_view_id == PermissionView.id)
+                 .where(assoc_permissionview_role.c.role_id.in_(role_ids)))
+        return set(self.session.execute(pairs).tuples())
 
     def sync_roles(self) -> None:
         """Create every view's permissions, then the roles with exactly the permissions of

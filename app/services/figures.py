@@ -160,7 +160,9 @@ def totals(session: Session, scope: Scope) -> FigureRow:
         measures = select(*_scope_measures()).where(incident_scopes.c.grid_id == scope.grid_id)
     else:
         measures = select(*_measures()).where(visible(scope, Incident))
-    row = _row(None, "", *session.execute(measures).one())
-    row.open_whistles = int(session.scalar(
-        select(func.count(Whistle.id)).where(Whistle.status == "open", visible(scope, Whistle))))
+    open_whistles = (select(func.count(Whistle.id)).where(Whistle.status == "open", visible(scope, Whistle))
+                     .scalar_subquery())
+    *figures, whistles = session.execute(measures.add_columns(open_whistles)).one()  # one round trip
+    row = _row(None, "", *figures)
+    row.open_whistles = int(whistles)
     return row

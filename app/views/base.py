@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, DBAPIError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Optional
@@ -71,7 +71,7 @@ COUNT_CAP = 10_000
 
 class EagerInterface(SQLAInterface):
     """FAB's SQLAInterface made for large tables: the related rows a list or show page prints are
-    loaded in one query per relation (selectin), never one per row; a list counts at most
+    loaded with the rows (joined) or in one query per collection, never one per row; a list counts at most
     ``COUNT_CAP`` + 1 rows instead of all of them; and no page lies beyond the cap, so an OFFSET
     never walks more than ``COUNT_CAP`` rows."""
 
@@ -108,6 +108,10 @@ class EagerInterface(SQLAInterface):
 
     def _query(self, filters, order_column, order_direction, page, page_size, select_columns,
                outer_default_load):
+        if not page_size and not select_columns:  # every row (a form's choices): no count query
+            rows = self.apply_all(self.session.query(self.obj), filters, order_column, order_direction,
+                                  outer_default_load=outer_default_load).all()
+            return len(rows), rows
         if page_size:
             page = _capped_page(page, page_size) or 0
             fast = self.index_page(filters, order_column, order_direction, page * page_size, page_size, COUNT_CAP)
@@ -129,7 +133,7 @@ def _capped_page(page, page_size):
 
 
 def eager_loads(model, columns) -> tuple:
-    """selectinload for every relation among ``columns``, and for the relations the related
+    """Eager loading for every relation among ``columns``, and for the relations the related
     model's own name is made of (``__repr_relations__``, e.g. an account's holder)."""
     options = []
     mapper = sa_inspect(model)
@@ -137,11 +141,17 @@ def eager_loads(model, columns) -> tuple:
         relationship = mapper.relationships.get(column)
         if relationship is None:
             continue
-        option = selectinload(getattr(model, column))
+        option = _eager(relationship, getattr(model, column))
         target = relationship.mapper.class_
-        nested = [selectinload(getattr(target, name)) for name in getattr(target, "__repr_relations__", ())]
+        nested = [_eager(sa_inspect(target).relationships[name], getattr(target, name))
+                  for name in getattr(target, "__repr_relations__", ())]
         options.append(option.options(*nested) if nested else option)
     return tuple(options)
+
+
+def _eager(relationship, attribute):
+    """A row's one related row joins into the same query; a collection loads in one more."""
+    return selectinload(attribute) if relationship.uselist else joinedload(attribute)
 
 
 class ScopeFilter(BaseFilter):

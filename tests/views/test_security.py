@@ -122,3 +122,17 @@ def test_first_admin_password_is_generated_once(app, session):
 
     response = Browser(app.test_client()).login("admin", password)
     assert response.status_code == 302 and "/login" not in response.headers["Location"]
+
+
+def test_permissions_read_by_name_are_fabs_permissions(app):
+    """The one-query permission set a request checks equals FAB's own, for every demo role."""
+    from app.extensions import db
+
+    with app.app_context():
+        sm = app.appbuilder.sm
+        users = db.session.scalars(select(GridgovUser)).all()
+        assert {role.name for user in users for role in user.roles} >= {"Admin", "Community secretary", "Volunteer"}
+        for user in users:
+            pairs = sm._permission_pairs(user)
+            assert pairs and pairs == sm.get_user_permissions(user), user.username
+        db.session.remove()
