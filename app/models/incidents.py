@@ -100,8 +100,8 @@ class Incident(Model):
         Index("incidents_department_id_idx", "department_id"),
         Index("incidents_created_at_idx", "created_at"),
         Index("incidents_category_id_idx", "category_id", "id"),
-        Index("incidents_scope_grid_ids_gin", "scope_grid_ids", postgresql_using="gin"),
-        Index("incidents_search_grams_gin", "search_grams", postgresql_using="gin"),
+        # who sees it and its words in one index: a street's keyword search walks both together
+        Index("incidents_scope_words_gin", "scope_grid_ids", "search_grams", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -24,7 +24,7 @@ from ..models.choices import (
 )
 from .errors import Conflict, ValidationError
 from .personal_data import is_valid_mobile, normalise_mobile
-from .scope import Scope, can_write_under, get_visible
+from .scope import Scope, can_write_under, get_visible, visible
 from .search import clean, contains_pattern
 from .transactions import commit
 from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
@@ -435,10 +435,14 @@ def keyword_condition(keywords: str):
 
 # --- deadlines -------------------------------------------------------------------------------
 def newest_page(session: Session, scope: Scope, offset: int, limit: int, cap: int, *,
-                status: str | None = None, category_id: int | None = None) -> tuple[int, list[int]] | None:
-    """The incidents a grid scope sees, newest first, of one status and category when given:
-    (count up to ``cap`` + 1, ids of the page), both read from the ``incident_scopes`` index
-    alone. None for other scopes (the general query serves them)."""
+                status: str | None = None, category_id: int | None = None,
+                keywords: str | None = None) -> tuple[int, list[int]] | None:
+    """The incidents a scope sees, newest first, of one status and category when given:
+    (count up to ``cap`` + 1, ids of the page). For a grid scope both are read from the
+    ``incident_scopes`` index alone; with keywords, from one pass over the matches. None when
+    neither applies (the general query serves the list)."""
+    if keywords is not None and clean(keywords).split():
+        return _newest_matching(session, scope, offset, limit, cap, keywords, status, category_id)
     if scope.kind != "grid":
         return None
     seen = incident_scopes.c
@@ -452,6 +456,25 @@ def newest_page(session: Session, scope: Scope, offset: int, limit: int, cap: in
     ids = session.scalars(select(seen.incident_id).where(*conditions)
                           .order_by(seen.incident_id.desc()).offset(offset).limit(limit)).all()
     return count, list(ids)
+
+
+def _newest_matching(session: Session, scope: Scope, offset: int, limit: int, cap: int, keywords: str,
+                     status: str | None, category_id: int | None) -> tuple[int, list[int]]:
+    """A keyword search visits its matches on the heap once, for the capped count and the page
+    together (a count and a page query would visit them twice)."""
+    conditions = [visible(scope, Incident), keyword_condition(keywords)]
+    if status is not None:
+        conditions.append(Incident.status == status)
+    if category_id is not None:
+        conditions.append(Incident.category_id == category_id)
+    matches = select(Incident.id).where(*conditions).limit(cap + 1).cte("matches")
+    rows = session.execute(select(matches.c.id, func.count().over()).order_by(matches.c.id.desc())
+                           .offset(offset).limit(limit)).all()
+    count = rows[0][1] if rows else session.scalar(select(func.count()).select_from(matches))
+    if count > cap:  # the page must be the newest of every match, not of the first cap + 1 found
+        return count, list(session.scalars(select(Incident.id).where(*conditions)
+                                           .order_by(Incident.id.desc()).offset(offset).limit(limit)))
+    return count, [row[0] for row in rows]
 
 
 def overdue_condition(now):

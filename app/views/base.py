@@ -4,6 +4,7 @@ data, and labels for closed lists."""
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 
 from flask import abort, flash, g, redirect, request, session
 from flask_appbuilder import ModelView, expose
@@ -65,6 +66,9 @@ def current_scope() -> scope_service.Scope:
     return g.gridgov_scope
 
 
+# Set while FAB reads one record (show, edit, delete): its page prints more relations than a list.
+_ONE_ROW: ContextVar[bool] = ContextVar("gridgov_one_row", default=False)
+
 # A list counts its rows up to this many and then says "10,000+"; paging stops there too.
 COUNT_CAP = 10_000
 
@@ -75,11 +79,25 @@ class EagerInterface(SQLAInterface):
     ``COUNT_CAP`` + 1 rows instead of all of them; and no page lies beyond the cap, so an OFFSET
     never walks more than ``COUNT_CAP`` rows."""
 
-    eager_options: tuple = ()
+    eager_options: tuple = ()  # what one record's page prints
+    list_eager_options: tuple | None = None  # what a list prints; None: the same
+
+    def _eager(self) -> tuple:
+        if self.list_eager_options is None or _ONE_ROW.get():
+            return self.eager_options
+        return self.list_eager_options
 
     def apply_all(self, query, *args, **kwargs):
         query = super().apply_all(query, *args, **kwargs)
-        return query.options(*self.eager_options) if self.eager_options else query
+        options = self._eager()
+        return query.options(*options) if options else query
+
+    def get(self, *args, **kwargs):
+        token = _ONE_ROW.set(True)
+        try:
+            return super().get(*args, **kwargs)
+        finally:
+            _ONE_ROW.reset(token)
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
@@ -119,7 +137,7 @@ class EagerInterface(SQLAInterface):
                 count, keys = fast
                 (key,) = sa_inspect(self.obj).primary_key
                 rows = {getattr(row, key.key): row for row in
-                        self.session.query(self.obj).filter(key.in_(keys)).options(*self.eager_options)}
+                        self.session.query(self.obj).filter(key.in_(keys)).options(*self._eager())}
                 return count, [rows[k] for k in keys if k in rows]
         return super().query(filters, order_column, order_direction, page, page_size, select_columns,
                              outer_default_load)
@@ -263,8 +281,8 @@ class ScopedModelView(ModelView):
         if not self.bulk_actions:
             self.actions = {}
         if isinstance(self.datamodel, EagerInterface):
-            self.datamodel.eager_options = eager_loads(
-                self.datamodel.obj, [*(self.list_columns or []), *(self.show_columns or [])])
+            self.datamodel.eager_options = eager_loads(self.datamodel.obj, self.show_columns or self.list_columns or [])
+            self.datamodel.list_eager_options = eager_loads(self.datamodel.obj, self.list_columns or [])
 
     def _init_properties(self):
         super()._init_properties()

@@ -119,7 +119,8 @@ class FilterKeywords(BaseFilter):
 
 class IncidentInterface(EagerInterface):
     """The list in its default order (newest first), unfiltered or filtered by status and
-    category, is read from ``incident_scopes``: its count and page ids come from that index."""
+    category, is read from ``incident_scopes``: its count and page ids come from that index; a
+    keyword search (with status or category or not) counts and pages its matches in one pass."""
 
     def index_page(self, filters, order_column, order_direction, offset, limit, cap):
         if (order_column or "id") != "id" or (order_direction or "desc") != "desc":
@@ -137,6 +138,8 @@ class IncidentInterface(EagerInterface):
             elif isinstance(flt, FilterRelationOneToManyEqual) and flt.column_name == "category" \
                     and "category_id" not in wanted and row_key(value) is not None:
                 wanted["category_id"] = row_key(value)
+            elif isinstance(flt, FilterKeywords) and "keywords" not in wanted:
+                wanted["keywords"] = value
             else:
                 return None
         return loop.newest_page(db.session, current_scope(), offset, limit, cap, **wanted)

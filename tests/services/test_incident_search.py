@@ -45,7 +45,12 @@ def test_the_search_uses_the_gin_index(session):
     session.execute(text("SET LOCAL enable_seqscan = off"))  # the demo table is tiny
     plan = "\n".join(session.execute(text(
         "EXPLAIN SELECT id FROM incidents WHERE search_grams @> gridgov_query_grams('漏水')")).scalars())
-    assert "incidents_search_grams_gin" in plan
+    assert "incidents_scope_words_gin" in plan
+    # inside a scope, one scan of the same index answers both conditions
+    plan = "\n".join(session.execute(text(
+        "EXPLAIN SELECT id FROM incidents WHERE scope_grid_ids @> ARRAY[1] "
+        "AND search_grams @> gridgov_query_grams('漏水')")).scalars())
+    assert plan.count("Index Scan") == 1 and "incidents_scope_words_gin" in plan, plan
 
 
 def test_the_scope_column_holds_the_ancestors_of_grid_and_holder(session):

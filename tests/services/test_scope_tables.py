@@ -101,6 +101,26 @@ def test_newest_page_of_a_status_and_category(session):
                                          category_id=closed.category_id)[1]
 
 
+@pytest.mark.parametrize("offset, limit, cap", [(0, 2, 100), (2, 2, 100), (0, 2, 3), (4, 2, 3), (50, 5, 100)])
+def test_a_keyword_page_is_the_general_query_in_one_pass(session, offset, limit, cap):
+    """Matches counted up to the cap and paged newest first, whatever the scope; past the cap
+    the page is still the newest of every match."""
+    for n in range(6):
+        new_incident(session, title=f"楼顶漏水{n}" if n % 2 == 0 else f"管道渗水{n}",
+                     description="屋面漏水严重" if n == 1 else "待查")
+    community = grid_scope(session, grid(session, BLOCK).parent_id)
+    for scope in (community, EVERYTHING):
+        for words, status in (("漏水", None), ("漏水 楼顶", None), ("漏水", "reported"), ("不存在的词", None)):
+            conditions = [visible(scope, Incident), loop.keyword_condition(words)]
+            if status:
+                conditions.append(Incident.status == status)
+            everything = session.scalars(select(Incident.id).where(*conditions).order_by(Incident.id.desc())).all()
+            count, ids = loop.newest_page(session, scope, offset, limit, cap, keywords=words, status=status)
+            assert ids == everything[offset:offset + limit], (words, status)
+            assert count == min(len(everything), cap + 1)
+    assert loop.newest_page(session, EVERYTHING, 0, 10, cap, keywords="  ") is None  # no word: general query
+
+
 def test_grid_scope_figures_from_incident_scopes_match_the_incidents(session):
     late = new_incident(session, title="迟办结")
     worker = actor(session, "worker")
