@@ -161,11 +161,15 @@ class GridgovSecurityManager(SecurityManager):
         dozens of questions (every menu entry and button), FAB would run a query for each."""
         if not has_request_context() or self.builtin_roles:
             return super()._has_view_access(user, permission_name, view_name)
+        return (permission_name, view_name) in self.permission_set(user)
+
+    def permission_set(self, user) -> set[tuple[str, str]]:
+        """The user's (permission, view) pairs, read once per request."""
         cache = g.setdefault("gridgov_permissions", {})
         key = getattr(user, "id", None)
         if key not in cache:
             cache[key] = self._permission_pairs(user)
-        return (permission_name, view_name) in cache[key]
+        return cache[key]
 
     def _permission_pairs(self, user) -> set[tuple[str, str]]:
         """The user's (permission, view) pairs in one query of names: FAB's get_user_permissions

@@ -1,7 +1,7 @@
 """Registers every screen and its menu entry."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -9,6 +9,27 @@ from flask_babel import lazy_gettext as _l
 def _html_lang():
     locale = str(get_locale() or "zh")
     return {"gridgov_html_lang": "zh-CN" if locale.startswith("zh") else locale}
+
+
+_NAVBARS: dict = {}
+_NAVBARS_KEPT = 2000
+
+
+def _navbar(render):
+    """The menu bar (FAB's navbar block, ``render``), made once per user, display name, language
+    and permission set: FAB checks every menu entry and translates every label on each page."""
+    user = getattr(g, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return render()
+    sm = current_app.appbuilder.sm
+    key = (user.id, user.get_full_name(), str(get_locale()), session.get("locale"),
+           frozenset(sm.permission_set(user)))
+    html = _NAVBARS.get(key)
+    if html is None:
+        if len(_NAVBARS) >= _NAVBARS_KEPT:
+            _NAVBARS.clear()
+        html = _NAVBARS[key] = render()
+    return html
 
 
 def register_views(appbuilder) -> None:
@@ -33,6 +54,7 @@ def register_views(appbuilder) -> None:
 
     current_app.context_processor(_html_lang)
     current_app.jinja_env.globals["gridgov_count_cap"] = COUNT_CAP
+    current_app.jinja_env.globals["gridgov_navbar"] = _navbar
     appbuilder.add_view(GridModelView, "Grids", label=_l("Grids"), icon="fa-th", category="Territory",
                         category_label=_l("Territory"), category_icon="fa-map")
     appbuilder.add_link("Grid tree", href="/gridmodelview/tree/", label=_l("Grid tree"), icon="fa-sitemap",

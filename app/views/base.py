@@ -15,8 +15,11 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import (FilterEqual, FilterNotEqual, FilterRelationOneToManyEqual,
                                                   FilterRelationOneToManyNotEqual)
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.widgets import RenderTemplateWidget
+from flask_appbuilder.widgets import SearchWidget as FabSearchWidget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, or_, select
@@ -172,6 +175,35 @@ def _eager(relationship, attribute):
     return selectinload(attribute) if relationship.uselist else joinedload(attribute)
 
 
+_SEARCH_FIELDS: dict = {}
+
+
+class SearchWidget(FabSearchWidget):
+    """FAB's search widget, each field's HTML made once per view and language: a list page
+    renders every search field (hidden until chosen) on every request. A field choosing among
+    rows (a category, a rule) is made afresh, its rows may have changed."""
+
+    def __call__(self, **kwargs):
+        form = self.template_args["form"]
+        route, locale = self.template_args.get("route_base"), str(get_locale())
+        dict_filters = self.filters.get_search_filters()
+        label_columns, form_fields, search_filters = {}, {}, {}
+        for col in self.template_args["include_cols"]:
+            field = form[col]
+            label_columns[col] = str(field.label.text)
+            if field.type.startswith("QuerySelect") or request.method != "GET":
+                form_fields[col] = field()
+            else:
+                key = (route, col, locale)
+                if key not in _SEARCH_FIELDS:
+                    _SEARCH_FIELDS[key] = field()
+                form_fields[col] = _SEARCH_FIELDS[key]
+            search_filters[col] = [str(flt.name) for flt in dict_filters[col]]
+        kwargs.update(label_columns=label_columns, form_fields=form_fields, search_filters=search_filters,
+                      active_filters=self.filters.get_filters_values_tojson())
+        return RenderTemplateWidget.__call__(self, **kwargs)
+
+
 class ScopeFilter(BaseFilter):
     """FAB filter that keeps only the rows of the filtered model the user's scope may see."""
 
@@ -263,6 +295,7 @@ class ScopedModelView(ModelView):
 
     base_filters = SCOPED
     page_size = 20
+    search_widget = SearchWidget
     # The bulk delete is covered by the view's can_delete permission, not one of its own.
     method_permission_name = {"muldelete": "delete"}
     # Columns holding personal data, masked for users who cannot edit this view's rows.

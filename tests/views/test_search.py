@@ -70,3 +70,30 @@ def test_odd_values_in_any_list_filter_never_break_a_list(app, login):
 def test_a_value_that_does_not_fit_its_field_says_so(login):
     page = login("admin").get("/workermodelview/list/?_flt_0_party_member=abc").get_data(as_text=True)
     assert "搜索值与字段类型不符" in page
+
+
+def test_search_fields_follow_the_language_and_new_categories(login, app):
+    """The search fields are made once per view and language: closed lists speak the user's
+    language, and a category added since shows at once."""
+    from app.extensions import db
+    from app.models import IncidentCategory
+
+    def fields(browser):
+        html = browser.get("/incidentmodelview/list/").get_data(as_text=True)
+        script = html[html.index("new AdminFilters"):]
+        script = script[:script.index("</script>")]
+        return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), script)  # JSON escapes
+
+    assert "已办结" in fields(login("street")) and "Closed" not in fields(login("street"))
+    assert "Closed" in fields(login("street", lang="en"))
+    with app.app_context():
+        db.session.add(IncidentCategory(name="新设类别", active=True))
+        db.session.commit()
+        db.session.remove()
+    try:
+        assert "新设类别" in fields(login("street"))
+    finally:
+        with app.app_context():
+            db.session.query(IncidentCategory).filter_by(name="新设类别").delete()
+            db.session.commit()
+            db.session.remove()

@@ -136,3 +136,37 @@ def test_permissions_read_by_name_are_fabs_permissions(app):
             pairs = sm._permission_pairs(user)
             assert pairs and pairs == sm.get_user_permissions(user), user.username
         db.session.remove()
+
+
+def navbar(browser) -> str:
+    html = browser.get("/").get_data(as_text=True)
+    return html[html.index('<header class="top"'):html.index("</header>")]
+
+
+def test_the_menu_bar_follows_permissions_name_and_language(login, app):
+    """The menu bar is made once and reused, but a changed permission, name or language shows
+    on the very next page."""
+    from app.extensions import db
+
+    browser = login("secretary")
+    assert "积分银行" in navbar(browser) and "湘江 书记" in navbar(browser)
+    sm = app.appbuilder.sm
+
+    def change(revoke: bool, first_name: str):
+        with app.app_context():
+            role, pvm = sm.find_role("Community secretary"), sm.find_permission_view_menu("menu_access", "Points bank")
+            (sm.del_permission_role if revoke else sm.add_permission_role)(role, pvm)
+            sm.find_user("secretary").first_name = first_name
+            db.session.commit()
+            db.session.remove()
+
+    try:
+        change(revoke=True, first_name="湘江")
+        bar = navbar(browser)
+        assert "积分银行" not in bar and "湘江 书记" in bar
+        change(revoke=False, first_name="湘江新")
+        bar = navbar(browser)
+        assert "积分银行" in bar and "湘江新 书记" in bar
+    finally:
+        change(revoke=False, first_name="湘江")
+    assert "Points bank" in navbar(login("secretary", lang="en"))
