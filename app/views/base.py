@@ -162,15 +162,15 @@ def eager_loads(model, columns) -> tuple:
         relationship = mapper.relationships.get(column)
         if relationship is None:
             continue
-        option = _eager(relationship, getattr(model, column))
+        option = _eager_option(relationship, getattr(model, column))
         target = relationship.mapper.class_
-        nested = [_eager(sa_inspect(target).relationships[name], getattr(target, name))
+        nested = [_eager_option(sa_inspect(target).relationships[name], getattr(target, name))
                   for name in getattr(target, "__repr_relations__", ())]
         options.append(option.options(*nested) if nested else option)
     return tuple(options)
 
 
-def _eager(relationship, attribute):
+def _eager_option(relationship, attribute):
     """A row's one related row joins into the same query; a collection loads in one more."""
     return selectinload(attribute) if relationship.uselist else joinedload(attribute)
 
