@@ -113,8 +113,7 @@ def test_admin_creates_a_secretary_who_sees_only_her_community(journey, session)
     assert page.locator("#roles option:checked").inner_text() == "社区书记"
     admin.assert_labelled()
     admin.screenshot("1-admin-adds-a-secretary")
-    page.locator("form#model_form button[type=submit], form#model_form input[type=submit]").first.click()
-    page.wait_for_load_state()
+    save(page)
     assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .text-danger").all_inner_texts()
     from app.models import GridgovUser
 
@@ -230,6 +229,12 @@ def test_an_incident_from_the_phone_to_a_closed_whistle(journey, session, app):
     assert whistle.status == "closed" and sorted(s.rating for s in whistle.summonses) == [5, 5]
 
 
+def save(page) -> None:
+    """Submit a FAB add or edit form and wait for the page it leads to."""
+    page.locator("form#model_form button[type=submit], form#model_form input[type=submit]").first.click()
+    page.wait_for_load_state()
+
+
 def type_date(page, selector: str, value: str) -> None:
     """Type a date key by key as a person does (the date picker reads keystrokes; a value set
     without them is cleared when the picker closes), then close the picker."""
@@ -255,8 +260,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     page.fill("#households", "64")
     page.fill("#population", "170")
     secretary.assert_labelled()
-    page.locator("form#model_form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    save(page)
     assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
     building = session.scalar(select(Grid).where(Grid.code == "410611001001-01-09"))
     assert building.parent_id == block.id and building.level == "building"
@@ -268,16 +272,14 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     page.select_option("#role", "building_leader")
     page.select_option("#employment", "part_time")
     page.fill("#phone", "1380013800")  # ten digits
-    page.locator("form#model_form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    save(page)
     assert page.get_by_text("请输入有效的大陆手机号").first.is_visible(), (page.url, page.evaluate("[...document.querySelectorAll(':invalid')].map(e => e.id + ' ' + e.validationMessage)"))
     secretary.assert_labelled()
     secretary.screenshot("2-secretary-refused-a-malformed-phone")
     assert session.scalar(select(func.count()).select_from(Worker).where(Worker.grid_id == building.id)) == 0
     page.fill("#phone", "13800138001")
     type_date(page, "#start_date", "2026-11-01")
-    page.locator("form#model_form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    save(page)
     assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
     worker = session.scalar(select(Worker).where(Worker.grid_id == building.id))
     assert worker.name == "楼栋长新" and worker.phone == "13800138001"
@@ -287,8 +289,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     volunteer = session.scalar(select(Volunteer).where(Volunteer.community_id == community).order_by(Volunteer.id.desc()))
     page.goto(f"/volunteermodelview/edit/{volunteer.id}")
     page.fill("#skills", "水电维修、老人陪护")
-    page.locator("form#model_form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    save(page)
     assert page.get_by_text("记录已更新").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
     session.expire_all()
     assert session.get(Volunteer, volunteer.id).skills == "水电维修、老人陪护"
@@ -302,8 +303,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     page.select_option("#rule", str(rule.id), force=True)
     page.fill("#activity", "防汛隐患排查（地下车库）")
     secretary.assert_labelled()
-    page.locator("form#model_form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    save(page)
     assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
     record = session.scalar(select(ServiceRecord).where(ServiceRecord.activity == "防汛隐患排查（地下车库）"))
     account = session.scalar(select(PointsAccount).where(PointsAccount.volunteer_id == volunteer.id))
