@@ -5,14 +5,19 @@ to FAB's permission tables (``gridgov run`` and ``gridgov sync-roles`` call it).
 role sees is decided by the user's scope (services/scope.py), not here."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
 from flask import g, has_request_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (Group, Permission, PermissionView, ViewMenu,
                                                    assoc_permissionview_role)
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
-from .models import GridgovUser
+from .models import GridgovUser, auth_version
+from .services import scope as scope_service
 from .services.users import (
     ADMIN,
     DEPARTMENT_OFFICER,
@@ -145,16 +150,85 @@ ROLE_PERMISSIONS = {
 ROLES = [ADMIN, *ROLE_PERMISSIONS]
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """What every request needs to know about its user, kept between requests: the account with
+    its roles and groups (detached: each request works on its own copy), the (permission, view)
+    pairs of those roles and the user's scope."""
+
+    user: GridgovUser
+    permissions: frozenset[tuple[str, str]]
+    scope: scope_service.Scope
+
+
+@dataclass
+class _AuthCache:
+    """The signed-in users seen since ``auth_version`` last moved, most recent last."""
+
+    version: int
+    users: OrderedDict = field(default_factory=OrderedDict)
+    permissions: dict = field(default_factory=dict)  # role ids -> pairs, shared by users
+
+
 class GridgovSecurityManager(SecurityManager):
     user_model = GridgovUser
     userdbmodelview = GridgovUserDBModelView
     # FAB's user statistics chart loads Google Charts from the internet: not on an intranet.
     userstatschartview = None
+    # Users kept per process; past this the least recently seen are read again when they return.
+    signed_in_cache_size = 5000
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        self._auth_cache = _AuthCache(version=-1)
+        self._auth_lock = threading.Lock()
 
     def get_user_by_id(self, pk):
-        """The signed-in user of every request, with roles and groups in the same query."""
-        return self.session.get(self.user_model, pk, options=[
+        """A user with roles and groups in the same query."""
+        return self._get_user(self.session, pk)
+
+    def _get_user(self, session, pk):
+        return session.get(self.user_model, pk, options=[
             joinedload(self.user_model.roles), joinedload(self.user_model.groups).joinedload(Group.roles)])
+
+    def load_user(self, pk):
+        """The signed-in user of a request. The account, its permissions and its scope are read
+        once and kept until ``auth_version`` moves (any change to accounts, roles, permissions or a
+        grid's path, in any process: migration 0009); a request then costs one small query."""
+        if not has_request_context():
+            return super().load_user(pk)
+        signed_in = self.signed_in(int(pk))
+        if signed_in is None or not signed_in.user.is_active:
+            return None
+        g.gridgov_signed_in = signed_in
+        return self.session.merge(signed_in.user, load=False)
+
+    def signed_in(self, pk: int) -> SignedIn | None:
+        version = self.session.scalar(select(auth_version.c.version))
+        with self._auth_lock:
+            cache = self._auth_cache
+            if cache.version != version:
+                cache = self._auth_cache = _AuthCache(version=version)
+            found = cache.users.get(pk)
+            if found is not None:
+                cache.users.move_to_end(pk)
+                return found
+        # Read in a session of its own, closed before use: the cached objects belong to no
+        # request. Read after the version, so they are at least as new as the number says.
+        with Session(self.session.get_bind()) as session:
+            user = self._get_user(session, pk)
+            if user is None:
+                return None
+            role_ids = frozenset(role.id for role in self.get_user_roles(user))
+            permissions = cache.permissions.get(role_ids)
+            if permissions is None:
+                permissions = cache.permissions[role_ids] = frozenset(self._permission_pairs(user, session))
+            found = SignedIn(user, permissions, scope_service.scope_for_user(session, user))
+        with self._auth_lock:
+            cache.users[pk] = found
+            while len(cache.users) > self.signed_in_cache_size:
+                cache.users.popitem(last=False)
+        return found
 
     def _has_view_access(self, user, permission_name, view_name):
         """Answer from the user's whole permission set, read once per request: a page asks
@@ -163,15 +237,19 @@ class GridgovSecurityManager(SecurityManager):
             return super()._has_view_access(user, permission_name, view_name)
         return (permission_name, view_name) in self.permission_set(user)
 
-    def permission_set(self, user) -> set[tuple[str, str]]:
-        """The user's (permission, view) pairs, read once per request."""
+    def permission_set(self, user) -> set[tuple[str, str]] | frozenset[tuple[str, str]]:
+        """The user's (permission, view) pairs: the signed-in user's from ``load_user``, another
+        user's read once per request."""
+        signed_in = g.get("gridgov_signed_in")
+        if signed_in is not None and signed_in.user.id == getattr(user, "id", None):
+            return signed_in.permissions
         cache = g.setdefault("gridgov_permissions", {})
         key = getattr(user, "id", None)
         if key not in cache:
             cache[key] = self._permission_pairs(user)
         return cache[key]
 
-    def _permission_pairs(self, user) -> set[tuple[str, str]]:
+    def _permission_pairs(self, user, session=None) -> set[tuple[str, str]]:
         """The user's (permission, view) pairs in one query of names: FAB's get_user_permissions
         builds an ORM object per pair and role, a third of a list page's time."""
         role_ids = [role.id for role in self.get_user_roles(user)]
@@ -182,7 +260,7 @@ class GridgovSecurityManager(SecurityManager):
                  .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
                  .join(assoc_permissionview_role, assoc_permissionview_role.c.permission_view_id == PermissionView.id)
                  .where(assoc_permissionview_role.c.role_id.in_(role_ids)))
-        return set(self.session.execute(pairs).tuples())
+        return set((session or self.session).execute(pairs).tuples())
 
     def sync_roles(self) -> None:
         """Create every view's permissions, then the roles with exactly the permissions of

@@ -7,7 +7,7 @@ from .grids import Grid
 from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent, incident_scopes
 from .people import ServiceRecord, Volunteer, Worker
 from .points import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement
-from .users import GridgovUser
+from .users import GridgovUser, auth_version
 from .whistles import Whistle, WhistleSummons, whistle_incidents
 
 metadata = Model.metadata
@@ -38,4 +38,5 @@ __all__ = [
     "WhistleSummons",
     "whistle_incidents",
     "incident_scopes",
+    "auth_version",
 ]

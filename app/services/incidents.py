@@ -527,9 +527,10 @@ def _award_reporter(session: Session, incident: Incident) -> None:
     commit(session)
 
 
-def actor_from_user(session: Session, user) -> Actor:
-    """The Actor of a login (a GridgovUser)."""
+def actor_from_user(session: Session, user, scope: Scope | None = None) -> Actor:
+    """The Actor of a login (a GridgovUser); its scope is read unless given."""
     from .scope import scope_for_user
 
     name = f"{user.first_name}{user.last_name}" if user is not None else "gridgov"
-    return Actor(user.id, name, frozenset(role.name for role in user.roles), scope_for_user(session, user))
+    return Actor(user.id, name, frozenset(role.name for role in user.roles),
+                 scope if scope is not None else scope_for_user(session, user))

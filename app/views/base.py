@@ -65,7 +65,11 @@ def current_scope() -> scope_service.Scope:
         if user is None or not getattr(user, "is_authenticated", False):
             g.gridgov_scope = scope_service.NOTHING
         else:
-            g.gridgov_scope = scope_service.scope_for_user(db.session, user)
+            signed_in = g.get("gridgov_signed_in")  # kept by the security manager's load_user
+            if signed_in is not None and signed_in.user.id == user.id:
+                g.gridgov_scope = signed_in.scope
+            else:
+                g.gridgov_scope = scope_service.scope_for_user(db.session, user)
     return g.gridgov_scope
 
 

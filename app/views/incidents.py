@@ -51,7 +51,7 @@ ACTION_LABELS = {
 
 
 def current_actor() -> loop.Actor:
-    return loop.actor_from_user(db.session, g.user)
+    return loop.actor_from_user(db.session, g.user, current_scope())
 
 
 def photos_dir() -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from sqlalchemy import select, text
 
 from app.models import Worker
@@ -170,3 +172,90 @@ def test_the_menu_bar_follows_permissions_name_and_language(login, app):
     finally:
         change(revoke=False, first_name="湘江")
     assert "Points bank" in navbar(login("secretary", lang="en"))
+
+
+def statements_of(app, browser, url):
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        response = browser.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return response, seen
+
+
+def test_the_signed_in_user_is_kept_until_anything_about_it_changes(login, app, session):
+    """Account, permissions and scope are read on the first page, then only a version number is
+    asked for; a change written by anyone else (here a plain connection, as another process
+    or psql would) is seen on the very next page: another grid, a moved grid, a locked account."""
+    browser = login("worker")
+    url = "/gridmodelview/list/"
+    browser.get(url)
+    response, seen = statements_of(app, browser, url)
+    assert response.status_code == 200 and record_count(response.get_data(as_text=True)) > 0
+    assert [s for s in seen if "auth_version" in s] != []
+    assert [s for s in seen if "FROM ab_user" in s or "ab_permission" in s or "SELECT grids.path" in s] == []
+
+    def codes():
+        html = browser.get(url).get_data(as_text=True)
+        return set(re.findall(r"\b41061100\d{4}-\d{2}(?:-\d{2})?\b", html))
+
+    block = XIANGJIANG + "-01"
+    mine = codes()
+    assert mine and all(code.startswith(block) for code in mine)
+    home_community = session.scalar(text("SELECT parent_id FROM grids WHERE code = :c"), {"c": block})
+    try:
+        # another grid for the account: the next page shows that grid's subtree
+        session.execute(text("UPDATE ab_user SET grid_id = :g WHERE username = 'worker'"),
+                        {"g": grid_id(session, JINSHAN + "-01")})
+        session.commit()
+        assert codes() and all(code.startswith(JINSHAN + "-01") for code in codes())
+        session.execute(text("UPDATE ab_user SET grid_id = :g WHERE username = 'worker'"), {"g": grid_id(session, block)})
+        session.commit()
+        assert codes() == mine
+        # the block moves to another community: its path changes, the worker still sees it
+        session.execute(text("UPDATE grids SET parent_id = :p WHERE code = :c"), {"p": grid_id(session, JINSHAN), "c": block})
+        session.commit()
+        assert codes() == mine
+        # a locked account is signed out at once
+        session.execute(text("UPDATE ab_user SET active = false WHERE username = 'worker'"))
+        session.commit()
+        response = browser.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    finally:
+        session.rollback()
+        session.execute(text("UPDATE grids SET parent_id = :p WHERE code = :c"), {"p": home_community, "c": block})
+        session.execute(text("UPDATE ab_user SET active = true, grid_id = :g WHERE username = 'worker'"),
+                        {"g": grid_id(session, block)})
+        session.commit()
+
+
+def test_every_change_to_accounts_permissions_or_grid_paths_moves_the_version(session):
+    def version():
+        return session.scalar(text("SELECT version FROM auth_version"))
+
+    tables = ("ab_user", "ab_role", "ab_user_role", "ab_group", "ab_user_group", "ab_group_role",
+              "ab_permission", "ab_view_menu", "ab_permission_view", "ab_permission_view_role")
+    for table in tables:
+        before = version()
+        session.execute(text(f"UPDATE {table} SET id = id WHERE id < 0"))
+        assert version() == before + 1, table
+    before = version()
+    session.execute(text("UPDATE grids SET name = name WHERE id < 0"))  # not the path: no change
+    assert version() == before
+    session.execute(text("UPDATE grids SET path = path WHERE id < 0"))
+    assert version() == before + 1
+    session.rollback()
+    with pytest.raises(Exception, match="auth_version_one_row|auth_version_pkey"):
+        session.execute(text("INSERT INTO auth_version (id, version) VALUES (false, 1)"))
+    session.rollback()
