@@ -12,7 +12,7 @@ from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.exceptions import ApplyFilterException
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.filters import (FilterEqual, FilterNotEqual, FilterRelationOneToManyEqual,
+from flask_appbuilder.models.sqla.filters import (FilterEqual, SQLAFilterConverter, FilterNotEqual, FilterRelationOneToManyEqual,
                                                   FilterRelationOneToManyNotEqual)
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import RenderTemplateWidget
@@ -80,14 +80,33 @@ _ONE_ROW: ContextVar[bool] = ContextVar("gridgov_one_row", default=False)
 COUNT_CAP = 10_000
 
 
+class ConvertOnceFilterConverter(SQLAFilterConverter):
+    """FAB makes a ``Filters`` object three times per list request and each turns every column
+    of the model into its filter objects again (~45 on an incident). Which filters a column has
+    depends only on the model, so each column is converted once per interface; every ``Filters``
+    gets its own list (FAB extends them in place), the filter objects hold no request state."""
+
+    def convert(self, col_name):
+        converted = self.datamodel.converted_filters
+        if col_name not in converted:
+            converted[col_name] = super().convert(col_name)
+        found = converted[col_name]
+        return None if found is None else list(found)
+
+
 class EagerInterface(SQLAInterface):
     """FAB's SQLAInterface made for large tables: the related rows a list or show page prints are
     loaded with the rows (joined) or in one query per collection, never one per row; a list counts at most
     ``COUNT_CAP`` + 1 rows instead of all of them; and no page lies beyond the cap, so an OFFSET
     never walks more than ``COUNT_CAP`` rows."""
 
+    filter_converter_class = ConvertOnceFilterConverter
     eager_options: tuple = ()  # what one record's page prints
     list_eager_options: tuple | None = None  # what a list prints; None: the same
+
+    def __init__(self, *args, **kwargs):
+        self.converted_filters: dict = {}
+        super().__init__(*args, **kwargs)
 
     def _eager(self) -> tuple:
         if self.list_eager_options is None or _ONE_ROW.get():
