@@ -4,7 +4,7 @@ from flask_appbuilder import Model
 from .departments import Department, department_communities
 from .emergencies import EmergencyResponse, ResponseTask
 from .grids import Grid
-from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent, incident_scopes
+from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent, incident_scopes, incident_tallies
 from .people import ServiceRecord, Volunteer, Worker
 from .points import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement
 from .users import GridgovUser, auth_version
@@ -38,5 +38,6 @@ __all__ = [
     "WhistleSummons",
     "whistle_incidents",
     "incident_scopes",
+    "incident_tallies",
     "auth_version",
 ]

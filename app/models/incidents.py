@@ -193,6 +193,23 @@ incident_scopes = Table(
 )
 
 
+# The figures' numbers for each grid that sees incidents and each base grid they were reported
+# in (migration 0010): a street's totals are one row per base grid under it, whatever the number
+# of incidents. Kept by a trigger on incidents, never written here.
+incident_tallies = Table(
+    "incident_tallies",
+    Model.metadata,
+    Column("grid_id", Integer, nullable=False),
+    Column("base_grid_id", Integer, nullable=False),
+    Column("received", Integer, nullable=False),
+    Column("resolved", Integer, nullable=False),
+    Column("on_time", Integer, nullable=False),
+    Column("rated", Integer, nullable=False),
+    Column("rating_sum", Integer, nullable=False),
+    PrimaryKeyConstraint("grid_id", "base_grid_id", name="incident_tallies_pkey"),
+)
+
+
 class IncidentEvent(Model):
     """时间线 — one action on an incident: who, in which role, from → to, level, handler, note."""
 

@@ -10,7 +10,7 @@ from sqlalchemy import Date, Integer, and_, any_, cast, distinct, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
-from ..models import Department, Grid, Incident, Whistle, incident_scopes, whistle_incidents
+from ..models import Department, Grid, Incident, Whistle, incident_scopes, incident_tallies, whistle_incidents
 from .scope import Scope, visible
 
 RESOLVED = ("resolved", "closed")
@@ -63,9 +63,33 @@ def _scope_measures():
     ]
 
 
+def _tally_measures():
+    """The same measures added up from ``incident_tallies``."""
+    tally = incident_tallies.c
+    return [func.coalesce(func.sum(column), 0)
+            for column in (tally.received, tally.resolved, tally.on_time, tally.rated, tally.rating_sum)]
+
+
+def _tallied_grids(scope: Scope):
+    """The grids whose tallies hold every incident the scope sees (None: tallies do not serve
+    it): a grid scope's own grid; for everything, the roots of the tree (every incident is seen
+    by the root above it)."""
+    if scope.kind == "grid":
+        return incident_tallies.c.grid_id == scope.grid_id
+    if scope.is_all:
+        return incident_tallies.c.grid_id.in_(select(Grid.id).where(Grid.parent_id.is_(None)))
+    return None
+
+
 def _per_base_grid(scope: Scope, since: datetime.date | None, until: datetime.date | None):
-    """The measures per base grid over the incidents the scope sees; a grid scope reads them
-    from its entries in ``incident_scopes`` instead of visiting every incident."""
+    """The measures per base grid over the incidents the scope sees: from ``incident_tallies``
+    over all time; over a period, a grid scope counts its entries in ``incident_scopes`` instead
+    of visiting every incident."""
+    tallied = _tallied_grids(scope)
+    if tallied is not None and since is None and until is None:
+        tally = incident_tallies.c
+        return (select(tally.base_grid_id.label("grid_id"), *_tally_measures())
+                .where(tallied, tally.received > 0).group_by(tally.base_grid_id))
     if scope.kind == "grid":
         seen = incident_scopes.c
         return (select(seen.base_grid_id.label("grid_id"), *_scope_measures())
@@ -156,8 +180,9 @@ def figures(session: Session, scope: Scope, by: str = "community", *, since: dat
 
 def totals(session: Session, scope: Scope) -> FigureRow:
     """The same figures for everything the scope sees (shown above the incident list)."""
-    if scope.kind == "grid":
-        measures = select(*_scope_measures()).where(incident_scopes.c.grid_id == scope.grid_id)
+    tallied = _tallied_grids(scope)
+    if tallied is not None:
+        measures = select(*_tally_measures()).where(tallied)
     else:
         measures = select(*_measures()).where(visible(scope, Incident))
     open_whistles = (select(func.count(Whistle.id)).where(Whistle.status == "open", visible(scope, Whistle))
