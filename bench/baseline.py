@@ -68,12 +68,20 @@ class StockIncidentChartView(GroupByChartView):
 
 
 class StockGridView(ModelView):
+    """The columns and search fields of gridgov's grid list; in stock FAB a search by parent grid
+    is a drop-down of every grid."""
     datamodel = SQLAInterface(Grid)
     base_filters = [["id", FilterInFunction, area_grid_ids]]
-    list_columns = ["code", "name", "level", "parent", "leader", "households", "population"]
+    list_columns = ["code", "name", "level", "kind", "parent", "leader", "households", "population"]
     base_order = ("code", "asc")
     add_columns = edit_columns = ["name"]
-    search_columns = ["code", "name", "level"]
+    search_columns = ["code", "name", "level", "kind", "parent"]
+
+
+class StockGridNoParentSearchView(StockGridView):
+    """The same without the search by parent grid (a lighter page than gridgov's offers), to
+    show how much of the stock page that drop-down is."""
+    search_columns = ["code", "name", "level", "kind"]
 
 
 class StockWhistleView(ModelView):
@@ -85,7 +93,8 @@ class StockWhistleView(ModelView):
     search_columns = ["status", "reason", "grid"]
 
 
-VIEWS = (StockIncidentEventView, StockIncidentView, StockIncidentChartView, StockGridView, StockWhistleView)
+VIEWS = (StockIncidentEventView, StockIncidentView, StockIncidentChartView, StockGridView,
+         StockGridNoParentSearchView, StockWhistleView)
 
 
 def _register():
