@@ -6,11 +6,11 @@ totals, ~10 ms for the figures). ``incident_tallies`` holds, for each grid that 
 each base grid they were reported in, the numbers the figures are made of: received, resolved,
 resolved on time, rated and the sum of the ratings. A street's totals are then the sum of one row
 per base grid under it, its figures per community the same rows grouped, whatever the number of
-incidents. A trigger on incidents keeps it on every insert, delete and change of status,
+incidents. Triggers on incidents keep it on every insert, delete and change of status,
 deadline, rating, grid or scope (a moved grid rewrites its incidents' scope, so their tallies
 move too): nobody writes it by hand. Figures over a period (since/until) still count entries.
 
-Each change adds its +1/-1 to the rows of its grids in one upsert, in key order, so concurrent
+Each statement adds its +1/-1 to the rows of its grids in one upsert, in key order, so concurrent
 changes queue on a row rather than deadlock within one statement. (No CHECK on the numbers:
 PostgreSQL checks the proposed row of an upsert — here a -1 — before it finds the conflict; the
 tests compare the tallies with the incidents after every kind of change instead.)
@@ -28,42 +28,51 @@ down_revision = '0009'
 branch_labels = None
 depends_on = None
 
-TALLY = r"""
+# Adds the rows of ``change`` (grid_id, base_grid_id, sign, status, on_time, rating: one per incident
+# and grid that sees it, -1 for a row that went, +1 for one that came) to the tallies, in key order.
+ADD = """
+        INSERT INTO incident_tallies AS t (grid_id, base_grid_id, received, resolved, on_time, rated, rating_sum)
+        SELECT grid_id, base_grid_id, sum(sign),
+               coalesce(sum(sign) FILTER (WHERE status IN ('resolved', 'closed')), 0),
+               coalesce(sum(sign) FILTER (WHERE status IN ('resolved', 'closed') AND on_time), 0),
+               coalesce(sum(sign) FILTER (WHERE rating IS NOT NULL), 0), coalesce(sum(sign * rating), 0)
+        FROM ({change}) AS change (grid_id, base_grid_id, sign, status, on_time, rating)
+        GROUP BY grid_id, base_grid_id
+        ORDER BY grid_id, base_grid_id
+        ON CONFLICT (grid_id, base_grid_id) DO UPDATE
+        SET received = t.received + EXCLUDED.received, resolved = t.resolved + EXCLUDED.resolved,
+            on_time = t.on_time + EXCLUDED.on_time, rated = t.rated + EXCLUDED.rated,
+            rating_sum = t.rating_sum + EXCLUDED.rating_sum;"""
+ROWS = "SELECT g, {r}.grid_id, {sign}, {r}.status, {r}.resolved_at <= {r}.deadline, {r}.rating"
+CHANGED = ("(o.scope_grid_ids, o.grid_id, o.status, o.resolved_at, o.deadline, o.rating) IS DISTINCT FROM "
+           "(n.scope_grid_ids, n.grid_id, n.status, n.resolved_at, n.deadline, n.rating)")
+INSERTED = ROWS.format(r="n", sign=1) + " FROM new_rows n, unnest(n.scope_grid_ids) AS g"
+DELETED = ROWS.format(r="o", sign=-1) + " FROM old_rows o, unnest(o.scope_grid_ids) AS g"
+UPDATED = (ROWS.format(r="o", sign=-1) + " FROM old_rows o JOIN new_rows n ON n.id = o.id, unnest(o.scope_grid_ids) AS g"
+           f" WHERE {CHANGED} UNION ALL "
+           + ROWS.format(r="n", sign=1) + " FROM old_rows o JOIN new_rows n ON n.id = o.id, unnest(n.scope_grid_ids) AS g"
+           f" WHERE {CHANGED}")
+
+# Statement triggers with transition tables: a COPY of thousands of incidents (the seed) is added
+# up once; each of the app's one-row changes costs one statement.
+TALLY = f"""
 CREATE FUNCTION incidents_tally() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.scope_grid_ids = OLD.scope_grid_ids AND NEW.grid_id = OLD.grid_id
-       AND NEW.status = OLD.status AND NEW.rating IS NOT DISTINCT FROM OLD.rating
-       AND NEW.resolved_at IS NOT DISTINCT FROM OLD.resolved_at
-       AND NEW.deadline IS NOT DISTINCT FROM OLD.deadline THEN
-        RETURN NULL;
+    IF TG_OP = 'INSERT' THEN{ADD.format(change=INSERTED)}
+    ELSIF TG_OP = 'DELETE' THEN{ADD.format(change=DELETED)}
+    ELSE{ADD.format(change=UPDATED)}
     END IF;
-    INSERT INTO incident_tallies AS t (grid_id, base_grid_id, received, resolved, on_time, rated, rating_sum)
-    SELECT grid_id, base_grid_id, sum(received), sum(resolved), sum(on_time), sum(rated), sum(rating_sum)
-    FROM (
-        SELECT g AS grid_id, OLD.grid_id AS base_grid_id, -1 AS received,
-               -(OLD.status IN ('resolved', 'closed'))::int AS resolved,
-               -(OLD.status IN ('resolved', 'closed') AND coalesce(OLD.resolved_at <= OLD.deadline, false))::int AS on_time,
-               -(OLD.rating IS NOT NULL)::int AS rated, -coalesce(OLD.rating, 0) AS rating_sum
-        FROM unnest(CASE WHEN TG_OP <> 'INSERT' THEN OLD.scope_grid_ids END) AS g
-        UNION ALL
-        SELECT g, NEW.grid_id, 1, (NEW.status IN ('resolved', 'closed'))::int,
-               (NEW.status IN ('resolved', 'closed') AND coalesce(NEW.resolved_at <= NEW.deadline, false))::int,
-               (NEW.rating IS NOT NULL)::int, coalesce(NEW.rating, 0)
-        FROM unnest(CASE WHEN TG_OP <> 'DELETE' THEN NEW.scope_grid_ids END) AS g
-    ) AS change
-    GROUP BY grid_id, base_grid_id
-    ORDER BY grid_id, base_grid_id
-    ON CONFLICT (grid_id, base_grid_id) DO UPDATE
-    SET received = t.received + EXCLUDED.received, resolved = t.resolved + EXCLUDED.resolved,
-        on_time = t.on_time + EXCLUDED.on_time, rated = t.rated + EXCLUDED.rated,
-        rating_sum = t.rating_sum + EXCLUDED.rating_sum;
     RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER incidents_tally AFTER INSERT OR UPDATE OR DELETE ON incidents
-    FOR EACH ROW EXECUTE FUNCTION incidents_tally();
+CREATE TRIGGER incidents_tally_insert AFTER INSERT ON incidents REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_tally();
+CREATE TRIGGER incidents_tally_update AFTER UPDATE ON incidents REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_tally();
+CREATE TRIGGER incidents_tally_delete AFTER DELETE ON incidents REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_tally();
 """
 
 
@@ -90,6 +99,7 @@ def upgrade():
 
 
 def downgrade():
-    op.execute("DROP TRIGGER incidents_tally ON incidents")
+    for event in ('insert', 'update', 'delete'):
+        op.execute(f"DROP TRIGGER incidents_tally_{event} ON incidents")
     op.execute("DROP FUNCTION incidents_tally()")
     op.drop_table('incident_tallies')
