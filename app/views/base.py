@@ -540,6 +540,16 @@ class ScopedModelView(ModelView):
             items.append(item)
         return items
 
+    def _get_show_widget(self, pk, item, *args, **kwargs):
+        g.gridgov_shown = item  # the record FAB's show just read through the scope
+        return super()._get_show_widget(pk, item, *args, **kwargs)
+
+    def shown(self, pk):
+        """The record ``_show`` read in this request (a record page needs it twice: FAB's widget
+        and the page's own parts), else read again through the scope."""
+        item = g.pop("gridgov_shown", None)
+        return item if item is not None else self.datamodel.get(pk, self._base_filters)
+
     def after_action(self):
         """Back to the page the action was taken from (the list, or a record's page). FAB's
         get_redirect() steps back past it, as after a form, and left the user on the page before."""

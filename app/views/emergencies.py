@@ -49,7 +49,7 @@ class EmergencyResponseModelView(ScopedModelView):
     @has_access
     def show(self, pk):
         widgets = self._show(pk)
-        response = self.datamodel.get(pk, self._base_filters)
+        response = self.shown(pk)
         scope = current_scope()
         mine = db.session.scalars(
             _own_tasks(scope).where(ResponseTask.response_id == response.id)).all() if self.appbuilder.sm.has_access(

@@ -218,7 +218,7 @@ class IncidentModelView(ScopedModelView):
     @has_access
     def show(self, pk):
         widgets = self._show(pk)
-        incident = self.datamodel.get(pk, self._base_filters)
+        incident = self.shown(pk)
         actor = current_actor()
         actions = loop.allowed_actions(db.session, actor, incident) if self.appbuilder.sm.has_access(
             "can_act", self.class_permission_name) else []

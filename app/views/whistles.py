@@ -71,7 +71,7 @@ class WhistleModelView(ScopedModelView):
     @has_access
     def show(self, pk):
         widgets = self._show(pk)
-        whistle = self.datamodel.get(pk, self._base_filters)
+        whistle = self.shown(pk)
         scope = current_scope()
         sm = self.appbuilder.sm
         can_answer = sm.has_access("can_answer", self.class_permission_name)
