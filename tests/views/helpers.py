@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.models import Grid, Volunteer, Worker
 
@@ -33,3 +33,22 @@ def volunteer_in(session, code: str) -> Volunteer:
 
 def flashed_or_errors(html: str) -> str:
     return html
+
+
+def statements_of(app, browser, url):
+    """(response, the SQL statements the request ran)."""
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        response = browser.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return response, seen

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
+
+from .helpers import statements_of
 
 LISTS = [
     ("dispatcher", "/gridmodelview/list/", "GridModelView"),
@@ -22,20 +23,7 @@ LISTS = [
 
 
 def count_queries(app, browser, url):
-    from app.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        response = browser.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+    response, statements = statements_of(app, browser, url)
     assert response.status_code == 200, url
     return len(statements)
 

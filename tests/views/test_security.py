@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from app.models import Worker
 from app.models.users import GridgovUser
 
-from .helpers import JINSHAN, XIANGJIANG, grid_id, record_count, worker_in
+from .helpers import JINSHAN, XIANGJIANG, grid_id, record_count, statements_of, worker_in
 
 
 def test_get_never_deletes_and_post_needs_the_token(login, session):
@@ -172,26 +172,6 @@ def test_the_menu_bar_follows_permissions_name_and_language(login, app):
     finally:
         change(revoke=False, first_name="湘江")
     assert "Points bank" in navbar(login("secretary", lang="en"))
-
-
-def statements_of(app, browser, url):
-    from sqlalchemy import event
-
-    from app.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        response = browser.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return response, seen
 
 
 def test_the_signed_in_user_is_kept_until_anything_about_it_changes(login, app, session):
