@@ -195,7 +195,7 @@ incident_scopes = Table(
 
 # The figures' numbers for each grid that sees incidents and each base grid they were reported
 # in (migration 0010): a street's totals are one row per base grid under it, whatever the number
-# of incidents. Kept by a trigger on incidents, never written here.
+# of incidents. Kept by statement triggers on incidents, never written here.
 incident_tallies = Table(
     "incident_tallies",
     Model.metadata,

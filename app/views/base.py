@@ -12,8 +12,8 @@ from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.exceptions import ApplyFilterException
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.filters import (FilterEqual, SQLAFilterConverter, FilterNotEqual, FilterRelationOneToManyEqual,
-                                                  FilterRelationOneToManyNotEqual)
+from flask_appbuilder.models.sqla.filters import (FilterEqual, FilterNotEqual, FilterRelationOneToManyEqual,
+                                                  FilterRelationOneToManyNotEqual, SQLAFilterConverter)
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import RenderTemplateWidget
 from flask_appbuilder.widgets import SearchWidget as FabSearchWidget
@@ -548,7 +548,9 @@ class ScopedModelView(ModelView):
         """The record ``_show`` read in this request (a record page needs it twice: FAB's widget
         and the page's own parts), else read again through the scope."""
         item = g.pop("gridgov_shown", None)
-        return item if item is not None else self.datamodel.get(pk, self._base_filters)
+        if item is not None and str(self.datamodel.get_pk_value(item)) == str(pk):
+            return item
+        return self.datamodel.get(pk, self._base_filters)
 
     def after_action(self):
         """Back to the page the action was taken from (the list, or a record's page). FAB's
