@@ -17,9 +17,8 @@ def row(rows, label):
     return next(r for r in rows if r.label == label)
 
 
-def test_community_figures_by_hand(session):
-    # The demo gives 湘江社区 five incidents: two closed (rated 5 and 5), one reopened (rated 2),
-    # one in progress, one reported. Add one resolved late and one closed on time, rated 3.
+def resolved_late(session):
+    """A new incident of the worker's block, resolved after its deadline."""
     late = new_incident(session, title="迟办结")
     worker = actor(session, "worker")
     loop.act(session, worker, late.id, "accept")
@@ -27,6 +26,14 @@ def test_community_figures_by_hand(session):
     session.execute(text("UPDATE incidents SET deadline = now() - interval '1 hour' WHERE id = :id"), {"id": late.id})
     session.commit()
     loop.act(session, worker, late.id, "resolve", note="处理完毕")
+    return late
+
+
+def test_community_figures_by_hand(session):
+    # The demo gives 湘江社区 five incidents: two closed (rated 5 and 5), one reopened (rated 2),
+    # one in progress, one reported. Add one resolved late and one closed on time, rated 3.
+    resolved_late(session)
+    worker = actor(session, "worker")
     on_time = new_incident(session, title="按时办结")
     for action, kw in (("accept", {}), ("handle", {}), ("resolve", {"note": "好了"})):
         loop.act(session, worker, on_time.id, action, **kw)

@@ -13,6 +13,7 @@ from app.services import figures
 from app.services import incidents as loop
 from app.services.scope import EVERYTHING, grid_scope, visible
 
+from .test_figures import resolved_late
 from .test_incidents import BLOCK, actor, grid, new_incident
 from .test_whistles import blow, street_incident
 
@@ -141,12 +142,7 @@ def test_a_keyword_page_is_the_general_query_in_one_pass(session, offset, limit,
 
 
 def test_grid_scope_figures_from_incident_scopes_match_the_incidents(session):
-    late = new_incident(session, title="迟办结")
-    worker = actor(session, "worker")
-    loop.act(session, worker, late.id, "accept")
-    loop.act(session, worker, late.id, "handle")
-    session.execute(text("UPDATE incidents SET deadline = now() - interval '1 hour' WHERE id = :id"), {"id": late.id})
-    loop.act(session, worker, late.id, "resolve", note="处理完毕")
+    late = resolved_late(session)
     loop.act(session, actor(session, "secretary"), late.id, "rate", rating=2)
     street = session.scalar(select(Grid).where(Grid.name == "九州路街道"))
     ever = datetime.date(2000, 1, 1)  # a period: counted from the entries and the incidents, not the tallies
