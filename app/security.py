@@ -28,7 +28,7 @@ from .services.users import (
     STREET_OFFICER,
     VOLUNTEER,
 )
-from .views.users import GridgovUserDBModelView
+from .views.users import GridgovGroupModelView, GridgovRoleModelView, GridgovUserDBModelView
 
 READ = ("can_list", "can_show")
 WRITE = READ + ("can_add", "can_edit", "can_delete")
@@ -173,6 +173,8 @@ class _AuthCache:
 class GridgovSecurityManager(SecurityManager):
     user_model = GridgovUser
     userdbmodelview = GridgovUserDBModelView
+    rolemodelview = GridgovRoleModelView
+    groupmodelview = GridgovGroupModelView
     # FAB's user statistics chart loads Google Charts from the internet: not on an intranet.
     userstatschartview = None
     # Users kept per process; past this the least recently seen are read again when they return.

@@ -50,11 +50,12 @@ def register_views(appbuilder) -> None:
         RewardItemModelView,
     )
 
-    from .base import COUNT_CAP
+    from .base import COUNT_CAP, list_rows
 
     current_app.context_processor(_html_lang)
     current_app.jinja_env.globals["gridgov_count_cap"] = COUNT_CAP
     current_app.jinja_env.globals["gridgov_navbar"] = _navbar
+    current_app.jinja_env.globals["gridgov_rows"] = list_rows
     appbuilder.add_view(GridModelView, "Grids", label=_l("Grids"), icon="fa-th", category="Territory",
                         category_label=_l("Territory"), category_icon="fa-map")
     appbuilder.add_link("Grid tree", href="/gridmodelview/tree/", label=_l("Grid tree"), icon="fa-sitemap",

@@ -20,6 +20,7 @@ from flask_appbuilder.widgets import SearchWidget as FabSearchWidget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import get_locale
+from markupsafe import Markup, escape
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, or_, select
@@ -298,7 +299,11 @@ def flag_field(label, description="") -> BooleanField:
 
 
 def label_of(labels: dict):
-    return lambda value: labels.get(value, value) if value is not None else ""
+    def label(value):
+        return labels.get(value, value) if value is not None else ""
+
+    label.gridgov_pure = True
+    return label
 
 
 def blank_if_none(value):
@@ -307,6 +312,85 @@ def blank_if_none(value):
 
 def yes_no(value) -> str:
     return str(_l("Yes")) if value else str(_l("No"))
+
+
+yes_no.gridgov_pure = True
+
+
+def list_rows(value_columns, pks, columns, formatters, checkbox: bool, links: tuple, texts: dict,
+              nonce: str, placeholder: str) -> Markup:
+    """The rows of a list page's table, made in Python (FAB's widget does it in Jinja, a call
+    wrapper and an escape per cell, and translates a status label again in every row).
+
+    ``links`` are the show/edit/delete URLs with ``placeholder`` standing for the key (or None);
+    ``texts`` the buttons' titles, translated once per page. A formatter marked
+    ``gridgov_pure`` (a closed list's labels) gives the same text for the same value, so each
+    label is made once per page."""
+    show, edit, delete = (None if link is None else str(escape(link)) for link in links)
+    placeholder = str(escape(placeholder))
+    texts = {name: str(escape(text)) for name, text in texts.items()}
+    memo: dict = {}
+    out: list[str] = []
+    add = out.append
+    for item, pk in zip(value_columns, pks):
+        key = str(escape(pk))
+        add("<tr>")
+        if checkbox:
+            add(f'<td><input id="{key}" class="action_check" name="rowid" value="{key}" type="checkbox"></td>')
+        if show or edit or delete:
+            add('<td><center><div class="btn-group btn-group-xs" style="display: flex;">')
+            if show:
+                add(f'<a href="{show.replace(placeholder, key)}" class="btn btn-sm btn-default" data-toggle="tooltip"'
+                    f' rel="tooltip" title="{texts["show_title"]}"><span class="sr-only">{texts["show_text"]}</span>'
+                    '<i class="fa fa-search"></i></a>')
+            if edit:
+                add(f'<a href="{edit.replace(placeholder, key)}" class="btn btn-sm btn-default" data-toggle="tooltip"'
+                    f' rel="tooltip" title="{texts["edit_title"]}"><span class="sr-only">{texts["edit_text"]}</span>'
+                    '<i class="fa fa-edit"></i></a>')
+            if delete:
+                href = delete.replace(placeholder, key)
+                add(f'<a id="btn-delete-{href}" href="#" class="btn btn-sm btn-default confirm" rel="tooltip"'
+                    f' title="{texts["delete_title"]}"><span class="sr-only">{texts["delete_text"]}</span>'
+                    f'<i class="fa fa-trash"></i></a><script nonce="{nonce}">document.getElementById('
+                    f'"btn-delete-{href}").addEventListener("click", function () {{ return new AdminActions()'
+                    f".execute_single_delete('{href}', '{texts['delete_question']}'); }})</script>")
+            add("</div></center></td>")
+        for column in columns:
+            value = item[column]
+            formatter = formatters.get(column)
+            if formatter is None or formatter is blank_if_none:
+                cell = "" if value is None and formatter else escape(value)
+            elif getattr(formatter, "gridgov_pure", False):
+                cell = memo.get((column, value))
+                if cell is None:
+                    cell = memo[(column, value)] = escape(formatter(value))
+            else:
+                cell = escape(formatter(value))
+            add(f"<td>{cell}</td>")
+        add("</tr>")
+    return Markup("".join(out))
+
+
+def replace_search_filters(view, column: str, *filter_classes) -> None:
+    """Search ``column`` with these filters only (FAB keeps two lists: the one the search form
+    offers and the one the URL's ``_flt_<n>_<column>`` is read from)."""
+    filters = [cls(column, view.datamodel) for cls in filter_classes]
+    view._filters._search_filters[column] = filters
+    view._filters._all_filters[column] = filters
+
+
+def type_searched_relations(view) -> None:
+    """A search by grid, worker or volunteer is typed (FAB's drop-down of every such row takes
+    seconds to draw at city size); another relation is picked by its key, checked."""
+    extra = dict(view.search_form_extra_fields or {})
+    for column in view.search_columns:
+        if view.datamodel.is_relation_many_to_one(column) and \
+                view.datamodel.get_related_model(column) in search_service.MATCHERS:
+            replace_search_filters(view, column, FilterRelatedText)
+            extra.setdefault(column, StringField(view.label_columns.get(column, column)))
+        elif view.datamodel.is_relation_many_to_one(column):
+            replace_search_filters(view, column, FilterRelationIs, FilterRelationIsNot)
+    view.search_form_extra_fields = extra
 
 
 class ScopedModelView(ModelView):
@@ -342,16 +426,8 @@ class ScopedModelView(ModelView):
 
     def _init_properties(self):
         super()._init_properties()
-        # A search by grid, worker or volunteer is typed, not picked from every row in scope.
-        extra = dict(self.search_form_extra_fields or {})
-        for column in self.search_columns:
-            if self.datamodel.is_relation_many_to_one(column) and \
-                    self.datamodel.get_related_model(column) in search_service.MATCHERS:
-                self.replace_search_filters(column, FilterRelatedText)
-                extra.setdefault(column, StringField(self.label_columns.get(column, column)))
-            elif self.datamodel.is_relation_many_to_one(column):
-                self.replace_search_filters(column, FilterRelationIs, FilterRelationIsNot)
-        self.search_form_extra_fields = extra
+        type_searched_relations(self)
+        extra = self.search_form_extra_fields
         # A closed list (status, level…) is searched by equality, not FAB's "starts with".
         for column, field in extra.items():
             if column in self.search_columns and isinstance(field, UnboundField) \
@@ -369,11 +445,7 @@ class ScopedModelView(ModelView):
                     setattr(self, attr, fields)
 
     def replace_search_filters(self, column: str, *filter_classes) -> None:
-        """Search ``column`` with these filters only (FAB keeps two lists: the one the search
-        form offers and the one the URL's ``_flt_<n>_<column>`` is read from)."""
-        filters = [cls(column, self.datamodel) for cls in filter_classes]
-        self._filters._search_filters[column] = filters
-        self._filters._all_filters[column] = filters
+        replace_search_filters(self, column, *filter_classes)
 
     def _init_forms(self):
         super()._init_forms()

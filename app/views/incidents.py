@@ -102,6 +102,10 @@ class IncidentEventModelView(ScopedModelView):
     show_columns = ["incident", "created_at", "actor_name", "actor_role", "action", "from_status", "to_status",
                     "to_level", "handler", "note"]
     base_order = ("id", "asc")
+    # Not FAB's default (every column): its incident field is a drop-down of every incident in
+    # scope (a minute to draw at city size).
+    search_columns = ["action", "actor_name", "note", "created_at"]
+    search_form_extra_fields = {"action": choice_field(_l("Action"), ACTION_LABELS, required=False)}
     formatters_columns = {"created_at": local_time, "action": label_of(ACTION_LABELS),
                           "from_status": label_of(INCIDENT_STATUS_LABELS), "to_status": label_of(INCIDENT_STATUS_LABELS),
                           "to_level": label_of(HANDLING_LEVEL_LABELS)}

@@ -2,13 +2,13 @@
 volunteer record), checked against the user's roles before anything is saved."""
 from __future__ import annotations
 
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import RoleModelView, UserDBModelView, UserGroupModelView
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 from wtforms.validators import DataRequired
 
 from ..services.users import ROLE_LABELS, check_user_scope
-from .base import EagerInterface
+from .base import EagerInterface, type_searched_relations
 
 SCOPE_FIELDS = ["grid", "department", "volunteer"]
 
@@ -54,6 +54,10 @@ class GridgovUserDBModelView(UserDBModelView):
                                         selectinload(model.department), selectinload(model.groups))
         super().__init__(*args, **kwargs)
 
+    def _init_properties(self):
+        super()._init_properties()
+        type_searched_relations(self)
+
     def _init_forms(self):
         super()._init_forms()
         # roles by their label in the user's language; the empty scope choice labelled
@@ -75,3 +79,12 @@ class GridgovUserDBModelView(UserDBModelView):
     def pre_update(self, item):
         self._check_scope(item)
         super().pre_update(item)
+
+
+class GridgovRoleModelView(RoleModelView):
+    # FAB searches every column, the role's users among them: a drop-down of every login.
+    search_columns = ["name", "permissions"]
+
+
+class GridgovGroupModelView(UserGroupModelView):
+    search_columns = ["name", "label", "roles"]

@@ -14,6 +14,12 @@ COUNT_RE = re.compile(r"(?:记录数目|Record Count):(?:</strong>)?\s*(\d+)")
 FULL_MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
+def search_fields_html(html: str) -> str:
+    """The page with the search form's fields readable: FAB writes them into a script as JSON
+    (``\\u003coption …``)."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html).replace('\\"', '"')
+
+
 def record_count(html: str) -> int:
     match = COUNT_RE.search(html)
     return int(match.group(1)) if match else 0

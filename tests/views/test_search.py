@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.models import Grid, Incident, Worker
 
-from .helpers import JINSHAN, XIANGJIANG, record_count
+from .helpers import JINSHAN, XIANGJIANG, record_count, search_fields_html
 
 
 def _count(session, model, condition):
@@ -17,9 +17,57 @@ def _count(session, model, condition):
 
 def test_search_forms_hold_no_list_of_grids(login):
     for url in ("/incidentmodelview/list/", "/workermodelview/list/", "/gridmodelview/list/"):
-        page = login("dispatcher").get(url).get_data(as_text=True)
+        page = search_fields_html(login("dispatcher").get(url).get_data(as_text=True))
         options = re.findall(r"<option[^>]*>([^<]*)</option>", page)
-        assert not [text for text in options if "湘江花园" in text], url
+        assert options and not [text for text in options if "湘江花园" in text], url
+
+
+# Reference tables of tens of rows, which a search form may offer as a drop-down.
+SMALL_TABLES = {"IncidentCategory", "Department", "PointsRule", "RewardItem", "Role", "Permission", "ViewMenu",
+                "PermissionView", "Group"}
+
+
+def test_no_search_form_offers_a_drop_down_of_a_large_table(app):
+    """Every view's search form: a relation offered as a list of rows is a reference table
+    (categories, departments, rules…), never grids, people, logins or incidents."""
+    from flask_appbuilder.fields import QuerySelectField, QuerySelectMultipleField
+    from wtforms.fields.core import UnboundField
+
+    offered = set()
+    for view in app.appbuilder.baseviews:
+        form = getattr(view, "search_form", None)
+        if form is None:
+            continue
+        for column in view.search_columns:
+            field = getattr(form, column, None)
+            if isinstance(field, UnboundField) and field.field_class in (QuerySelectField, QuerySelectMultipleField):
+                model = view.datamodel.get_related_model(column).__name__
+                offered.add(model)
+                assert model in SMALL_TABLES, f"{type(view).__name__}.{column}: a drop-down of every {model}"
+    assert {"IncidentCategory", "Department"} <= offered  # the check sees the fields it is about
+
+
+def test_users_are_searched_by_a_typed_grid(login, session):
+    from app.models import GridgovUser
+
+    xiangjiang = session.scalar(select(Grid).where(Grid.code == XIANGJIANG))
+    under = select(Grid.id).where(Grid.path.descendant_of(xiangjiang.path))
+    expected = _count(session, GridgovUser, GridgovUser.grid_id.in_(under))
+    admin = login("admin")
+    page = admin.get("/users/list/?_flt_0_grid=湘江社区").get_data(as_text=True)
+    assert expected and record_count(page) == expected
+    assert "secretary" in page and "secretary2" not in page
+    assert record_count(admin.get("/users/list/?_flt_0_grid=没有这个网格").get_data(as_text=True)) == 0
+
+
+def test_the_timeline_is_searched_by_action_not_by_a_list_of_incidents(login, session):
+    from app.models import IncidentEvent
+
+    expected = _count(session, IncidentEvent, IncidentEvent.action == "resolve")
+    page = login("admin").get("/incidenteventmodelview/list/?_flt_0_action=resolve").get_data(as_text=True)
+    assert expected and record_count(page) == expected
+    fields = search_fields_html(page)
+    assert '<option value="resolve">' in fields and 'name="incident"' not in fields
 
 
 def test_a_typed_grid_name_or_code_selects_its_subtree(login, session):
