@@ -44,6 +44,7 @@ class Worker(Model):
             "training_hours >= 0 AND training_hours <= 2000", name="workers_training_hours_range"
         ),
         Index("workers_grid_id_idx", "grid_id"),
+        Index("workers_name_idx", "name", "id"),  # the list's order
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -84,6 +85,7 @@ class Volunteer(Model):
         ),
         Index("volunteers_community_id_idx", "community_id"),
         Index("volunteers_unit_id_idx", "unit_id"),
+        Index("volunteers_name_idx", "name", "id"),  # the list's order
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -124,6 +126,7 @@ class ServiceRecord(Model):
         CheckConstraint("hours > 0 AND hours <= 24", name="service_records_hours_range"),
         CheckConstraint("length(btrim(activity)) > 0", name="service_records_activity_not_blank"),
         Index("service_records_volunteer_id_date_idx", "volunteer_id", "date"),
+        Index("service_records_date_idx", "date", "id"),  # the list's order, newest first
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

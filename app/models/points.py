@@ -68,6 +68,7 @@ class PointsAccount(Model):
     __table_args__ = (
         CheckConstraint("balance >= 0", name="points_accounts_balance_nonnegative"),
         CheckConstraint("num_nonnulls(volunteer_id, worker_id) = 1", name="points_accounts_one_holder"),
+        Index("points_accounts_balance_idx", "balance", "id"),  # the list's order, highest first
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
