@@ -16,7 +16,7 @@ from flask_appbuilder.security.sqla.models import (Group, Permission, Permission
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from .models import GridgovUser, auth_version
+from .models import GridgovUser, auth_version, reference_version
 from .services import scope as scope_service
 from .services.users import (
     ADMIN,
@@ -185,6 +185,12 @@ class GridgovSecurityManager(SecurityManager):
         self._auth_cache = _AuthCache(version=-1)
         self._auth_lock = threading.Lock()
 
+    def forget_kept(self) -> None:
+        """Drop the kept signed-in users (a test that recreates the database from a template
+        sets the version numbers back)."""
+        with self._auth_lock:
+            self._auth_cache = _AuthCache(version=-1)
+
     def get_user_by_id(self, pk):
         """A user with roles and groups in the same query."""
         return self._get_user(self.session, pk)
@@ -206,7 +212,11 @@ class GridgovSecurityManager(SecurityManager):
         return self.session.merge(signed_in.user, load=False)
 
     def signed_in(self, pk: int) -> SignedIn | None:
-        version = self.session.scalar(select(auth_version.c.version))
+        version, reference = self.session.execute(select(
+            select(auth_version.c.version).scalar_subquery(),
+            select(reference_version.c.version).scalar_subquery())).one()
+        # the numbers the request's other kept things (a search form's drop-downs) go by
+        g.gridgov_versions = (version, reference)
         with self._auth_lock:
             cache = self._auth_cache
             if cache.version != version:

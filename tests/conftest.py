@@ -103,6 +103,11 @@ def fresh_database(request, pg_server):
         sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY WAL_LOG").format(sql.Identifier(TEST_DB), sql.Identifier(TEMPLATE_DB)),
     )
     appbuilder.sm.limiter.reset()
+    # what the app keeps by version number: the new database starts again from the template's
+    from app.views.base import forget_kept
+
+    appbuilder.sm.forget_kept()
+    forget_kept()
     yield
     with app.app_context():
         db.session.remove()

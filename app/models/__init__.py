@@ -7,7 +7,8 @@ from .grids import Grid
 from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent, incident_scopes, incident_tallies
 from .people import ServiceRecord, Volunteer, Worker
 from .points import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement
-from .users import GridgovUser, auth_version
+from .users import GridgovUser
+from .versions import auth_version, reference_version
 from .whistles import Whistle, WhistleSummons, whistle_incidents
 
 metadata = Model.metadata
@@ -38,6 +39,7 @@ __all__ = [
     "WhistleSummons",
     "whistle_incidents",
     "incident_scopes",
+    "reference_version",
     "incident_tallies",
     "auth_version",
 ]

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Integer, Table, text
+from sqlalchemy import CheckConstraint, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
@@ -40,15 +39,3 @@ class GridgovUser(User):
     grid = relationship("Grid")
     department = relationship("Department")
     volunteer = relationship("Volunteer")
-
-
-# One number that triggers move before any change to accounts, roles, permissions or a grid's
-# path (migration 0009): the app keeps each user's account, permissions and scope between
-# requests and reloads them when the number has moved.
-auth_version = Table(
-    "auth_version",
-    Model.metadata,
-    Column("id", Boolean, primary_key=True, server_default=text("true")),
-    Column("version", BigInteger, nullable=False, server_default=text("1")),
-    CheckConstraint("id", name="auth_version_one_row"),
-)

@@ -32,6 +32,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Optional
 
 from ..extensions import appbuilder, db
+from ..models import Department, IncidentCategory, PointsRule
 from ..services import scope as scope_service
 from ..services import search as search_service
 from ..services.db_errors import explain
@@ -199,13 +200,42 @@ def _eager_option(relationship, attribute):
     return selectinload(attribute) if relationship.uselist else joinedload(attribute)
 
 
-_SEARCH_FIELDS: dict = {}
+_FIXED_FIELDS: dict = {}  # (view, column, language) -> a search field of fixed choices or text
+_KEPT: dict = {}
+_KEPT_MOST = 5000
+# Rows a search form offers as a drop-down that ``reference_version`` follows (migration 0012).
+KEPT_CHOICES = (IncidentCategory, Department, PointsRule)
+
+
+def kept(key, make):
+    """``make()``, kept under ``key`` until ``auth_version`` or ``reference_version`` moves (the
+    request's numbers, read with its user): for what is made of accounts, grid paths, categories,
+    departments or points rules only. Made afresh when the request has no numbers."""
+    versions = g.get("gridgov_versions")
+    if versions is None:
+        return make()
+    if _KEPT.get("versions") != versions:  # what was kept under other numbers goes
+        _KEPT.clear()
+        _KEPT["versions"] = versions
+    key = (key, versions)
+    if key not in _KEPT:
+        if len(_KEPT) >= _KEPT_MOST:
+            _KEPT.clear()
+        _KEPT[key] = make()
+    return _KEPT[key]
+
+
+def forget_kept() -> None:
+    """Drop what ``kept`` holds (a test that recreates the database sets the numbers back)."""
+    _KEPT.clear()
 
 
 class SearchWidget(FabSearchWidget):
     """FAB's search widget, each field's HTML made once per view and language: a list page
-    renders every search field (hidden until chosen) on every request. A field choosing among
-    rows (a category, a rule) is made afresh, its rows may have changed."""
+    renders every search field (hidden until chosen) on every request. A drop-down of rows (a
+    category, a department, a rule) is kept per scope until ``reference_version`` or
+    ``auth_version`` moves (a change to those rows, or to grid paths); of other rows it is made
+    afresh."""
 
     def __call__(self, **kwargs):
         form = self.template_args["form"]
@@ -215,13 +245,17 @@ class SearchWidget(FabSearchWidget):
         for col in self.template_args["include_cols"]:
             field = form[col]
             label_columns[col] = str(field.label.text)
-            if field.type.startswith("QuerySelect") or request.method != "GET":
+            if request.method != "GET":
                 form_fields[col] = field()
-            else:
+            elif not field.type.startswith("QuerySelect"):
                 key = (route, col, locale)
-                if key not in _SEARCH_FIELDS:
-                    _SEARCH_FIELDS[key] = field()
-                form_fields[col] = _SEARCH_FIELDS[key]
+                if key not in _FIXED_FIELDS:
+                    _FIXED_FIELDS[key] = field()
+                form_fields[col] = _FIXED_FIELDS[key]
+            elif self.filters.datamodel.get_related_model(col) in KEPT_CHOICES:
+                form_fields[col] = kept(("search field", route, col, locale, current_scope()), field)
+            else:
+                form_fields[col] = field()
             search_filters[col] = [str(flt.name) for flt in dict_filters[col]]
         kwargs.update(label_columns=label_columns, form_fields=form_fields, search_filters=search_filters,
                       active_filters=self.filters.get_filters_values_tojson())

@@ -17,7 +17,7 @@ from ..models.choices import OPEN_STATUSES
 from ..services import whistles as whistle_service
 from ..services.points import TIMEZONE
 from ..services.scope import visible
-from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, label_of
+from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, kept, label_of
 from .incidents import current_actor, overdue_flag
 from .points import local_time
 
@@ -63,8 +63,9 @@ class WhistleModelView(ScopedModelView):
     def list_extra(self) -> dict:
         return {
             "now": datetime.datetime.now(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S"),
-            "departments": db.session.scalars(select(Department).where(Department.kind == "functional")
-                                              .order_by(Department.name)).all(),
+            "departments": kept("functional departments", lambda: db.session.execute(
+                select(Department.id, Department.name).where(Department.kind == "functional")
+                .order_by(Department.name)).all()),
         }
 
     @expose("/show/<pk>", methods=["GET"])

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from app.models import Worker
 from app.models.users import GridgovUser
 
-from .helpers import JINSHAN, XIANGJIANG, grid_id, record_count, statements_of, worker_in
+from .helpers import JINSHAN, XIANGJIANG, grid_id, record_count, search_fields_html, statements_of, worker_in
 
 
 def test_get_never_deletes_and_post_needs_the_token(login, session):
@@ -238,4 +238,46 @@ def test_every_change_to_accounts_permissions_or_grid_paths_moves_the_version(se
     session.rollback()
     with pytest.raises(Exception, match="auth_version_one_row|auth_version_pkey"):
         session.execute(text("INSERT INTO auth_version (id, version) VALUES (false, 1)"))
+    session.rollback()
+
+
+def test_search_drop_downs_are_kept_until_their_rows_change(login, app, session):
+    """The categories and departments a list's search form offers are drawn once per scope and
+    kept: a steady page reads no category or department row; a change written by a plain
+    connection shows on the very next page."""
+    browser = login("street")
+    incidents, whistles = "/incidentmodelview/list/", "/whistlemodelview/list/"
+
+    def options(url):
+        return set(re.findall(r"<option[^>]*>([^<]*)</option>", search_fields_html(browser.get(url).get_data(as_text=True))))
+
+    assert "安全隐患" in options(incidents)
+    department = session.scalar(text("SELECT name FROM departments ORDER BY id LIMIT 1"))
+    assert department in options(whistles)
+    for url in (incidents, whistles):
+        response, seen = statements_of(app, browser, url)
+        assert response.status_code == 200
+        assert [s for s in seen if re.search(r"FROM (incident_categories|departments)\b", s)] == [], url
+    session.execute(text("INSERT INTO incident_categories (name, active) VALUES ('井盖缺失', true)"))
+    session.execute(text("UPDATE departments SET name = '区城管执法局（新）' WHERE name = :n"), {"n": department})
+    session.commit()
+    assert "井盖缺失" in options(incidents)
+    assert "区城管执法局（新）" in options(whistles) and department not in options(whistles)
+
+
+def test_every_change_to_categories_departments_or_rules_moves_the_reference_version(session):
+    def version():
+        return session.scalar(text("SELECT version FROM reference_version"))
+
+    for table, key in (("incident_categories", "id"), ("departments", "id"),
+                       ("department_communities", "department_id"), ("points_rules", "id")):
+        before = version()
+        session.execute(text(f"UPDATE {table} SET {key} = {key} WHERE {key} < 0"))
+        assert version() == before + 1, table
+    before = version()
+    session.execute(text("UPDATE reward_items SET stock = stock WHERE id < 0"))  # not followed
+    assert version() == before
+    session.rollback()
+    with pytest.raises(Exception, match="reference_version_one_row|reference_version_pkey"):
+        session.execute(text("INSERT INTO reference_version (id, version) VALUES (false, 1)"))
     session.rollback()
