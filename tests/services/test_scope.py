@@ -57,3 +57,27 @@ def test_paired_units_are_seen_where_they_serve(session):
     assert "淇滨区教育局" in names  # paired with 金山社区
     assert "国家税务总局淇滨区税务局" not in names  # paired with other communities
     assert "淇滨区城市管理局" in names  # district-wide
+
+
+def test_points_accounts_ledger_and_redemptions_follow_their_holder(session):
+    """An account (and its ledger entries and redemptions) is seen where its volunteer or its
+    worker is seen — the rule is two joins through the holders, checked here against the
+    holders the scope sees, for every kind of scope."""
+    from app.models import LedgerEntry, PointsAccount, Redemption
+
+    scopes = [EVERYTHING, NOTHING] + [scope_for_user(session, user(session, name)) for name in
+                                      ("street", "secretary", "secretary2", "worker", "department", "volunteer")]
+    accounts = session.execute(select(PointsAccount.id, PointsAccount.volunteer_id, PointsAccount.worker_id)).all()
+    for scope in scopes:
+        volunteers = set(session.scalars(select(Volunteer.id).where(visible(scope, Volunteer))))
+        workers = set(session.scalars(select(Worker.id).where(visible(scope, Worker))))
+        expected = {a.id for a in accounts if a.volunteer_id in volunteers or a.worker_id in workers}
+        if scope.kind == "volunteer":
+            expected = {a.id for a in accounts if a.volunteer_id == scope.volunteer_id}
+        assert set(session.scalars(select(PointsAccount.id).where(visible(scope, PointsAccount)))) == expected, scope
+        entries = set(session.scalars(select(LedgerEntry.id).where(LedgerEntry.account_id.in_(expected or [0]))))
+        assert set(session.scalars(select(LedgerEntry.id).where(visible(scope, LedgerEntry)))) == entries, scope
+        redemptions = set(session.scalars(select(Redemption.id).where(Redemption.account_id.in_(expected or [0]))))
+        assert set(session.scalars(select(Redemption.id).where(visible(scope, Redemption)))) == redemptions, scope
+    street = scope_for_user(session, user(session, "street"))
+    assert session.scalar(select(func.count()).select_from(PointsAccount).where(visible(street, PointsAccount)))
