@@ -84,7 +84,9 @@ class GridgovUserDBModelView(UserDBModelView):
 class GridgovRoleModelView(RoleModelView):
     # FAB searches every column, the role's users among them: a drop-down of every login.
     search_columns = ["name", "permissions"]
+    class_permission_name = "RoleModelView"  # FAB's own name: the roles' permissions stay as they are
 
 
 class GridgovGroupModelView(UserGroupModelView):
     search_columns = ["name", "label", "roles"]
+    class_permission_name = "UserGroupModelView"

@@ -60,6 +60,15 @@ def test_users_are_searched_by_a_typed_grid(login, session):
     assert record_count(admin.get("/users/list/?_flt_0_grid=没有这个网格").get_data(as_text=True)) == 0
 
 
+def test_roles_and_groups_are_searched_without_a_list_of_logins(login):
+    admin = login("admin")
+    for url in ("/roles/list/", "/groups/list/"):
+        response = admin.get(url)
+        assert response.status_code == 200, url
+        fields = search_fields_html(response.get_data(as_text=True))
+        assert 'name="name"' in fields and 'name="user' not in fields, url
+
+
 def test_the_timeline_is_searched_by_action_not_by_a_list_of_incidents(login, session):
     from app.models import IncidentEvent
 
