@@ -269,8 +269,12 @@ def test_every_change_to_categories_departments_or_rules_moves_the_reference_ver
     def version():
         return session.scalar(text("SELECT version FROM reference_version"))
 
-    for table, key in (("incident_categories", "id"), ("departments", "id"),
-                       ("department_communities", "department_id"), ("points_rules", "id")):
+    from app.views.base import KEPT_CHOICES
+
+    # every model whose drop-downs are kept, and the pairing a department's visibility reads
+    followed = [(model.__table__.name, "id") for model in KEPT_CHOICES] + [("department_communities", "department_id")]
+    assert {"incident_categories", "departments", "points_rules"} <= {table for table, _ in followed}
+    for table, key in followed:
         before = version()
         session.execute(text(f"UPDATE {table} SET {key} = {key} WHERE {key} < 0"))
         assert version() == before + 1, table
