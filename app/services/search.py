@@ -4,9 +4,11 @@ workers and volunteers by name) — so a search form never lists a whole table a
 from __future__ import annotations
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
-from ..models import Grid, Volunteer, Worker
+from ..models import Grid, GridgovUser, Volunteer, Worker
+from . import scope as scope_service
+from .scope import Scope
 
 
 def clean(text: str | None) -> str:
@@ -37,3 +39,95 @@ MATCHERS = {
 def matching_ids(model: type, text: str):
     """A SELECT of the ids of ``model`` that ``text`` names (see MATCHERS)."""
     return MATCHERS[model](clean(text))
+
+
+# --- typed pickers -------------------------------------------------------------------------
+# A form's choice of a grid, worker, volunteer or login is typed into: the rows the text names,
+# a page at a time, instead of a drop-down of every row in scope (18,200 grids, 81,400 workers
+# at city size). Each model: the statement of (id, label parts), the typed text's condition, the
+# order (an index's), and how a row's parts make its label.
+PICK_PAGE = 20
+PICK_PAGES = 50  # no page after the 1,000th row: type more of the name
+
+
+def _grid_pick(text: str):
+    parent = aliased(Grid)
+    statement = (select(Grid.id, Grid.name, Grid.code, parent.name)
+                 .outerjoin(parent, parent.id == Grid.parent_id).order_by(Grid.code))
+    if text:
+        statement = statement.where(or_(Grid.name.ilike(contains_pattern(text)),
+                                        Grid.code.startswith(text, autoescape=True)))
+    return statement
+
+
+def _grid_label(name, code, parent_name) -> str:
+    return f"{name}（{code}）· {parent_name}" if parent_name else f"{name}（{code}）"
+
+
+def _named_pick(model, home):
+    """Rows with a ``name`` and a home grid, labelled "name（grid）" (two people share a name)."""
+    def statement(text: str):
+        found = (select(model.id, model.name, Grid.name).outerjoin(Grid, Grid.id == home)
+                 .order_by(model.name, model.id))
+        return found.where(model.name.ilike(contains_pattern(text))) if text else found
+    return statement
+
+
+def _user_pick(text: str):
+    statement = select(GridgovUser.id, GridgovUser.username, GridgovUser.first_name,
+                       GridgovUser.last_name).order_by(GridgovUser.username)
+    if text:
+        pattern = contains_pattern(text)
+        statement = statement.where(or_(GridgovUser.username.ilike(pattern), GridgovUser.first_name.ilike(pattern),
+                                        GridgovUser.last_name.ilike(pattern)))
+    return statement
+
+
+def _named_label(name, home) -> str:
+    return f"{name}（{home}）" if home else name
+
+
+PICKERS = {
+    Grid: (_grid_pick, _grid_label),
+    Worker: (_named_pick(Worker, Worker.grid_id), _named_label),
+    Volunteer: (_named_pick(Volunteer, Volunteer.community_id), _named_label),
+    GridgovUser: (_user_pick, lambda username, first, last: f"{username}（{last}{first}）"),
+}
+
+
+def picker_of(model: type) -> type | None:
+    """The model whose picker serves a relation to ``model`` (FAB's groups name its ``User``,
+    which ``GridgovUser`` extends), or None: that relation keeps its drop-down."""
+    return next((picked for picked in PICKERS if issubclass(picked, model)), None)
+
+
+def pick(session: Session, scope: Scope, model: type, text: str | None, *, page: int = 1,
+         where=()) -> tuple[list[tuple[int, str]], bool]:
+    """A page of (id, label) of the rows of ``model`` that ``scope`` may see and ``text`` names
+    (all of them when it is empty), in the index's order; and whether more pages follow.
+    ``where``: what else the form's field asks of the row (a community-level grid…)."""
+    statement, label = PICKERS[model]
+    page = min(max(page, 1), PICK_PAGES)
+    rows = session.execute(statement(clean(text)).where(scope_service.visible(scope, model), *where)
+                           .offset((page - 1) * PICK_PAGE).limit(PICK_PAGE + 1)).all()
+    more = len(rows) > PICK_PAGE and page < PICK_PAGES
+    return [(row[0], label(*row[1:])) for row in rows[:PICK_PAGE]], more
+
+
+def picked(session: Session, scope: Scope, model: type, keys, *, as_model: type | None = None) -> list:
+    """The rows of these keys that ``scope`` may see (a form's submitted choice is read through
+    the scope the picker offered it from; what else the row must be is the service's check, whose
+    message says why), loaded as ``as_model`` when the relation names a model ``model`` extends."""
+    keys = [key for key in keys if key is not None]
+    if not keys:
+        return []
+    seen = select(model.id).where(model.id.in_(keys), scope_service.visible(scope, model))
+    as_model = as_model or model
+    return list(session.scalars(select(as_model).where(as_model.id.in_(seen))))
+
+
+def label(session: Session, model: type, row) -> str:
+    """The label the picker gives ``row``."""
+    statement, make = PICKERS[model]
+    found = session.execute(statement("").where(model.id == row.id)).first()
+    return make(*found[1:]) if found else str(row)

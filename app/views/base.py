@@ -37,6 +37,7 @@ from ..services import scope as scope_service
 from ..services import search as search_service
 from ..services.db_errors import explain
 from ..services.errors import DomainError, OutOfScope
+from .pickers import PickerMixin
 
 log = logging.getLogger(__name__)
 
@@ -445,7 +446,7 @@ def type_searched_relations(view) -> None:
     view.search_form_extra_fields = extra
 
 
-class ScopedModelView(ModelView):
+class ScopedModelView(PickerMixin, ModelView):
     """A ModelView whose every path to a row goes through the user's scope.
 
     list/show/edit/delete use ``base_filters``; relation choices in add, edit and search forms

@@ -9,12 +9,14 @@ from ..models import Department
 from ..models.choices import DEPARTMENT_KIND_LABELS
 from ..services import people as people_service
 from .base import EagerInterface, ScopedModelView, choice_field, current_scope, label_of
+from .pickers import COMMUNITIES
 
 
 class DepartmentModelView(ScopedModelView):
     """职能部门 / 下沉单位."""
 
     datamodel = EagerInterface(Department)
+    pick_where = {"communities": COMMUNITIES}
     list_title = _l("Departments and paired units")
     show_title = _l("Department")
     add_title = _l("Add department")

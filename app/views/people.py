@@ -18,6 +18,7 @@ from ..services.personal_data import (
     normalise_resident_id,
 )
 from .base import EagerInterface, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
+from .pickers import COMMUNITIES
 from .points import ServiceRecordAwardMixin
 
 PERSON_LABELS = {
@@ -137,6 +138,7 @@ class VolunteerModelView(ScopedModelView):
     """志愿者 — with their service records as a related list."""
 
     datamodel = EagerInterface(Volunteer)
+    pick_where = {"community": COMMUNITIES}
     list_title = _l("Volunteers")
     show_title = _l("Volunteer")
     add_title = _l("Add volunteer")

@@ -23,6 +23,7 @@ from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_U
 from ..services import points as bank
 from ..services.errors import DomainError, OutOfScope, ValidationError
 from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, current_user_id, flag_field, label_of, yes_no
+from .pickers import COMMUNITIES
 
 PICTURE_TYPES = ("jpg", "jpeg", "png", "webp")
 
@@ -72,6 +73,7 @@ class RewardItemModelView(ScopedModelView):
     """奖励物品 — a secretary manages her community's items; stock moves by restocking."""
 
     datamodel = EagerInterface(RewardItem)
+    pick_where = {"community": COMMUNITIES}
     list_title = _l("Reward catalog")
     show_title = _l("Reward item")
     add_title = _l("Add reward item")

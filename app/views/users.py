@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired
 
 from ..services.users import ROLE_LABELS, check_user_scope
 from .base import EagerInterface, type_searched_relations
+from .pickers import PickerMixin
 
 SCOPE_FIELDS = ["grid", "department", "volunteer"]
 
@@ -17,7 +18,7 @@ def role_names(roles) -> str:
     return "、".join(str(ROLE_LABELS.get(role.name, role.name)) for role in roles or [])
 
 
-class GridgovUserDBModelView(UserDBModelView):
+class GridgovUserDBModelView(PickerMixin, UserDBModelView):
     list_columns = ["first_name", "last_name", "username", "email", "active", "roles", "grid", "department"]
     add_columns = ["first_name", "last_name", "username", "active", "email", "roles",
                    *SCOPE_FIELDS, "password", "conf_password"]
@@ -87,6 +88,6 @@ class GridgovRoleModelView(RoleModelView):
     class_permission_name = "RoleModelView"  # FAB's own name: the roles' permissions stay as they are
 
 
-class GridgovGroupModelView(UserGroupModelView):
+class GridgovGroupModelView(PickerMixin, UserGroupModelView):
     search_columns = ["name", "label", "roles"]
     class_permission_name = "UserGroupModelView"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app.models import PointsAccount, RewardItem
@@ -36,8 +37,9 @@ def test_volunteer_on_a_phone_checks_points_and_redeems(journey, session, lang):
     volunteer.screenshot(f"3-volunteer-points-phone-{lang}")
 
     page.get_by_role("link", name=text["redeem"]).click()
+    page.wait_for_load_state()  # its script attached to the form
     page.fill(f"#qty-{bag.id}", "2")
-    assert page.locator("#after").inner_text() == str(balance - 40)  # computed as she types
+    expect(page.locator("#after")).to_have_text(str(balance - 40))  # computed as she types
     volunteer.assert_fits()
     volunteer.assert_labelled()
     page.get_by_role("button", name=text["next"]).click()
@@ -107,7 +109,12 @@ def test_admin_creates_a_secretary_who_sees_only_her_community(journey, session)
     page.fill("#username", "jinshan2")
     page.fill("#email", "jinshan2@example.gov.cn")
     page.select_option("#roles", str(role), force=True)
-    page.select_option("#grid", str(jinshan.id), force=True)
+    assert page.locator("#grid option").count() <= 1  # no list of every grid in the page
+    page.locator("#grid + .select2 .select2-selection").click()
+    page.locator(".select2-container--open .select2-search__field").press_sequentially("不存在的网格")
+    expect(page.locator(".select2-container--open .select2-results__message")).to_have_text("未找到结果")
+    page.keyboard.press("Escape")
+    pick(page, "#grid", "金山", jinshan.code, jinshan.id)
     page.fill("#password", "JinShan@2026x")
     page.fill("#conf_password", "JinShan@2026x")
     assert page.locator("#roles option:checked").inner_text() == "社区书记"
@@ -235,6 +242,16 @@ def save(page) -> None:
     page.wait_for_load_state()
 
 
+def pick(page, selector: str, text: str, label: str, value: int) -> None:
+    """Choose a row in a typed picker as a person does: open it, type part of the name, click
+    the row the server offered (the form carries no list of every row to choose from)."""
+    page.locator(f"{selector} + .select2 .select2-selection").click()
+    page.locator(".select2-container--open .select2-search__field").press_sequentially(text)
+    page.locator(".select2-container--open .select2-results__option", has_text=label).first.click()
+    assert label in page.locator(f"{selector} option:checked").inner_text()
+    assert page.input_value(selector) == str(value)
+
+
 def type_date(page, selector: str, value: str) -> None:
     """Type a date key by key as a person does (the date picker reads keystrokes; a value set
     without them is cleared when the picker closes), then close the picker."""
@@ -252,7 +269,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
 
     # a building grid under her block
     page.goto("/gridmodelview/add")
-    page.select_option("#parent", str(block.id), force=True)
+    pick(page, "#parent", block.name, block.code, block.id)
     page.fill("#code", "410611001001-01-09")
     page.fill("#name", f"{block.name}9号楼")
     page.select_option("#level", "building")
@@ -267,7 +284,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
 
     # a worker for it: a malformed phone is refused with a message, nothing is saved
     page.goto("/workermodelview/add")
-    page.select_option("#grid", str(building.id), force=True)
+    pick(page, "#grid", "9号楼", building.code, building.id)
     page.fill("#name", "楼栋长新")
     page.select_option("#role", "building_leader")
     page.select_option("#employment", "part_time")
@@ -297,7 +314,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     # record a service and award its points from the list's action menu
     rule = session.scalar(select(PointsRule).where(PointsRule.name == "防汛隐患排查"))
     page.goto("/servicerecordmodelview/add")
-    page.select_option("#volunteer", str(volunteer.id), force=True)
+    pick(page, "#volunteer", volunteer.name, volunteer.name, volunteer.id)
     type_date(page, "#date", "2026-11-20")
     page.fill("#hours", "3")
     page.select_option("#rule", str(rule.id), force=True)
