@@ -26,6 +26,7 @@ from ..models.choices import (
 )
 from ..services import figures as figure_service
 from ..services import incidents as loop
+from ..services import search as search_service
 from ..services.errors import DomainError, ValidationError
 from ..services.personal_data import mask_mobile
 from ..services.scope import visible
@@ -149,12 +150,16 @@ class IncidentInterface(EagerInterface):
         return loop.newest_page(db.session, current_scope(), offset, limit, cap, **wanted)
 
 
+# The report form lists the grids of a scope up to this many; past it the grid is typed.
+REPORT_LIST_MOST = 200
+
+
 class IncidentModelView(ScopedModelView):
     """诉求 / 事件 — changed only through the loop's actions, never edited in place."""
 
     datamodel = IncidentInterface(Incident)
     bulk_actions = False
-    include_route_methods = {"list", "show", "act", "report", "photo", "figures"}
+    include_route_methods = {"list", "show", "act", "report", "photo", "figures", "pick"}
     list_title = _l("Incidents")
     show_title = _l("Incident")
     label_columns = {
@@ -189,6 +194,7 @@ class IncidentModelView(ScopedModelView):
     }
     show_template = "gridgov/incident_show.html"
     list_template = "gridgov/incident_list.html"
+    pick_extra = {"grid": (Grid, ("can_report",))}  # the report form's grid, past REPORT_LIST_MOST
 
     def _init_properties(self):
         super()._init_properties()
@@ -261,7 +267,8 @@ class IncidentModelView(ScopedModelView):
     @has_access
     def report(self):
         scope = current_scope()
-        grids = db.session.scalars(select(Grid).where(visible(scope, Grid)).order_by(Grid.code)).all()
+        in_scope = select(Grid).where(visible(scope, Grid)).order_by(Grid.code)
+        grids = db.session.scalars(in_scope.limit(REPORT_LIST_MOST + 1)).all()
         if scope.kind == "volunteer":
             from ..models import Volunteer
 
@@ -290,8 +297,12 @@ class IncidentModelView(ScopedModelView):
                 flash(str(_l("Reported as incident No. %(id)s.", id=incident.id)), "success")
                 return redirect(url_for("IncidentModelView.show", pk=incident.id))
         default_grid = getattr(g.user, "grid_id", None)
+        picked = None  # a large scope's grid is typed: (key, label) of the chosen one, or ()
+        if len(grids) > REPORT_LIST_MOST:
+            chosen = search_service.picked(db.session, scope, Grid, [row_key(form.get("grid") or default_grid or "")])
+            picked = [(row.id, search_service.label(db.session, Grid, row)) for row in chosen]
         return self.render_template(
-            "gridgov/incident_report.html", grids=grids, categories=categories, form=form,
+            "gridgov/incident_report.html", grids=grids, categories=categories, form=form, picked=picked,
             default_grid=default_grid, urgency_labels=URGENCY_LABELS, source_labels=INCIDENT_SOURCE_LABELS,
             volunteer=scope.kind == "volunteer",
         )

@@ -130,6 +130,8 @@ class PickerMixin:
     community field offers communities); a submitted key is checked by the view's service."""
 
     pick_where: dict = {}
+    # Pickers of a workflow's own form: column -> (model, the permissions that may use it).
+    pick_extra: dict = {}
 
     def _init_forms(self):
         super()._init_forms()
@@ -149,6 +151,7 @@ class PickerMixin:
                     PickMultipleField if many else PickField, *unbound.args, view=self, column=column,
                     model=model, row_model=row_model, **kwargs))
                 self.picked_columns[column] = model
+        self.picked_columns.update({column: model for column, (model, _) in self.pick_extra.items()})
 
     @expose("/pick/<column>")
     def pick(self, column):
@@ -157,7 +160,8 @@ class PickerMixin:
         if model is None:
             abort(404)
         name = self.class_permission_name
-        if not (appbuilder.sm.has_access("can_add", name) or appbuilder.sm.has_access("can_edit", name)):
+        permissions = self.pick_extra[column][1] if column in self.pick_extra else ("can_add", "can_edit")
+        if not any(appbuilder.sm.has_access(permission, name) for permission in permissions):
             abort(403)
         page = request.args.get("page", "1")
         rows, more = search_service.pick(

@@ -169,3 +169,29 @@ def test_a_login_is_picked_for_a_group(login, session):
     group = session.scalar(select(Group).where(Group.name == "湘江专班"))
     assert [user.id for user in group.users] == [secretary.id]
 
+
+
+def test_the_report_form_types_the_grid_of_a_large_scope(login, session, monkeypatch):
+    from app.models import Incident, IncidentCategory
+    from app.views import incidents
+
+    street = login("street")
+    assert _options(street.get("/incidentmodelview/report").get_data(as_text=True), "grid")  # 22 grids: listed
+    monkeypatch.setattr(incidents, "REPORT_LIST_MOST", 5)
+    html = street.get("/incidentmodelview/report").get_data(as_text=True)
+    own = str(grid_id(session, "410611001"))
+    assert _options(html, "grid") == ["", own] and "gridgov-pick" in _select(html, "grid")  # her own street first
+    keys, _, _ = _picked(street, "/incidentmodelview/pick/grid?q=湘江")
+    assert keys and set(keys) <= _subtree(session, "410611001")  # the street's
+    assert login("leader").get("/incidentmodelview/pick/grid?q=").status_code == 403  # does not report
+
+    category = session.scalar(select(IncidentCategory.id).where(IncidentCategory.name == "安全隐患"))
+    before = session.scalar(select(func.count()).select_from(Incident))
+    form = {"category": category, "title": "井盖缺失", "grid": grid_id(session, JINSHAN)}
+    html = street.post("/incidentmodelview/report", form).get_data(as_text=True)
+    assert "只能上报您管辖范围内的事件" in html and _options(html, "grid") == [""]  # 金山 not offered back
+    html = street.post("/incidentmodelview/report", {**form, "grid": grid_id(session, XIANGJIANG), "title": ""}).get_data(as_text=True)
+    assert _options(html, "grid") == ["", str(grid_id(session, XIANGJIANG))]  # the chosen grid stays chosen
+    assert session.scalar(select(func.count()).select_from(Incident)) == before
+    response = street.post("/incidentmodelview/report", {**form, "grid": grid_id(session, XIANGJIANG)})
+    assert response.status_code == 302
