@@ -6,7 +6,8 @@ from .emergencies import EmergencyResponse, ResponseTask
 from .grids import Grid
 from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent, incident_scopes, incident_tallies
 from .people import ServiceRecord, Volunteer, Worker
-from .points import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement
+from .points import (LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement,
+                     points_earned)
 from .users import GridgovUser
 from .versions import auth_version, reference_version
 from .whistles import Whistle, WhistleSummons, whistle_incidents
@@ -41,5 +42,6 @@ __all__ = [
     "incident_scopes",
     "reference_version",
     "incident_tallies",
+    "points_earned",
     "auth_version",
 ]

@@ -23,12 +23,16 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     FetchedValue,
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
+    SmallInteger,
     String,
+    Table,
     UniqueConstraint,
     func,
     select,
@@ -152,6 +156,21 @@ class LedgerEntry(Model):
     service_record = relationship("ServiceRecord")
     redemption = relationship("Redemption", back_populates="entries")
     created_by = relationship("GridgovUser")
+
+
+# Points earned per account and year (Beijing time), for the honour roll (migration 0013): kept
+# by a statement trigger on the append-only ledger, never written here.
+points_earned = Table(
+    "points_earned",
+    Model.metadata,
+    Column("account_id", Integer, ForeignKey("points_accounts.id", ondelete="CASCADE",
+                                             name="points_earned_account_id_fkey"), nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("earned", BigInteger, nullable=False),
+    CheckConstraint("earned > 0", name="points_earned_positive"),
+    PrimaryKeyConstraint("account_id", "year", name="points_earned_pkey"),
+    Index("points_earned_year_idx", "year", "account_id", "earned"),
+)
 
 
 class RewardItem(Model):

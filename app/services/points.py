@@ -4,7 +4,6 @@ stock movements; the database applies them (migration 0002), so nothing here rea
 and writes it back."""
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,6 +26,7 @@ from ..models import (
     StockMovement,
     Volunteer,
     Worker,
+    points_earned,
 )
 from .db_errors import explain
 from .errors import OutOfScope, ValidationError
@@ -354,37 +354,53 @@ class HonourRow:
     points: int
 
 
-def year_bounds(year: int) -> tuple[datetime.datetime, datetime.datetime]:
-    start = datetime.datetime(year, 1, 1, tzinfo=TIMEZONE)
-    return start, datetime.datetime(year + 1, 1, 1, tzinfo=TIMEZONE)
-
-
-def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10) -> dict:
-    """Top volunteers by points earned (not balance) in ``year``, per community and per street,
-    among the volunteers the scope may see."""
-    start, end = year_bounds(year)
+def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, street_id: int | None = None) -> dict:
+    """Top volunteers by points earned (not balance) in ``year``, per street and per community,
+    among the volunteers the scope may see; with ``street_id``, of that street only. Communities
+    are ranked when the roll covers one street at most: a district's or a city's roll ranks its
+    streets (1,640 community boards at city size made a 16,000-row page), each street's own roll its
+    communities. Read from ``points_earned`` (migration 0013) and ranked in SQL: only the rows on
+    the roll leave the database. ``by_community`` in the result says whether communities were ranked."""
+    rank_communities = street_id is not None or session.scalar(
+        select(func.count()).select_from(select(Grid.id).where(Grid.level == "street", visible(scope, Grid))
+                                         .limit(2).subquery())) <= 1
     community = aliased(Grid)
     street = aliased(Grid)
-    earned = func.sum(LedgerEntry.amount).label("earned")
-    rows = session.execute(
-        select(Volunteer.id, Volunteer.name, community.id, community.name, street.id, street.name, earned)
-        .join(PointsAccount, PointsAccount.id == LedgerEntry.account_id)
+    # each community with its street, once (not an ancestor lookup per volunteer)
+    homes = (select(community.id.label("id"), community.name.label("name"), street.id.label("street_id"),
+                    street.name.label("street_name"))
+             .outerjoin(street, and_(street.level == "street", street.path.ancestor_of(community.path)))
+             .where(community.level == "community").subquery())
+    earned = points_earned.c.earned
+    ranked = (
+        select(Volunteer.id.label("volunteer_id"), Volunteer.name, homes.c.id.label("community_id"),
+               homes.c.name.label("community_name"), homes.c.street_id, homes.c.street_name, earned,
+               func.row_number().over(partition_by=homes.c.id, order_by=(earned.desc(), Volunteer.id)).label("in_community"),
+               func.row_number().over(partition_by=homes.c.street_id, order_by=(earned.desc(), Volunteer.id))
+               .label("in_street"))
+        .select_from(points_earned)
+        .join(PointsAccount, PointsAccount.id == points_earned.c.account_id)
         .join(Volunteer, Volunteer.id == PointsAccount.volunteer_id)
-        .join(community, community.id == Volunteer.community_id)
-        .outerjoin(street, and_(street.level == "street", street.path.ancestor_of(community.path)))
-        .where(LedgerEntry.kind == "earn", LedgerEntry.created_at >= start, LedgerEntry.created_at < end,
-               visible(scope, Volunteer))
-        .group_by(Volunteer.id, Volunteer.name, community.id, community.name, street.id, street.name)
-        .order_by(earned.desc(), Volunteer.id)
+        .join(homes, homes.c.id == Volunteer.community_id)
+        .where(points_earned.c.year == year, visible(scope, Volunteer),
+               *([homes.c.street_id == street_id] if street_id is not None else []))
+        .subquery())
+    rows = session.execute(
+        select(ranked.c.volunteer_id, ranked.c.name, ranked.c.community_id, ranked.c.community_name,
+               ranked.c.street_id, ranked.c.street_name, ranked.c.earned)
+        .where(or_(ranked.c.in_community <= per_group, ranked.c.in_street <= per_group) if rank_communities
+               else ranked.c.in_street <= per_group)
+        .order_by(ranked.c.earned.desc(), ranked.c.volunteer_id)
     ).all()
     by_community: dict[tuple[int, str], list[HonourRow]] = defaultdict(list)
     by_street: dict[tuple[int, str], list[HonourRow]] = defaultdict(list)
-    for volunteer_id, name, community_id, community_name, street_id, street_name, points in rows:
-        for groups, key in ((by_community, (community_id, community_name)), (by_street, (street_id, street_name))):
+    for volunteer_id, name, community_id, community_name, home_street_id, street_name, points in rows:
+        boards = ((by_community, (community_id, community_name)),) if rank_communities else ()
+        for groups, key in boards + ((by_street, (home_street_id, street_name)),):
             if key[0] is None or len(groups[key]) >= per_group:
                 continue
             groups[key].append(HonourRow(len(groups[key]) + 1, volunteer_id, name, community_name, int(points)))
-    return {"communities": dict(by_community), "streets": dict(by_street)}
+    return {"communities": dict(by_community), "streets": dict(by_street), "by_community": rank_communities}
 
 
 # --- the invariant check ---------------------------------------------------------------------

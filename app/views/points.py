@@ -22,7 +22,8 @@ from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, Redempt
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
 from ..services import points as bank
 from ..services.errors import DomainError, OutOfScope, ValidationError
-from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, current_user_id, flag_field, label_of, yes_no
+from .base import (attempt, EagerInterface, ScopedModelView, choice_field, current_scope, current_user_id, flag_field,
+                   label_of, row_key, yes_no)
 from .pickers import COMMUNITIES
 
 PICTURE_TYPES = ("jpg", "jpeg", "png", "webp")
@@ -315,8 +316,10 @@ class PointsView(BaseView):
         year = request.args.get("year", type=int) or this_year
         if not 2000 <= year <= this_year:
             year = this_year
-        roll = bank.honour_roll(db.session, current_scope(), year)
-        return self.render_template("gridgov/honour_roll.html", roll=roll, year=year, this_year=this_year)
+        street = row_key(request.args.get("street", ""))
+        roll = bank.honour_roll(db.session, current_scope(), year, street_id=street)
+        return self.render_template("gridgov/honour_roll.html", roll=roll, year=year, this_year=this_year,
+                                    street=street)
 
     # --- pictures -------------------------------------------------------------------------
     @expose("/picture/<path:filename>")

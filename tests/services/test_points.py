@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from decimal import Decimal
 
 import pytest
@@ -190,8 +191,8 @@ def test_honour_roll_counts_earned_not_balance(session):
     rich = give(session, volunteer_account(session, index=1), 400)
     bank.redeem(session, EVERYTHING, rich.id, {item(session, "东北大米 5kg").id: 1}, None)
     year = datetime.datetime.now(bank.TIMEZONE).year
-    roll = bank.honour_roll(session, EVERYTHING, year)
     xiangjiang = community(session, XIANGJIANG)
+    roll = bank.honour_roll(session, EVERYTHING, year, street_id=xiangjiang.parent_id)
     top = roll["communities"][(xiangjiang.id, xiangjiang.name)][0]
     assert top.volunteer_id == rich.volunteer_id
     earned = session.scalar(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.account_id == rich.id, LedgerEntry.kind == "earn"))
@@ -207,3 +208,58 @@ def test_invariant_check_finds_a_broken_balance(session):
     session.commit()
     problems = bank.check_invariants(session)
     assert len(problems) == 1 and "balance" in problems[0]
+
+
+def _earned_by_ledger(session) -> dict:
+    return {(account, year): total for account, year, total in session.execute(text(
+        "SELECT account_id, extract(year FROM created_at AT TIME ZONE 'Asia/Shanghai')::int, sum(amount)"
+        " FROM points_entries WHERE kind = 'earn' GROUP BY 1, 2"))}
+
+
+def _earned_kept(session) -> dict:
+    return {(account, year): total for account, year, total in
+            session.execute(text("SELECT account_id, year, earned FROM points_earned"))}
+
+
+def test_points_earned_follows_the_ledger(session):
+    """``points_earned`` (the honour roll's) equals the ledger's earnings per account and Beijing
+    year after the seed, awards, redemptions, adjustments and an entry at the turn of a year."""
+    assert _earned_kept(session) == _earned_by_ledger(session) != {}
+    account = give(session, volunteer_account(session, index=2), 50)  # awards of service records
+    bank.redeem(session, EVERYTHING, account.id, {item(session, "环保购物袋").id: 1}, None)
+    bank.adjust(session, EVERYTHING, account.id, -5, "更正", None)
+    # 2025-12-31 16:30 UTC is 2026-01-01 00:30 in Beijing: earned in 2026; two entries in one statement
+    session.execute(text(
+        "INSERT INTO points_entries (account_id, kind, amount, reason, incident_ref, created_at) VALUES"
+        " (:a, 'earn', 7, '跨年', 'year-turn-1', '2025-12-31 16:30+00'),"
+        " (:a, 'earn', 3, '跨年', 'year-turn-2', '2025-12-31 15:30+00')"), {"a": account.id})
+    session.commit()
+    kept = _earned_kept(session)
+    assert kept == _earned_by_ledger(session)
+    assert kept[(account.id, 2025)] >= 3 and kept[(account.id, 2026)] >= 7
+
+
+def test_honour_roll_ranks_within_community_and_street(session):
+    year = datetime.datetime.now(bank.TIMEZONE).year
+    district = bank.honour_roll(session, EVERYTHING, year, per_group=2)  # two streets: streets ranked only
+    assert len(district["streets"]) == 2 and district["communities"] == {} and not district["by_community"]
+    rolls = [bank.honour_roll(session, EVERYTHING, year, per_group=2, street_id=street_id)
+             for street_id, _ in district["streets"]]
+    assert all(roll["by_community"] for roll in rolls)
+    roll = {"streets": district["streets"], "communities": {k: v for r in rolls for k, v in r["communities"].items()}}
+    for one in rolls:  # a street's own roll ranks it as the district's does
+        assert list(one["streets"].items())[0] in district["streets"].items()
+    earned = {account: total for (account, y), total in _earned_by_ledger(session).items() if y == year}
+    for groups in (roll["communities"], roll["streets"]):
+        assert groups
+        for rows in groups.values():
+            assert 1 <= len(rows) <= 2 and [row.rank for row in rows] == list(range(1, len(rows) + 1))
+            assert [row.points for row in rows] == sorted((row.points for row in rows), reverse=True)
+    by_community = defaultdict(list)
+    for account, home in session.execute(select(PointsAccount.id, Volunteer.community_id)
+                                         .join(Volunteer, Volunteer.id == PointsAccount.volunteer_id)):
+        if account in earned:
+            by_community[home].append(earned[account])
+    assert set(by_community) == {community_id for community_id, _ in roll["communities"]}
+    for (community_id, _), rows in roll["communities"].items():  # the top two of the community's earnings
+        assert [row.points for row in rows] == sorted(by_community[community_id], reverse=True)[:2]

@@ -5,7 +5,7 @@ import re
 
 from sqlalchemy import func, select
 
-from app.models import LedgerEntry, PointsAccount, Redemption, RewardItem, ServiceRecord, StockMovement
+from app.models import Grid, LedgerEntry, PointsAccount, Redemption, RewardItem, ServiceRecord, StockMovement
 from app.models.users import GridgovUser
 from app.services import points as bank
 
@@ -261,3 +261,21 @@ def test_secretary_cannot_withdraw_district_items(login, session):
 def test_volunteers_start_on_their_points(login):
     response = login("volunteer").get("/")
     assert response.status_code == 302 and response.headers["Location"].endswith("/points/me/")
+
+
+def test_a_district_roll_ranks_streets_and_a_street_its_communities(login, session):
+    dispatcher = login("dispatcher")  # the district: two streets
+    html = dispatcher.get("/points/honour/").get_data(as_text=True)
+    street = session.scalar(select(Grid).where(Grid.code == "410611001"))  # 九州路街道
+    assert "按街道" in html and "按社区" not in html and "选择街道" in html
+    assert f"street={street.id}" in html
+    html = dispatcher.get(f"/points/honour/?street={street.id}").get_data(as_text=True)
+    assert "按社区" in html and "湘江社区" in html and "金山社区" not in html  # 金山 is in the other street
+    assert "全部街道" in html
+    # the street officer's roll covers one street: its communities at once; another street's id shows nothing of it
+    html = login("street").get("/points/honour/").get_data(as_text=True)
+    assert "按社区" in html and "湘江社区" in html
+    other = session.scalar(select(Grid.id).where(Grid.code == "410611002"))
+    html = login("street").get(f"/points/honour/?street={other}").get_data(as_text=True)
+    assert "金山社区" not in html
+    assert login("street").get("/points/honour/?street=abc&year=x").status_code == 200
