@@ -28,7 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy import Column, PrimaryKeyConstraint, and_
+from sqlalchemy import Column, PrimaryKeyConstraint, and_, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
@@ -100,6 +100,8 @@ class Incident(Model):
         Index("incidents_department_id_idx", "department_id"),
         Index("incidents_created_at_idx", "created_at"),
         Index("incidents_category_id_idx", "category_id", "id"),
+        # the open incidents, newest first (the whistle form's choice): 0.4 % of them at city size
+        Index("incidents_open_idx", "id", postgresql_where=text(f"status IN {sql_in(OPEN_STATUSES)}")),
         # who sees it and its words in one index: a street's keyword search walks both together
         Index("incidents_scope_words_gin", "scope_grid_ids", "search_grams", postgresql_using="gin"),
     )

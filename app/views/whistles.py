@@ -91,7 +91,7 @@ class WhistleModelView(ScopedModelView):
         whistles = db.session.scalars(
             select(Whistle).where(visible(scope, Whistle), Whistle.status == "open")
             .options(selectinload(Whistle.summonses).selectinload(WhistleSummons.department),
-                     selectinload(Whistle.incidents))
+                     selectinload(Whistle.incidents), selectinload(Whistle.grid))
             .order_by(Whistle.deadline)).all()
         now = datetime.datetime.now(datetime.timezone.utc)
         return self.render_template("gridgov/whistle_board.html", whistles=whistles, now=now, local_time=local_time)
@@ -102,7 +102,7 @@ class WhistleModelView(ScopedModelView):
         scope = current_scope()
         incidents = db.session.scalars(
             select(Incident).where(visible(scope, Incident), Incident.status.in_(OPEN_STATUSES))
-            .order_by(Incident.id.desc()).limit(200)).all()
+            .options(selectinload(Incident.grid)).order_by(Incident.id.desc()).limit(200)).all()
         departments = db.session.scalars(
             select(Department).where(Department.kind == "functional").order_by(Department.name)).all()
         actor = current_actor()

@@ -37,3 +37,20 @@ def test_list_queries_do_not_grow_with_rows(app, login, username, url, view):
     assert many == few, f"{url}: {few} queries for 10 rows, {many} for 50"
     # permissions are read once per request, not once per menu entry and button (FAB: ~30 more)
     assert few <= 25, f"{url}: {few} queries"
+
+
+def test_whistle_board_and_form_queries_do_not_grow_with_rows(app, login, session):
+    """The open whistles' board and the whistle form's open incidents: the same number of queries
+    with more whistles and incidents, each in another grid."""
+    from ..services.test_incidents import new_incident
+    from ..services.test_whistles import blow
+    from .helpers import WORKER_BLOCK
+
+    pages = ("/whistlemodelview/board/", "/whistlemodelview/blow")
+    browser = login("dispatcher")
+    browser.get(pages[0])
+    before = [count_queries(app, browser, url) for url in pages]
+    for n, code in enumerate((WORKER_BLOCK + "-01", WORKER_BLOCK + "-02", WORKER_BLOCK)):
+        blow(session, new_incident(session, code=code, title=f"违建{n}"), by="dispatcher", level="district")
+    session.commit()
+    assert [count_queries(app, browser, url) for url in pages] == before
