@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
@@ -30,6 +30,7 @@ from ..models import (
 )
 from .db_errors import explain
 from .errors import OutOfScope, ValidationError
+from . import scope as scope_service
 from .scope import Scope, can_write_under, get_visible, visible
 from .transactions import change_once, commit, flush
 
@@ -401,6 +402,28 @@ def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, 
                 continue
             groups[key].append(HonourRow(len(groups[key]) + 1, volunteer_id, name, community_name, int(points)))
     return {"communities": dict(by_community), "streets": dict(by_street), "by_community": rank_communities}
+
+
+# --- the ledger list --------------------------------------------------------------------------
+def ledger_page(session: Session, scope: Scope, offset: int, limit: int, cap: int) -> tuple[int, list[int]]:
+    """(the number of entries ``scope`` sees, counted up to ``cap`` + 1; the ids of the page at
+    ``offset``, newest first), read account by account: each account the scope sees gives its
+    newest ``offset + limit`` entries from its index. Filtered the other way round (the ledger
+    newest first, each entry's account looked up), a district at city size found its first 20
+    entries after 28,760 others, and PostgreSQL compared each with 18,000 accounts: 16 s."""
+    accounts = scope_service.accounts_seen(scope).subquery()
+
+    def newest(count: int):
+        return (select(LedgerEntry.id).where(LedgerEntry.account_id == accounts.c.id)
+                .order_by(LedgerEntry.id.desc()).limit(count).lateral())
+
+    counted = newest(cap + 1)
+    total = session.scalar(select(func.count()).select_from(
+        select(counted.c.id).select_from(accounts).join(counted, true()).limit(cap + 1).subquery()))
+    page = newest(offset + limit)
+    keys = session.scalars(select(page.c.id).select_from(accounts).join(page, true())
+                           .order_by(page.c.id.desc()).offset(offset).limit(limit)).all()
+    return total, list(keys)
 
 
 # --- the invariant check ---------------------------------------------------------------------

@@ -180,6 +180,13 @@ def _accounts(scope: Scope):
     )
 
 
+def accounts_seen(scope: Scope):
+    """A SELECT of the ids of the points accounts ``scope`` sees (their holder is seen)."""
+    if scope.kind in ("all", "none"):
+        return select(PointsAccount.id).where(visible(scope, PointsAccount))
+    return _accounts(scope)
+
+
 def _ledger_rule(scope: Scope):
     return LedgerEntry.account_id.in_(_accounts(scope))
 

@@ -22,7 +22,7 @@ from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, Redempt
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
 from ..services import points as bank
 from ..services.errors import DomainError, OutOfScope, ValidationError
-from .base import (attempt, EagerInterface, ScopedModelView, choice_field, current_scope, current_user_id, flag_field,
+from .base import (attempt, EagerInterface, ScopeFilter, ScopedModelView, choice_field, current_scope, current_user_id, flag_field,
                    label_of, row_key, yes_no)
 from .pickers import COMMUNITIES
 
@@ -133,10 +133,22 @@ class RewardItemModelView(ScopedModelView):
             item.picture = name
 
 
+class LedgerInterface(EagerInterface):
+    """The ledger in its default order (newest first), unfiltered, is read account by account
+    (``bank.ledger_page``); a search or another order takes FAB's query."""
+
+    def index_page(self, filters, order_column, order_direction, offset, limit, cap):
+        if (order_column or "id") != "id" or (order_direction or "desc") != "desc":
+            return None
+        if any(not isinstance(flt, ScopeFilter) for flt, _ in (filters.get_filters_values() if filters else ())):
+            return None
+        return bank.ledger_page(db.session, current_scope(), offset, limit, cap)
+
+
 class LedgerEntryModelView(ScopedModelView):
     """积分流水 — read only: the ledger is corrected by new entries, never edited."""
 
-    datamodel = EagerInterface(LedgerEntry)
+    datamodel = LedgerInterface(LedgerEntry)
     include_route_methods = {"list", "show"}
     list_title = _l("Points ledger")
     show_title = _l("Ledger entry")

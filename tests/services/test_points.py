@@ -263,3 +263,23 @@ def test_honour_roll_ranks_within_community_and_street(session):
     assert set(by_community) == {community_id for community_id, _ in roll["communities"]}
     for (community_id, _), rows in roll["communities"].items():  # the top two of the community's earnings
         assert [row.points for row in rows] == sorted(by_community[community_id], reverse=True)[:2]
+
+
+def test_the_ledger_page_read_by_account_is_the_scope_ledger_newest_first(session):
+    """``ledger_page`` (the ledger list's fast path) gives the entries the scope's rule gives, in
+    the same order, for every kind of scope, any page, and counts up to its cap."""
+    from app.models import GridgovUser
+    from app.services.scope import NOTHING, scope_for_user
+
+    give(session, volunteer_account(session, index=1), 30)  # entries of more than one kind and time
+    scopes = [EVERYTHING, NOTHING] + [
+        scope_for_user(session, session.scalar(select(GridgovUser).where(GridgovUser.username == name)))
+        for name in ("dispatcher", "street", "secretary", "worker", "department", "volunteer")]
+    for scope in scopes:
+        expected = list(session.scalars(select(LedgerEntry.id).where(bank.visible(scope, LedgerEntry))
+                                        .order_by(LedgerEntry.id.desc())))
+        for offset, limit in ((0, 20), (0, 3), (3, 3), (len(expected) - 2, 5), (len(expected) + 10, 5)):
+            offset = max(offset, 0)
+            count, keys = bank.ledger_page(session, scope, offset, limit, cap=10_000)
+            assert (count, keys) == (len(expected), expected[offset:offset + limit]), (scope, offset)
+        assert bank.ledger_page(session, scope, 0, 2, cap=3)[0] == min(len(expected), 4), scope
