@@ -134,11 +134,14 @@ class RewardItemModelView(ScopedModelView):
 
 
 class LedgerInterface(EagerInterface):
-    """The ledger in its default order (newest first), unfiltered, is read account by account
-    (``bank.ledger_page``); a search or another order takes FAB's query."""
+    """A grid's or a department's ledger in its default order (newest first), unfiltered, is read
+    account by account (``bank.ledger_page``); a search, another order, the whole ledger (the
+    administrator's: its newest entries are its page) and one volunteer's take FAB's query."""
 
     def index_page(self, filters, order_column, order_direction, offset, limit, cap):
         if (order_column or "id") != "id" or (order_direction or "desc") != "desc":
+            return None
+        if current_scope().kind not in ("grid", "department"):
             return None
         if any(not isinstance(flt, ScopeFilter) for flt, _ in (filters.get_filters_values() if filters else ())):
             return None
