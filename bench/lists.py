@@ -191,6 +191,21 @@ def explain(app, pages: list[tuple[str, str, str, str]], slowest: int = 2) -> No
                     print("     " + line)
 
 
+def open_dataset(dataset: str, scale: float = 1.0) -> tuple[str, dict]:
+    """Starts the data set's embedded PostgreSQL (instance/bench-<dataset>), loads the data set
+    when it is not there yet; returns its URL and the environment the app runs with."""
+    suffix = dataset if scale == 1.0 else f"{dataset}-{scale:g}"
+    instance = os.path.join(ROOT, "instance", f"bench-{suffix}")
+    server = start_embedded_server(os.path.join(instance, "pgdata"))
+    ensure_database(server.get_uri(), "gridgov")
+    url = server.get_uri("gridgov")
+    env = dict(os.environ, DATABASE_URL=url, GRIDGOV_ADMIN_PASSWORD=ADMIN_PASSWORD,
+               GRIDGOV_DEMO_PASSWORD=DEMO_PASSWORD, GRIDGOV_INSTANCE_DIR=instance,
+               GRIDGOV_LOGIN_RATE_LIMIT="100000 per minute")
+    load(dataset, scale, url, env)
+    return url, env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=("district", "city"), default="district")
@@ -201,16 +216,8 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only the scenarios whose name starts with this")
     args = parser.parse_args()
 
+    url, env = open_dataset(args.dataset, args.scale)
     suffix = args.dataset if args.scale == 1.0 else f"{args.dataset}-{args.scale:g}"
-    instance = os.path.join(ROOT, "instance", f"bench-{suffix}")
-    server = start_embedded_server(os.path.join(instance, "pgdata"))
-    ensure_database(server.get_uri(), "gridgov")
-    url = server.get_uri("gridgov")
-    env = dict(os.environ, DATABASE_URL=url, GRIDGOV_ADMIN_PASSWORD=ADMIN_PASSWORD,
-               GRIDGOV_DEMO_PASSWORD=DEMO_PASSWORD, GRIDGOV_INSTANCE_DIR=instance,
-               GRIDGOV_LOGIN_RATE_LIMIT="100000 per minute")
-    load(args.dataset, args.scale, url, env)
-
     sys.path.insert(0, os.path.join(ROOT, "bench"))
     os.environ.update(env)
     import baseline

@@ -21,8 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from app.database import ensure_database, start_embedded_server  # noqa: E402
-from lists import ADMIN_PASSWORD, DEMO_PASSWORD, load  # noqa: E402
+from lists import ADMIN_PASSWORD, DEMO_PASSWORD, open_dataset  # noqa: E402
 
 SKIPPED = ("logout", "/lang", "download", "/pick/", "/api/", "/swagger", "/static")
 
@@ -52,14 +51,7 @@ def main() -> None:
     parser.add_argument("--over", type=float, default=50.0, help="print pages slower than this (ms)")
     args = parser.parse_args()
 
-    instance = os.path.join(ROOT, "instance", f"bench-{args.dataset}")
-    server = start_embedded_server(os.path.join(instance, "pgdata"))
-    ensure_database(server.get_uri(), "gridgov")
-    url = server.get_uri("gridgov")
-    env = dict(os.environ, DATABASE_URL=url, GRIDGOV_ADMIN_PASSWORD=ADMIN_PASSWORD,
-               GRIDGOV_DEMO_PASSWORD=DEMO_PASSWORD, GRIDGOV_INSTANCE_DIR=instance,
-               GRIDGOV_LOGIN_RATE_LIMIT="100000 per minute")
-    load(args.dataset, 1.0, url, env)
+    _, env = open_dataset(args.dataset)
     os.environ.update(env)
 
     from werkzeug.security import generate_password_hash
