@@ -37,7 +37,7 @@ def _keys(values) -> list[int]:
 
 
 class PickWidget:
-    """A ``<select>`` holding the chosen row(s) only, made a typed search by gridgov.js."""
+    """A ``<select>`` holding the chosen row(s) only, made a typed search by static/gridgov/pick.js."""
 
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
