@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,6 +45,7 @@ class Worker(Model):
             "training_hours >= 0 AND training_hours <= 2000", name="workers_training_hours_range"
         ),
         Index("workers_grid_id_idx", "grid_id"),
+        UniqueConstraint("id", "grid_id", name="workers_id_grid_id_key"),  # its account's grid refers to it
         Index("workers_name_idx", "name", "id"),  # the list's order
     )
 
@@ -84,6 +86,7 @@ class Volunteer(Model):
             name="volunteers_sunk_member_has_unit",
         ),
         Index("volunteers_community_id_idx", "community_id"),
+        UniqueConstraint("id", "community_id", name="volunteers_id_community_id_key"),  # its account's grid refers to it
         Index("volunteers_unit_id_idx", "unit_id"),
         Index("volunteers_name_idx", "name", "id"),  # the list's order
     )

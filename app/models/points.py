@@ -27,6 +27,7 @@ from sqlalchemy import (
     DateTime,
     FetchedValue,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -66,13 +67,22 @@ class PointsRule(Model):
 
 
 class PointsAccount(Model):
-    """积分账户 — one per holder (a volunteer or a worker), made by a trigger with the holder."""
+    """积分账户 — one per holder (a volunteer or a worker), made by a trigger with the holder.
+
+    ``grid_id`` is the holder's grid (a volunteer's community, a worker's grid), held equal to it
+    by two composite foreign keys that also carry a move to the account (migration 0015): a grid
+    scope's accounts are read from ``(grid_id, balance, id)``."""
 
     __tablename__ = "points_accounts"
     __table_args__ = (
         CheckConstraint("balance >= 0", name="points_accounts_balance_nonnegative"),
         CheckConstraint("num_nonnulls(volunteer_id, worker_id) = 1", name="points_accounts_one_holder"),
         Index("points_accounts_balance_idx", "balance", "id"),  # the list's order, highest first
+        ForeignKeyConstraint(["volunteer_id", "grid_id"], ["volunteers.id", "volunteers.community_id"],
+                             name="points_accounts_volunteer_grid_fkey", onupdate="CASCADE", ondelete="CASCADE"),
+        ForeignKeyConstraint(["worker_id", "grid_id"], ["workers.id", "workers.grid_id"],
+                             name="points_accounts_worker_grid_fkey", onupdate="CASCADE", ondelete="CASCADE"),
+        Index("points_accounts_grid_id_idx", "grid_id", "balance", "id"),  # a grid scope's accounts, in order
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -82,14 +92,15 @@ class PointsAccount(Model):
     worker_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("workers.id", ondelete="CASCADE", name="points_accounts_worker_id_fkey"), unique=True
     )
+    grid_id: Mapped[int] = mapped_column(Integer, nullable=False)
     balance: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"),
                                          server_onupdate=FetchedValue())
     created_at: Mapped[datetime.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
 
-    volunteer = relationship("Volunteer")
-    worker = relationship("Worker")
+    volunteer = relationship("Volunteer", foreign_keys=[volunteer_id])
+    worker = relationship("Worker", foreign_keys=[worker_id])
     # What its name is made of: list pages load these together with the account.
     __repr_relations__ = ("volunteer", "worker")
 

@@ -61,8 +61,9 @@ def test_paired_units_are_seen_where_they_serve(session):
 
 def test_points_accounts_ledger_and_redemptions_follow_their_holder(session):
     """An account (and its ledger entries and redemptions) is seen where its volunteer or its
-    worker is seen — the rule is two joins through the holders, checked here against the
-    holders the scope sees, for every kind of scope."""
+    worker is seen — a grid scope reads the holder's grid kept on the account, a department
+    goes through the holders — checked here against the holders the scope sees, for every kind
+    of scope."""
     from app.models import LedgerEntry, PointsAccount, Redemption
 
     scopes = [EVERYTHING, NOTHING] + [scope_for_user(session, user(session, name)) for name in
@@ -81,3 +82,43 @@ def test_points_accounts_ledger_and_redemptions_follow_their_holder(session):
         assert set(session.scalars(select(Redemption.id).where(visible(scope, Redemption)))) == redemptions, scope
     street = scope_for_user(session, user(session, "street"))
     assert session.scalar(select(func.count()).select_from(PointsAccount).where(visible(street, PointsAccount)))
+
+
+def test_an_account_keeps_its_holders_grid(session):
+    """``points_accounts.grid_id`` is the holder's grid, held so by the database: a volunteer's or
+    a worker's move carries the account along (and the scopes that see it), and an account
+    written with another grid is refused."""
+    import pytest
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    from app.models import PointsAccount
+
+    xiangjiang = session.scalar(select(Grid).where(Grid.code == "410611001001"))
+    jinshan = session.scalar(select(Grid).where(Grid.code == "410611002001"))
+    block = session.scalar(select(Grid).where(Grid.parent_id == jinshan.id).order_by(Grid.id).limit(1))
+    volunteer = session.scalar(select(Volunteer).where(Volunteer.community_id == xiangjiang.id).limit(1))
+    worker = session.scalar(select(Worker).join(Grid, Grid.id == Worker.grid_id)
+                            .where(Grid.path.descendant_of(xiangjiang.path)).limit(1))
+    accounts = {holder: session.scalar(select(PointsAccount).where(column == holder.id))
+                for holder, column in ((volunteer, PointsAccount.volunteer_id), (worker, PointsAccount.worker_id))}
+    assert accounts[volunteer].grid_id == xiangjiang.id and accounts[worker].grid_id == worker.grid_id
+
+    def seen_by(name):
+        scope = scope_for_user(session, user(session, name))
+        return set(session.scalars(select(PointsAccount.id).where(visible(scope, PointsAccount))))
+
+    mine = {account.id for account in accounts.values()}
+    assert mine <= seen_by("secretary") and not mine & seen_by("secretary2")
+    volunteer.community_id, worker.grid_id = jinshan.id, block.id
+    session.commit()
+    for account in accounts.values():
+        session.refresh(account)
+    assert (accounts[volunteer].grid_id, accounts[worker].grid_id) == (jinshan.id, block.id)
+    assert mine <= seen_by("secretary2") and not mine & seen_by("secretary")
+
+    for grid in (xiangjiang.id, None):
+        with pytest.raises(IntegrityError):
+            session.execute(update(PointsAccount).where(PointsAccount.id == accounts[volunteer].id).values(grid_id=grid))
+        session.rollback()
+    assert session.scalar(select(PointsAccount.grid_id).where(PointsAccount.id == accounts[volunteer].id)) == jinshan.id
