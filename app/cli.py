@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 ADMIN_USERNAME = "admin"
 
@@ -62,18 +62,21 @@ def load_demo_data(app, echo=click.echo) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-demo", is_flag=True, help="Do not load the demo data into an empty database.")
-@with_appcontext
-def run_command(host, port, no_demo):
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Server processes (default: one per core, at least 2).")
+def run_command(host, port, no_demo, workers):
     """Migrate, create the first admin, load demo data if empty, and serve."""
-    app = current_app._get_current_object()
+    from .server import serve
+
+    # Not inside an application context: the server's processes would inherit it, and every
+    # request would share its ``g`` (the signed-in user, the CSRF token) with the ones before.
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
     prepare_database(app, load_demo=not no_demo)
-    # SIGTERM (systemd, docker, CI) exits like Ctrl-C, so the embedded PostgreSQL stops cleanly.
+    # SIGTERM (systemd, docker, CI) exits like Ctrl-C, so the embedded PostgreSQL stops cleanly
+    # (gunicorn's main process handles both itself, then exits the same way).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"gridgov is serving on http://{host}:{port}/")
-    # app.run() refuses to start from inside a Flask CLI command; serve with Werkzeug directly.
-    from werkzeug.serving import run_simple
-
-    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    serve(app, host, port, workers)
 
 
 @click.command("setup")

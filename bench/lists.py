@@ -35,6 +35,7 @@ sys.path.insert(0, ROOT)
 import psycopg2  # noqa: E402
 import requests  # noqa: E402
 
+from app import server  # noqa: E402
 from app.database import ensure_database, start_embedded_server  # noqa: E402
 
 ADMIN_PASSWORD = "Bench@Grid2026"
@@ -213,6 +214,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--requests", type=int, default=40, help="requests per client and scenario")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--worker-class", default=server.WORKER_CLASS, help="gunicorn worker class (gridgov run's)")
+    parser.add_argument("--threads", type=int, default=server.THREADS, help="threads per worker (gridgov run's)")
     parser.add_argument("--only", default="", help="run only the scenarios whose name starts with this")
     args = parser.parse_args()
 
@@ -228,6 +231,7 @@ def main() -> None:
     port = free_port()
     gunicorn = subprocess.Popen(
         [os.path.join(BIN, "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
+         "--worker-class", args.worker_class, "--threads", str(args.threads),
          "--chdir", ROOT, "--pythonpath", os.path.join(ROOT, "bench"), "--log-level", "warning",
          "baseline:create_app()"], env=env)
     base = f"http://127.0.0.1:{port}"
@@ -254,7 +258,7 @@ def main() -> None:
 
     print()
     print(f"data set: {suffix}; {args.clients} clients x {args.requests} requests (stock: x {max(2, args.requests // 4)}); "
-          f"gunicorn {args.workers} sync workers; {os.cpu_count()} CPUs; Python {platform.python_version()}")
+          f"gunicorn {args.workers} {args.worker_class} workers x {args.threads} threads; {os.cpu_count()} CPUs; Python {platform.python_version()}")
     print()
     print("| scenario | gridgov p50 ms | gridgov p95 ms | stock FAB p50 ms | stock FAB p95 ms | p50 ratio |")
     print("|---|---:|---:|---:|---:|---:|")

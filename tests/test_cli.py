@@ -1,14 +1,20 @@
-"""The gridgov command: `run` really serves (on the embedded PostgreSQL, stopped cleanly on
-exit) and `seed demo` refuses a database that already holds data."""
+"""The gridgov command: `run` really serves (with gunicorn's worker processes, on the embedded
+PostgreSQL, stopped cleanly on exit) and `seed demo` refuses a database that already holds data."""
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import psutil
 
 from app.cli import seed_demo
 
@@ -19,12 +25,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def signed_in(base: str, username: str, password: str):
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    form = opener.open(base + "/login/", timeout=30).read().decode("utf-8")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    opener.open(base + "/login/", urllib.parse.urlencode(
+        {"csrf_token": token, "username": username, "password": password}).encode(), timeout=30)
+    return opener
+
+
 def test_run_serves_on_the_embedded_database_and_stops_it(tmp_path):
     port = free_port()
     env = {**os.environ, "GRIDGOV_INSTANCE_DIR": str(tmp_path), "GRIDGOV_ADMIN_PASSWORD": "Admin@Test2026"}
     env.pop("DATABASE_URL", None)
     gridgov = os.path.join(os.path.dirname(sys.executable), "gridgov")
-    proc = subprocess.Popen([gridgov, "run", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([gridgov, "run", "--port", str(port), "--workers", "3"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.time() + 120
@@ -38,6 +53,22 @@ def test_run_serves_on_the_embedded_database_and_stops_it(tmp_path):
                 time.sleep(0.5)
         assert body is not None, "gridgov run did not answer"
         assert "登录" in body
+        # three worker processes, each answering from the database with its own connections, and
+        # each request with its own context: a new visitor gets a new session, and two users
+        # signed in at once each get their own pages
+        servers = [child for child in psutil.Process(proc.pid).children() if "postgres" not in child.name()]
+        assert len(servers) == 3, servers
+        base = f"http://127.0.0.1:{port}"
+        cookies = [urllib.request.urlopen(base + "/login/", timeout=30).headers.get("Set-Cookie") for _ in range(9)]
+        assert all(cookies) and len(set(cookies)) == 9, cookies
+        users = {"admin": signed_in(base, "admin", "Admin@Test2026"),
+                 "secretary2": signed_in(base, "secretary2", "Demo@Grid2026")}
+        with ThreadPoolExecutor(6) as pool:
+            pages = list(pool.map(lambda name: (name, users[name].open(base + "/gridmodelview/list/", timeout=30)
+                                                .read().decode("utf-8")), ["admin", "secretary2"] * 15))
+        for name, page in pages:
+            # 湘江 is a community of the district, not secretary2's (金山)
+            assert ("湘江" in page, "金山" in page) == ((True, False) if name == "admin" else (False, True)), name
         assert (tmp_path / "pgdata" / "PG_VERSION").exists()
         assert (tmp_path / "pgdata" / "postmaster.pid").exists()
     finally:
