@@ -43,7 +43,7 @@ ACTIVITIES = ["清洁家园", "关爱空巢老人", "垃圾分类宣传", "文�
               "政策宣讲", "邻里纠纷调解", "义务理发", "小区绿化补植"]
 
 DEMO_USERS = [
-    # username, first name, last name, role, scope
+    # username, family name (姓), given name (名), role, scope; printed 姓名: 调度员, 湘江书记
     ("dispatcher", "调度", "员", "District dispatcher", ("grid", "410611")),
     ("street", "街道", "干部", "Street officer", ("grid", "410611001")),
     ("secretary", "湘江", "书记", "Community secretary", ("grid", "410611001001")),
@@ -305,7 +305,7 @@ def create_demo_users(sm, session: Session, password: str, made: dict | None = N
     the first district of the database (淇滨区 in the demo and the district data sets)."""
     root = session.scalar(select(Grid.code).where(Grid.parent_id.is_(None)).order_by(Grid.code)) or DISTRICT[0]
     created = []
-    for username, first, last, role_name, (kind, key) in DEMO_USERS:
+    for username, last, first, role_name, (kind, key) in DEMO_USERS:
         if kind == "grid":
             key = root + key[len(DISTRICT[0]):]
         if sm.find_user(username=username):

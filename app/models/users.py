@@ -4,11 +4,24 @@ A scope is a grid (and so its whole subtree), a department, or one volunteer rec
 one is set (a CHECK constraint); which one a role needs is checked by services/users.py."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import CheckConstraint, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+_LATIN_ONLY = re.compile(r"[\x00-\u024f]*")
+
+
+def person_name(first_name: str | None, last_name: str | None) -> str:
+    """A person's name as it is written: a Chinese name family name first and without a space
+    (姓 张, 名 伟: 张伟), a name in Latin letters given name first (Wei Zhang)."""
+    first, last = (first_name or "").strip(), (last_name or "").strip()
+    if _LATIN_ONLY.fullmatch(first + last):
+        return f"{first} {last}".strip()
+    return f"{last}{first}"
 
 
 class GridgovUser(User):
@@ -39,3 +52,7 @@ class GridgovUser(User):
     grid = relationship("Grid")
     department = relationship("Department")
     volunteer = relationship("Volunteer")
+
+    def get_full_name(self) -> str:
+        """The name the menu bar, the lists and the records' "by" columns print."""
+        return person_name(self.first_name, self.last_name)

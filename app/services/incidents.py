@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..models import (DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Volunteer, Worker,
                       incident_scopes)
+from ..models.users import person_name
 from ..models.choices import (
     INCIDENT_SOURCES,
     OPEN_STATUSES,
@@ -531,6 +532,6 @@ def actor_from_user(session: Session, user, scope: Scope | None = None) -> Actor
     """The Actor of a login (a GridgovUser); its scope is read unless given."""
     from .scope import scope_for_user
 
-    name = f"{user.first_name}{user.last_name}" if user is not None else "gridgov"
+    name = person_name(user.first_name, user.last_name) if user is not None else "gridgov"
     return Actor(user.id, name, frozenset(role.name for role in user.roles),
                  scope if scope is not None else scope_for_user(session, user))

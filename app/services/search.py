@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..models import Grid, GridgovUser, Volunteer, Worker
+from ..models.users import person_name
 from . import scope as scope_service
 from .scope import Scope
 
@@ -91,7 +92,7 @@ PICKERS = {
     Grid: (_grid_pick, _grid_label),
     Worker: (_named_pick(Worker, Worker.grid_id), _named_label),
     Volunteer: (_named_pick(Volunteer, Volunteer.community_id), _named_label),
-    GridgovUser: (_user_pick, lambda username, first, last: f"{username}（{last}{first}）"),
+    GridgovUser: (_user_pick, lambda username, first, last: f"{username}（{person_name(first, last)}）"),
 }
 
 

@@ -19,15 +19,16 @@ def role_names(roles) -> str:
 
 
 class GridgovUserDBModelView(PickerMixin, UserDBModelView):
-    list_columns = ["first_name", "last_name", "username", "email", "active", "roles", "grid", "department"]
-    add_columns = ["first_name", "last_name", "username", "active", "email", "roles",
+    # family name (姓) before given name (名), as Chinese names are written
+    list_columns = ["last_name", "first_name", "username", "email", "active", "roles", "grid", "department"]
+    add_columns = ["last_name", "first_name", "username", "active", "email", "roles",
                    *SCOPE_FIELDS, "password", "conf_password"]
-    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles", *SCOPE_FIELDS]
-    search_columns = ["first_name", "last_name", "username", "email", "active", "roles", "grid", "department"]
+    edit_columns = ["last_name", "first_name", "username", "active", "email", "roles", *SCOPE_FIELDS]
+    search_columns = ["last_name", "first_name", "username", "email", "active", "roles", "grid", "department"]
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "active", "roles", "login_count"]}),
         (_l("Scope"), {"fields": SCOPE_FIELDS, "expanded": True}),
-        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
+        (_l("Personal Info"), {"fields": ["last_name", "first_name", "email"], "expanded": True}),
         (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on", "changed_on"],
                             "expanded": False}),
     ]

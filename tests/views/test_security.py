@@ -78,7 +78,7 @@ def role_id(session, name):
 def test_admin_creates_a_scoped_secretary(login, session, app):
     browser = login("admin")
     form = {
-        "first_name": "黄", "last_name": "书记", "username": "huang", "email": "huang@x.cn", "active": "y",
+        "last_name": "黄", "first_name": "书记", "username": "huang", "email": "huang@x.cn", "active": "y",
         "roles": role_id(session, "Community secretary"), "password": "Strong@Pass12", "conf_password": "Strong@Pass12",
     }
     # a secretary scoped to a street is refused
@@ -151,26 +151,26 @@ def test_the_menu_bar_follows_permissions_name_and_language(login, app):
     from app.extensions import db
 
     browser = login("secretary")
-    assert "积分银行" in navbar(browser) and "湘江 书记" in navbar(browser)
+    assert "积分银行" in navbar(browser) and "湘江书记" in navbar(browser)
     sm = app.appbuilder.sm
 
-    def change(revoke: bool, first_name: str):
+    def change(revoke: bool, last_name: str):
         with app.app_context():
             role, pvm = sm.find_role("Community secretary"), sm.find_permission_view_menu("menu_access", "Points bank")
             (sm.del_permission_role if revoke else sm.add_permission_role)(role, pvm)
-            sm.find_user("secretary").first_name = first_name
+            sm.find_user("secretary").last_name = last_name
             db.session.commit()
             db.session.remove()
 
     try:
-        change(revoke=True, first_name="湘江")
+        change(revoke=True, last_name="湘江")
         bar = navbar(browser)
-        assert "积分银行" not in bar and "湘江 书记" in bar
-        change(revoke=False, first_name="湘江新")
+        assert "积分银行" not in bar and "湘江书记" in bar
+        change(revoke=False, last_name="湘江新")
         bar = navbar(browser)
-        assert "积分银行" in bar and "湘江新 书记" in bar
+        assert "积分银行" in bar and "湘江新书记" in bar
     finally:
-        change(revoke=False, first_name="湘江")
+        change(revoke=False, last_name="湘江")
     assert "Points bank" in navbar(login("secretary", lang="en"))
 
 
