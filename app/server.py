@@ -25,7 +25,8 @@ def default_workers() -> int:
     return max(2, os.cpu_count() or 1)
 
 
-def serve(app, host: str, port: int, workers: int | None = None, threads: int = THREADS) -> None:
+def serve(app, host: str, port: int, workers: int | None = None, threads: int = THREADS,
+          worker_class: str = WORKER_CLASS) -> None:
     """Serve ``app`` until SIGTERM or Ctrl-C. Called outside any application context (see
     ``gridgov run``): a request pushes its own only when none is active."""
     from flask import has_app_context
@@ -49,7 +50,7 @@ def serve(app, host: str, port: int, workers: int | None = None, threads: int = 
     class Server(BaseApplication):
         def load_config(self):
             for key, value in {"bind": f"{host}:{port}", "workers": workers or default_workers(),
-                               "worker_class": WORKER_CLASS, "threads": threads, "post_fork": post_fork,
+                               "worker_class": worker_class, "threads": threads, "post_fork": post_fork,
                                "timeout": 120, "graceful_timeout": 20}.items():
                 self.cfg.set(key, value)
 

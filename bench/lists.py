@@ -2,7 +2,7 @@
 
 Loads a generated data set (``gridgov seed district`` or ``city``) into an embedded PostgreSQL
 kept under ``instance/bench-<dataset>/`` (loaded once, reused by later runs), starts the app
-under gunicorn with the stock Flask-AppBuilder baseline of ``bench/baseline.py`` registered
+under gunicorn (as ``gridgov run`` does: ``app/server.py``) with the stock Flask-AppBuilder baseline of ``bench/baseline.py`` registered
 beside it, logs N concurrent clients in as the demo roles, and measures p50/p95 latency of eight
 scenarios on gridgov's pages and on the stock views over the same tables. Then requests each
 gridgov page once more in-process, counts the SQL statements it runs and prints EXPLAIN (ANALYZE)
@@ -229,11 +229,13 @@ def main() -> None:
     baseline.grant(bench_app)
 
     port = free_port()
+    # gunicorn as `gridgov run` starts it (app/server.py: the app made once, then forked), with
+    # the stock views of bench/baseline.py registered beside gridgov's
     gunicorn = subprocess.Popen(
-        [os.path.join(BIN, "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-         "--worker-class", args.worker_class, "--threads", str(args.threads),
-         "--chdir", ROOT, "--pythonpath", os.path.join(ROOT, "bench"), "--log-level", "warning",
-         "baseline:create_app()"], env=env)
+        [sys.executable, "-c", "import sys, baseline; from app.server import serve; "
+         f"serve(baseline.create_app(), '127.0.0.1', {port}, workers={args.workers}, "
+         f"threads={args.threads}, worker_class={args.worker_class!r})"],
+        env=dict(env, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "bench")])), cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
