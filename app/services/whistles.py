@@ -6,7 +6,7 @@ import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..models import Department, Grid, Incident, IncidentEvent, Whistle, WhistleSummons
 from ..models.choices import OPEN_STATUSES
@@ -87,6 +87,25 @@ def blow(session: Session, actor: Actor, incident_ids, reason: str, level: str, 
         ))
     commit(session)
     return whistle
+
+
+BOARD_PAGE = 50
+
+
+def open_board(session: Session, scope, page: int = 0, per_page: int = BOARD_PAGE) -> tuple[int, int, list[Whistle]]:
+    """(open whistles the scope sees, how many of them are past their report-in deadline, the
+    ``page``-th ``per_page`` of them, the nearest deadline first, with their grids and summoned
+    departments). A city's administrator sees some 500 open whistles: a page of 50 is read and
+    printed, not all of them."""
+    seen = (Whistle.status == "open", visible(scope, Whistle))
+    total, overdue = session.execute(select(
+        func.count(), func.count().filter(Whistle.deadline < func.now())).where(*seen)).one()
+    whistles = session.scalars(
+        select(Whistle).where(*seen)
+        .options(selectinload(Whistle.summonses).selectinload(WhistleSummons.department),
+                 selectinload(Whistle.grid))
+        .order_by(Whistle.deadline, Whistle.id).offset(max(page, 0) * per_page).limit(per_page)).all()
+    return int(total), int(overdue), list(whistles)
 
 
 def _summons_for(session: Session, actor: Actor, summons_id) -> WhistleSummons:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Department, Incident, Whistle, WhistleSummons
+from ..models import Department, Incident, Whistle
 from ..models.choices import OPEN_STATUSES
 from ..services import whistles as whistle_service
 from ..services.points import TIMEZONE
@@ -87,14 +87,15 @@ class WhistleModelView(ScopedModelView):
     @has_access
     def board(self):
         """Every open whistle with each summoned department: reported in, result in, overdue."""
-        scope = current_scope()
-        whistles = db.session.scalars(
-            select(Whistle).where(visible(scope, Whistle), Whistle.status == "open")
-            .options(selectinload(Whistle.summonses).selectinload(WhistleSummons.department),
-                     selectinload(Whistle.incidents), selectinload(Whistle.grid))
-            .order_by(Whistle.deadline)).all()
+        page = max(request.args.get("page", default=0, type=int), 0)
+        per_page = whistle_service.BOARD_PAGE
+        total, overdue, whistles = whistle_service.open_board(db.session, current_scope(), page, per_page)
+        pages = max(-(-total // per_page), 1)
+        if page >= pages:  # past the last page (whistles closed meanwhile): the last one
+            return redirect(url_for("WhistleModelView.board", page=pages - 1))
         now = datetime.datetime.now(datetime.timezone.utc)
-        return self.render_template("gridgov/whistle_board.html", whistles=whistles, now=now, local_time=local_time)
+        return self.render_template("gridgov/whistle_board.html", whistles=whistles, now=now, local_time=local_time,
+                                    total=total, overdue=overdue, page=page, pages=pages)
 
     @expose("/blow", methods=["GET", "POST"])
     @has_access

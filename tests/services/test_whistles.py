@@ -108,3 +108,20 @@ def test_dispatcher_blows_at_district_level(session):
     assert whistle.level == "district" and whistle.grid.level == "district"
     with pytest.raises(ValidationError):  # the street did not blow this one
         whistles.close(session, actor(session, "street"), whistle.id, {})
+
+
+def test_the_board_pages_open_whistles_nearest_deadline_first(session):
+    from app.services.scope import EVERYTHING
+
+    first = blow(session, street_incident(session), deadline=later(48))
+    second = blow(session, street_incident(session), deadline=later(2))
+    session.execute(text("UPDATE whistles SET blown_at = now() - interval '3 hours', deadline = now() - interval '1 hour' "
+                         "WHERE id = :id"), {"id": first.id})
+    session.commit()
+    open_now = session.scalars(select(Whistle).where(Whistle.status == "open")
+                               .order_by(Whistle.deadline, Whistle.id)).all()
+    late = sum(w.deadline < datetime.datetime.now(datetime.timezone.utc) for w in open_now)
+    pages = [whistles.open_board(session, EVERYTHING, page, per_page=2) for page in range(len(open_now))]
+    assert all((total, overdue) == (len(open_now), late) for total, overdue, _ in pages)
+    assert [w.id for _, _, page in pages for w in page] == [w.id for w in open_now]
+    assert all(len(page) <= 2 for _, _, page in pages) and open_now.index(first) < open_now.index(second)

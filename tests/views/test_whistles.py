@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.models import Department, Whistle
 from app.services.points import TIMEZONE
@@ -132,3 +132,24 @@ def test_bad_ratings_and_dispatches_over_http(login, session):
     session.expire_all()
     incident = session.get(Incident, incident.id)
     assert incident.status == "resolved" and incident.rating is None and incident.department_id is None
+
+
+def test_the_board_says_how_many_and_pages_them(login, session, monkeypatch):
+    from app.services import whistles
+
+    from tests.services.test_whistles import blow, street_incident
+
+    blow(session, street_incident(session))
+    monkeypatch.setattr(whistles, "BOARD_PAGE", 1)
+    dispatcher = login("dispatcher")
+    total = session.scalar(text("SELECT count(*) FROM whistles WHERE status = 'open'"))
+    assert total >= 2
+    first = dispatcher.get("/whistlemodelview/board/").get_data(as_text=True)
+    assert f"共 {total} 个进行中" in first and f"第 1 页，共 {total} 页" in first and "时限更晚的" in first
+    assert first.count('class="panel ') == 1
+    last = dispatcher.get(f"/whistlemodelview/board/?page={total - 1}").get_data(as_text=True)
+    assert "时限更早的" in last and "时限更晚的" not in last
+    beyond = dispatcher.get("/whistlemodelview/board/?page=999")
+    assert beyond.status_code == 302 and beyond.headers["Location"].endswith(f"page={total - 1}")
+    assert dispatcher.get("/whistlemodelview/board/?page=-3").status_code == 200
+    assert dispatcher.get("/whistlemodelview/board/?page=abc").status_code == 200
