@@ -136,7 +136,8 @@ def _own_tallies(level: str):
     """For everything: each grid of ``level`` adds up its own tallies of the incidents reported
     under it. At city size 1,640 communities add up their 16,400 tally rows in one hash join, where
     rolling the roots' 16,400 base grids up the tree probed every base grid's ancestors (139 ->
-    30 ms; by street 142 -> 50 ms). An incident a grid holds but that was reported elsewhere stays with its own grid."""
+    30 ms; by street 142 -> 50 ms). An incident a grid holds but that was reported elsewhere
+    stays with the grid it was reported under."""
     tally = incident_tallies.c
     group, base = aliased(Grid), aliased(Grid)
     return (select(group.id, group.name, *_tally_measures())

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from ..models import (DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Volunteer, Worker,
                       incident_scopes)
-from ..models.users import person_name
 from ..models.choices import (
     INCIDENT_SOURCES,
     OPEN_STATUSES,
     URGENCIES,
 )
+from ..models.users import person_name
 from .errors import Conflict, ValidationError
 from .personal_data import is_valid_mobile, normalise_mobile
 from .scope import Scope, can_write_under, get_visible, visible
