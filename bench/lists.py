@@ -2,11 +2,11 @@
 
 Loads a generated data set (``gridgov seed district`` or ``city``) into an embedded PostgreSQL
 kept under ``instance/bench-<dataset>/`` (loaded once, reused by later runs), starts the app
-under gunicorn (as ``gridgov run`` does: ``app/server.py``) with the stock Flask-AppBuilder baseline of ``bench/baseline.py`` registered
-beside it, logs N concurrent clients in as the demo roles, and measures p50/p95 latency of eight
-scenarios on gridgov's pages and on the stock views over the same tables. Then requests each
-gridgov page once more in-process, counts the SQL statements it runs and prints EXPLAIN (ANALYZE)
-of the slowest ones.
+under gunicorn as ``gridgov run`` does (``app/server.py``), with the stock Flask-AppBuilder
+baseline of ``bench/baseline.py`` registered beside it, logs N concurrent clients in as the demo
+roles, and measures p50/p95 latency of eight scenarios on gridgov's pages and on the stock views
+over the same tables. Then requests each gridgov page once more in-process, counts the SQL
+statements it runs and prints EXPLAIN (ANALYZE) of the slowest ones.
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python bench/lists.py --dataset district [--clients 4] [--requests 40] [--workers 2]

@@ -96,10 +96,13 @@ def open_board(session: Session, scope, page: int = 0, per_page: int = BOARD_PAG
     """(open whistles the scope sees, how many of them are past their report-in deadline, the
     ``page``-th ``per_page`` of them, the nearest deadline first, with their grids and summoned
     departments). A city's administrator sees some 500 open whistles: a page of 50 is read and
-    printed, not all of them."""
+    printed, not all of them. A page past the last is empty (and not asked of the database: its
+    offset may not even fit in a bigint)."""
     seen = (Whistle.status == "open", visible(scope, Whistle))
     total, overdue = session.execute(select(
         func.count(), func.count().filter(Whistle.deadline < func.now())).where(*seen)).one()
+    if max(page, 0) * per_page >= total:
+        return int(total), int(overdue), []
     whistles = session.scalars(
         select(Whistle).where(*seen)
         .options(selectinload(Whistle.summonses).selectinload(WhistleSummons.department),

@@ -125,3 +125,4 @@ def test_the_board_pages_open_whistles_nearest_deadline_first(session):
     assert all((total, overdue) == (len(open_now), late) for total, overdue, _ in pages)
     assert [w.id for _, _, page in pages for w in page] == [w.id for w in open_now]
     assert all(len(page) <= 2 for _, _, page in pages) and open_now.index(first) < open_now.index(second)
+    assert whistles.open_board(session, EVERYTHING, 10**20, per_page=2) == (len(open_now), late, [])

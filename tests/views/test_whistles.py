@@ -153,3 +153,5 @@ def test_the_board_says_how_many_and_pages_them(login, session, monkeypatch):
     assert beyond.status_code == 302 and beyond.headers["Location"].endswith(f"page={total - 1}")
     assert dispatcher.get("/whistlemodelview/board/?page=-3").status_code == 200
     assert dispatcher.get("/whistlemodelview/board/?page=abc").status_code == 200
+    huge = dispatcher.get("/whistlemodelview/board/?page=100000000000000000000")  # beyond a bigint offset
+    assert huge.status_code == 302 and huge.headers["Location"].endswith(f"page={total - 1}")
