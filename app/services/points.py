@@ -218,6 +218,14 @@ def check_item_delete(session: Session, scope: Scope, item: RewardItem) -> None:
         raise ValidationError(_l("You can only offer items in your own community."))
 
 
+def picture_visible(session: Session, scope: Scope, filename: str) -> bool:
+    """Whether the picture belongs to a reward item the scope may see: a picture is served only
+    where its item is."""
+    return session.scalar(
+        select(RewardItem.id).where(RewardItem.picture == filename, visible(scope, RewardItem)).limit(1)
+    ) is not None
+
+
 def _is_district_scope(session: Session, scope: Scope) -> bool:
     return session.scalar(select(Grid.level).where(Grid.id == scope.grid_id)) == "district"
 

@@ -51,8 +51,10 @@ def register_views(appbuilder) -> None:
     )
 
     from .base import COUNT_CAP, list_rows
+    from .uploads import discard_uploads
 
     current_app.context_processor(_html_lang)
+    current_app.teardown_request(discard_uploads)
     current_app.jinja_env.globals["gridgov_count_cap"] = COUNT_CAP
     current_app.jinja_env.globals["gridgov_navbar"] = _navbar
     current_app.jinja_env.globals["gridgov_rows"] = list_rows

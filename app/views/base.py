@@ -38,6 +38,7 @@ from ..services import search as search_service
 from ..services.db_errors import explain
 from ..services.errors import DomainError, OutOfScope
 from .pickers import PickerMixin
+from .uploads import keep_uploads
 
 log = logging.getLogger(__name__)
 
@@ -572,6 +573,7 @@ class ScopedModelView(PickerMixin, ModelView):
             session.flush()
             self.apply(item, is_new=is_new, original=original)
             session.commit()
+            keep_uploads()
         except DomainError as error:
             self._refuse(form, error)
             return False

@@ -3,7 +3,6 @@ and the actions the user may take, the phone-sized report form, and the configur
 from __future__ import annotations
 
 import os
-import uuid
 
 from flask import abort, current_app, flash, g, redirect, request, send_from_directory, url_for
 from flask_appbuilder import expose
@@ -27,13 +26,13 @@ from ..models.choices import (
 from ..services import figures as figure_service
 from ..services import incidents as loop
 from ..services import search as search_service
-from ..services.errors import DomainError, ValidationError
+from ..services.errors import DomainError
 from ..services.personal_data import mask_mobile
 from ..services.scope import visible
 from .base import attempt, EagerInterface, ScopeFilter, row_key, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
 from .points import local_time
+from .uploads import keep_uploads, save_picture
 
-PHOTO_TYPES = ("jpg", "jpeg", "png", "webp")
 ACTION_LABELS = {
     "report": _l("Reported"),
     "accept": _l("Accept"),
@@ -287,13 +286,14 @@ class IncidentModelView(ScopedModelView):
                     urgency=form.get("urgency") or "normal", description=form.get("description"),
                     address=form.get("address"), latitude=_float(form.get("latitude")),
                     longitude=_float(form.get("longitude")), reporter_name=form.get("reporter_name"),
-                    reporter_phone=form.get("reporter_phone"), photo=self._save_photo(),
+                    reporter_phone=form.get("reporter_phone"), photo=save_picture(request.files.get("photo"), photos_dir(), "photo"),
                 )
                 incident = loop.report(db.session, current_actor(), data)
             except DomainError as error:
                 db.session.rollback()
                 flash(str(error), "danger")
             else:
+                keep_uploads()
                 flash(str(_l("Reported as incident No. %(id)s.", id=incident.id)), "success")
                 return redirect(url_for("IncidentModelView.show", pk=incident.id))
         default_grid = getattr(g.user, "grid_id", None)
@@ -306,18 +306,6 @@ class IncidentModelView(ScopedModelView):
             default_grid=default_grid, urgency_labels=URGENCY_LABELS, source_labels=INCIDENT_SOURCE_LABELS,
             volunteer=scope.kind == "volunteer",
         )
-
-    def _save_photo(self) -> str | None:
-        upload = request.files.get("photo")
-        if not upload or not upload.filename:
-            return None
-        extension = upload.filename.rsplit(".", 1)[-1].lower()
-        if extension not in PHOTO_TYPES:
-            raise ValidationError(_l("Upload a JPG, PNG or WebP picture."), field="photo")
-        os.makedirs(photos_dir(), exist_ok=True)
-        name = f"{uuid.uuid4().hex}.{extension}"
-        upload.save(os.path.join(photos_dir(), name))
-        return name
 
     @expose("/photo/<int:pk>")
     @has_access

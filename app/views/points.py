@@ -21,12 +21,12 @@ from ..extensions import db
 from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, ServiceRecord
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
 from ..services import points as bank
-from ..services.errors import DomainError, OutOfScope, ValidationError
+from ..services.errors import DomainError, OutOfScope
 from .base import (attempt, EagerInterface, ScopeFilter, ScopedModelView, choice_field, current_scope, current_user_id, flag_field,
                    label_of, row_key, yes_no)
 from .pickers import COMMUNITIES
+from .uploads import PICTURE_TYPES, replace_later, save_picture
 
-PICTURE_TYPES = ("jpg", "jpeg", "png", "webp")
 
 
 def local_time(moment) -> str:
@@ -122,14 +122,9 @@ class RewardItemModelView(ScopedModelView):
         change = getattr(item, "restock", None)
         if change:
             bank.restock(db.session, current_scope(), item.id, int(change), None, current_user_id(), commit=False)
-        upload = request.files.get("picture_file")
-        if upload and upload.filename:
-            extension = upload.filename.rsplit(".", 1)[-1].lower()
-            if extension not in PICTURE_TYPES:
-                raise ValidationError(_l("Upload a JPG, PNG or WebP picture."), field="picture_file")
-            os.makedirs(pictures_dir(), exist_ok=True)
-            name = f"{uuid.uuid4().hex}.{extension}"
-            upload.save(os.path.join(pictures_dir(), name))
+        name = save_picture(request.files.get("picture_file"), pictures_dir(), "picture_file")
+        if name:
+            replace_later(pictures_dir(), item.picture)
             item.picture = name
 
 
@@ -340,7 +335,8 @@ class PointsView(BaseView):
     @expose("/picture/<path:filename>")
     @has_access
     def picture(self, filename):
-        if "/" in filename or not filename.rsplit(".", 1)[-1].lower() in PICTURE_TYPES:
+        if "/" in filename or not filename.rsplit(".", 1)[-1].lower() in PICTURE_TYPES \
+                or not bank.picture_visible(db.session, current_scope(), filename):
             abort(404)
         return send_from_directory(pictures_dir(), filename, max_age=3600)
 

@@ -10,6 +10,11 @@ XIANGJIANG = "410611001001"  # 湘江社区: secretary's community
 JINSHAN = "410611002001"  # 金山社区: secretary2's community, in another street
 WORKER_BLOCK = XIANGJIANG + "-01"  # the demo grid worker's block
 
+# the smallest PNG: one transparent pixel
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cfc0f01f0005"
+    "0001ff5cc8b2a10000000049454e44ae426082")
+
 COUNT_RE = re.compile(r"(?:记录数目|Record Count):(?:</strong>)?\s*(\d+)")
 FULL_MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 

@@ -2,14 +2,15 @@
 timeline, scoped lists and typed ids, and the tick command."""
 from __future__ import annotations
 
-
+import io
+import os
 import re
 
 from sqlalchemy import func, select
 
 from app.models import Grid, Incident, IncidentCategory
 
-from .helpers import grid_id, record_count
+from .helpers import PNG, grid_id, record_count
 
 BLOCK = "410611001001-01"
 
@@ -31,6 +32,34 @@ def test_grid_worker_reports_from_the_phone_form(login, session):
     incident = incident_titled(session, "井盖缺失")
     assert (incident.status, incident.level, incident.urgency) == ("reported", "grid", "urgent")
     assert response.headers["Location"].endswith(f"/incidentmodelview/show/{incident.id}")
+
+
+def uploaded(app, folder) -> set[str]:
+    directory = os.path.join(app.config["INSTANCE_DIR"], "uploads", folder)
+    return set(os.listdir(directory)) if os.path.isdir(directory) else set()
+
+
+def test_a_report_keeps_its_photo_only_when_it_is_saved(login, session, app):
+    browser = login("worker")
+    category = session.scalar(select(IncidentCategory.id).where(IncidentCategory.name == "安全隐患"))
+    report = {"category": category, "grid": grid_id(session, BLOCK), "urgency": "normal"}
+    before = uploaded(app, "incidents")
+    # refused reports leave no file behind: a missing title, a text file named .png
+    html = browser.post("/incidentmodelview/report", {**report, "title": "", "photo": (io.BytesIO(PNG), "a.png")},
+                        content_type="multipart/form-data").get_data(as_text=True)
+    assert "请为事件填写简短的标题" in html
+    html = browser.post("/incidentmodelview/report", {**report, "title": "假图", "photo": (io.BytesIO(b"<html>"), "a.png")},
+                        content_type="multipart/form-data").get_data(as_text=True)
+    assert "请上传 JPG、PNG 或 WebP 图片" in html and incident_titled(session, "假图") is None
+    assert uploaded(app, "incidents") == before
+    response = browser.post("/incidentmodelview/report", {**report, "title": "井盖松动有响声", "photo": (io.BytesIO(PNG), "灯.PNG")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 302
+    incident = incident_titled(session, "井盖松动有响声")
+    assert uploaded(app, "incidents") == before | {incident.photo}
+    served = browser.get(f"/incidentmodelview/photo/{incident.id}")
+    assert served.status_code == 200 and served.data == PNG
+    assert login("secretary2").get(f"/incidentmodelview/photo/{incident.id}").status_code == 404
 
 
 def test_bad_reports_show_a_message_and_save_nothing(login, session):

@@ -9,7 +9,7 @@ from app.models import Grid, LedgerEntry, PointsAccount, Redemption, RewardItem,
 from app.models.users import GridgovUser
 from app.services import points as bank
 
-from .helpers import JINSHAN, XIANGJIANG, grid_id, volunteer_in
+from .helpers import JINSHAN, PNG, XIANGJIANG, grid_id, volunteer_in
 
 
 def my_account(session, username="volunteer") -> PointsAccount:
@@ -220,11 +220,6 @@ def test_corrections_are_compensating_entries(login, session):
     assert bank.check_invariants(session) == []
 
 
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cfc0f01f0005"
-    "0001ff5cc8b2a10000000049454e44ae426082")
-
-
 def test_reward_pictures_are_stored_and_served_locally(login, session, app):
     import io
     import os
@@ -241,6 +236,11 @@ def test_reward_pictures_are_stored_and_served_locally(login, session, app):
     served = browser.get(f"/points/picture/{cup.picture}")
     assert served.status_code == 200 and served.data == PNG
     assert app.test_client().get(f"/points/picture/{cup.picture}").status_code in (302, 401, 403)
+    # served only where its item is seen: not to another community's secretary or a department
+    assert login("secretary2").get(f"/points/picture/{cup.picture}").status_code == 404
+    assert login("department").get(f"/points/picture/{cup.picture}").status_code in (403, 404)
+    assert login("street").get(f"/points/picture/{cup.picture}").status_code == 200
+    assert login("admin").get(f"/points/picture/{cup.picture}").status_code == 200
     assert browser.get("/points/picture/..%2Fsecret_key").status_code == 404
     html = browser.post("/rewarditemmodelview/add", {
         "community": grid_id(session, XIANGJIANG), "name": "坏图", "price": "90",
@@ -248,6 +248,34 @@ def test_reward_pictures_are_stored_and_served_locally(login, session, app):
     }, content_type="multipart/form-data").get_data(as_text=True)
     assert "jpg" in html  # the form again, naming the allowed kinds
     assert item(session, "坏图") is None
+
+
+def test_a_new_reward_picture_replaces_the_old_file(login, session, app):
+    import io
+    import os
+
+    directory = os.path.join(app.config["INSTANCE_DIR"], "uploads", "rewards")
+    browser = login("secretary")
+    form = {"community": grid_id(session, XIANGJIANG), "name": "雨衣", "price": "50", "active": "y"}
+    browser.post("/rewarditemmodelview/add", {**form, "restock": "2", "picture_file": (io.BytesIO(PNG), "a.png")},
+                 content_type="multipart/form-data")
+    coat = item(session, "雨衣")
+    old = coat.picture
+    assert os.path.exists(os.path.join(directory, old))
+    files = set(os.listdir(directory))
+    # a refused change (more stock taken away than there is) keeps the old picture and adds none
+    html = browser.post(f"/rewarditemmodelview/edit/{coat.id}", {**form, "restock": "-5",
+                        "picture_file": (io.BytesIO(PNG), "b.png")}, content_type="multipart/form-data",
+                        token_from=f"/rewarditemmodelview/edit/{coat.id}").get_data(as_text=True)
+    assert "库存" in html
+    session.expire_all()
+    assert session.get(RewardItem, coat.id).picture == old and set(os.listdir(directory)) == files
+    response = browser.post(f"/rewarditemmodelview/edit/{coat.id}", {**form, "picture_file": (io.BytesIO(PNG), "c.png")},
+                            content_type="multipart/form-data", token_from=f"/rewarditemmodelview/edit/{coat.id}")
+    assert response.status_code == 302
+    session.expire_all()
+    new = session.get(RewardItem, coat.id).picture
+    assert new != old and set(os.listdir(directory)) == files - {old} | {new}
 
 
 def test_secretary_cannot_withdraw_district_items(login, session):
