@@ -25,6 +25,14 @@ def default_workers() -> int:
     return max(2, os.cpu_count() or 1)
 
 
+def compile_templates(app) -> None:
+    """Compile every page template once, before the workers are forked: each worker would
+    otherwise compile them again on its first requests (a fresh worker's first list page took
+    ~200 ms instead of ~20)."""
+    for name in app.jinja_env.list_templates(extensions=("html",)):
+        app.jinja_env.get_template(name)
+
+
 def serve(app, host: str, port: int, workers: int | None = None, threads: int = THREADS,
           worker_class: str = WORKER_CLASS) -> None:
     """Serve ``app`` until SIGTERM or Ctrl-C. Called outside any application context (see
@@ -42,6 +50,8 @@ def serve(app, host: str, port: int, workers: int | None = None, threads: int = 
         return
 
     from .extensions import db
+
+    compile_templates(app)
 
     def post_fork(server, worker):
         with app.app_context():

@@ -104,3 +104,16 @@ def test_points_check_fails_on_a_broken_bank(app, session):
     result = app.test_cli_runner().invoke(points_check)
     assert result.exit_code != 0
     assert "stock" in result.output
+
+
+def test_every_template_compiles_before_the_workers_fork(app):
+    """`gridgov run` compiles every template in the main process (app/server.py): a template that
+    does not compile fails here, not on a user's first visit to its page."""
+    from app.server import compile_templates
+
+    names = app.jinja_env.list_templates(extensions=("html",))
+    assert "gridgov/incident_show.html" in names and "appbuilder/general/model/list.html" in names
+    app.jinja_env.cache.clear()
+    compile_templates(app)
+    kept = {key[1] for key in app.jinja_env.cache.keys()}
+    assert set(names) <= kept
