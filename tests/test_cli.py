@@ -56,7 +56,12 @@ def test_run_serves_on_the_embedded_database_and_stops_it(tmp_path):
         # three worker processes, each answering from the database with its own connections, and
         # each request with its own context: a new visitor gets a new session, and two users
         # signed in at once each get their own pages
-        servers = [child for child in psutil.Process(proc.pid).children() if "postgres" not in child.name()]
+        # (gunicorn forks its workers one after another: the first may answer before the last exists)
+        while True:
+            servers = [child for child in psutil.Process(proc.pid).children() if "postgres" not in child.name()]
+            if len(servers) >= 3 or time.time() > deadline:
+                break
+            time.sleep(0.2)
         assert len(servers) == 3, servers
         base = f"http://127.0.0.1:{port}"
         cookies = [urllib.request.urlopen(base + "/login/", timeout=30).headers.get("Set-Cookie") for _ in range(9)]
