@@ -15,7 +15,8 @@ from .scope import Scope, visible
 
 RESOLVED = ("resolved", "closed")
 TIMEZONE_NAME = "Asia/Shanghai"
-GROUPINGS = ("community", "street", "department", "month")
+GRID_GROUPINGS = ("community", "street", "district")
+GROUPINGS = (*GRID_GROUPINGS, "department", "month")
 
 
 @dataclass
@@ -161,9 +162,17 @@ def _grouping(by: str):
     raise ValueError(by)
 
 
+def default_grouping(session: Session, scope: Scope) -> str:
+    """By district for a scope over several districts (a city has 1,640 communities), else by
+    community."""
+    if scope.is_all and session.scalar(select(func.count()).select_from(Grid).where(Grid.level == "district")) > 1:
+        return "district"
+    return "community"
+
+
 def figures(session: Session, scope: Scope, by: str = "community", *, since: datetime.date | None = None,
             until: datetime.date | None = None) -> list[FigureRow]:
-    """One row per community / street / department / month, over the incidents the scope sees
+    """One row per community / street / district / department / month, over the incidents the scope sees
     (reported in [since, until), local dates, when given)."""
     if by not in GROUPINGS:
         raise ValueError(by)
@@ -174,7 +183,7 @@ def figures(session: Session, scope: Scope, by: str = "community", *, since: dat
                      .join(whistle_incidents, whistle_incidents.c.incident_id == Incident.id)
                      .join(Whistle, Whistle.id == whistle_incidents.c.whistle_id)
                      .where(Whistle.status == "open", *conditions))
-    if by in ("community", "street"):
+    if by in GRID_GROUPINGS:
         if scope.is_all and since is None and until is None:
             query = _own_tallies(by)
         else:

@@ -207,9 +207,9 @@ class IncidentModelView(ScopedModelView):
     @has_access
     def figures(self):
         """办结率 and the rest, per community, street, department or month, over the user's scope."""
-        by = request.args.get("by", "community")
+        by = request.args.get("by")
         if by not in figure_service.GROUPINGS:
-            by = "community"
+            by = figure_service.default_grouping(db.session, current_scope())
         since, until = _date(request.args.get("since")), _date(request.args.get("until"))
         rows = figure_service.figures(db.session, current_scope(), by, since=since, until=until)
         return self.render_template("gridgov/incident_figures.html", rows=rows, by=by, since=since, until=until,

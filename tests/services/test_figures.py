@@ -73,7 +73,7 @@ def test_open_whistles_are_counted_per_community(session):
     assert row(figures.figures(session, EVERYTHING, "community"), "泰山社区").open_whistles == 1
 
 
-@pytest.mark.parametrize("by", ["community", "street"])
+@pytest.mark.parametrize("by", ["community", "street", "district"])
 def test_the_tallied_figures_equal_the_incidents_counted_one_by_one(session, by):
     """All-time figures are read from the tallies; over a period (here: since 1970) they are
     counted from the incidents. Both must agree, for everything and for a street, also for an
@@ -91,3 +91,20 @@ def test_the_tallied_figures_equal_the_incidents_counted_one_by_one(session, by)
         tallied = figures.figures(session, scope, by)
         counted = figures.figures(session, scope, by, since=since)
         assert tallied and [vars(r) for r in tallied] == [vars(r) for r in counted]
+
+
+def test_districts_add_up_their_streets_and_are_the_default_over_several(session):
+    district = row(figures.figures(session, EVERYTHING, "district"), "淇滨区")
+    streets = figures.figures(session, EVERYTHING, "street")
+    assert district.received == sum(r.received for r in streets) == figures.totals(session, EVERYTHING).received
+    assert district.resolved == sum(r.resolved for r in streets)
+    assert district.open_whistles == figures.totals(session, EVERYTHING).open_whistles
+    street = grid_scope(session, session.scalar(select(Grid.id).where(Grid.code == "410611001")))
+    assert [(r.label, r.received) for r in figures.figures(session, street, "district")] == [
+        ("淇滨区", row(streets, "九州路街道").received)]
+    # one district: by community; a second district (a city's): by district, for everything only
+    assert figures.default_grouping(session, EVERYTHING) == "community"
+    session.add(Grid(code="410602", name="鹤山区", level="district", kind="comprehensive"))
+    session.commit()
+    assert figures.default_grouping(session, EVERYTHING) == "district"
+    assert figures.default_grouping(session, street) == "community"

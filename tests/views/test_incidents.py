@@ -192,8 +192,11 @@ def test_figures_pages_are_scoped(login, session):
     html = login("secretary2").get("/incidentmodelview/figures/?by=community").get_data(as_text=True)
     assert "金山社区" in html and "湘江社区" not in html and "办结率" in html
     dispatcher = login("dispatcher")
-    for by in ("community", "street", "department", "month", "nonsense"):
+    for by in ("community", "street", "district", "department", "month", "nonsense"):
         assert dispatcher.get(f"/incidentmodelview/figures/?by={by}&since=2026-01-01&until=bad").status_code == 200
+    by_district = login("secretary2").get("/incidentmodelview/figures/?by=district").get_data(as_text=True)
+    assert '<option value="district" selected>' in by_district and "<td>淇滨区</td>" in by_district
+    assert "<td>金山社区</td>" in login("admin").get("/incidentmodelview/figures/").get_data(as_text=True)
     listing = dispatcher.get("/incidentmodelview/list/").get_data(as_text=True)
     assert "办结率" in listing and "满意度" in listing
     assert login("volunteer").get("/incidentmodelview/figures/").status_code == 403
