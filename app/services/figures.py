@@ -172,8 +172,8 @@ def default_grouping(session: Session, scope: Scope) -> str:
 
 def figures(session: Session, scope: Scope, by: str = "community", *, since: datetime.date | None = None,
             until: datetime.date | None = None) -> list[FigureRow]:
-    """One row per community / street / district / department / month, over the incidents the scope sees
-    (reported in [since, until), local dates, when given)."""
+    """One row per community / street / district / department / month, over the incidents the
+    scope sees (reported in [since, until), local dates, when given)."""
     if by not in GROUPINGS:
         raise ValueError(by)
     conditions = [visible(scope, Incident), *_period(Incident.created_at, since, until)]

@@ -206,7 +206,8 @@ class IncidentModelView(ScopedModelView):
     @expose("/figures/")
     @has_access
     def figures(self):
-        """办结率 and the rest, per community, street, department or month, over the user's scope."""
+        """办结率 and the rest, per community, street, district, department or month, over the user's
+        scope (by district by default over several districts)."""
         by = request.args.get("by")
         if by not in figure_service.GROUPINGS:
             by = figure_service.default_grouping(db.session, current_scope())
@@ -286,7 +287,8 @@ class IncidentModelView(ScopedModelView):
                     urgency=form.get("urgency") or "normal", description=form.get("description"),
                     address=form.get("address"), latitude=_float(form.get("latitude")),
                     longitude=_float(form.get("longitude")), reporter_name=form.get("reporter_name"),
-                    reporter_phone=form.get("reporter_phone"), photo=save_picture(request.files.get("photo"), photos_dir(), "photo"),
+                    reporter_phone=form.get("reporter_phone"),
+                    photo=save_picture(request.files.get("photo"), photos_dir(), "photo"),
                 )
                 incident = loop.report(db.session, current_actor(), data)
             except DomainError as error:

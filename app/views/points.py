@@ -28,7 +28,6 @@ from .pickers import COMMUNITIES
 from .uploads import PICTURE_TYPES, replace_later, save_picture
 
 
-
 def local_time(moment) -> str:
     """A stored timestamp in the deployment's time zone (Asia/Shanghai)."""
     return moment.astimezone(bank.TIMEZONE).strftime("%Y-%m-%d %H:%M") if moment else ""
