@@ -97,7 +97,10 @@ class Incident(Model):
         Index("incidents_grid_id_idx", "grid_id"),
         Index("incidents_holder_grid_id_idx", "holder_grid_id"),
         Index("incidents_status_deadline_idx", "status", "deadline"),
-        Index("incidents_department_id_idx", "department_id"),
+        Index("incidents_department_id_idx", "department_id", "id"),
+        # a volunteer's own reports (migration 0016)
+        Index("incidents_reporter_volunteer_idx", "reporter_volunteer_id", "id",
+              postgresql_where=text("reporter_volunteer_id IS NOT NULL")),
         Index("incidents_created_at_idx", "created_at"),
         Index("incidents_category_id_idx", "category_id", "id"),
         # the open incidents, newest first (the whistle form's choice): 0.4 % of them at city size

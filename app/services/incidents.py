@@ -25,7 +25,7 @@ from ..models.choices import (
 from ..models.users import person_name
 from .errors import Conflict, ValidationError
 from .personal_data import is_valid_mobile, normalise_mobile
-from .scope import Scope, can_write_under, get_visible, visible
+from .scope import Scope, can_write_under, department_incidents, get_visible, visible
 from .search import clean, contains_pattern
 from .transactions import commit
 from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
@@ -440,10 +440,16 @@ def newest_page(session: Session, scope: Scope, offset: int, limit: int, cap: in
                 keywords: str | None = None) -> tuple[int, list[int]] | None:
     """The incidents a scope sees, newest first, of one status and category when given:
     (count up to ``cap`` + 1, ids of the page). For a grid scope both are read from the
-    ``incident_scopes`` index alone; with keywords, from one pass over the matches. None when
-    neither applies (the general query serves the list)."""
+    ``incident_scopes`` index alone; for a department (unfiltered), from its two indexes; with
+    keywords, from one pass over the matches. None when none applies (the general query serves
+    the list)."""
     if keywords is not None and clean(keywords).split():
         return _newest_matching(session, scope, offset, limit, cap, keywords, status, category_id)
+    if scope.kind == "department" and status is None and category_id is None:
+        seen = department_incidents(scope.department_id)
+        count = session.scalar(select(func.count()).select_from(select(seen.c.id).limit(cap + 1).subquery()))
+        ids = session.scalars(select(seen.c.id).order_by(seen.c.id.desc()).offset(offset).limit(limit)).all()
+        return count, list(ids)
     if scope.kind != "grid":
         return None
     seen = incident_scopes.c

@@ -8,14 +8,14 @@ import datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from app.models import Grid, Incident, Whistle, Worker
+from app.models import Department, Grid, Incident, IncidentEvent, Whistle, Worker
 from app.services import figures
 from app.services import incidents as loop
-from app.services.scope import EVERYTHING, grid_scope, visible
+from app.services.scope import EVERYTHING, Scope, grid_scope, visible
 
 from .test_figures import resolved_late
 from .test_incidents import BLOCK, actor, grid, new_incident
-from .test_whistles import blow, street_incident
+from .test_whistles import blow, department, street_incident
 
 # what incident_scopes must hold, derived from incidents alone
 DERIVED = """
@@ -139,6 +139,66 @@ def test_a_keyword_page_is_the_general_query_in_one_pass(session, offset, limit,
             assert ids == everything[offset:offset + limit], (words, status)
             assert count == min(len(everything), cap + 1)
     assert loop.newest_page(session, EVERYTHING, 0, 10, cap, keywords="  ") is None  # no word: general query
+
+
+# what a department must see, derived without the scope rule: what it holds and what it was
+# summoned to by a whistle
+DEPARTMENT_SEES = """
+    SELECT id FROM incidents WHERE department_id = :d
+    UNION SELECT wi.incident_id FROM whistle_incidents wi JOIN whistle_summonses ws USING (whistle_id)
+          WHERE ws.department_id = :d"""
+
+
+def hand_to(session, incident, department_id):
+    session.execute(text("UPDATE incidents SET level = 'department', department_id = :d WHERE id = :id"),
+                    {"d": department_id, "id": incident.id})
+
+
+def test_a_department_sees_what_it_holds_and_what_it_was_summoned_to(session):
+    """The department rule reads its summonses as one array beside its holdings (a BitmapOr at
+    city size); its list counts and pages both through their indexes. Each must be exactly the
+    incidents it holds or was summoned to, each once, and nothing else."""
+    urban = department(session, "淇滨区城市管理局")
+    works = department(session, "淇滨区市政工程处")
+    held, summoned, both, elsewhere = (street_incident(session) for _ in range(4))
+    hand_to(session, held, urban.id)
+    blow(session, summoned, names=("淇滨区城市管理局",))
+    blow(session, both, names=("淇滨区城市管理局", "淇滨区市政工程处"))
+    hand_to(session, both, urban.id)
+    blow(session, elsewhere, names=("淇滨区市政工程处",))
+    idle = Department(name="淇滨区未被召集的局", kind="functional")
+    session.add(idle)
+    session.flush()
+    for dept, mine, not_mine in ((urban, {held.id, summoned.id, both.id}, {elsewhere.id}),
+                                 (works, {both.id, elsewhere.id}, {held.id, summoned.id}),
+                                 (idle, set(), {held.id, summoned.id, both.id, elsewhere.id})):
+        scope = Scope("department", department_id=dept.id)
+        expected = sorted(session.scalars(text(DEPARTMENT_SEES), {"d": dept.id}), reverse=True)
+        seen = session.scalars(select(Incident.id).where(visible(scope, Incident)).order_by(Incident.id.desc())).all()
+        assert seen == expected, dept.name
+        assert mine <= set(seen) and not (not_mine & set(seen)), dept.name
+        for offset, limit, cap in ((0, 2, 100), (1, 2, 100), (0, 100, 1), (len(expected), 5, 100)):
+            count, ids = loop.newest_page(session, scope, offset, limit, cap)
+            assert ids == expected[offset:offset + limit], (dept.name, offset, limit)
+            assert count == min(len(expected), cap + 1), dept.name
+        # filtered, the general query serves the list
+        assert loop.newest_page(session, scope, 0, 10, 100, status="closed") is None
+        # the timeline of exactly those incidents
+        events = set(session.scalars(select(IncidentEvent.incident_id).where(visible(scope, IncidentEvent))))
+        assert events == set(expected)
+
+
+def test_a_grid_scope_timeline_is_the_timeline_of_its_incidents(session):
+    """A grid scope's timeline rule reads incident_scopes, the incidents' rule their array: the
+    same incidents, whatever moved."""
+    incident = new_incident(session, code=BLOCK + "-01")
+    loop.act(session, actor(session, "worker"), incident.id, "escalate", note="需社区协调")
+    for grid_id in session.scalars(select(Grid.id).where(Grid.level.in_(("district", "street", "community", "block")))):
+        scope = grid_scope(session, grid_id)
+        expected = session.scalars(select(IncidentEvent.id).join(Incident, Incident.id == IncidentEvent.incident_id)
+                                   .where(visible(scope, Incident)).order_by(IncidentEvent.id)).all()
+        assert session.scalars(select(IncidentEvent.id).where(visible(scope, IncidentEvent))
+                               .order_by(IncidentEvent.id)).all() == expected
 
 
 def test_grid_scope_figures_from_incident_scopes_match_the_incidents(session):
