@@ -7,7 +7,7 @@ show and edit pages of the first row each list shows: a warm-up request, then th
 Prints the pages slower than ``--over`` ms per user. Finds the page that draws a whole table
 (a search form's or an add form's drop-down, a list that sorts every row) before a user does.
 
-    .venv/bin/python bench/pages.py --dataset city --users admin,dispatcher,street
+    .venv/bin/python bench/pages.py --dataset city               # every demo role; --users admin,street
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def best(client, path: str) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=("district", "city"), default="district")
-    parser.add_argument("--users", default="admin,dispatcher,leader,street,secretary")
+    parser.add_argument("--users", default="admin,dispatcher,leader,street,secretary,department,worker,volunteer")
     parser.add_argument("--over", type=float, default=50.0, help="print pages slower than this (ms)")
     args = parser.parse_args()
 
