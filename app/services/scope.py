@@ -233,15 +233,19 @@ def _stock_movement_rule(scope: Scope):
     return StockMovement.item_id.in_(select(RewardItem.id).where(_reward_item_rule(scope)))
 
 
+def _summoned_select(department_id: int):
+    """The ids of the incidents of the whistles that summoned the department (a SELECT)."""
+    return (select(whistle_incidents.c.incident_id)
+            .join(WhistleSummons, WhistleSummons.whistle_id == whistle_incidents.c.whistle_id)
+            .where(WhistleSummons.department_id == department_id))
+
+
 def _summoned_incidents(department_id: int):
-    """The ids of the incidents of the whistles that summoned the department, as one array read
-    once (an InitPlan): ``id = ANY(array)`` is an index condition, so PostgreSQL reads the
-    department's incidents through two indexes at once (a BitmapOr). Written ``id IN (subquery)``
-    beside ``department_id = d``, the OR made it read every incident: 280 ms at city size."""
-    ids = (select(whistle_incidents.c.incident_id)
-           .join(WhistleSummons, WhistleSummons.whistle_id == whistle_incidents.c.whistle_id)
-           .where(WhistleSummons.department_id == department_id))
-    return func.array(ids.scalar_subquery())  # ARRAY(SELECT …): empty when no whistle summoned it
+    """The same ids as one array, read once (an InitPlan; empty when no whistle summoned it):
+    ``id = ANY(array)`` is an index condition, so PostgreSQL reads the department's incidents
+    through two indexes at once (a BitmapOr). Written ``id IN (subquery)`` beside
+    ``department_id = d``, the OR made it read every incident: 280 ms at city size."""
+    return func.array(_summoned_select(department_id).scalar_subquery())
 
 
 def department_incidents(department_id: int):
@@ -249,10 +253,7 @@ def department_incidents(department_id: int):
     it), each once, from two indexes alone: a department's list counts and pages these (at city
     size 5 ms each against 19 and 10 through the incidents' rows)."""
     held = select(Incident.id.label("id")).where(Incident.department_id == department_id)
-    summoned = (select(whistle_incidents.c.incident_id)
-                .join(WhistleSummons, WhistleSummons.whistle_id == whistle_incidents.c.whistle_id)
-                .where(WhistleSummons.department_id == department_id))
-    return held.union(summoned).subquery()
+    return held.union(_summoned_select(department_id)).subquery()
 
 
 def _incident_rule(scope: Scope):
