@@ -47,6 +47,11 @@ def test_whistle_from_blowing_to_closing(login, session):
     page = officer.get(show).get_data(as_text=True)
     assert "未报到" in page or "尚未" in page
     assert officer.get(f"/incidentmodelview/show/{incident.id}").status_code == 200  # summoned: it may see it
+    listed = officer.get("/incidentmodelview/list/").get_data(as_text=True)  # and its list shows it alone
+    assert record_count(listed) == 1 and f"/incidentmodelview/show/{incident.id}" in listed
+    timeline = officer.get("/incidenteventmodelview/list/").get_data(as_text=True)
+    assert record_count(timeline) == session.scalar(text("SELECT count(*) FROM incident_events WHERE incident_id = :id"),
+                                                    {"id": incident.id})
     mine = next(s.id for s in whistle.summonses if s.department_id == urban)
     theirs = next(s.id for s in whistle.summonses if s.department_id == municipal)
     officer.post(f"/whistlemodelview/report_in/{mine}", {"whistle": whistle.id}, token_from=show)
