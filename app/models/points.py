@@ -83,6 +83,7 @@ class PointsAccount(Model):
         ForeignKeyConstraint(["worker_id", "grid_id"], ["workers.id", "workers.grid_id"],
                              name="points_accounts_worker_grid_fkey", onupdate="CASCADE", ondelete="CASCADE"),
         Index("points_accounts_grid_id_idx", "grid_id", "balance", "id"),  # a grid scope's accounts, in order
+        UniqueConstraint("id", "grid_id", name="points_accounts_id_grid_id_key"),  # points_earned's key
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -169,8 +170,11 @@ class LedgerEntry(Model):
     created_by = relationship("GridgovUser")
 
 
-# Points earned per account and year (Beijing time), for the honour roll (migration 0013): kept
-# by a statement trigger on the append-only ledger, never written here.
+# Points earned per volunteer's account and year (Beijing time), for the honour roll (migrations
+# 0013, 0017): kept by a statement trigger on the append-only ledger, never written here.
+# ``grid_id`` is the account's (the volunteer's community), held equal to it by a composite foreign
+# key that carries a move: a community's best earners of a year are the first rows of its part of
+# the grid index.
 points_earned = Table(
     "points_earned",
     Model.metadata,
@@ -178,9 +182,12 @@ points_earned = Table(
                                              name="points_earned_account_id_fkey"), nullable=False),
     Column("year", SmallInteger, nullable=False),
     Column("earned", BigInteger, nullable=False),
+    Column("grid_id", Integer, nullable=False),
     CheckConstraint("earned > 0", name="points_earned_positive"),
     PrimaryKeyConstraint("account_id", "year", name="points_earned_pkey"),
-    Index("points_earned_year_idx", "year", "account_id", "earned"),
+    ForeignKeyConstraint(["account_id", "grid_id"], ["points_accounts.id", "points_accounts.grid_id"],
+                         name="points_earned_account_grid_fkey", onupdate="CASCADE", ondelete="CASCADE"),
+    Index("points_earned_grid_year_idx", "grid_id", "year", text("earned DESC"), "account_id"),
 )
 
 

@@ -211,9 +211,11 @@ def test_invariant_check_finds_a_broken_balance(session):
 
 
 def _earned_by_ledger(session) -> dict:
+    """Volunteers' earnings per account and Beijing year, added up from the ledger."""
     return {(account, year): total for account, year, total in session.execute(text(
-        "SELECT account_id, extract(year FROM created_at AT TIME ZONE 'Asia/Shanghai')::int, sum(amount)"
-        " FROM points_entries WHERE kind = 'earn' GROUP BY 1, 2"))}
+        "SELECT account_id, extract(year FROM e.created_at AT TIME ZONE 'Asia/Shanghai')::int, sum(amount)"
+        " FROM points_entries e JOIN points_accounts a ON a.id = e.account_id AND a.volunteer_id IS NOT NULL"
+        " WHERE kind = 'earn' GROUP BY 1, 2"))}
 
 
 def _earned_kept(session) -> dict:
@@ -264,6 +266,96 @@ def test_honour_roll_ranks_within_community_and_street(session):
     for (community_id, _), rows in roll["communities"].items():  # the top two of the community's earnings
         assert [row.points for row in rows] == sorted(by_community[community_id], reverse=True)[:2]
 
+
+
+def _roll_by_hand(session, scope, year, per_group, street_id=None) -> dict:
+    """The honour roll worked out in Python from the ledger (not ``points_earned``), the grid tree
+    and the volunteers the scope sees: {board key: [(volunteer id, points)]} per kind of board."""
+    earned = {account: total for (account, y), total in _earned_by_ledger(session).items() if y == year}
+    grids = {grid.id: grid for grid in session.scalars(select(Grid))}
+
+    def street_of(grid_id):
+        grid = grids[grid_id]
+        while grid is not None and grid.level != "street":
+            grid = grids.get(grid.parent_id)
+        return grid
+
+    rows = []  # (earned, account, volunteer id, community, street)
+    for account, volunteer_id, community_id in session.execute(
+            select(PointsAccount.id, Volunteer.id, Volunteer.community_id)
+            .join(Volunteer, Volunteer.id == PointsAccount.volunteer_id).where(bank.visible(scope, Volunteer))):
+        street = street_of(community_id)
+        if account in earned and (street_id is None or (street is not None and street.id == street_id)):
+            rows.append((earned[account], account, volunteer_id, grids[community_id], street))
+    rows.sort(key=lambda row: (-row[0], row[1]))  # ties: the account opened first
+    streets = {grid.id for grid in grids.values() if grid.level == "street"
+               and session.scalar(select(func.count()).select_from(Grid).where(Grid.id == grid.id, bank.visible(scope, Grid)))}
+    boards = {"communities": defaultdict(list), "streets": defaultdict(list)}
+    for points, _, volunteer_id, home, street in rows:
+        for kind, grid in (("communities", home), ("streets", street)):
+            if grid is not None and len(boards[kind][(grid.id, grid.name)]) < per_group:
+                boards[kind][(grid.id, grid.name)].append((volunteer_id, points))
+    if street_id is None and len(streets) > 1:
+        boards["communities"] = {}
+    return {kind: dict(groups) for kind, groups in boards.items()}
+
+
+def _roll(roll) -> dict:
+    return {kind: {key: [(row.volunteer_id, row.points) for row in rows] for key, rows in roll[kind].items()}
+            for kind in ("communities", "streets")}
+
+
+def test_the_honour_roll_is_the_ledger_ranked_for_every_scope(session):
+    """The roll read from ``points_earned`` (each community's best, then its street's) equals the
+    ledger ranked by hand, for every kind of scope, a street's own roll, and groups of 1 to 3; a
+    worker's earnings stay off it; a volunteer who moves takes their points to the new community."""
+    from app.models import Department, GridgovUser
+    from app.services.scope import scope_for_user
+
+    year = datetime.datetime.now(bank.TIMEZONE).year
+    rich, tied = volunteer_account(session, index=1), volunteer_account(session, JINSHAN, index=2)
+    give(session, rich, 400)
+    give(session, tied, 400)  # a tie across streets and with the seed's own earners
+    # a worker at a community earns points for an incident: the roll is of volunteers
+    worker = session.scalar(select(Worker).order_by(Worker.id))
+    worker.grid_id = community(session, XIANGJIANG).id
+    session.commit()
+    worker_account = session.scalar(select(PointsAccount).where(PointsAccount.worker_id == worker.id))
+    session.execute(text("INSERT INTO points_entries (account_id, kind, amount, reason, incident_ref)"
+                         " VALUES (:a, 'earn', 5000, '事件处置', 'worker-award-1')"), {"a": worker_account.id})
+    session.commit()
+    assert session.scalar(text("SELECT count(*) FROM points_earned WHERE account_id = :a"),
+                          {"a": worker_account.id}) == 0
+
+    def scopes():
+        grids = session.scalars(select(Grid).where(Grid.level.in_(("district", "street", "community")))).all()
+        yield from [EVERYTHING] + [grid_scope(session, grid.id) for grid in grids]
+        yield from [Scope("department", department_id=d) for d in session.scalars(select(Department.id))]
+        for name in ("volunteer", "department", "secretary"):
+            yield scope_for_user(session, session.scalar(select(GridgovUser).where(GridgovUser.username == name)))
+
+    def check():
+        streets = session.scalars(select(Grid.id).where(Grid.level == "street")).all()
+        for scope in scopes():
+            for per_group in (1, 3):
+                for street_id in [None] + streets:
+                    expected = _roll_by_hand(session, scope, year, per_group, street_id)
+                    assert _roll(bank.honour_roll(session, scope, year, per_group, street_id)) == expected, \
+                        (scope, per_group, street_id)
+        roll = bank.honour_roll(session, EVERYTHING, year, 10, community(session, XIANGJIANG).parent_id)
+        assert all(row.volunteer_id is not None for rows in roll["communities"].values() for row in rows)
+        return roll
+
+    check()
+    moved = session.get(Volunteer, rich.volunteer_id)
+    moved.community_id = community(session, JINSHAN).id
+    session.commit()
+    assert session.scalar(text("SELECT DISTINCT grid_id FROM points_earned WHERE account_id = :a"),
+                          {"a": rich.id}) == moved.community_id
+    roll = bank.honour_roll(session, EVERYTHING, year, 10, community(session, JINSHAN).parent_id)
+    jinshan = community(session, JINSHAN)
+    assert rich.volunteer_id in [row.volunteer_id for row in roll["communities"][(jinshan.id, jinshan.name)]]
+    check()
 
 def test_the_ledger_page_read_by_account_is_the_scope_ledger_newest_first(session):
     """``ledger_page`` (the ledger list's fast path) gives the entries the scope's rule gives, in
