@@ -363,25 +363,39 @@ class HonourRow:
     points: int
 
 
-def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, street_id: int | None = None) -> dict:
-    """Top volunteers by points earned (not balance) in ``year``, per street and per community,
-    among the volunteers the scope may see; with ``street_id``, of that street only. Communities
-    are ranked when the roll covers one street at most: a district's or a city's roll ranks its
-    streets (1,640 community boards at city size made a 16,000-row page), each street's own roll its
-    communities. Read from ``points_earned`` (migrations 0013, 0017) and ranked in SQL: only the
-    rows on the roll leave the database. Ties go to the account opened first. ``by_community`` in
-    the result says whether communities were ranked."""
-    rank_communities = street_id is not None or session.scalar(
-        select(func.count()).select_from(select(Grid.id).where(Grid.level == "street", visible(scope, Grid))
-                                         .limit(2).subquery())) <= 1
-    earners = _earners(scope, year, per_group, street_id).subquery()
+ROLL_BOARDS = {  # the level a roll ranks down to: the boards it shows
+    "district": ("districts",),
+    "street": ("districts", "streets"),
+    "community": ("streets", "communities"),
+}
+
+
+def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, street_id: int | None = None,
+                district_id: int | None = None) -> dict:
+    """Top volunteers by points earned (not balance) in ``year``, per district, street and
+    community, among the volunteers the scope may see; with ``street_id`` / ``district_id``, of
+    that street / district only. A roll ranks one level below what it covers: a city's its
+    districts, a district's (or a district's own roll) the district and its streets, a street's the
+    street and its communities. 1,640 community boards at city size made a 16,000-row page, 150
+    street boards a 1,500-row one. Read from ``points_earned`` (migrations 0013, 0017) and ranked
+    in SQL: only the rows on the roll leave the database. Ties go to the account opened first.
+    ``level`` in the result is the lowest level ranked: its boards are in ``ROLL_BOARDS``."""
+    if street_id is not None or _at_most_one(session, scope, "street"):
+        level = "community"
+    elif district_id is not None or _at_most_one(session, scope, "district"):
+        level = "street"
+    else:
+        level = "district"
+    boards = ROLL_BOARDS[level]
+    earners = _earners(scope, year, per_group, street_id, district_id).subquery()
+    order = (earners.c.earned.desc(), earners.c.account_id)
     ranked = select(
         earners,
-        func.row_number().over(partition_by=earners.c.community_id,
-                               order_by=(earners.c.earned.desc(), earners.c.account_id)).label("in_community"),
-        func.row_number().over(partition_by=earners.c.street_id,
-                               order_by=(earners.c.earned.desc(), earners.c.account_id)).label("in_street"),
+        *(func.row_number().over(partition_by=earners.c[f"{kind}_id"], order_by=order).label(f"in_{kind}")
+          for kind in ("community", "street", "district")),
     ).subquery()
+    on_a_board = {"communities": ranked.c.in_community <= per_group, "streets": ranked.c.in_street <= per_group,
+                  "districts": ranked.c.in_district <= per_group}
     # the volunteer of each account on the roll, looked up row by row: joined, PostgreSQL expected
     # all the ranked rows on the roll, not a tenth, and merged all 100,000 volunteers with their
     # accounts (130 ms). The LIMIT keeps the lateral from being flattened into that join.
@@ -389,38 +403,49 @@ def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, 
               .where(PointsAccount.id == ranked.c.account_id).limit(1).lateral())
     rows = session.execute(
         select(holder.c.id, holder.c.name, ranked.c.community_id, ranked.c.community_name,
-               ranked.c.street_id, ranked.c.street_name, ranked.c.earned)
+               ranked.c.street_id, ranked.c.street_name, ranked.c.district_id, ranked.c.district_name, ranked.c.earned)
         .select_from(ranked).join(holder, true())
-        .where(or_(ranked.c.in_community <= per_group, ranked.c.in_street <= per_group) if rank_communities
-               else ranked.c.in_street <= per_group)
+        .where(or_(*(on_a_board[kind] for kind in boards)))
         .order_by(ranked.c.earned.desc(), ranked.c.account_id)
     ).all()
-    by_community: dict[tuple[int, str], list[HonourRow]] = defaultdict(list)
-    by_street: dict[tuple[int, str], list[HonourRow]] = defaultdict(list)
-    for volunteer_id, name, community_id, community_name, home_street_id, street_name, points in rows:
-        boards = ((by_community, (community_id, community_name)),) if rank_communities else ()
-        for groups, key in boards + ((by_street, (home_street_id, street_name)),):
+    roll: dict = {kind: defaultdict(list) for kind in ("districts", "streets", "communities")}
+    for volunteer_id, name, community_id, community_name, street, street_name, district, district_name, points in rows:
+        keys = {"communities": (community_id, community_name), "streets": (street, street_name),
+                "districts": (district, district_name)}
+        for kind in boards:
+            groups, key = roll[kind], keys[kind]
             if key[0] is None or len(groups[key]) >= per_group:
                 continue
             groups[key].append(HonourRow(len(groups[key]) + 1, volunteer_id, name, community_name, int(points)))
-    return {"communities": dict(by_community), "streets": dict(by_street), "by_community": rank_communities}
+    return {**{kind: dict(groups) for kind, groups in roll.items()}, "level": level}
 
 
-def _earners(scope: Scope, year: int, per_group: int, street_id: int | None):
-    """The rows the honour roll ranks: (community and its street, account, earned), of the
-    volunteers' accounts (the only ones ``points_earned`` holds).
+def _at_most_one(session: Session, scope: Scope, level: str) -> bool:
+    """Whether the scope sees one grid of ``level`` or none."""
+    return session.scalar(select(func.count()).select_from(
+        select(Grid.id).where(Grid.level == level, visible(scope, Grid)).limit(2).subquery())) <= 1
+
+
+def _earners(scope: Scope, year: int, per_group: int, street_id: int | None, district_id: int | None):
+    """The rows the honour roll ranks: (community, its street and district, account, earned), of
+    the volunteers' accounts (the only ones ``points_earned`` holds).
 
     For the administrator and a grid scope, each community's best ``per_group`` earners, read
-    from the top of its part of ``points_earned_grid_year_idx``: a street's best are among its
-    communities' best, so at city size 16,400 rows are ranked, not 100,000 (180 ms). A department
-    or a volunteer sees few volunteers, found through the volunteers' own rule."""
-    street = aliased(Grid)
-    # each community with its street: its parent when that is a street (a grid's parent is of a
-    # higher level, migration 0001, so a community's parent is a street or the district)
+    from the top of its part of ``points_earned_grid_year_idx``: a street's or district's best are
+    among its communities' best, so at city size 16,400 rows are ranked, not 100,000 (180 ms). A
+    department or a volunteer sees few volunteers, found through the volunteers' own rule."""
+    street, district = aliased(Grid), aliased(Grid)
+    # A grid's parent is of a higher level (migration 0001): a community's parent is a street or
+    # the district, a street's the district.
+    district_key = func.coalesce(street.parent_id, Grid.parent_id)
     homes = (select(Grid.id.label("community_id"), Grid.name.label("community_name"),
-                    street.id.label("street_id"), street.name.label("street_name"))
+                    street.id.label("street_id"), street.name.label("street_name"),
+                    district.id.label("district_id"), district.name.label("district_name"))
              .outerjoin(street, and_(street.id == Grid.parent_id, street.level == "street"))
-             .where(Grid.level == "community", *([street.id == street_id] if street_id is not None else [])))
+             .outerjoin(district, and_(district.id == district_key, district.level == "district"))
+             .where(Grid.level == "community",
+                    *([street.id == street_id] if street_id is not None else []),
+                    *([district.id == district_id] if district_id is not None else [])))
     earned, account_id = points_earned.c.earned, points_earned.c.account_id
     if scope.kind in ("all", "grid"):  # a grid scope's volunteers are those of its communities
         homes = homes.where(visible(scope, Grid)).subquery()

@@ -326,9 +326,11 @@ class PointsView(BaseView):
         if not 2000 <= year <= this_year:
             year = this_year
         street = row_key(request.args.get("street", ""))
-        roll = bank.honour_roll(db.session, current_scope(), year, street_id=street)
+        district = None if street is not None else row_key(request.args.get("district", ""))
+        roll = bank.honour_roll(db.session, current_scope(), year, street_id=street, district_id=district)
+        place = {"street": street} if street is not None else {"district": district} if district is not None else {}
         return self.render_template("gridgov/honour_roll.html", roll=roll, year=year, this_year=this_year,
-                                    street=street)
+                                    place=place)
 
     # --- pictures -------------------------------------------------------------------------
     @expose("/picture/<path:filename>")

@@ -241,18 +241,33 @@ def test_points_earned_follows_the_ledger(session):
     assert kept[(account.id, 2025)] >= 3 and kept[(account.id, 2026)] >= 7
 
 
-def test_honour_roll_ranks_within_community_and_street(session):
+def _add_second_district(session) -> Grid:
+    """A city's second district, with one street and one community: its community."""
+    district = Grid(code="410602", name="鹤山区", level="district", kind="comprehensive")
+    session.add(district)
+    session.flush()
+    street = Grid(code="410602001", name="中山街道", level="street", kind="comprehensive", parent_id=district.id)
+    session.add(street)
+    session.flush()
+    home = Grid(code="410602001001", name="红旗社区", level="community", kind="comprehensive", parent_id=street.id)
+    session.add(home)
+    session.commit()
+    return home
+
+
+def test_honour_roll_ranks_one_level_below_what_it_covers(session):
     year = datetime.datetime.now(bank.TIMEZONE).year
-    district = bank.honour_roll(session, EVERYTHING, year, per_group=2)  # two streets: streets ranked only
-    assert len(district["streets"]) == 2 and district["communities"] == {} and not district["by_community"]
+    district = bank.honour_roll(session, EVERYTHING, year, per_group=2)  # one district, two streets
+    assert district["level"] == "street" and len(district["districts"]) == 1 and len(district["streets"]) == 2
+    assert district["communities"] == {}
     rolls = [bank.honour_roll(session, EVERYTHING, year, per_group=2, street_id=street_id)
              for street_id, _ in district["streets"]]
-    assert all(roll["by_community"] for roll in rolls)
+    assert all(roll["level"] == "community" and roll["districts"] == {} for roll in rolls)
     roll = {"streets": district["streets"], "communities": {k: v for r in rolls for k, v in r["communities"].items()}}
     for one in rolls:  # a street's own roll ranks it as the district's does
         assert list(one["streets"].items())[0] in district["streets"].items()
     earned = {account: total for (account, y), total in _earned_by_ledger(session).items() if y == year}
-    for groups in (roll["communities"], roll["streets"]):
+    for groups in (roll["communities"], roll["streets"], district["districts"]):
         assert groups
         for rows in groups.values():
             assert 1 <= len(rows) <= 2 and [row.rank for row in rows] == list(range(1, len(rows) + 1))
@@ -265,50 +280,63 @@ def test_honour_roll_ranks_within_community_and_street(session):
     assert set(by_community) == {community_id for community_id, _ in roll["communities"]}
     for (community_id, _), rows in roll["communities"].items():  # the top two of the community's earnings
         assert [row.points for row in rows] == sorted(by_community[community_id], reverse=True)[:2]
+    # a second district makes it a city: its roll ranks districts, each district's own its streets
+    _add_second_district(session)
+    city = bank.honour_roll(session, EVERYTHING, year, per_group=2)
+    assert city["level"] == "district" and city["streets"] == city["communities"] == {}
+    assert city["districts"] == district["districts"]  # the new district has no earners yet
+    ((qibin_id, _),) = district["districts"]
+    assert bank.honour_roll(session, EVERYTHING, year, per_group=2, district_id=qibin_id) == district
 
 
-
-def _roll_by_hand(session, scope, year, per_group, street_id=None) -> dict:
+def _roll_by_hand(session, scope, year, per_group, street_id=None, district_id=None) -> dict:
     """The honour roll worked out in Python from the ledger (not ``points_earned``), the grid tree
-    and the volunteers the scope sees: {board key: [(volunteer id, points)]} per kind of board."""
+    and the volunteers the scope sees: {board key: [(volunteer id, points)]} per kind of board, and
+    the level it ranks down to."""
     earned = {account: total for (account, y), total in _earned_by_ledger(session).items() if y == year}
     grids = {grid.id: grid for grid in session.scalars(select(Grid))}
 
-    def street_of(grid_id):
+    def above(grid_id, level):
         grid = grids[grid_id]
-        while grid is not None and grid.level != "street":
+        while grid is not None and grid.level != level:
             grid = grids.get(grid.parent_id)
         return grid
 
-    rows = []  # (earned, account, volunteer id, community, street)
+    rows = []  # (earned, account, volunteer id, community, street, district)
     for account, volunteer_id, community_id in session.execute(
             select(PointsAccount.id, Volunteer.id, Volunteer.community_id)
             .join(Volunteer, Volunteer.id == PointsAccount.volunteer_id).where(bank.visible(scope, Volunteer))):
-        street = street_of(community_id)
-        if account in earned and (street_id is None or (street is not None and street.id == street_id)):
-            rows.append((earned[account], account, volunteer_id, grids[community_id], street))
+        street, district = above(community_id, "street"), above(community_id, "district")
+        if account in earned and (street_id is None or (street is not None and street.id == street_id)) \
+                and (district_id is None or district.id == district_id):
+            rows.append((earned[account], account, volunteer_id, grids[community_id], street, district))
     rows.sort(key=lambda row: (-row[0], row[1]))  # ties: the account opened first
-    streets = {grid.id for grid in grids.values() if grid.level == "street"
-               and session.scalar(select(func.count()).select_from(Grid).where(Grid.id == grid.id, bank.visible(scope, Grid)))}
-    boards = {"communities": defaultdict(list), "streets": defaultdict(list)}
-    for points, _, volunteer_id, home, street in rows:
-        for kind, grid in (("communities", home), ("streets", street)):
-            if grid is not None and len(boards[kind][(grid.id, grid.name)]) < per_group:
+
+    def seen(level):
+        return sum(1 for grid in grids.values() if grid.level == level and session.scalar(
+            select(func.count()).select_from(Grid).where(Grid.id == grid.id, bank.visible(scope, Grid))))
+
+    level = ("community" if street_id is not None or seen("street") <= 1
+             else "street" if district_id is not None or seen("district") <= 1 else "district")
+    kinds = {"district": ("districts",), "street": ("districts", "streets"), "community": ("streets", "communities")}
+    boards = {"communities": defaultdict(list), "streets": defaultdict(list), "districts": defaultdict(list)}
+    for points, _, volunteer_id, home, street, district in rows:
+        for kind, grid in (("communities", home), ("streets", street), ("districts", district)):
+            if kind in kinds[level] and grid is not None and len(boards[kind][(grid.id, grid.name)]) < per_group:
                 boards[kind][(grid.id, grid.name)].append((volunteer_id, points))
-    if street_id is None and len(streets) > 1:
-        boards["communities"] = {}
-    return {kind: dict(groups) for kind, groups in boards.items()}
+    return {**{kind: dict(groups) for kind, groups in boards.items()}, "level": level}
 
 
 def _roll(roll) -> dict:
-    return {kind: {key: [(row.volunteer_id, row.points) for row in rows] for key, rows in roll[kind].items()}
-            for kind in ("communities", "streets")}
+    return {**{kind: {key: [(row.volunteer_id, row.points) for row in rows] for key, rows in roll[kind].items()}
+               for kind in ("communities", "streets", "districts")}, "level": roll["level"]}
 
 
 def test_the_honour_roll_is_the_ledger_ranked_for_every_scope(session):
-    """The roll read from ``points_earned`` (each community's best, then its street's) equals the
-    ledger ranked by hand, for every kind of scope, a street's own roll, and groups of 1 to 3; a
-    worker's earnings stay off it; a volunteer who moves takes their points to the new community."""
+    """The roll read from ``points_earned`` (each community's best, then its street's and
+    district's) equals the ledger ranked by hand, for every kind of scope, a street's and a
+    district's own roll, and groups of 1 to 3, with one district and with two; a worker's earnings
+    stay off it; a volunteer who moves takes their points to the new community."""
     from app.models import Department, GridgovUser
     from app.services.scope import scope_for_user
 
@@ -335,13 +363,14 @@ def test_the_honour_roll_is_the_ledger_ranked_for_every_scope(session):
             yield scope_for_user(session, session.scalar(select(GridgovUser).where(GridgovUser.username == name)))
 
     def check():
-        streets = session.scalars(select(Grid.id).where(Grid.level == "street")).all()
+        places = [{}] + [{f"{level}_id": grid_id} for level, grid_id in session.execute(
+            select(Grid.level, Grid.id).where(Grid.level.in_(("street", "district"))))]
         for scope in scopes():
             for per_group in (1, 3):
-                for street_id in [None] + streets:
-                    expected = _roll_by_hand(session, scope, year, per_group, street_id)
-                    assert _roll(bank.honour_roll(session, scope, year, per_group, street_id)) == expected, \
-                        (scope, per_group, street_id)
+                for place in places:
+                    expected = _roll_by_hand(session, scope, year, per_group, **place)
+                    assert _roll(bank.honour_roll(session, scope, year, per_group, **place)) == expected, \
+                        (scope, per_group, place)
         roll = bank.honour_roll(session, EVERYTHING, year, 10, community(session, XIANGJIANG).parent_id)
         assert all(row.volunteer_id is not None for rows in roll["communities"].values() for row in rows)
         return roll
@@ -355,6 +384,13 @@ def test_the_honour_roll_is_the_ledger_ranked_for_every_scope(session):
     roll = bank.honour_roll(session, EVERYTHING, year, 10, community(session, JINSHAN).parent_id)
     jinshan = community(session, JINSHAN)
     assert rich.volunteer_id in [row.volunteer_id for row in roll["communities"][(jinshan.id, jinshan.name)]]
+    check()
+    # a second district, and a volunteer moving there: the city's roll ranks two districts
+    elsewhere = _add_second_district(session)
+    session.get(Volunteer, tied.volunteer_id).community_id = elsewhere.id
+    session.commit()
+    roll = bank.honour_roll(session, EVERYTHING, year, 10)
+    assert roll["level"] == "district" and len(roll["districts"]) == 2
     check()
 
 def test_the_ledger_page_read_by_account_is_the_scope_ledger_newest_first(session):

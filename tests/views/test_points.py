@@ -291,19 +291,32 @@ def test_volunteers_start_on_their_points(login):
     assert response.status_code == 302 and response.headers["Location"].endswith("/points/me/")
 
 
-def test_a_district_roll_ranks_streets_and_a_street_its_communities(login, session):
-    dispatcher = login("dispatcher")  # the district: two streets
+def test_a_roll_ranks_one_level_below_what_it_covers(login, session):
+    dispatcher = login("dispatcher")  # the district: its own board and its two streets'
     html = dispatcher.get("/points/honour/").get_data(as_text=True)
     street = session.scalar(select(Grid).where(Grid.code == "410611001"))  # 九州路街道
-    assert "按街道" in html and "按社区" not in html and "选择街道" in html
+    assert "按区县" in html and "按街道" in html and "按社区" not in html and "选择街道" in html
     assert f"street={street.id}" in html
     html = dispatcher.get(f"/points/honour/?street={street.id}").get_data(as_text=True)
     assert "按社区" in html and "湘江社区" in html and "金山社区" not in html  # 金山 is in the other street
-    assert "全部街道" in html
+    assert "按区县" not in html and "全部街道" in html
     # the street officer's roll covers one street: its communities at once; another street's id shows nothing of it
     html = login("street").get("/points/honour/").get_data(as_text=True)
     assert "按社区" in html and "湘江社区" in html
     other = session.scalar(select(Grid.id).where(Grid.code == "410611002"))
     html = login("street").get(f"/points/honour/?street={other}").get_data(as_text=True)
     assert "金山社区" not in html
-    assert login("street").get("/points/honour/?street=abc&year=x").status_code == 200
+    assert login("street").get("/points/honour/?street=abc&year=x&district=y").status_code == 200
+    # a city (a second district): the administrator's roll ranks districts, each linked to its own
+    qibin = session.scalar(select(Grid.id).where(Grid.code == "410611"))
+    session.add(Grid(code="410602", name="鹤山区", level="district", kind="comprehensive"))
+    session.commit()
+    admin = login("admin")
+    html = admin.get("/points/honour/").get_data(as_text=True)
+    assert "按区县" in html and "按街道" not in html and "选择区县" in html and f"district={qibin}" in html
+    html = admin.get(f"/points/honour/?district={qibin}").get_data(as_text=True)
+    assert "按街道" in html and "九州路街道" in html and "按社区" not in html and "全部区县" in html
+    # the dispatcher's scope is 淇滨区: the other district's roll shows none of 淇滨区's streets
+    heshan = session.scalar(select(Grid.id).where(Grid.code == "410602"))
+    response = dispatcher.get(f"/points/honour/?district={heshan}")
+    assert response.status_code == 200 and "九州路街道" not in response.get_data(as_text=True)
