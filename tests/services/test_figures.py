@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from app.models import Grid
+from app.models import Department, Grid
 from app.services import figures
 from app.services import incidents as loop
-from app.services.scope import EVERYTHING, grid_scope
+from app.services.scope import EVERYTHING, Scope, grid_scope
 
 from .test_incidents import actor, new_incident
 
@@ -102,9 +102,11 @@ def test_districts_add_up_their_streets_and_are_the_default_over_several(session
     street = grid_scope(session, session.scalar(select(Grid.id).where(Grid.code == "410611001")))
     assert [(r.label, r.received) for r in figures.figures(session, street, "district")] == [
         ("淇滨区", row(streets, "九州路街道").received)]
-    # one district: by community; a second district (a city's): by district, for everything only
-    assert figures.default_grouping(session, EVERYTHING) == "community"
+    # one district: by community; a second district (a city's): by district, for everything and
+    # for a department (summoned from any district), not for a grid scope
+    department = Scope("department", department_id=session.scalar(select(Department.id).order_by(Department.id)))
+    assert figures.default_grouping(session, EVERYTHING) == figures.default_grouping(session, department) == "community"
     session.add(Grid(code="410602", name="鹤山区", level="district", kind="comprehensive"))
     session.commit()
-    assert figures.default_grouping(session, EVERYTHING) == "district"
+    assert figures.default_grouping(session, EVERYTHING) == figures.default_grouping(session, department) == "district"
     assert figures.default_grouping(session, street) == "community"
