@@ -88,7 +88,20 @@ class GridgovRoleModelView(RoleModelView):
     search_columns = ["name", "permissions"]
     class_permission_name = "RoleModelView"  # FAB's own name: the roles' permissions stay as they are
 
+    def __init__(self, *args, **kwargs):
+        # FAB's role list prints each role's permissions: one query per role; loaded with the page.
+        model = self.datamodel.obj
+        self.datamodel = EagerInterface(model)
+        self.datamodel.eager_options = (selectinload(model.permissions),)
+        super().__init__(*args, **kwargs)
+
 
 class GridgovGroupModelView(PickerMixin, UserGroupModelView):
     search_columns = ["name", "label", "roles"]
     class_permission_name = "UserGroupModelView"
+
+    def __init__(self, *args, **kwargs):
+        model = self.datamodel.obj  # a group's roles, loaded with the page
+        self.datamodel = EagerInterface(model)
+        self.datamodel.eager_options = (selectinload(model.roles),)
+        super().__init__(*args, **kwargs)
