@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Department, Incident, Whistle
+from ..models import Department, Incident, Whistle, WhistleSummons
 from ..models.choices import OPEN_STATUSES
 from ..services import whistles as whistle_service
 from ..services.points import TIMEZONE
@@ -59,6 +59,13 @@ class WhistleModelView(ScopedModelView):
     }
     show_template = "gridgov/whistle_show.html"
     list_template = "gridgov/whistle_list.html"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the whistle's page lists its summoned departments and its incidents with their grids
+        self.datamodel.eager_options += (
+            selectinload(Whistle.summonses).joinedload(WhistleSummons.department),
+            selectinload(Whistle.incidents).joinedload(Incident.grid))
 
     def list_extra(self) -> dict:
         return {

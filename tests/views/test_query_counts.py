@@ -106,3 +106,37 @@ def test_whistle_board_and_form_queries_do_not_grow_with_rows(app, login, sessio
         blow(session, new_incident(session, code=code, title=f"违建{n}"), by="dispatcher", level="district")
     session.commit()
     assert [count_queries(app, browser, url) for url in pages] == before
+
+
+def test_record_pages_queries_do_not_grow_with_related_rows(app, login, session):
+    """A whistle's page with two departments and one incident, and with four departments and
+    two incidents; an incident's page with one event and with several: the same queries."""
+    from app.models import Department, IncidentEvent
+    from sqlalchemy import func, select
+
+    from ..services.test_incidents import new_incident
+    from ..services.test_whistles import blow
+
+    names = session.scalars(select(Department.name).where(Department.kind == "functional")
+                            .order_by(Department.id).limit(4)).all()
+    small = blow(session, new_incident(session, title="占道经营"), names=names[:2], by="dispatcher", level="district")
+    large = blow(session, new_incident(session, title="违章搭建"), names=names, by="dispatcher", level="district")
+    extra = new_incident(session, title="违章搭建二")
+    large.incidents.append(extra)
+    session.commit()
+    browser = login("dispatcher")
+
+    def queries(url):
+        browser.get(url)
+        response, statements = statements_of(app, browser, url)
+        assert response.status_code == 200, url
+        return statements
+
+    few, many = (queries(f"/whistlemodelview/show/{whistle.id}") for whistle in (small, large))
+    assert len(many) == len(few), f"whistle page: {len(few)} queries, {len(many)} with more departments"
+    events = session.execute(select(IncidentEvent.incident_id, func.count()).group_by(IncidentEvent.incident_id)
+                             .order_by(func.count(), IncidentEvent.incident_id)).all()
+    (quiet, one), (busy, several) = events[0], events[-1]
+    assert one == 1 and several > 2
+    few, many = (queries(f"/incidentmodelview/show/{incident}") for incident in (quiet, busy))
+    assert len(many) == len(few), f"incident page: {len(few)} queries for one event, {len(many)} for {several}"
