@@ -417,7 +417,20 @@ def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, 
             if key[0] is None or len(groups[key]) >= per_group:
                 continue
             groups[key].append(HonourRow(len(groups[key]) + 1, volunteer_id, name, community_name, int(points)))
-    return {**{kind: dict(groups) for kind, groups in roll.items()}, "level": level}
+    return {**{kind: dict(groups) for kind, groups in roll.items()}, "level": level,
+            "district": _district_of(session, scope, street_id)}
+
+
+def _district_of(session: Session, scope: Scope, street_id: int | None) -> tuple[int, str] | None:
+    """(id, name) of a street's district, when the scope sees both: a street's roll links back
+    to its district's."""
+    if street_id is None:
+        return None
+    parent_id = session.scalar(select(Grid.parent_id).where(Grid.id == street_id, Grid.level == "street",
+                                                             visible(scope, Grid)))
+    row = parent_id and session.execute(select(Grid.id, Grid.name).where(
+        Grid.id == parent_id, Grid.level == "district", visible(scope, Grid))).first()
+    return tuple(row) if row else None
 
 
 def _at_most_one(session: Session, scope: Scope, level: str) -> bool:

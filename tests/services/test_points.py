@@ -287,6 +287,13 @@ def test_honour_roll_ranks_one_level_below_what_it_covers(session):
     assert city["districts"] == district["districts"]  # the new district has no earners yet
     ((qibin_id, _),) = district["districts"]
     assert bank.honour_roll(session, EVERYTHING, year, per_group=2, district_id=qibin_id) == district
+    # a street's roll links back to its district's, when the scope sees the district
+    street_id = next(iter(district["streets"]))[0]
+    assert bank.honour_roll(session, EVERYTHING, year, street_id=street_id)["district"] == (qibin_id, "淇滨区")
+    assert bank.honour_roll(session, grid_scope(session, qibin_id), year, street_id=street_id)["district"] \
+        == (qibin_id, "淇滨区")
+    assert bank.honour_roll(session, grid_scope(session, street_id), year, street_id=street_id)["district"] is None
+    assert bank.honour_roll(session, EVERYTHING, year, street_id=qibin_id)["district"] is None  # not a street
 
 
 def _roll_by_hand(session, scope, year, per_group, street_id=None, district_id=None) -> dict:
