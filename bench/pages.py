@@ -7,7 +7,12 @@ show and edit pages of the first row each list shows: a warm-up request, then th
 Prints the pages slower than ``--over`` ms per user. Finds the page that draws a whole table
 (a search form's or an add form's drop-down, a list that sorts every row) before a user does.
 
+With ``--scans`` it also records every statement each page runs, with its parameters, and prints
+those whose plan (EXPLAIN, not run) reads a large table (over ``--rows`` rows) from end to end: a
+query no index covers, found on every page and for every role, not only the eight scenarios.
+
     .venv/bin/python bench/pages.py --dataset city               # every demo role; --users admin,street
+    .venv/bin/python bench/pages.py --dataset city --scans       # and the sequential scans of large tables
 """
 from __future__ import annotations
 
@@ -49,6 +54,8 @@ def main() -> None:
     parser.add_argument("--dataset", choices=("district", "city"), default="district")
     parser.add_argument("--users", default="admin,dispatcher,leader,street,secretary,department,worker,volunteer")
     parser.add_argument("--over", type=float, default=50.0, help="print pages slower than this (ms)")
+    parser.add_argument("--scans", action="store_true", help="print statements that read a large table whole")
+    parser.add_argument("--rows", type=int, default=20000, help="a table this large is large (--scans)")
     args = parser.parse_args()
 
     _, env = open_dataset(args.dataset)
@@ -65,6 +72,7 @@ def main() -> None:
         admin = app.appbuilder.sm.find_user(username="admin")
         admin.password = generate_password_hash(ADMIN_PASSWORD)
         db.session.commit()
+    scans = Scans(app, args.rows) if args.scans else None
     plain = pages(app)
     record_rules = {rule.rule for rule in app.url_map.iter_rules() if rule.arguments == {"pk"}}
     print(f"data set: {args.dataset}; {len(plain)} pages without arguments, plus each list's first row")
@@ -74,22 +82,79 @@ def main() -> None:
         if client.post("/login/", data={"username": user, "password": password}).status_code != 302:
             raise SystemExit(f"login as {user} failed")
         measured = []
-        for path in plain:
+
+        def visit(path):
             status, ms = best(client, path)
             measured.append((ms, status, path))
-            if status == 200 and path.endswith("/list/"):
+            if scans is not None and status == 200:
+                scans.record(user, path, client)
+            return status
+
+        for path in plain:
+            if visit(path) == 200 and path.endswith("/list/"):
                 base = path[:-len("/list/")]
                 found = re.search(re.escape(base) + r"/show/(\d+)", client.get(path).get_data(as_text=True))
                 for kind in ("show", "edit"):
                     if found and f"{base}/{kind}/<pk>" in record_rules:
-                        record = f"{base}/{kind}/{found.group(1)}"
-                        measured.append((*best(client, record)[::-1], record))
+                        visit(f"{base}/{kind}/{found.group(1)}")
         shown = [(ms, status, path) for ms, status, path in sorted(measured, reverse=True)
                  if status == 200 and ms > args.over]
         print(f"\n{user}: {sum(1 for m in measured if m[1] == 200)} pages answered 200; "
               f"slowest {max((m[0] for m in measured if m[1] == 200), default=0):.1f} ms")
         for ms, _, path in shown:
             print(f"  {ms:9.1f} ms  {path}")
+    if scans is not None:
+        scans.report()
+
+
+class Scans:
+    """The statements pages run whose plan reads a large table whole (a Seq Scan)."""
+
+    def __init__(self, app, rows: int):
+        from sqlalchemy import event
+
+        from app.extensions import db
+
+        self.app, self.ran, self.found, self.checked = app, [], {}, 0
+        with app.app_context():
+            self.engine = db.engine
+            with self.engine.connect() as conn:
+                self.large = dict(conn.exec_driver_sql(
+                    "SELECT relname, reltuples::bigint FROM pg_class WHERE relkind = 'r' AND reltuples > %s",
+                    (rows,)).all())
+        event.listen(self.engine, "before_cursor_execute", self._ran)
+
+    def _ran(self, conn, cursor, statement, parameters, context, executemany):
+        self.ran.append(cursor.mogrify(statement, parameters).decode() if parameters else statement)
+
+    def record(self, user: str, path: str, client) -> None:
+        self.ran.clear()
+        client.get(path)
+        statements = [s for s in self.ran if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+        with self.app.app_context(), self.engine.connect() as conn:
+            for statement in statements:
+                self.checked += 1
+                plan = [line for (line,) in conn.exec_driver_sql("EXPLAIN " + statement.replace("%", "%%")).all()]
+                for at, line in enumerate(plan):
+                    table = re.search(r"Seq Scan on (\w+)", line)
+                    if not table or table.group(1) not in self.large:
+                        continue
+                    # a scan with no condition under a LIMIT stops after that many rows (a capped count)
+                    filtered = at + 1 < len(plan) and "Filter:" in plan[at + 1]
+                    bounded = not filtered and any("Limit" in above for above in plan[:at])
+                    key = (table.group(1), bounded, " ".join(statement.split())[:160])
+                    self.found.setdefault(key, []).append(f"{user} {path}")
+
+    def report(self) -> None:
+        print(f"\n{self.checked} statements explained; large tables: "
+              + ", ".join(f"{name} ({rows:,})" for name, rows in sorted(self.large.items())))
+        for bounded, title in ((False, "read a large table whole"),
+                               (True, "scan a large table with no condition under a LIMIT (they stop there)")):
+            found = sorted((key, where) for key, where in self.found.items() if key[1] == bounded)
+            print(f"{len(found)} statements {title}" + (":" if found else ""))
+            for (table, _, statement), where in found:
+                print(f"  Seq Scan on {table}: {statement}")
+                print(f"    on {len(where)} pages, e.g. {'; '.join(sorted(set(where))[:3])}")
 
 
 if __name__ == "__main__":

@@ -74,6 +74,15 @@ def sql_in(values) -> str:
     """The SQL list used by CHECK constraints: ('a', 'b')."""
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
+
+def fk_index(table: str, column: str, *more: str):
+    """An index of a nullable foreign key's rows that have one (migration 0018). Without it,
+    deleting the row it refers to reads the whole table to find the rows to empty or refuse: a
+    user at city size took 0.5–1 s (incident_events, points_entries, incidents)."""
+    from sqlalchemy import Index, text
+
+    return Index(f"{table}_{column}_idx", column, *more, postgresql_where=text(f"{column} IS NOT NULL"))
+
 RULE_UNITS = ("hour", "event")
 RULE_UNIT_LABELS = {"hour": _l("Per hour"), "event": _l("Per event")}
 

@@ -9,6 +9,8 @@ from flask_appbuilder import Model
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .choices import fk_index
+
 RESPONSE_LEVELS = ("III", "II", "I")
 
 
@@ -22,6 +24,7 @@ class EmergencyResponse(Model):
         CheckConstraint("length(btrim(directive)) > 0", name="emergency_responses_directive_not_blank"),
         CheckConstraint("(status = 'ended') = (ended_at IS NOT NULL)", name="emergency_responses_ended_at"),
         Index("emergency_responses_area_id_idx", "area_id"),
+        fk_index("emergency_responses", "declared_by_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -55,6 +58,7 @@ class ResponseTask(Model):
         UniqueConstraint("response_id", "grid_id", name="response_tasks_one_per_grid"),
         CheckConstraint("(checked_in_at IS NULL) = (checked_in_by_name IS NULL)", name="response_tasks_check_in_by"),
         Index("response_tasks_grid_id_idx", "grid_id"),
+        fk_index("response_tasks", "checked_in_by_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import base as pg_base
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy_utils import LtreeType
 
-from .choices import GRID_KINDS, GRID_LEVELS, sql_in
+from .choices import GRID_KINDS, GRID_LEVELS, fk_index, sql_in
 
 # Let reflection (Alembic autogenerate, the schema test) recognise the ltree type.
 pg_base.ischema_names.setdefault("ltree", LtreeType)
@@ -51,6 +51,7 @@ class Grid(Model):
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="grids_not_own_parent"),
         Index("grids_path_gist", "path", postgresql_using="gist"),
         Index("grids_parent_id_idx", "parent_id"),
+        fk_index("grids", "leader_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -32,7 +32,7 @@ from sqlalchemy import Column, PrimaryKeyConstraint, and_, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from .choices import HANDLING_LEVELS, INCIDENT_SOURCES, INCIDENT_STATUSES, OPEN_STATUSES, URGENCIES, sql_in
+from .choices import HANDLING_LEVELS, INCIDENT_SOURCES, INCIDENT_STATUSES, OPEN_STATUSES, URGENCIES, fk_index, sql_in
 
 MOBILE_CHECK = "reporter_phone IS NULL OR reporter_phone ~ '^1[3-9][0-9]{9}$'"
 
@@ -41,7 +41,8 @@ class IncidentCategory(Model):
     """事件类别 — a configurable list (环境卫生, 矛盾纠纷, 安全隐患…)."""
 
     __tablename__ = "incident_categories"
-    __table_args__ = (CheckConstraint("length(btrim(name)) > 0", name="incident_categories_name_not_blank"),)
+    __table_args__ = (CheckConstraint("length(btrim(name)) > 0", name="incident_categories_name_not_blank"),
+                      fk_index("incident_categories", "points_rule_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True, nullable=False)
@@ -103,6 +104,8 @@ class Incident(Model):
               postgresql_where=text("reporter_volunteer_id IS NOT NULL")),
         Index("incidents_created_at_idx", "created_at"),
         Index("incidents_category_id_idx", "category_id", "id"),
+        fk_index("incidents", "handler_worker_id"),
+        fk_index("incidents", "created_by_id"),
         # the open incidents, newest first (the whistle form's choice): 0.4 % of them at city size
         Index("incidents_open_idx", "id", postgresql_where=text(f"status IN {sql_in(OPEN_STATUSES)}")),
         # who sees it and its words in one index: a street's keyword search walks both together
@@ -219,7 +222,8 @@ class IncidentEvent(Model):
     """时间线 — one action on an incident: who, in which role, from → to, level, handler, note."""
 
     __tablename__ = "incident_events"
-    __table_args__ = (Index("incident_events_incident_id_idx", "incident_id", "id"),)
+    __table_args__ = (Index("incident_events_incident_id_idx", "incident_id", "id"),
+                      fk_index("incident_events", "actor_id"))
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     incident_id: Mapped[int] = mapped_column(

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .choices import EMPLOYMENT_TYPES, VOLUNTEER_KINDS, WORKER_ROLES, sql_in
+from .choices import EMPLOYMENT_TYPES, VOLUNTEER_KINDS, WORKER_ROLES, fk_index, sql_in
 
 MOBILE_CHECK = "~ '^1[3-9][0-9]{9}$'"
 RESIDENT_ID_CHECK = "IS NULL OR gridgov_valid_resident_id(id_number)"
@@ -47,6 +47,7 @@ class Worker(Model):
         Index("workers_grid_id_idx", "grid_id"),
         UniqueConstraint("id", "grid_id", name="workers_id_grid_id_key"),  # its account's grid refers to it
         Index("workers_name_idx", "name", "id"),  # the list's order
+        fk_index("workers", "department_id", "name", "id"),  # a department's workers, in the list's order
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -130,6 +131,7 @@ class ServiceRecord(Model):
         CheckConstraint("length(btrim(activity)) > 0", name="service_records_activity_not_blank"),
         Index("service_records_volunteer_id_date_idx", "volunteer_id", "date"),
         Index("service_records_date_idx", "date", "id"),  # the list's order, newest first
+        fk_index("service_records", "rule_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from .choices import ENTRY_KINDS, REDEMPTION_STATUSES, RULE_UNITS, STOCK_KINDS, sql_in
+from .choices import ENTRY_KINDS, REDEMPTION_STATUSES, RULE_UNITS, STOCK_KINDS, fk_index, sql_in
 from .people import ServiceRecord
 
 
@@ -131,6 +131,7 @@ class LedgerEntry(Model):
         CheckConstraint("kind NOT IN ('redeem', 'refund') OR redemption_id IS NOT NULL",
                         name="points_entries_redemption_reference"),
         Index("points_entries_account_id_idx", "account_id", "id"),
+        fk_index("points_entries", "created_by_id"),
         Index("points_entries_kind_created_at_idx", "kind", "created_at"),
         Index("points_entries_one_award_per_record", "service_record_id", unique=True,
               postgresql_where=text("kind = 'earn'")),
@@ -234,6 +235,7 @@ class StockMovement(Model):
         CheckConstraint("kind NOT IN ('redeem', 'cancel') OR redemption_id IS NOT NULL",
                         name="stock_movements_redemption_reference"),
         Index("stock_movements_item_id_idx", "item_id", "id"),
+        fk_index("stock_movements", "created_by_id"),
         Index("stock_movements_one_per_redemption_item", "redemption_id", "item_id", "kind", unique=True,
               postgresql_where=text("redemption_id IS NOT NULL")),
     )
@@ -268,6 +270,8 @@ class Redemption(Model):
         CheckConstraint("(status = 'pending') = (handled_at IS NULL)", name="redemptions_handled_when_closed"),
         Index("redemptions_account_id_idx", "account_id", "id"),
         Index("redemptions_status_idx", "status", "id"),
+        fk_index("redemptions", "created_by_id"),
+        fk_index("redemptions", "handled_by_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -11,6 +11,8 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import CheckConstraint, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .choices import fk_index
+
 
 _LATIN_ONLY = re.compile(r"[\x00-\u024f]*")
 
@@ -33,6 +35,8 @@ class GridgovUser(User):
             "num_nonnulls(grid_id, department_id, volunteer_id) <= 1",
             name="ab_user_one_scope",
         ),
+        fk_index("ab_user", "grid_id"),
+        fk_index("ab_user", "department_id"),
         {"extend_existing": True},
     )
 

@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from .choices import fk_index
+
 whistle_incidents = Table(
     "whistle_incidents",
     Model.metadata,
@@ -50,6 +52,7 @@ class WhistleSummons(Model):
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5 AND result_at IS NOT NULL)",
                         name="whistle_summonses_rating_after_result"),
         Index("whistle_summonses_department_id_idx", "department_id"),
+        fk_index("whistle_summonses", "reported_by_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -85,6 +88,7 @@ class Whistle(Model):
         CheckConstraint("deadline > blown_at", name="whistles_deadline_after_blowing"),
         CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="whistles_closed_at_when_closed"),
         Index("whistles_grid_id_idx", "grid_id"),
+        fk_index("whistles", "blown_by_id"),
         Index("whistles_status_deadline_idx", "status", "deadline"),
         Index("whistles_scope_grid_ids_gin", "scope_grid_ids", postgresql_using="gin"),
     )
