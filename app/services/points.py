@@ -374,9 +374,9 @@ def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, 
                 district_id: int | None = None) -> dict:
     """Top volunteers by points earned (not balance) in ``year``, per district, street and
     community, among the volunteers the scope may see; with ``street_id`` / ``district_id``, of
-    that street / district only. A roll ranks one level below what it covers: a city's its
-    districts, a district's (or a district's own roll) the district and its streets, a street's the
-    street and its communities. 1,640 community boards at city size made a 16,000-row page, 150
+    that street / district only. A roll ranks one level below what it covers: a city's roll ranks
+    its districts, a district's roll the district and its streets, a street's roll the street and
+    its communities. 1,640 community boards at city size made a 16,000-row page, 150
     street boards a 1,500-row one. Read from ``points_earned`` (migrations 0013, 0017) and ranked
     in SQL: only the rows on the roll leave the database. Ties go to the account opened first.
     ``level`` in the result is the lowest level ranked: its boards are in ``ROLL_BOARDS``."""

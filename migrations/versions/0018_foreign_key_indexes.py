@@ -3,7 +3,7 @@
 PostgreSQL indexes the key a foreign key refers to, not the column that refers to it. Deleting a
 row that such columns refer to made PostgreSQL read each referring table whole to find the rows to
 empty (ON DELETE SET NULL) or to refuse the delete (RESTRICT): at city size deleting a user read
-5,290,000 timeline events, 2,000,000 ledger entries and 1,000,000 incidents (0.5–1.1 s), deleting a
+5,290,000 timeline events, 2,000,000 ledger entries and 1,000,000 incidents (0.7–1.1 s), deleting a
 points rule 2,000,000 service records, a worker 1,000,000 incidents. The indexes are partial: only
 the rows that have a key, so the columns most rows leave empty cost nothing. A department's
 workers are also its worker list, in the list's order (name, id): it read all 81,400 workers.
