@@ -380,12 +380,7 @@ def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, 
     street boards a 1,500-row one. Read from ``points_earned`` (migrations 0013, 0017) and ranked
     in SQL: only the rows on the roll leave the database. Ties go to the account opened first.
     ``level`` in the result is the lowest level ranked: its boards are in ``ROLL_BOARDS``."""
-    if street_id is not None or _at_most_one(session, scope, "street"):
-        level = "community"
-    elif district_id is not None or _at_most_one(session, scope, "district"):
-        level = "street"
-    else:
-        level = "district"
+    level = roll_level(session, scope, street_id, district_id)
     boards = ROLL_BOARDS[level]
     earners = _earners(scope, year, per_group, street_id, district_id).subquery()
     order = (earners.c.earned.desc(), earners.c.account_id)
@@ -419,6 +414,16 @@ def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, 
             groups[key].append(HonourRow(len(groups[key]) + 1, volunteer_id, name, community_name, int(points)))
     return {**{kind: dict(groups) for kind, groups in roll.items()}, "level": level,
             "district": _district_of(session, scope, street_id)}
+
+
+def roll_level(session: Session, scope: Scope, street_id: int | None = None, district_id: int | None = None) -> str:
+    """The level a roll ranks down to: communities for a street (or a scope of one street at
+    most), streets for a district (or a scope of one district at most), else districts."""
+    if street_id is not None or _at_most_one(session, scope, "street"):
+        return "community"
+    if district_id is not None or _at_most_one(session, scope, "district"):
+        return "street"
+    return "district"
 
 
 def _district_of(session: Session, scope: Scope, street_id: int | None) -> tuple[int, str] | None:

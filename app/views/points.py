@@ -329,8 +329,10 @@ class PointsView(BaseView):
         district = None if street is not None else row_key(request.args.get("district", ""))
         roll = bank.honour_roll(db.session, current_scope(), year, street_id=street, district_id=district)
         place = {"street": street} if street is not None else {"district": district} if district is not None else {}
+        # what the whole roll (no street or district chosen) ranks: its link says all streets or all districts
+        top = bank.roll_level(db.session, current_scope()) if place else roll["level"]
         return self.render_template("gridgov/honour_roll.html", roll=roll, year=year, this_year=this_year,
-                                    place=place)
+                                    place=place, top=top)
 
     # --- pictures -------------------------------------------------------------------------
     @expose("/picture/<path:filename>")

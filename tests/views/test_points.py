@@ -318,6 +318,7 @@ def test_a_roll_ranks_one_level_below_what_it_covers(login, session):
     assert "按街道" in html and "九州路街道" in html and "按社区" not in html and "全部区县" in html
     html = admin.get(f"/points/honour/?street={street.id}").get_data(as_text=True)
     assert "按社区" in html and f"district={qibin}" in html  # back to the street's district
+    assert "全部区县" in html and "全部街道" not in html  # and up to the city's roll, which ranks districts
     assert f"district={qibin}" not in login("street").get(f"/points/honour/?street={street.id}").get_data(as_text=True)
     # the dispatcher's scope is 淇滨区: the other district's roll shows none of 淇滨区's streets
     heshan = session.scalar(select(Grid.id).where(Grid.code == "410602"))
