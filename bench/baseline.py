@@ -5,8 +5,10 @@ documentation shows: ``SQLAInterface``, a base filter that keeps the user's area
 of the user's subtree, through ``FilterInFunction``), FAB's own search filters (ILIKE),
 ``count(*)`` and OFFSET paging, related columns loaded per row, the timeline as a related view.
 
-gunicorn runs it with ``--pythonpath bench 'baseline:create_app()'``: gridgov's whole app plus
-these views. ``grant()`` gives their permissions to the roles the benchmark logs in with.
+``create_app()`` is gridgov's whole app plus these views (stock views on gridgov's security
+manager, menu bar and templates); ``bench/stock_app.py`` registers the same views, with a menu, in
+a stock Flask-AppBuilder application. ``grant()`` gives their permissions (and that menu's) to the
+roles the benchmark logs in with.
 """
 from __future__ import annotations
 
@@ -25,17 +27,20 @@ from sqlalchemy import select  # noqa: E402
 
 from app import create_app as create_gridgov_app  # noqa: E402
 from app.extensions import appbuilder, db  # noqa: E402
-from app.models import Grid, Incident, IncidentEvent, Whistle  # noqa: E402
+from app.models import Grid, GridgovUser, Incident, IncidentEvent, Whistle  # noqa: E402
 
 ROLES = ("Admin", "Street officer", "Community secretary", "District dispatcher")
 
 
 def area_grid_ids():
-    """The ids of every grid under the logged-in user's grid (all grids for a user without one)."""
+    """The ids of every grid under the logged-in user's grid (all grids for a user without one).
+    In ``bench/stock_app.py`` the user is FAB's own ``User``, whose row's grid is read here."""
     user = g.user
     query = select(Grid.id)
-    if getattr(user, "grid_id", None):
-        path = db.session.scalar(select(Grid.path).where(Grid.id == user.grid_id))
+    grid_id = user.grid_id if hasattr(user, "grid_id") else \
+        db.session.scalar(select(GridgovUser.grid_id).where(GridgovUser.id == user.id))
+    if grid_id:
+        path = db.session.scalar(select(Grid.path).where(Grid.id == grid_id))
         query = query.where(Grid.path.descendant_of(path))
     return list(db.session.scalars(query))
 
@@ -91,17 +96,27 @@ class StockWhistleView(ModelView):
 
 
 VIEWS = (StockIncidentEventView, StockIncidentView, StockIncidentChartView, StockGridView, StockWhistleView)
+# The menu of bench/stock_app.py: (view, entry); the timeline is reached from an incident's page.
+MENU_CATEGORY = "Stock"
+MENU = ((StockIncidentView, "Incidents"), (StockIncidentChartView, "Incident chart"), (StockGridView, "Grids"),
+        (StockWhistleView, "Whistles"))
 
 
-def _register():
+def register(builder, menu: bool = False) -> None:
+    """The stock views on ``builder``: without a menu inside gridgov's app, whose menu bar is
+    gridgov's; with one in bench/stock_app.py, as a stock application has."""
+    entries = dict(MENU) if menu else {}
     for view in VIEWS:
-        appbuilder.add_view_no_menu(view)
+        if view in entries:
+            builder.add_view(view, entries[view], category=MENU_CATEGORY)
+        else:
+            builder.add_view_no_menu(view)
 
 
 def create_app():
     app = create_gridgov_app()
     with app.app_context():
-        _register()
+        register(appbuilder)
     return app
 
 
@@ -118,4 +133,8 @@ def grant(app) -> None:
                 pvm = sm.add_permission_view_menu(permission, instance.class_permission_name)
                 for role in ROLES:
                     sm.add_permission_role(sm.find_role(role), pvm)
+        for name in (MENU_CATEGORY, *(entry for _, entry in MENU)):  # bench/stock_app.py's menu
+            pvm = sm.add_permission_view_menu("menu_access", name)
+            for role in ROLES:
+                sm.add_permission_role(sm.find_role(role), pvm)
         db.session.commit()

@@ -2,14 +2,17 @@
 
 Loads a generated data set (``gridgov seed district`` or ``city``) into an embedded PostgreSQL
 kept under ``instance/bench-<dataset>/`` (loaded once, reused by later runs), starts the app
-under gunicorn as ``gridgov run`` does (``app/server.py``), with the stock Flask-AppBuilder
-baseline of ``bench/baseline.py`` registered beside it, logs N concurrent clients in as the demo
-roles, and measures p50/p95 latency of eight scenarios on gridgov's pages and on the stock views
-over the same tables. Then requests each gridgov page once more in-process, counts the SQL
-statements it runs and prints EXPLAIN (ANALYZE) of the slowest ones.
+under gunicorn as ``gridgov run`` does (``app/server.py``), logs N concurrent clients in as the
+demo roles, and measures p50/p95 latency of eight scenarios on gridgov's pages and on two stock
+Flask-AppBuilder baselines over the same tables, showing the same rows with the same search
+fields: ``views``, the plain ModelViews of ``bench/baseline.py`` registered inside gridgov's app
+(on its security manager, menu bar and templates), and ``app``, the same views in a stock FAB
+application of their own (``bench/stock_app.py``, served by a second gunicorn). Then requests
+each gridgov page once more in-process, counts the SQL statements it runs and prints EXPLAIN
+(ANALYZE) of the slowest ones.
 
     .venv/bin/python bench/lists.py --dataset district [--clients 4] [--requests 40] [--workers 2]
-    .venv/bin/python bench/lists.py --dataset city --scale 1.0
+    .venv/bin/python bench/lists.py --dataset city --scale 1.0 [--baselines views,app]
 
 The street officer (``street``, scoped to the first street) runs the incident scenarios; the
 community secretary (``secretary``) the grid list. Both sides see the same rows.
@@ -45,6 +48,7 @@ DEMO_PASSWORD = "Demo@Grid2026"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 BIN = os.path.dirname(sys.executable)
 WARM_UP = 3  # requests per client and page before measuring (a fresh worker's first page is ~80 ms)
+BASELINES = {"views": "stock views", "app": "stock FAB app"}
 
 
 def free_port() -> int:
@@ -246,6 +250,34 @@ def explain(app, pages: list[tuple[str, str, str, str]], slowest: int = 2) -> No
                     print("     " + line)
 
 
+def start_server(factory: str, env: dict, args, log: str | None = None) -> tuple[subprocess.Popen, int]:
+    """gunicorn serving ``factory`` (an expression over bench/'s modules) as ``gridgov run``
+    serves gridgov: through ``app.server.serve``, made once and forked into the workers. Its
+    output goes to ``log`` when given (stock FAB warns of every array column on every list)."""
+    port = free_port()
+    module = factory.split(".")[0]
+    output = open(log, "w") if log else None  # noqa: SIM115 (the server's, closed with this process)
+    process = subprocess.Popen(
+        [sys.executable, "-c", f"import sys, {module}; from app.server import serve; "
+         f"serve({factory}, '127.0.0.1', {port}, workers={args.workers}, "
+         f"threads={args.threads}, worker_class={args.worker_class!r})"],
+        env=dict(env, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "bench")])), cwd=ROOT,
+        stdout=output, stderr=output)
+    return process, port
+
+
+def wait_until_listening(process: subprocess.Popen, port: int) -> None:
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=10):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the app did not start")
+            time.sleep(0.2)
+
+
 def open_dataset(dataset: str, scale: float = 1.0) -> tuple[str, dict]:
     """Starts the data set's embedded PostgreSQL (instance/bench-<dataset>), loads the data set
     when it is not there yet; returns its URL and the environment the app runs with."""
@@ -271,6 +303,8 @@ def main() -> None:
     parser.add_argument("--worker-class", default=server.WORKER_CLASS, help="gunicorn worker class (gridgov run's)")
     parser.add_argument("--threads", type=int, default=server.THREADS, help="threads per worker (gridgov run's)")
     parser.add_argument("--only", default="", help="run only the scenarios whose name starts with this")
+    parser.add_argument("--baselines", default="views,app",
+                        help="what gridgov is compared with: views (stock views in gridgov's app), app (stock FAB app)")
     args = parser.parse_args()
 
     url, env = open_dataset(args.dataset, args.scale)
@@ -281,48 +315,60 @@ def main() -> None:
 
     bench_app = baseline.create_app()
     baseline.grant(bench_app)
+    baselines = [name for name in args.baselines.split(",") if name]
+    if set(baselines) - set(BASELINES):
+        raise SystemExit(f"--baselines: {', '.join(BASELINES)}")
 
-    port = free_port()
     # gunicorn as `gridgov run` starts it (app/server.py: the app made once, then forked), with
-    # the stock views of bench/baseline.py registered beside gridgov's
-    gunicorn = subprocess.Popen(
-        [sys.executable, "-c", "import sys, baseline; from app.server import serve; "
-         f"serve(baseline.create_app(), '127.0.0.1', {port}, workers={args.workers}, "
-         f"threads={args.threads}, worker_class={args.worker_class!r})"],
-        env=dict(env, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "bench")])), cwd=ROOT)
+    # the stock views of bench/baseline.py registered beside gridgov's; the stock application of
+    # bench/stock_app.py in a gunicorn of its own, started the same way
+    servers = {"gridgov": start_server("baseline.create_app()", env, args)}
     try:
-        deadline = time.monotonic() + 180
-        while True:  # until gunicorn listens
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=10):
-                    break
-            except OSError:
-                if gunicorn.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the app did not start")
-                time.sleep(0.2)
+        if "app" in baselines:
+            log = os.path.join(env["GRIDGOV_INSTANCE_DIR"], "stock_app.log")
+            print(f"the stock FAB app's output: {log}")
+            servers["app"] = start_server("stock_app.create_app()", env, args, log)
+        for server_process, port in servers.values():
+            wait_until_listening(server_process, port)
         rows, loads, logged_in = [], [], {}
         for name, user, ours, stock in scenarios(url):
             if args.only and not name.startswith(args.only):
                 continue
-            if user not in logged_in:
-                logged_in[user] = [Client(port, user, DEMO_PASSWORD) for _ in range(args.clients)]
-            mine, load = measure(logged_in[user], ours, args.requests)
-            theirs, _ = measure(logged_in[user], stock, max(2, args.requests // 4))
-            rows.append((name, pct(mine, 50), pct(mine, 95), pct(theirs, 50), pct(theirs, 95)))
+            for side in servers:
+                if (side, user) not in logged_in:
+                    logged_in[side, user] = [Client(servers[side][1], user, DEMO_PASSWORD) for _ in range(args.clients)]
+            mine, load = measure(logged_in["gridgov", user], ours, args.requests)
+            theirs = {}
+            for baseline_name in baselines:
+                side = "app" if baseline_name == "app" else "gridgov"
+                theirs[baseline_name], _ = measure(logged_in[side, user], stock, max(2, args.requests // 4))
+            rows.append((name, mine, theirs))
             loads.append((name, load))
-            print(f"  {name}: gridgov p95 {pct(mine, 95):.1f} ms, stock p95 {pct(theirs, 95):.1f} ms", flush=True)
+            print(f"  {name}: gridgov p95 {pct(mine, 95):.1f} ms" + "".join(
+                f", {BASELINES[b]} p95 {pct(t, 95):.1f} ms" for b, t in theirs.items()), flush=True)
     finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        gunicorn.wait(30)
+        for server_process, _ in servers.values():
+            server_process.send_signal(signal.SIGTERM)
+        for server_process, _ in servers.values():
+            server_process.wait(30)
 
     print()
     print(f"data set: {suffix}; {args.clients} clients x {args.requests} requests (stock: x {max(2, args.requests // 4)}); "
           f"gunicorn {args.workers} {args.worker_class} workers x {args.threads} threads; {os.cpu_count()} CPUs; Python {platform.python_version()}")
     print()
-    print("| scenario | gridgov p50 ms | gridgov p95 ms | stock FAB p50 ms | stock FAB p95 ms | p50 ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, p50, p95, s50, s95 in rows:
-        print(f"| {name} | {p50:.1f} | {p95:.1f} | {s50:.1f} | {s95:.1f} | {s50 / p50:.1f}x |")
+    header = "| scenario | gridgov p50 ms | gridgov p95 ms |" + "".join(
+        f" {BASELINES[b]} p50 ms | {BASELINES[b]} p95 ms | p50 ratio |" for b in baselines)
+    print(header)
+    print("|---" + "|---:" * (header.count("|") - 2) + "|")
+    for name, mine, theirs in rows:
+        p50 = pct(mine, 50)
+        print(f"| {name} | {p50:.1f} | {pct(mine, 95):.1f} |" + "".join(
+            f" {pct(theirs[b], 50):.1f} | {pct(theirs[b], 95):.1f} | {pct(theirs[b], 50) / p50:.1f}x |"
+            for b in baselines))
+    print()
+    print("stock views: bench/baseline.py's ModelViews inside gridgov's app (gridgov's security manager,")
+    print("menu bar and templates); stock FAB app: the same views in Flask-AppBuilder as it comes")
+    print("(bench/stock_app.py: FAB's security manager, templates and translations)")
     print()
     print(f"gridgov's pages under this load: requests answered per second, and CPU time per request "
           f"(the {os.cpu_count()} CPUs give {os.cpu_count() * 1000:.0f} ms of it a second)")
