@@ -1,7 +1,7 @@
 """Registers every screen and its menu entry."""
 from __future__ import annotations
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -32,6 +32,22 @@ def _navbar(render):
     return html
 
 
+_ONCE: dict = {}
+
+
+def _once(name: str, caller):
+    """A part of every page that depends only on the language and where the app is mounted
+    (the stylesheets and scripts of the page frame: some 25 ``url_for`` and a dozen translated
+    texts), made once per process: ``{% call gridgov_once('name') %}…{% endcall %}``. A CSP
+    nonce, were one ever set (FAB's ``csp_nonce``), is part of the key."""
+    nonce = current_app.jinja_env.globals.get("csp_nonce")
+    key = (name, str(get_locale()), request.script_root, nonce() if nonce else None)
+    html = _ONCE.get(key)
+    if html is None:
+        html = _ONCE[key] = caller()
+    return html
+
+
 def register_views(appbuilder) -> None:
     from ..api.grids import GridApi
     from .departments import DepartmentModelView
@@ -50,14 +66,16 @@ def register_views(appbuilder) -> None:
         RewardItemModelView,
     )
 
-    from .base import COUNT_CAP, list_rows
+    from .base import COUNT_CAP, list_rows, show_rows
     from .uploads import discard_uploads
 
     current_app.context_processor(_html_lang)
     current_app.teardown_request(discard_uploads)
     current_app.jinja_env.globals["gridgov_count_cap"] = COUNT_CAP
     current_app.jinja_env.globals["gridgov_navbar"] = _navbar
+    current_app.jinja_env.globals["gridgov_once"] = _once
     current_app.jinja_env.globals["gridgov_rows"] = list_rows
+    current_app.jinja_env.globals["gridgov_show_rows"] = show_rows
     appbuilder.add_view(GridModelView, "Grids", label=_l("Grids"), icon="fa-th", category="Territory",
                         category_label=_l("Territory"), category_icon="fa-map")
     appbuilder.add_link("Grid tree", href="/gridmodelview/tree/", label=_l("Grid tree"), icon="fa-sitemap",

@@ -425,6 +425,20 @@ def list_rows(value_columns, pks, columns, formatters, checkbox: bool, links: tu
     return Markup("".join(out))
 
 
+def show_rows(fields, columns, values, labels: dict, formatters: dict) -> Markup:
+    """The rows of a record's page, a label and a value for each of ``fields``, made in Python
+    (FAB's show widget calls a macro per row, which looks the value up and translates the label);
+    ``values`` are in the order of ``columns``."""
+    value_of = dict(zip(columns, values))
+    out = []
+    for field in fields:
+        formatter = formatters.get(field)
+        value = formatter(value_of[field]) if formatter else value_of[field]
+        out.append(f'<tr><th class="col-lg-2 col-md-2 col-sm-2">{escape(labels.get(field))}</th>'
+                   f'<td><span style="white-space: pre-line">{escape(value)}</span></td></tr>')
+    return Markup("".join(out))
+
+
 def replace_search_filters(view, column: str, *filter_classes) -> None:
     """Search ``column`` with these filters only (FAB keeps two lists: the one the search form
     offers and the one the URL's ``_flt_<n>_<column>`` is read from)."""

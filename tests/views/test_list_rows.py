@@ -1,10 +1,11 @@
-"""The list pages' table rows, made in Python (``list_rows``) instead of FAB's Jinja loop: the
-same cells and buttons, every value escaped, a closed list's label made once per page."""
+"""The list pages' table rows and a record's rows, made in Python (``list_rows``, ``show_rows``)
+instead of FAB's Jinja loops: the same cells and buttons, every value escaped, a closed list's
+label made once per page; and the page frame made once per language."""
 from __future__ import annotations
 
 from markupsafe import Markup
 
-from app.views.base import blank_if_none, label_of, list_rows
+from app.views.base import blank_if_none, label_of, list_rows, show_rows
 
 TEXTS = {"show_title": "Show record", "show_text": "Show", "edit_title": "Edit record", "edit_text": "Edit",
          "delete_title": "Delete record", "delete_text": "Delete", "delete_question": "Sure?"}
@@ -66,3 +67,39 @@ def test_a_hostile_title_is_escaped_on_the_incident_list(login, session):
     session.commit()
     page = login("admin").get("/incidentmodelview/list/").get_data(as_text=True)
     assert "&lt;img src=x onerror=alert(1)&gt;漏水" in page and "<img src=x" not in page
+
+
+def test_a_records_rows_are_escaped_formatted_and_in_the_fields_order():
+    html = show_rows(["status", "title"], ["id", "title", "status"], [7, "<b>漏水</b>", "open"],
+                     {"title": "标题", "status": "<状态>"}, {"status": label_of({"open": Markup("<i>待处理</i>")})})
+    assert html == ('<tr><th class="col-lg-2 col-md-2 col-sm-2">&lt;状态&gt;</th><td><span style="white-space:'
+                    ' pre-line"><i>待处理</i></span></td></tr><tr><th class="col-lg-2 col-md-2 col-sm-2">标题</th>'
+                    '<td><span style="white-space: pre-line">&lt;b&gt;漏水&lt;/b&gt;</span></td></tr>')
+
+
+def test_an_incidents_page_shows_its_fields_with_labels_and_escaped_values(login, session):
+    from sqlalchemy import select
+
+    from app.models import Incident
+
+    incident = session.scalar(select(Incident).order_by(Incident.id.desc()))
+    incident.title = "<img src=x onerror=alert(1)>漏水"
+    session.commit()
+    page = login("admin").get(f"/incidentmodelview/show/{incident.id}").get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(1)&gt;漏水" in page and "<img src=x" not in page
+    assert '<th class="col-lg-2 col-md-2 col-sm-2">标题</th>' in page
+
+
+def test_the_page_frame_made_once_follows_the_language(login):
+    """The stylesheets and scripts of every page are kept per language: Select2's texts in the
+    user's language, whichever language asked first."""
+    import json
+
+    zh_text, en_text = json.dumps("未找到结果"), json.dumps("No results found")  # as tojson writes them
+    chinese, english = login("secretary"), login("secretary", lang="en")
+    for _ in range(2):
+        zh_page = chinese.get("/gridmodelview/list/").get_data(as_text=True)
+        en_page = english.get("/gridmodelview/list/").get_data(as_text=True)
+        assert zh_text in zh_page and en_text not in zh_page
+        assert en_text in en_page and zh_text not in en_page
+        assert "/static/appbuilder/css/bootstrap.min.css" in zh_page and "/static/gridgov/pick.js" in en_page
