@@ -122,10 +122,22 @@ class EagerInterface(SQLAInterface):
         options = self._eager()
         return query.options(*options) if options else query
 
-    def get(self, *args, **kwargs):
+    def get(self, id, filters=None, select_columns=None, outer_default_load=False):
+        """One row by its key through ``filters`` (the scope), with what its page prints. A
+        single integer key is read with one filtered query; FAB's general ``get`` builds a
+        filter set, an ORDER BY and the joins of a list for it (a sixth of a record page)."""
         token = _ONE_ROW.set(True)
         try:
-            return super().get(*args, **kwargs)
+            (key, *more) = sa_inspect(self.obj).primary_key
+            if more or select_columns or outer_default_load or key.type.python_type is not int:
+                return super().get(id, filters, select_columns, outer_default_load)
+            value = row_key(id)
+            if value is None:  # not a key ("abc", -1, past the integer range): no such row
+                return None
+            query = self.session.query(self.obj).filter(key == value)
+            if filters is not None:
+                query = filters.apply_all(query)
+            return query.options(*self._eager()).one_or_none()
         finally:
             _ONE_ROW.reset(token)
 
@@ -425,11 +437,31 @@ def list_rows(value_columns, pks, columns, formatters, checkbox: bool, links: tu
     return Markup("".join(out))
 
 
+_TEXTS: dict = {}
+_TEXTS_MOST = 1000
+
+
+def texts(mapping: dict) -> dict:
+    """A long-lived mapping of labels (a view's column labels, a closed list's) with each label
+    in the request's language, made once per mapping and language: a page that prints a status
+    or an action in every row would translate the same label again in each."""
+    key = (id(mapping), str(get_locale()))
+    found = _TEXTS.get(key)
+    if found is None or found[0] is not mapping:  # the id of a mapping that is gone, reused
+        if len(_TEXTS) >= _TEXTS_MOST:
+            _TEXTS.clear()
+        # a lazy text is printed as it is (Jinja does not escape what has __html__): so here
+        found = _TEXTS[key] = (mapping, {name: Markup(text.__html__()) if hasattr(text, "__html__") else text
+                                         for name, text in mapping.items()})
+    return found[1]
+
+
 def show_rows(fields, columns, values, labels: dict, formatters: dict) -> Markup:
     """The rows of a record's page, a label and a value for each of ``fields``, made in Python
     (FAB's show widget calls a macro per row, which looks the value up and translates the label);
     ``values`` are in the order of ``columns``."""
     value_of = dict(zip(columns, values))
+    labels = texts(labels)
     out = []
     for field in fields:
         formatter = formatters.get(field)

@@ -29,7 +29,8 @@ from ..services import search as search_service
 from ..services.errors import DomainError
 from ..services.personal_data import mask_mobile
 from ..services.scope import visible
-from .base import attempt, EagerInterface, ScopeFilter, row_key, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
+from .base import (attempt, EagerInterface, ScopeFilter, row_key, ScopedModelView, choice_field, current_scope, flag_field,
+                   label_of, texts, yes_no)
 from .points import local_time
 from .uploads import keep_uploads, save_picture
 
@@ -244,9 +245,10 @@ class IncidentModelView(ScopedModelView):
                 select(Department).where(Department.kind == "functional").order_by(Department.name)).all()
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
-            incident=incident, actions=actions, action_labels=ACTION_LABELS, workers=workers,
+            incident=incident, actions=actions, action_labels=texts(ACTION_LABELS), workers=workers,
             can_blow=self.appbuilder.sm.has_access("can_blow", "WhistleModelView") and incident.status in OPEN_STATUSES,
-            departments=departments, status_labels=INCIDENT_STATUS_LABELS, level_labels=HANDLING_LEVEL_LABELS,
+            departments=departments, status_labels=texts(INCIDENT_STATUS_LABELS),
+            level_labels=texts(HANDLING_LEVEL_LABELS),
             local_time=local_time,
         )
 

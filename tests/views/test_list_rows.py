@@ -103,3 +103,33 @@ def test_the_page_frame_made_once_follows_the_language(login):
         assert zh_text in zh_page and en_text not in zh_page
         assert en_text in en_page and zh_text not in en_page
         assert "/static/appbuilder/css/bootstrap.min.css" in zh_page and "/static/gridgov/pick.js" in en_page
+
+
+def test_an_incidents_timeline_and_fields_are_labelled_in_each_users_language(login, session):
+    """Labels are translated once per language and kept (``texts``): a Chinese page after an
+    English one, and the other way round, each in its own language."""
+    from sqlalchemy import select
+
+    from app.models import Incident
+
+    incident_id = session.scalar(select(Incident.id).order_by(Incident.id))
+    url = f"/incidentmodelview/show/{incident_id}"
+    english, chinese = login("admin", lang="en"), login("admin")
+    for _ in range(2):
+        en_page, zh_page = english.get(url).get_data(as_text=True), chinese.get(url).get_data(as_text=True)
+        assert "<strong>Reported</strong>" in en_page and "已上报" not in en_page
+        assert "<strong>已上报</strong>" in zh_page and "<strong>Reported</strong>" not in zh_page
+        assert '<th class="col-lg-2 col-md-2 col-sm-2">Title</th>' in en_page
+        assert '<th class="col-lg-2 col-md-2 col-sm-2">标题</th>' in zh_page
+
+
+def test_kept_texts_are_those_of_the_request_language(app):
+    from flask_babel import lazy_gettext
+
+    from app.views.base import texts
+
+    labels = {"report": lazy_gettext("Reported"), "plain": "<b>"}
+    for language, expected in (("en", "Reported"), ("zh", "已上报"), ("en", "Reported")):
+        with app.test_request_context(f"/?_l_={language}"):
+            kept = texts(labels)
+            assert kept["report"] == expected and kept["plain"] == "<b>"
