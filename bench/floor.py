@@ -4,7 +4,8 @@ that prints figures, not a test).
 In-process (Flask's test client, no HTTP, no concurrency), signed in as the street officer of a
 loaded data set, it times: an authenticated view answering two bytes, an authenticated view
 rendering FAB's empty page (the menu bar and the page frame every page has), gridgov's incident
-page and the stock FAB incident page of ``bench/baseline.py`` for the incident scenario 6 uses.
+page and the stock incident view of ``bench/baseline.py`` inside gridgov's app, for the incident
+scenario 6 uses (``bench/lists.py`` also measures that view in a stock FAB app).
 No page FAB renders can cost less than the empty one, which bounds how much faster than the
 stock incident page any FAB incident page can be.
 
@@ -83,7 +84,7 @@ def main() -> None:
         for name, path in (("authenticated view, two bytes of text", "/benchfloor/text/"),
                            ("authenticated view, FAB's empty page", "/benchfloor/page/"),
                            ("gridgov incident page (scenario 6)", incident[2]),
-                           ("stock FAB incident page (scenario 6)", incident[3])):
+                           ("stock views' incident page, in gridgov's app", incident[3])):
             wall, cpu, size = timed(client, path, args.requests)
             print(f"| {name} | {wall:.1f} | {cpu:.1f} | {size:,} |")
     finally:

@@ -23,7 +23,7 @@ from flask_babel import get_locale
 from markupsafe import Markup, escape
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import Integer, false, func, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import joinedload, selectinload
@@ -129,7 +129,7 @@ class EagerInterface(SQLAInterface):
         token = _ONE_ROW.set(True)
         try:
             (key, *more) = sa_inspect(self.obj).primary_key
-            if more or select_columns or outer_default_load or key.type.python_type is not int:
+            if more or select_columns or outer_default_load or not isinstance(key.type, Integer):
                 return super().get(id, filters, select_columns, outer_default_load)
             value = row_key(id)
             if value is None:  # not a key ("abc", -1, past the integer range): no such row
