@@ -124,17 +124,15 @@ def grant(app) -> None:
     """Create the baseline views' permissions and give them to the benchmark's roles."""
     with app.app_context():
         sm = appbuilder.sm
+        pairs = []
         for view in VIEWS:
             instance = next(v for v in appbuilder.baseviews if isinstance(v, view))
-            for permission in ("can_list", "can_show", "can_chart"):
-                if permission.removeprefix("can_") not in instance.base_permissions and \
-                        permission not in instance.base_permissions:
-                    continue
-                pvm = sm.add_permission_view_menu(permission, instance.class_permission_name)
-                for role in ROLES:
-                    sm.add_permission_role(sm.find_role(role), pvm)
-        for name in (MENU_CATEGORY, *(entry for _, entry in MENU)):  # bench/stock_app.py's menu
-            pvm = sm.add_permission_view_menu("menu_access", name)
+            pairs += [(permission, instance.class_permission_name) for permission in ("can_list", "can_show", "can_chart")
+                      if permission in instance.base_permissions
+                      or permission.removeprefix("can_") in instance.base_permissions]
+        pairs += [("menu_access", name) for name in (MENU_CATEGORY, *(entry for _, entry in MENU))]  # stock_app's menu
+        for permission, view_name in pairs:
+            pvm = sm.add_permission_view_menu(permission, view_name)
             for role in ROLES:
                 sm.add_permission_role(sm.find_role(role), pvm)
         db.session.commit()

@@ -266,7 +266,7 @@ def start_server(factory: str, env: dict, args, log: str | None = None) -> tuple
     return process, port
 
 
-def wait_until_listening(process: subprocess.Popen, port: int) -> None:
+def wait_until_listening(process: subprocess.Popen, port: int, log: str | None = None) -> None:
     deadline = time.monotonic() + 180
     while True:
         try:
@@ -274,7 +274,7 @@ def wait_until_listening(process: subprocess.Popen, port: int) -> None:
                 return
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the app did not start")
+                raise SystemExit("the app did not start" + (f": see {log}" if log else ""))
             time.sleep(0.2)
 
 
@@ -322,14 +322,14 @@ def main() -> None:
     # gunicorn as `gridgov run` starts it (app/server.py: the app made once, then forked), with
     # the stock views of bench/baseline.py registered beside gridgov's; the stock application of
     # bench/stock_app.py in a gunicorn of its own, started the same way
-    servers = {"gridgov": start_server("baseline.create_app()", env, args)}
+    servers = {"gridgov": (*start_server("baseline.create_app()", env, args), None)}
     try:
         if "app" in baselines:
             log = os.path.join(env["GRIDGOV_INSTANCE_DIR"], "stock_app.log")
             print(f"the stock FAB app's output: {log}")
-            servers["app"] = start_server("stock_app.create_app()", env, args, log)
-        for server_process, port in servers.values():
-            wait_until_listening(server_process, port)
+            servers["app"] = (*start_server("stock_app.create_app()", env, args, log), log)
+        for server_process, port, log in servers.values():
+            wait_until_listening(server_process, port, log)
         rows, loads, logged_in = [], [], {}
         for name, user, ours, stock in scenarios(url):
             if args.only and not name.startswith(args.only):
@@ -347,9 +347,9 @@ def main() -> None:
             print(f"  {name}: gridgov p95 {pct(mine, 95):.1f} ms" + "".join(
                 f", {BASELINES[b]} p95 {pct(t, 95):.1f} ms" for b, t in theirs.items()), flush=True)
     finally:
-        for server_process, _ in servers.values():
+        for server_process, _, _ in servers.values():
             server_process.send_signal(signal.SIGTERM)
-        for server_process, _ in servers.values():
+        for server_process, _, _ in servers.values():
             server_process.wait(30)
 
     print()
