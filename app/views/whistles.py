@@ -63,7 +63,7 @@ class WhistleModelView(ScopedModelView):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # the whistle's page lists its summoned departments and its incidents with their grids
-        self.datamodel.eager_options += (
+        self.datamodel.also_load(
             selectinload(Whistle.summonses).joinedload(WhistleSummons.department),
             selectinload(Whistle.incidents).joinedload(Incident.grid))
 

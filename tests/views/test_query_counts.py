@@ -140,3 +140,56 @@ def test_record_pages_queries_do_not_grow_with_related_rows(app, login, session)
     assert one == 1 and several > 2
     few, many = (queries(f"/incidentmodelview/show/{incident}") for incident in (quiet, busy))
     assert len(many) == len(few), f"incident page: {len(few)} queries for one event, {len(many)} for {several}"
+
+
+def test_a_record_read_by_key_brings_its_related_rows_in_one_query(app, session):
+    """Many-to-one relations read beside a record (LATERAL subqueries): one statement, and each
+    relation is the row its foreign key names, or none where it names none. The incident's page
+    reads its five that way; the others are read so here to cover more shapes: a grid's parent
+    (the same table, none at the top), a worker's grid and department, a ledger entry's three."""
+    from app.extensions import db
+    from app.models import Grid, Incident, LedgerEntry, Worker
+    from app.views.base import EagerInterface, beside_relations, read_beside
+    from app.views.incidents import IncidentModelView
+    from sqlalchemy import event, select
+    from sqlalchemy import inspect as sa_inspect
+
+    view = next(view for view in app.appbuilder.baseviews if isinstance(view, IncidentModelView))
+    assert set(view.datamodel.beside.names) == {"category", "holder_grid", "handler_worker", "department", "grid"}
+    seen_none = seen_set = 0
+    with app.app_context():
+        for model, columns in ((Incident, view.show_columns), (Grid, ["parent", "leader", "name"]),
+                               (Worker, ["grid", "department"]),
+                               (LedgerEntry, ["service_record", "redemption", "created_by"])):
+            interface = EagerInterface(model)
+            names = beside_relations(model, columns)
+            assert names, model
+            interface.beside = read_beside(model, names)
+            (key,) = sa_inspect(model).primary_key
+            for pk in session.scalars(select(key).order_by(key).limit(30)):
+                db.session.expunge_all()
+                statements = []
+
+                def count(conn, cursor, statement, *args):
+                    statements.append(statement)
+
+                event.listen(db.engine, "before_cursor_execute", count)
+                try:
+                    item = interface.get(pk)
+                    loaded = sa_inspect(item).dict
+                    related = {name: loaded[name] for name in names}  # KeyError: left to a lazy load
+                finally:
+                    event.remove(db.engine, "before_cursor_execute", count)
+                assert len(statements) == 1 and "LATERAL" in statements[0], (model, statements)
+                expected = session.get(model, pk)
+                for name, value in related.items():
+                    ((local, remote),) = sa_inspect(model).relationships[name].local_remote_pairs
+                    foreign = getattr(expected, sa_inspect(model).get_property_by_column(local).key)
+                    if foreign is None:
+                        assert value is None, (model, pk, name)
+                        seen_none += 1
+                    else:
+                        assert getattr(value, remote.key) == foreign, (model, pk, name)
+                        seen_set += 1
+            db.session.rollback()
+    assert seen_none and seen_set
