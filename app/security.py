@@ -161,6 +161,11 @@ class SignedIn:
     scope: scope_service.Scope
 
 
+# What every signed-in request reads first (made once: building it cost ~0.15 ms a request).
+_VERSIONS = select(select(auth_version.c.version).scalar_subquery(),
+                   select(reference_version.c.version).scalar_subquery())
+
+
 @dataclass
 class _AuthCache:
     """The signed-in users seen since ``auth_version`` last moved, most recent last."""
@@ -212,9 +217,7 @@ class GridgovSecurityManager(SecurityManager):
         return self.session.merge(signed_in.user, load=False)
 
     def signed_in(self, pk: int) -> SignedIn | None:
-        version, reference = self.session.execute(select(
-            select(auth_version.c.version).scalar_subquery(),
-            select(reference_version.c.version).scalar_subquery())).one()
+        version, reference = self.session.execute(_VERSIONS).one()
         # the numbers the request's other kept things (a search form's drop-downs) go by
         g.gridgov_versions = (version, reference)
         with self._auth_lock:

@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Text, and_, func, or_, select, true
+from sqlalchemy import Text, and_, bindparam, func, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -270,6 +270,17 @@ def allowed_actions(session: Session, actor: Actor, incident: Incident) -> list[
             continue
         names.append(name)
     return names
+
+
+# Made once: building a statement costs about as much CPU as running a small one.
+_TIMELINE = select(IncidentEvent.__table__).where(
+    IncidentEvent.__table__.c.incident_id == bindparam("incident_id")).order_by(IncidentEvent.__table__.c.id)
+
+
+def timeline(session: Session, incident: Incident) -> list:
+    """The incident's events, oldest first, as plain rows: an incident page prints them, and
+    nothing reads them back (ORM objects for them cost the page ~0.2 ms more)."""
+    return session.execute(_TIMELINE, {"incident_id": incident.id}).all()
 
 
 def can_rate(actor: Actor, incident: Incident) -> bool:

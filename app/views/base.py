@@ -254,13 +254,14 @@ def eager_loads(model, columns) -> tuple:
 
 def beside_relations(model, columns) -> tuple:
     """The plain many-to-one relations among ``columns`` (by foreign key, no association table,
-    the related row's name made of its own columns): ``read_beside`` reads them."""
+    the related row made and named of its own table's columns): ``read_beside`` reads them."""
     mapper = sa_inspect(model)
     found = []
     for column in dict.fromkeys(columns):
         relationship = mapper.relationships.get(column)
         if relationship is not None and relationship.direction is MANYTOONE and relationship.secondary is None \
-                and not getattr(relationship.mapper.class_, "__repr_relations__", ()):
+                and not getattr(relationship.mapper.class_, "__repr_relations__", ()) \
+                and _plain_columns(relationship.mapper):
             found.append(column)
     return tuple(found)
 
@@ -268,6 +269,15 @@ def beside_relations(model, columns) -> tuple:
 # Read beside a record from this many relations on: with fewer, PostgreSQL's join search costs
 # less than the subqueries (a LATERAL row costs more to run and, in SQLAlchemy, to load).
 BESIDE_FROM = 4
+
+
+def _plain_columns(mapper) -> bool:
+    """Every attribute of the mapper a column of its own table: a SQL expression (a total over
+    another table) read from a subquery beside the record could correlate to the record's own
+    tables instead of its own row."""
+    table = mapper.local_table
+    return all(len(attribute.columns) == 1 and attribute.columns[0].table is table
+               for attribute in mapper.column_attrs)
 
 
 class Beside(NamedTuple):
@@ -287,9 +297,8 @@ def read_beside(model, names) -> Beside:
     for name in names:
         relationship = sa_inspect(model).relationships[name]
         target = relationship.mapper.class_
-        inner = aliased(target)
-        columns = sa_inspect(inner).selectable
-        match = and_(*(columns.corresponding_column(remote) == local
+        inner = relationship.mapper.local_table.alias()  # a table's columns: a cheaper cache key
+        match = and_(*(inner.corresponding_column(remote) == local
                        for local, remote in relationship.local_remote_pairs))
         related = aliased(target, select(inner).where(match).limit(1).lateral())
         source = outerjoin(source, related, true())

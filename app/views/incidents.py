@@ -248,7 +248,7 @@ class IncidentModelView(ScopedModelView):
             incident=incident, actions=actions, action_labels=texts(ACTION_LABELS), workers=workers,
             can_blow=self.appbuilder.sm.has_access("can_blow", "WhistleModelView") and incident.status in OPEN_STATUSES,
             departments=departments, status_labels=texts(INCIDENT_STATUS_LABELS),
-            level_labels=texts(HANDLING_LEVEL_LABELS),
+            level_labels=texts(HANDLING_LEVEL_LABELS), timeline=loop.timeline(db.session, incident),
             local_time=local_time,
         )
 

@@ -59,6 +59,20 @@ def test_the_whole_loop_at_grid_level(session):
         ("reported", "accepted"), ("accepted", "in_progress"), ("in_progress", "resolved"), ("resolved", "closed")]
 
 
+def test_the_timeline_is_the_incidents_events_oldest_first(session):
+    """What an incident's page prints: its own events in the order they happened, not another's."""
+    incident, other = new_incident(session, title="漏水"), new_incident(session, title="路灯不亮")
+    worker = actor(session, "worker")
+    loop.act(session, worker, incident.id, "accept")
+    loop.act(session, worker, other.id, "accept")
+    loop.act(session, worker, incident.id, "handle")
+    rows = loop.timeline(session, incident)
+    assert [(row.action, row.to_status) for row in rows] == [
+        ("report", "reported"), ("accept", "accepted"), ("handle", "in_progress")]
+    assert {row.incident_id for row in rows} == {incident.id}
+    assert [row.id for row in rows] == sorted(row.id for row in rows)
+
+
 def test_escalation_up_to_a_department_and_unsatisfied_reopen(session):
     incident = new_incident(session, title="下水道堵塞")
     loop.act(session, actor(session, "worker"), incident.id, "accept")

@@ -103,6 +103,25 @@ def test_the_page_frame_made_once_follows_the_language(login):
         assert zh_text in zh_page and en_text not in zh_page
         assert en_text in en_page and zh_text not in en_page
         assert "/static/appbuilder/css/bootstrap.min.css" in zh_page and "/static/gridgov/pick.js" in en_page
+        # the confirm dialog and the back link, kept per language too
+        assert "请确认" in zh_page and "User confirmation needed" not in zh_page
+        assert "User confirmation needed" in en_page and "请确认" not in en_page
+        assert 'title="返回"' in zh_page and 'title="Back"' in en_page
+
+
+def test_a_record_page_has_each_dialog_once_and_a_back_link(login, session):
+    """The confirm and alert dialogs come with every page's frame; a record's page no longer
+    draws them a second time (their ids were on it twice)."""
+    from sqlalchemy import select
+
+    from app.models import Grid, Incident
+
+    browser = login("admin")
+    for url in (f"/incidentmodelview/show/{session.scalar(select(Incident.id))}",
+                f"/gridmodelview/show/{session.scalar(select(Grid.id))}", "/incidentmodelview/list/"):
+        page = browser.get(url).get_data(as_text=True)
+        assert page.count('id="modal-confirm"') == 1 and page.count('id="modal-alert"') == 1, url
+        assert page.count('href="/back"') == 1, url
 
 
 def test_an_incidents_timeline_and_fields_are_labelled_in_each_users_language(login, session):

@@ -146,7 +146,8 @@ def test_a_record_read_by_key_brings_its_related_rows_in_one_query(app, session)
     """Many-to-one relations read beside a record (LATERAL subqueries): one statement, and each
     relation is the row its foreign key names, or none where it names none. The incident's page
     reads its five that way; the others are read so here to cover more shapes: a grid's parent
-    (the same table, none at the top), a worker's grid and department, a ledger entry's three."""
+    (the same table, none at the top), a worker's grid and department, a ledger entry's redemption
+    and author (not its service record, whose points are a total over the ledger)."""
     from app.extensions import db
     from app.models import Grid, Incident, LedgerEntry, Worker
     from app.views.base import EagerInterface, beside_relations, read_beside
@@ -164,6 +165,7 @@ def test_a_record_read_by_key_brings_its_related_rows_in_one_query(app, session)
             interface = EagerInterface(model)
             names = beside_relations(model, columns)
             assert names, model
+            assert model is not LedgerEntry or names == ("redemption", "created_by")
             interface.beside = read_beside(model, names)
             (key,) = sa_inspect(model).primary_key
             for pk in session.scalars(select(key).order_by(key).limit(30)):
