@@ -13,6 +13,7 @@ front, as for any gunicorn of this kind, or raises ``--workers``. Where gunicorn
 """
 from __future__ import annotations
 
+import gc
 import os
 
 # What bench/lists.py gives gunicorn too, so that it measures what users run.
@@ -31,6 +32,23 @@ def compile_templates(app) -> None:
     ~200 ms instead of ~20)."""
     for name in app.jinja_env.list_templates(extensions=("html",)):
         app.jinja_env.get_template(name)
+
+
+# Python's collector looks for reference cycles after this many new objects (700 by default): a
+# page makes tens of thousands (SQLAlchemy's rows and states), so it ran ~300 times a page.
+YOUNG_OBJECTS = 7000
+
+
+def settle_memory() -> None:
+    """Before the workers are forked: what the app is made of (~200,000 objects: mappers, views,
+    templates) is set aside from the collector, which no longer walks it on every full
+    collection (a pause of ~100 ms every ~1,000 pages) and no longer writes to its pages, so
+    the workers keep sharing them with the main process (Python's documentation of
+    ``gc.freeze``); and the collector runs less often. In-process, incident page at city size:
+    collection ~0.2 -> ~0.07 ms a page."""
+    gc.collect()
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    gc.freeze()
 
 
 def serve(app, host: str, port: int, workers: int | None = None, threads: int = THREADS,
@@ -52,6 +70,7 @@ def serve(app, host: str, port: int, workers: int | None = None, threads: int = 
     from .extensions import db
 
     compile_templates(app)
+    settle_memory()
 
     def post_fork(server, worker):
         with app.app_context():

@@ -122,3 +122,20 @@ def test_every_template_compiles_before_the_workers_fork(app):
     compile_templates(app)
     kept = {key[1] for key in app.jinja_env.cache.keys()}
     assert set(names) <= kept
+
+
+def test_what_the_app_is_made_of_is_set_aside_before_the_workers_fork(app):
+    """`gridgov run` freezes the objects the app is made of before forking (the collector no
+    longer walks them) and lets more young objects gather between collections."""
+    import gc
+
+    from app.server import YOUNG_OBJECTS, settle_memory
+
+    before = gc.get_threshold()
+    try:
+        settle_memory()
+        assert gc.get_freeze_count() > 10_000  # the app's mappers, views and templates among them
+        assert gc.get_threshold() == (YOUNG_OBJECTS, *before[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
