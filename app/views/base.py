@@ -4,6 +4,8 @@ data, and labels for closed lists."""
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from contextvars import ContextVar
 from typing import NamedTuple
 
@@ -24,7 +26,7 @@ from flask_babel import get_locale
 from markupsafe import Markup, escape
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, false, func, or_, select, true
+from sqlalchemy import Integer, and_, bindparam, false, func, or_, select, true
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import MANYTOONE, aliased, contains_eager, joinedload, outerjoin, selectinload
@@ -81,6 +83,10 @@ def current_scope() -> scope_service.Scope:
 # Set while FAB reads one record (show, edit, delete): its page prints more relations than a list.
 _ONE_ROW: ContextVar[bool] = ContextVar("gridgov_one_row", default=False)
 
+# Record statements kept per interface (one per scope that read a record lately).
+RECORDS_KEPT = 256
+_RECORDS_LOCK = threading.Lock()
+
 # A list counts its rows up to this many and then says "10,000+"; paging stops there too.
 COUNT_CAP = 10_000
 
@@ -122,14 +128,40 @@ class EagerInterface(SQLAInterface):
             names = ()
         self.beside = read_beside(self.obj, names) if names else None
         self.beside_options = eager_loads(self.obj, [column for column in columns if column not in names])
+        self.records.clear()
 
     def also_load(self, *options) -> None:
         """More for a record's page to load (a collection and what it prints)."""
         self.eager_options += options
         self.beside_options += options
+        self.records.clear()
+
+    def record_statement(self, scope):
+        """The statement reading one record by its key (the parameter ``record_key``) within
+        ``scope``, with what its page prints: made once per scope and kept (the most recent
+        ``RECORDS_KEPT``). SQLAlchemy keeps a statement's cache key on it, so a kept statement
+        skips making the key again (~0.3 ms for an incident's) and building it (~0.2 ms)."""
+        with _RECORDS_LOCK:
+            found = self.records.get(scope)
+            if found is not None:
+                self.records.move_to_end(scope)
+                return found
+        (key,) = sa_inspect(self.obj).primary_key
+        statement, options = select(self.obj), self.eager_options
+        if self.beside is not None:
+            statement = statement.select_from(self.beside.source).options(*self.beside.options)
+            options = self.beside_options
+        statement = statement.where(key == bindparam("record_key", type_=key.type),
+                                    scope_service.visible(scope, self.obj)).options(*options)
+        with _RECORDS_LOCK:
+            self.records[scope] = statement
+            while len(self.records) > RECORDS_KEPT:
+                self.records.popitem(last=False)
+        return statement
 
     def __init__(self, *args, **kwargs):
         self.converted_filters: dict = {}
+        self.records: OrderedDict = OrderedDict()  # scope -> record_statement
         super().__init__(*args, **kwargs)
 
     def _eager(self) -> tuple:
@@ -154,6 +186,9 @@ class EagerInterface(SQLAInterface):
             value = row_key(id)
             if value is None:  # not a key ("abc", -1, past the integer range): no such row
                 return None
+            if filters is not None and filters.filters and all(isinstance(flt, ScopeFilter) for flt in filters.filters):
+                statement = self.record_statement(current_scope())
+                return self.session.execute(statement, {"record_key": value}).unique().scalar_one_or_none()
             query = self.session.query(self.obj)
             options = self._eager()
             if self.beside is not None:

@@ -195,3 +195,43 @@ def test_a_record_read_by_key_brings_its_related_rows_in_one_query(app, session)
                         seen_set += 1
             db.session.rollback()
     assert seen_none and seen_set
+
+
+def test_a_kept_record_statement_is_one_per_scope_and_keeps_each_scope_to_its_rows(app, login, session):
+    """A record's statement is made once per scope and kept: the secretaries of two communities
+    each read their own incident through their own statement, never the other's incident, in
+    either order and again; the kept statements stay within ``RECORDS_KEPT``."""
+    from app.views import base
+    from app.views.incidents import IncidentModelView
+    from sqlalchemy import select
+
+    from app.models import Incident
+    from ..services.test_incidents import new_incident
+    from .helpers import JINSHAN
+
+    ours = new_incident(session, username="secretary", title="漏水")
+    theirs = new_incident(session, username="secretary2", code=JINSHAN, title="占道经营")
+    session.commit()
+    view = next(view for view in app.appbuilder.baseviews if isinstance(view, IncidentModelView))
+    view.datamodel.records.clear()
+    secretary, secretary2 = login("secretary"), login("secretary2")
+    for _ in range(2):
+        for browser, own, other in ((secretary, ours, theirs), (secretary2, theirs, ours)):
+            page = browser.get(f"/incidentmodelview/show/{own.id}")
+            assert page.status_code == 200 and own.title in page.get_data(as_text=True)
+            assert browser.get(f"/incidentmodelview/show/{other.id}").status_code == 404
+    kept = list(view.datamodel.records.items())
+    assert len(kept) == 2 and kept[0][0] != kept[1][0] and kept[0][1] is not kept[1][1]
+    assert {scope.kind for scope, _ in kept} == {"grid"}
+    with app.test_request_context():  # the oldest go first once more scopes than kept read records
+        for grid in session.scalars(select(Incident.grid_id).distinct().limit(3)):
+            view.datamodel.record_statement(base.scope_service.Scope("grid", grid_id=grid))
+    assert len(view.datamodel.records) <= base.RECORDS_KEPT
+    saved = base.RECORDS_KEPT
+    try:
+        base.RECORDS_KEPT = 2
+        view.datamodel.record_statement(base.scope_service.Scope("grid", grid_id=-1))
+        assert len(view.datamodel.records) == 2
+        assert base.scope_service.Scope("grid", grid_id=-1) in view.datamodel.records
+    finally:
+        base.RECORDS_KEPT = saved
