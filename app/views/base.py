@@ -136,23 +136,27 @@ class EagerInterface(SQLAInterface):
         self.beside_options += options
         self.records.clear()
 
-    def record_statement(self, scope):
+    def with_record_loads(self, statement):
+        """``statement`` (a select or a Query of the model) loading what a record's page prints:
+        the relations beside the record, when the interface has them, and the rest."""
+        if self.beside is None:
+            return statement.options(*self.eager_options)
+        return statement.select_from(self.beside.source).options(*self.beside.options, *self.beside_options)
+
+    def record_statement(self, scope, scope_filters):
         """The statement reading one record by its key (the parameter ``record_key``) within
-        ``scope``, with what its page prints: made once per scope and kept (the most recent
-        ``RECORDS_KEPT``). SQLAlchemy keeps a statement's cache key on it, so a kept statement
-        skips making the key again (~0.3 ms for an incident's) and building it (~0.2 ms)."""
+        ``scope`` (the conditions of ``scope_filters``, a view's base filters), with what its
+        page prints: made once per scope and kept (the most recent ``RECORDS_KEPT``).
+        SQLAlchemy keeps a statement's cache key on it, so a kept statement skips making the
+        key again (~0.3 ms for an incident's) and building it (~0.2 ms)."""
         with _RECORDS_LOCK:
             found = self.records.get(scope)
             if found is not None:
                 self.records.move_to_end(scope)
                 return found
         (key,) = sa_inspect(self.obj).primary_key
-        statement, options = select(self.obj), self.eager_options
-        if self.beside is not None:
-            statement = statement.select_from(self.beside.source).options(*self.beside.options)
-            options = self.beside_options
-        statement = statement.where(key == bindparam("record_key", type_=key.type),
-                                    scope_service.visible(scope, self.obj)).options(*options)
+        statement = self.with_record_loads(select(self.obj)).where(
+            key == bindparam("record_key", type_=key.type), *(flt.condition(scope) for flt in scope_filters))
         with _RECORDS_LOCK:
             self.records[scope] = statement
             while len(self.records) > RECORDS_KEPT:
@@ -187,17 +191,12 @@ class EagerInterface(SQLAInterface):
             if value is None:  # not a key ("abc", -1, past the integer range): no such row
                 return None
             if filters is not None and filters.filters and all(isinstance(flt, ScopeFilter) for flt in filters.filters):
-                statement = self.record_statement(current_scope())
+                statement = self.record_statement(current_scope(), filters.filters)
                 return self.session.execute(statement, {"record_key": value}).unique().scalar_one_or_none()
-            query = self.session.query(self.obj)
-            options = self._eager()
-            if self.beside is not None:
-                query, options = query.select_from(self.beside.source).options(*self.beside.options), \
-                    self.beside_options
-            query = query.filter(key == value)
+            query = self.with_record_loads(self.session.query(self.obj)).filter(key == value)
             if filters is not None:
                 query = filters.apply_all(query)
-            return query.options(*options).one_or_none()
+            return query.one_or_none()
         finally:
             _ONE_ROW.reset(token)
 
@@ -414,8 +413,11 @@ class ScopeFilter(BaseFilter):
     name = "scope"
     arg_name = None
 
+    def condition(self, scope):
+        return scope_service.visible(scope, self.model)
+
     def apply(self, query, value):
-        return query.filter(scope_service.visible(current_scope(), self.model))
+        return query.filter(self.condition(current_scope()))
 
 
 SCOPED = [["id", ScopeFilter, None]]

@@ -225,12 +225,13 @@ def test_a_kept_record_statement_is_one_per_scope_and_keeps_each_scope_to_its_ro
     assert {scope.kind for scope, _ in kept} == {"grid"}
     with app.test_request_context():  # the oldest go first once more scopes than kept read records
         for grid in session.scalars(select(Incident.grid_id).distinct().limit(3)):
-            view.datamodel.record_statement(base.scope_service.Scope("grid", grid_id=grid))
+            view.datamodel.record_statement(base.scope_service.Scope("grid", grid_id=grid),
+                                            view._base_filters.filters)
     assert len(view.datamodel.records) <= base.RECORDS_KEPT
     saved = base.RECORDS_KEPT
     try:
         base.RECORDS_KEPT = 2
-        view.datamodel.record_statement(base.scope_service.Scope("grid", grid_id=-1))
+        view.datamodel.record_statement(base.scope_service.Scope("grid", grid_id=-1), view._base_filters.filters)
         assert len(view.datamodel.records) == 2
         assert base.scope_service.Scope("grid", grid_id=-1) in view.datamodel.records
     finally:
