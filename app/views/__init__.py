@@ -66,9 +66,11 @@ def register_views(appbuilder) -> None:
         RewardItemModelView,
     )
 
+    from . import templating
     from .base import COUNT_CAP, list_rows, show_rows
     from .uploads import discard_uploads
 
+    templating.install(current_app)
     current_app.context_processor(_html_lang)
     current_app.teardown_request(discard_uploads)
     current_app.jinja_env.globals["gridgov_count_cap"] = COUNT_CAP

@@ -9,8 +9,9 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterRelationOneToManyEqual
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms.validators import Length, NumberRange
 
@@ -57,6 +58,25 @@ def current_actor() -> loop.Actor:
 
 def photos_dir() -> str:
     return os.path.join(current_app.config["INSTANCE_DIR"], "uploads", "incidents")
+
+
+def timeline_html(events) -> Markup:
+    """An incident's timeline, an item per event, made in Python: in Jinja each event's nine
+    lookups, translations and escapes cost a record's page ~0.1 ms."""
+    actions, statuses, levels = texts(ACTION_LABELS), texts(INCIDENT_STATUS_LABELS), texts(HANDLING_LEVEL_LABELS)
+    system = escape(gettext("System"))
+    out = []
+    for e in events:
+        role = system if e.actor_role == "system" else escape(e.actor_role)
+        moved = f"{escape(statuses[e.from_status])} → " if e.from_status else ""
+        handler = f" · {escape(e.handler)}" if e.handler else ""
+        note = f'<div class="gridgov-note">{escape(e.note)}</div>' if e.note else ""
+        out.append(
+            f'<li class="panel panel-default"><div class="panel-body">'
+            f'<strong>{escape(actions.get(e.action, e.action))}</strong> · {escape(local_time(e.created_at))}'
+            f' · {escape(e.actor_name)} <small class="text-muted">{role}</small><br>'
+            f'{moved}{escape(statuses[e.to_status])} · {escape(levels[e.to_level])}{handler}{note}</div></li>')
+    return Markup("".join(out))
 
 
 def overdue_flag(value) -> Markup:
@@ -247,9 +267,8 @@ class IncidentModelView(ScopedModelView):
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
             incident=incident, actions=actions, action_labels=texts(ACTION_LABELS), workers=workers,
             can_blow=self.appbuilder.sm.has_access("can_blow", "WhistleModelView") and incident.status in OPEN_STATUSES,
-            departments=departments, status_labels=texts(INCIDENT_STATUS_LABELS),
-            level_labels=texts(HANDLING_LEVEL_LABELS), timeline=loop.timeline(db.session, incident),
-            local_time=local_time,
+            departments=departments,
+            timeline=timeline_html(loop.timeline(db.session, incident)),
         )
 
     @expose("/act/<int:pk>", methods=["POST"])

@@ -142,6 +142,32 @@ def test_an_incidents_timeline_and_fields_are_labelled_in_each_users_language(lo
         assert '<th class="col-lg-2 col-md-2 col-sm-2">标题</th>' in zh_page
 
 
+def test_a_timeline_is_escaped_labelled_and_in_the_events_order(app):
+    import datetime
+    from types import SimpleNamespace
+
+    from app.views.incidents import timeline_html
+
+    at = datetime.datetime(2026, 3, 1, 1, 30, tzinfo=datetime.timezone.utc)
+    events = [
+        SimpleNamespace(action="report", created_at=at, actor_name="<b>张三</b>", actor_role="volunteer",
+                        from_status=None, to_status="reported", to_level="community", handler=None, note=None),
+        SimpleNamespace(action="overdue", created_at=at, actor_name="系统", actor_role="system",
+                        from_status="reported", to_status="accepted", to_level="street", handler="李四",
+                        note="<script>x</script>"),
+    ]
+    with app.test_request_context("/?_l_=zh"):
+        html = str(timeline_html(events))
+    first, second = html.split("</li>")[:2]
+    assert "<strong>已上报</strong> · 2026-03-01 09:30 · &lt;b&gt;张三&lt;/b&gt;" in first
+    assert "→" not in first and "gridgov-note" not in first
+    assert '<small class="text-muted">系统</small>' in second and "李四" in second
+    assert '<div class="gridgov-note">&lt;script&gt;x&lt;/script&gt;</div>' in second and "<script>" not in html
+    with app.test_request_context("/?_l_=en"):
+        html = str(timeline_html(events))
+    assert '<small class="text-muted">System</small>' in html and "Reported" in html and " → " in html
+
+
 def test_kept_texts_are_those_of_the_request_language(app):
     from flask_babel import lazy_gettext
 
