@@ -2,7 +2,7 @@
 
 The database holds the keys (CHECK constraints list them); people see the labels."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Index, text
+from sqlalchemy import Index, literal_column, text
 
 # Grid levels, top to bottom. A grid's level must be strictly below its parent's.
 GRID_LEVELS = ("district", "street", "community", "block", "building")
@@ -74,6 +74,15 @@ VOLUNTEER_KIND_LABELS = {
 def sql_in(values) -> str:
     """The SQL list used by CHECK constraints: ('a', 'b')."""
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def in_constants(column, values):
+    """``column IN ('a', 'b')`` with the app's own constant values written into the statement:
+    SQLAlchemy sends a list as an expanding parameter, rendered again on every execution
+    (0.05-0.1 ms a query, measured on an incident's row)."""
+    if any("'" in value or "\\" in value for value in values):
+        raise ValueError("constants only")
+    return column.in_([literal_column(f"'{value}'") for value in values])
 
 
 def fk_index(table: str, column: str, *more: str) -> Index:

@@ -30,9 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy import Column, PrimaryKeyConstraint, and_, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, query_expression, relationship
 
-from .choices import HANDLING_LEVELS, INCIDENT_SOURCES, INCIDENT_STATUSES, OPEN_STATUSES, URGENCIES, fk_index, sql_in
+from .choices import HANDLING_LEVELS, INCIDENT_SOURCES, INCIDENT_STATUSES, OPEN_STATUSES, URGENCIES, fk_index, in_constants, sql_in
 
 MOBILE_CHECK = "reporter_phone IS NULL OR reporter_phone ~ '^1[3-9][0-9]{9}$'"
 
@@ -165,7 +165,9 @@ class Incident(Model):
         persisted=True), deferred=True)
 
     # Open and past its deadline, computed in the same SELECT as the row.
-    overdue = column_property(and_(status.in_(OPEN_STATUSES), deadline < func.now()))
+    overdue = column_property(and_(in_constants(status, OPEN_STATUSES), deadline < func.now()))
+    # The timeline as JSON, when a query asks for it with the row (services.incidents.with_timeline).
+    timeline_data = query_expression()
 
     category = relationship("IncidentCategory")
     grid = relationship("Grid", foreign_keys=[grid_id])

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Text, and_, bindparam, func, or_, select, true
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
+from sqlalchemy import Text, and_, bindparam, func, literal_column, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.orm import Session, with_expression
 
 from ..models import (DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Volunteer, Worker,
                       incident_scopes)
@@ -272,15 +273,48 @@ def allowed_actions(session: Session, actor: Actor, incident: Incident) -> list[
     return names
 
 
+class TimelineEvent(NamedTuple):
+    """What an incident's page prints of one event of its timeline."""
+
+    id: int
+    incident_id: int
+    action: str
+    actor_name: str
+    actor_role: str
+    from_status: str | None
+    to_status: str
+    to_level: str
+    handler: str | None
+    note: str | None
+    created_at: datetime.datetime
+
+
+def _timeline_json(incident_id):
+    """The events of ``incident_id`` as one JSON array of arrays (the fields of ``TimelineEvent``),
+    oldest first."""
+    events = IncidentEvent.__table__
+    fields = func.json_build_array(*(events.c[name] for name in TimelineEvent._fields))
+    return (select(func.coalesce(func.json_agg(aggregate_order_by(fields, events.c.id)), literal_column("'[]'::json")))
+            .where(events.c.incident_id == incident_id).scalar_subquery())
+
+
 # Made once: building a statement costs about as much CPU as running a small one.
-_TIMELINE = select(IncidentEvent.__table__).where(
-    IncidentEvent.__table__.c.incident_id == bindparam("incident_id")).order_by(IncidentEvent.__table__.c.id)
+_TIMELINE = select(_timeline_json(bindparam("incident_id")))
 
 
-def timeline(session: Session, incident: Incident) -> list:
-    """The incident's events, oldest first, as plain rows: an incident page prints them, and
-    nothing reads them back (ORM objects for them cost the page ~0.2 ms more)."""
-    return session.execute(_TIMELINE, {"incident_id": incident.id}).all()
+def with_timeline():
+    """A loader option reading an incident's timeline in the incident's own query: a query of
+    its own cost a record's page ~0.3 ms of the app's CPU and ~0.2 ms of PostgreSQL's."""
+    return with_expression(Incident.timeline_data, _timeline_json(Incident.id))
+
+
+def timeline(session: Session, incident: Incident) -> list[TimelineEvent]:
+    """The incident's events, oldest first, as plain rows: read with the incident when its query
+    had ``with_timeline``, else now."""
+    data = incident.timeline_data
+    if data is None:
+        data = session.execute(_TIMELINE, {"incident_id": incident.id}).scalar_one()
+    return [TimelineEvent(*event[:-1], datetime.datetime.fromisoformat(event[-1])) for event in data]
 
 
 def can_rate(actor: Actor, incident: Incident) -> bool:

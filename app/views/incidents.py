@@ -221,6 +221,10 @@ class IncidentModelView(ScopedModelView):
         # Searching titles is by words in title and description, not FAB's unindexed ILIKE.
         self.replace_search_filters("title", FilterKeywords)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.datamodel.also_load(loop.with_timeline())  # the page prints it
+
     def list_extra(self) -> dict:
         return {"totals": figure_service.totals(db.session, current_scope())}
 

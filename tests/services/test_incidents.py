@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import String, bindparam, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.models import Department, Grid, Incident, IncidentCategory, IncidentEvent, LedgerEntry, PointsRule, Worker
@@ -71,6 +71,26 @@ def test_the_timeline_is_the_incidents_events_oldest_first(session):
         ("report", "reported"), ("accept", "accepted"), ("handle", "in_progress")]
     assert {row.incident_id for row in rows} == {incident.id}
     assert [row.id for row in rows] == sorted(row.id for row in rows)
+    assert all(row.created_at.tzinfo is not None for row in rows)
+
+
+def test_a_timeline_read_with_its_incident_is_the_same_and_needs_no_query(session):
+    from sqlalchemy import event
+
+    incident = new_incident(session, title="漏水")
+    loop.act(session, actor(session, "worker"), incident.id, "accept")
+    session.commit()
+    queried = loop.timeline(session, incident)
+    session.expunge_all()
+    loaded = session.scalar(select(Incident).where(Incident.id == incident.id).options(loop.with_timeline()))
+    ran = []
+    listener = lambda *args: ran.append(args)  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", listener)
+    try:
+        assert loop.timeline(session, loaded) == queried and len(queried) == 2
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listener)
+    assert ran == []
 
 
 def test_escalation_up_to_a_department_and_unsatisfied_reopen(session):
@@ -230,3 +250,22 @@ def test_bad_reports_are_refused(session, changes):
         loop.report(session, actor(session, "worker"), data)
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Incident)) == before
+
+
+def test_an_incident_is_overdue_when_open_and_past_its_deadline(session):
+    """The overdue column (its status list written into the statement, ``in_constants``) for
+    every status, past and before the deadline."""
+    from app.models.choices import INCIDENT_STATUSES, OPEN_STATUSES, in_constants
+
+    incident = new_incident(session)
+    for status in INCIDENT_STATUSES:
+        assert session.scalar(select(in_constants(bindparam("status", type_=String), OPEN_STATUSES)),
+                              {"status": status}) is (status in OPEN_STATUSES), status
+    session.execute(text("UPDATE incidents SET deadline = now() - interval '1 hour' WHERE id = :id"),
+                    {"id": incident.id})
+    assert session.scalar(select(Incident.overdue).where(Incident.id == incident.id)) is True
+    session.execute(text("UPDATE incidents SET deadline = now() + interval '1 hour' WHERE id = :id"),
+                    {"id": incident.id})
+    assert session.scalar(select(Incident.overdue).where(Incident.id == incident.id)) is False
+    with pytest.raises(ValueError):
+        in_constants(Incident.status, ["x' OR true --"])

@@ -142,6 +142,25 @@ def test_record_pages_queries_do_not_grow_with_related_rows(app, login, session)
     assert len(many) == len(few), f"incident page: {len(few)} queries for one event, {len(many)} for {several}"
 
 
+def test_an_incidents_page_reads_its_timeline_with_the_incident(app, login, session):
+    """The timeline comes in the incident's own statement (one query and round trip less), and
+    the page prints each of its events."""
+    from app.models import IncidentEvent
+    from sqlalchemy import func, select
+
+    busy, several = session.execute(select(IncidentEvent.incident_id, func.count()).group_by(IncidentEvent.incident_id)
+                                    .order_by(func.count().desc(), IncidentEvent.incident_id)).first()
+    assert several > 2
+    browser = login("admin")
+    url = f"/incidentmodelview/show/{busy}"
+    browser.get(url)
+    response, statements = statements_of(app, browser, url)
+    assert response.status_code == 200
+    reading_events = [statement for statement in statements if "incident_events" in statement]
+    assert len(reading_events) == 1 and "FROM incidents" in reading_events[0], reading_events
+    assert response.get_data(as_text=True).count('<li class="panel panel-default">') == several
+
+
 def test_a_record_read_by_key_brings_its_related_rows_in_one_query(app, session):
     """Many-to-one relations read beside a record (LATERAL subqueries): one statement, and each
     relation is the row its foreign key names, or none where it names none. The incident's page
