@@ -13,8 +13,9 @@ INSTANCE_DIR = os.environ.get("GRIDGOV_INSTANCE_DIR", os.path.join(BASE_DIR, "in
 # with its data under instance/pgdata.
 DATABASE_URL = os.environ.get("DATABASE_URL") or None
 SQLALCHEMY_TRACK_MODIFICATIONS = False
-# Bound parameters (phones, ID numbers) never appear in exception texts or logs.
-SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True, "pool_pre_ping": True}
+# Bound parameters (phones, ID numbers) never appear in exception texts or logs. A connection
+# idle for a while is checked before use (app/database.py: ping_after_idle).
+SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
 
 # --- secrets -------------------------------------------------------------------------------
 # When unset, a random key is generated once and kept in instance/secret_key.

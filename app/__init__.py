@@ -8,7 +8,7 @@ from flask import Flask, g, has_app_context, request
 from flask_babel import Domain
 from werkzeug.datastructures import ImmutableMultiDict
 
-from .database import check_server_version, resolve_database_url
+from .database import check_server_version, ping_after_idle, resolve_database_url
 from .extensions import appbuilder, csrf, db, migrate
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
@@ -72,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(_drop_nul_characters)
     with app.app_context():
         db.init_app(app)
+        ping_after_idle(db.engine)
         check_server_version(db.engine)
         migrate.init_app(app, db, directory=MIGRATIONS_DIR)
         appbuilder.init_app(app, db.session)
