@@ -7,7 +7,8 @@ demo roles, and measures p50/p95 latency of eight scenarios on gridgov's pages a
 Flask-AppBuilder baselines over the same tables, showing the same rows with the same search
 fields: ``views``, the plain ModelViews of ``bench/baseline.py`` registered inside gridgov's app
 (on its security manager, menu bar and templates), and ``app``, the same views in a stock FAB
-application of their own (``bench/stock_app.py``, served by a second gunicorn). Then requests
+application of their own (``bench/stock_app.py``, served by a second gunicorn). The sides take
+turns (``ROUNDS`` each per scenario), so that the machine's drift falls on all of them. Then requests
 each gridgov page once more in-process, counts the SQL statements it runs and prints EXPLAIN
 (ANALYZE) of the slowest ones.
 
