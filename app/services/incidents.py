@@ -309,8 +309,8 @@ def with_timeline():
 
 
 def timeline(session: Session, incident: Incident) -> list[TimelineEvent]:
-    """The incident's events, oldest first, as plain rows: read with the incident when its query
-    had ``with_timeline``, else now."""
+    """The incident's events, oldest first, as plain rows: as the incident's query read them when
+    it had ``with_timeline`` (a page that changes the incident reads it again), else now."""
     data = incident.timeline_data
     if data is None:
         data = session.execute(_TIMELINE, {"incident_id": incident.id}).scalar_one()
