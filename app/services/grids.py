@@ -10,11 +10,7 @@ from sqlalchemy.orm import Session, aliased
 from ..models import Grid, Worker
 from ..models.choices import GRID_LEVEL_RANK, GRID_LEVELS
 from .errors import OutOfScope, ValidationError
-from .scope import Scope, can_write_under, visible
-
-
-def _path_contains(ancestor_path: str, path: str) -> bool:
-    return path == ancestor_path or path.startswith(ancestor_path + ".")
+from .scope import Scope, can_write_under, is_under, visible
 
 
 def check_grid(session: Session, scope: Scope, grid: Grid, *, original_parent_id=None, is_new: bool) -> None:
@@ -49,7 +45,7 @@ def _check_grid(session: Session, scope: Scope, grid: Grid, original_parent_id, 
             )
         if not is_new and grid.id is not None and parent.path is not None:
             own_path = session.scalar(select(Grid.path).where(Grid.id == grid.id))
-            if own_path is not None and _path_contains(str(own_path), str(parent.path)):
+            if own_path is not None and is_under(parent.path, own_path):
                 raise ValidationError(
                     _l("A grid cannot be moved under itself or one of its sub-grids."), field="parent"
                 )

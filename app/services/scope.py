@@ -206,14 +206,16 @@ def _redemption_line_rule(scope: Scope):
     return RedemptionLine.redemption_id.in_(select(Redemption.id).where(_redemption_rule(scope)))
 
 
-def _reward_item_rule(scope: Scope):
-    district_wide = RewardItem.community_id.is_(None)
+def _district_or_community(scope: Scope, community_id):
+    """Rows of the whole district (``community_id`` empty) or of a community the scope reaches:
+    the communities inside a grid scope and the one a block or building scope lies in, a
+    volunteer's home community. Reward items and points rules are offered this way."""
+    district_wide = community_id.is_(None)
     if scope.kind == "grid":
-        # The communities inside the scope, and the one a block or building scope lies in.
         community = aliased(Grid)
         return or_(
             district_wide,
-            RewardItem.community_id.in_(
+            community_id.in_(
                 select(community.id).where(
                     community.level == "community",
                     or_(community.path.descendant_of(Ltree(scope.grid_path)),
@@ -224,9 +226,17 @@ def _reward_item_rule(scope: Scope):
     if scope.kind == "volunteer":
         return or_(
             district_wide,
-            RewardItem.community_id == select(Volunteer.community_id).where(Volunteer.id == scope.volunteer_id).scalar_subquery(),
+            community_id == select(Volunteer.community_id).where(Volunteer.id == scope.volunteer_id).scalar_subquery(),
         )
     return district_wide
+
+
+def _reward_item_rule(scope: Scope):
+    return _district_or_community(scope, RewardItem.community_id)
+
+
+def _points_rule_rule(scope: Scope):
+    return _district_or_community(scope, PointsRule.community_id)
 
 
 def _stock_movement_rule(scope: Scope):
@@ -333,8 +343,8 @@ RULES: dict[type, Callable[[Scope], object]] = {
     EmergencyResponse: _response_rule,
     ResponseTask: _response_task_rule,
     WhistleSummons: _summons_rule,
+    PointsRule: _points_rule_rule,
     # Configuration lists are public to every logged-in user.
-    PointsRule: lambda scope: true(),
     IncidentCategory: lambda scope: true(),
     DeadlineRule: lambda scope: true(),
 }
@@ -371,10 +381,30 @@ def is_visible(session: Session, scope: Scope, model: type, pk) -> bool:
     return bool(session.scalar(select(exists().where(and_(model.id == pk, visible(scope, model))))))
 
 
+def seen_among(session: Session, scope: Scope, model: type, ids) -> set:
+    """Which of these rows' ids the scope sees (a page that gathers rows shows only those)."""
+    ids = [i for i in ids if i is not None]
+    if not ids:
+        return set()
+    if scope.is_all:
+        return set(ids)
+    return set(session.scalars(select(model.id).where(model.id.in_(ids), visible(scope, model))))
+
+
 def _not_found():
     from flask_babel import lazy_gettext
 
     return lazy_gettext("Record not found.")
+
+
+def is_under(path, ancestor_path) -> bool:
+    """Whether the grid at ``path`` lies in the subtree of the grid at ``ancestor_path`` (itself
+    included): label by label, as ltree's ``<@`` compares. The one answer to "is grid A under grid
+    B" in Python; a text prefix would put ``1.24`` under ``1.2``."""
+    if path is None or ancestor_path is None:
+        return False
+    labels, ancestor = str(path).split("."), str(ancestor_path).split(".")
+    return labels[:len(ancestor)] == ancestor
 
 
 def can_write_under(scope: Scope, grid: Grid | None, *, strict: bool = False) -> bool:
@@ -386,8 +416,7 @@ def can_write_under(scope: Scope, grid: Grid | None, *, strict: bool = False) ->
         return True
     if scope.kind != "grid" or grid is None or grid.path is None:
         return False
-    path = str(grid.path)
-    inside = path == scope.grid_path or path.startswith(scope.grid_path + ".")
+    inside = is_under(grid.path, scope.grid_path)
     if strict:
-        return inside and path != scope.grid_path
+        return inside and str(grid.path) != scope.grid_path
     return inside
