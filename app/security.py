@@ -133,7 +133,7 @@ def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=Fa
 
 
 ROLE_PERMISSIONS = {
-    DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(items_write=True)
+    DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(rules_write=True, items_write=True)
     + _incidents(configure=True, blow=True, declare=True),
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
     + _incidents(blow=True, check_in=True),

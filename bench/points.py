@@ -1,9 +1,10 @@
 """Benchmark of the points bank (a script that prints figures, not a test).
 
 Starts a throwaway embedded PostgreSQL, migrates it, loads the demo district, funds the
-accounts, then runs a fixed number of redemptions from concurrent clients (threads, one
-connection each) and prints redemptions per second, latency, refusals, retries and the result
-of the same invariant check as `gridgov points check`.
+accounts, then runs a fixed number of redemptions from concurrent clients and prints redemptions
+per second, latency, refusals, retries and the result of the same invariant check as `gridgov
+points check`. Each client is a process of its own with its own connection: threads of one
+Python waited for each other's interpreter, and that, not the bank, bounded the figure.
 
     .venv/bin/python bench/points.py [--clients 16] [--operations 4000] [--hot 0.5]
 
@@ -18,7 +19,7 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
+import multiprocessing
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -27,15 +28,21 @@ from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 from sqlalchemy import create_engine, select  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
-from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from app.database import ensure_database, normalise_url, start_embedded_server  # noqa: E402
 from app.models import PointsAccount, RewardItem  # noqa: E402
 from app.services import points as bank  # noqa: E402
 from app.services.errors import DomainError  # noqa: E402
 from app.services.scope import EVERYTHING  # noqa: E402
+from app.models.points import MAX_ADJUSTMENT, MAX_STOCK_CHANGE  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# 1,000,000 points per account, 30,000 of each district-wide item: more than 4,000 redemptions of
+# up to 3 items take
+FUNDING_STEPS = 100
+STOCK_STEPS = 3
 
 
 def prepare(url: str, clients: int) -> tuple[list[int], list[int]]:
@@ -53,71 +60,75 @@ def prepare(url: str, clients: int) -> tuple[list[int], list[int]]:
         accounts = session.scalars(
             select(PointsAccount.id).where(PointsAccount.volunteer_id.is_not(None)).order_by(PointsAccount.id).limit(clients)
         ).all()
+        # funds and stock through the same bounded actions as the screens (10,000 a step)
         for account_id in accounts:
-            bank.adjust(session, EVERYTHING, account_id, 10_000_000, "benchmark funds", None)
+            for _ in range(FUNDING_STEPS):
+                bank.adjust(session, EVERYTHING, account_id, MAX_ADJUSTMENT, "benchmark funds", None)
         items = session.scalars(select(RewardItem.id).where(RewardItem.community_id.is_(None))).all()
         for item_id in items:
-            bank.restock(session, EVERYTHING, item_id, 1_000_000, "benchmark stock", None)
+            for _ in range(STOCK_STEPS):
+                bank.restock(session, EVERYTHING, item_id, MAX_STOCK_CHANGE, "benchmark stock", None)
     engine.dispose()
     return list(accounts), list(items)
 
 
-def run(url: str, accounts: list[int], items: list[int], clients: int, operations: int, hot: float) -> dict:
-    engine = create_engine(url, pool_size=clients, max_overflow=0)
-    make_session = sessionmaker(engine)
-    per_client = operations // clients
+def client(url: str, index: int, accounts: list[int], items: list[int], per_client: int, hot: float,
+           start, results) -> None:
+    """One client process: its own engine and connection, released with the others at once."""
+    engine = create_engine(url, poolclass=NullPool)
+    rng = random.Random(index)
     latencies: list[float] = []
     refused = retries = 0
-    lock = threading.Lock()
-    barrier = threading.Barrier(clients + 1)
+    with Session(engine) as session:
+        session.execute(select(1))  # connected before the start
+        start.wait()
+        for _ in range(per_client):
+            account = accounts[0] if rng.random() < hot else accounts[index % len(accounts)]
+            order = {rng.choice(items): rng.randint(1, 3)}
+            started = time.perf_counter()
+            for _attempt in range(5):
+                try:
+                    bank.redeem(session, EVERYTHING, account, order, None)
+                    break
+                except DomainError:
+                    refused += 1
+                    break
+                except OperationalError:  # deadlock or serialization failure: try again
+                    session.rollback()
+                    retries += 1
+            latencies.append(time.perf_counter() - started)
+    engine.dispose()
+    results.put((latencies, refused, retries))
 
-    def client(index: int) -> None:
-        nonlocal refused, retries
-        rng = random.Random(index)
-        mine: list[float] = []
-        my_refused = my_retries = 0
-        with make_session() as session:
-            barrier.wait()
-            for _ in range(per_client):
-                account = accounts[0] if rng.random() < hot else accounts[index % len(accounts)]
-                order = {rng.choice(items): rng.randint(1, 3)}
-                started = time.perf_counter()
-                for _attempt in range(5):
-                    try:
-                        bank.redeem(session, EVERYTHING, account, order, None)
-                        break
-                    except DomainError:
-                        my_refused += 1
-                        break
-                    except OperationalError:  # deadlock or serialization failure: try again
-                        session.rollback()
-                        my_retries += 1
-                mine.append(time.perf_counter() - started)
-        with lock:
-            latencies.extend(mine)
-            refused += my_refused
-            retries += my_retries
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
+def run(url: str, accounts: list[int], items: list[int], clients: int, operations: int, hot: float) -> dict:
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(clients + 1)
+    results = context.Queue()
+    per_client = operations // clients
+    processes = [context.Process(target=client, args=(url, i, accounts, items, per_client, hot, start, results))
+                 for i in range(clients)]
+    for process in processes:
+        process.start()
+    start.wait()
     started = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    gathered = [results.get() for _ in processes]
     elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    latencies = sorted(latency for mine, _, _ in gathered for latency in mine)
+    engine = create_engine(url, poolclass=NullPool)
     with Session(engine) as session:
         problems = bank.check_invariants(session)
     engine.dispose()
-    latencies.sort()
     return {
         "operations": len(latencies),
         "seconds": elapsed,
         "per_second": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
-        "refused": refused,
-        "retries": retries,
+        "refused": sum(refused for _, refused, _ in gathered),
+        "retries": sum(retries for _, _, retries in gathered),
         "problems": problems,
     }
 
@@ -138,7 +149,7 @@ def main() -> int:
     finally:
         server.cleanup()
         shutil.rmtree(root, ignore_errors=True)
-    print(f"clients                 {args.clients}")
+    print(f"clients                 {args.clients} (processes, one connection each)")
     print(f"redemptions             {result['operations']} ({args.hot:.0%} on one shared account)")
     print(f"elapsed                 {result['seconds']:.2f} s")
     print(f"redemptions per second  {result['per_second']:.0f}")

@@ -177,7 +177,7 @@ def load_points_demo(session: Session) -> None:
         item = RewardItem(name=name, price=price, community_id=community_id, active=True, description=description)
         session.add(item)
         session.flush()
-        points_service.restock(session, EVERYTHING, item.id, stock, "首批入库", None, commit=False)
+        points_service.add_stock(session, EVERYTHING, item.id, stock, "首批入库", None)
     session.commit()
     records = session.scalars(select(ServiceRecord.id).where(ServiceRecord.rule_id.is_not(None)).order_by(ServiceRecord.id)).all()
     # Most records are rewarded; every fifth is left for the secretaries to award in the demo.

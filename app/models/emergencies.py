@@ -51,7 +51,8 @@ class EmergencyResponse(Model):
 
 
 class ResponseTask(Model):
-    """One grid's task in a response: checked in (done, with a note) or still waiting."""
+    """One grid's task in a response: checked in (done, with a note) or still waiting. An ended
+    response takes no more check-ins (``response_tasks_ended_frozen``, migration 0020)."""
 
     __tablename__ = "response_tasks"
     __table_args__ = (

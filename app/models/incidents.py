@@ -80,7 +80,11 @@ class DeadlineRule(Model):
 
 
 class Incident(Model):
-    """诉求 / 事件 — a problem found in a grid, handled level by level until the resident rates it."""
+    """诉求 / 事件 — a problem found in a grid, handled level by level until the resident rates it.
+
+    A closed incident is final: its status, rating, category and reporter are frozen by the
+    database (``incidents_closed_frozen``, migration 0020), since its figures and the reporter's
+    points rest on them."""
 
     __tablename__ = "incidents"
     __table_args__ = (

@@ -123,7 +123,13 @@ class Volunteer(Model):
 
 
 class ServiceRecord(Model):
-    """志愿服务记录 — one stretch of a volunteer's service: date, hours, activity."""
+    """志愿服务记录 — one stretch of a volunteer's service: date, hours, activity.
+
+    Once priced into points (an ``earn`` entry names it), its volunteer, date, hours and activity
+    type are frozen by the database (``service_records_awarded_frozen``, migration 0020): the
+    ledger and the record always tell the same story, and a mistake is corrected by a
+    compensating adjustment on the ledger. Its activity type is one of the whole district or of
+    its volunteer's community (``service_records_rule_in_community``)."""
 
     __tablename__ = "service_records"
     __table_args__ = (

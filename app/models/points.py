@@ -45,14 +45,27 @@ from .choices import ENTRY_KINDS, REDEMPTION_STATUSES, RULE_UNITS, STOCK_KINDS, 
 from .people import ServiceRecord
 
 
+# Bounds no real use exceeds (migration 0020): points a rule earns an hour or an event, points one
+# adjustment moves, items one restock or stock correction moves.
+MAX_RULE_POINTS = 1000
+MAX_ADJUSTMENT = 10_000
+MAX_STOCK_CHANGE = 10_000
+
+
 class PointsRule(Model):
-    """积分规则 — an activity type and what it earns: points per hour or per event."""
+    """积分规则 — an activity type and what it earns: points per hour or per event.
+
+    A rule belongs to a scope (migration 0020): ``community_id`` empty, it is the whole district's,
+    kept by the district's staff and the administrator; else it is that community's own, kept by
+    its secretary. A service record is priced by a rule of the whole district or of its
+    volunteer's community; an incident category earns by a rule of the whole district."""
 
     __tablename__ = "points_rules"
     __table_args__ = (
         CheckConstraint(f"unit IN {sql_in(RULE_UNITS)}", name="points_rules_unit_valid"),
-        CheckConstraint("points > 0 AND points <= 10000", name="points_rules_points_range"),
+        CheckConstraint(f"points > 0 AND points <= {MAX_RULE_POINTS}", name="points_rules_points_range"),
         CheckConstraint("length(btrim(name)) > 0", name="points_rules_name_not_blank"),
+        fk_index("points_rules", "community_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -61,6 +74,10 @@ class PointsRule(Model):
     points: Mapped[int] = mapped_column(Integer, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     description: Mapped[Optional[str]] = mapped_column(String(200))
+    community_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("grids.id", ondelete="RESTRICT", name="points_rules_community_id_fkey"))
+
+    community = relationship("Grid", foreign_keys=[community_id])
 
     def __repr__(self) -> str:
         return self.name
@@ -128,6 +145,7 @@ class LedgerEntry(Model):
         CheckConstraint("length(btrim(reason)) > 0", name="points_entries_reason_not_blank"),
         CheckConstraint("kind <> 'earn' OR service_record_id IS NOT NULL OR incident_ref IS NOT NULL",
                         name="points_entries_earn_has_reference"),
+        CheckConstraint(f"kind <> 'adjust' OR abs(amount) <= {MAX_ADJUSTMENT}", name="points_entries_adjust_bound"),
         CheckConstraint("kind NOT IN ('redeem', 'refund') OR redemption_id IS NOT NULL",
                         name="points_entries_redemption_reference"),
         Index("points_entries_account_id_idx", "account_id", "id"),
@@ -234,6 +252,8 @@ class StockMovement(Model):
         ),
         CheckConstraint("kind NOT IN ('redeem', 'cancel') OR redemption_id IS NOT NULL",
                         name="stock_movements_redemption_reference"),
+        CheckConstraint(f"kind NOT IN ('restock', 'adjust') OR abs(change) <= {MAX_STOCK_CHANGE}",
+                        name="stock_movements_change_bound"),
         Index("stock_movements_item_id_idx", "item_id", "id"),
         fk_index("stock_movements", "created_by_id"),
         Index("stock_movements_one_per_redemption_item", "redemption_id", "item_id", "kind", unique=True,

@@ -42,7 +42,9 @@ whistle_incidents = Table(
 
 
 class WhistleSummons(Model):
-    """报到 — one summoned department of a whistle: when it reported in, what it did, its rating."""
+    """报到 — one summoned department of a whistle: when it reported in, what it did, its rating.
+
+    Frozen once its whistle is closed (``whistle_summonses_closed_frozen``, migration 0020)."""
 
     __tablename__ = "whistle_summonses"
     __table_args__ = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from ..models.points import MAX_ADJUSTMENT, MAX_RULE_POINTS, MAX_STOCK_CHANGE
 from .errors import Conflict, DomainError, ValidationError
 
 MESSAGES = {
@@ -48,6 +49,21 @@ MESSAGES = {
     "reward_items_community_is_community": _l("Items are offered by a community or by the whole district."),
     "points_rules_name_key": _l("An activity type with this name already exists."),
     "service_records_rule_id_fkey": _l("Service records use this activity type: deactivate it instead."),
+    "service_records_awarded_frozen": _l("Points were awarded for this service record: its volunteer, date, hours and "
+                                         "activity type can no longer change. Correct the points with an adjustment."),
+    "service_records_rule_in_community": _l("Choose an activity type of the whole district or of the volunteer's "
+                                            "community."),
+    "incident_categories_rule_district_wide": _l("A category earns points by a rule of the whole district."),
+    "points_rules_community_is_community": _l("Choose a community, or leave it empty for the whole district."),
+    "points_rules_community_id_fkey": _l("Points rules are kept by this community: change them first."),
+    "points_rules_points_range": _l("A rule earns a whole number of points from 1 to %(most)s.", most=f"{MAX_RULE_POINTS:,}"),
+    "points_entries_adjust_bound": _l("An adjustment is a whole number of points other than 0, at most %(most)s "
+                                      "either way.", most=f"{MAX_ADJUSTMENT:,}"),
+    "stock_movements_change_bound": _l("A stock change is a whole number other than 0, at most %(most)s either way.",
+                                       most=f"{MAX_STOCK_CHANGE:,}"),
+    "incidents_closed_frozen": _l("This incident is closed: it can no longer change."),
+    "whistle_summonses_closed_frozen": _l("This whistle is closed."),
+    "response_tasks_ended_frozen": _l("This response has ended."),
 }
 
 GENERIC = _l("The change was refused because it breaks a rule of the records.")

@@ -13,7 +13,7 @@ from ..models import EmergencyResponse, Grid, ResponseTask
 from ..models.emergencies import RESPONSE_LEVELS
 from .errors import Conflict, ValidationError
 from .incidents import Actor
-from .scope import can_write_under, get_visible
+from .scope import EVERYTHING, Scope, can_write_under, get_visible, visible
 from .transactions import change_once, commit
 from .users import DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
@@ -54,13 +54,17 @@ def check_in(session: Session, actor: Actor, task_id, note: str | None) -> Respo
     task = get_visible(session, actor.scope, ResponseTask, task_id)
     if not actor.is_admin and not (CHECK_IN_ROLES & actor.roles and can_write_under(actor.scope, task.grid)):
         raise ValidationError(_l("Only the staff of this grid check in for it."))
-    if task.response.status != "active":
+    # A shared lock on the response: grids check in side by side, but not while it is being ended.
+    status = session.scalar(select(EmergencyResponse.status).where(EmergencyResponse.id == task.response_id)
+                            .with_for_update(read=True))
+    if status != "active":
+        session.rollback()
         raise Conflict(_l("This response has ended."))
     note = (note or "").strip()
     if len(note) > 500:
         raise ValidationError(_l("A note has at most 500 characters."), field="note")
     change_once(session, update(ResponseTask).where(ResponseTask.id == task.id, ResponseTask.checked_in_at.is_(None))
-                .values(checked_in_at=func.now(), checked_in_by_id=actor.user_id, checked_in_by_name=actor.name[:130],
+                .values(checked_in_at=func.statement_timestamp(), checked_in_by_id=actor.user_id, checked_in_by_name=actor.name[:130],
                         note=note or None).returning(ResponseTask.id),
                 _l("This grid has already checked in."))
     commit(session)
@@ -74,7 +78,7 @@ def end(session: Session, actor: Actor, response_id) -> EmergencyResponse:
         raise ValidationError(_l("Only a district dispatcher ends an emergency response."))
     change_once(session, update(EmergencyResponse)
                 .where(EmergencyResponse.id == response.id, EmergencyResponse.status == "active")
-                .values(status="ended", ended_at=func.now()).returning(EmergencyResponse.id),
+                .values(status="ended", ended_at=func.statement_timestamp()).returning(EmergencyResponse.id),
                 _l("This response has ended."))
     commit(session)
     session.refresh(response)
@@ -93,8 +97,9 @@ class Progress:
         return round(100 * self.done / self.total) if self.total else 100
 
 
-def progress(session: Session, response_id: int, level: str) -> list[Progress]:
-    """Check-ins per street (``level='street'``) or community, in one grouped query."""
+def progress(session: Session, response_id: int, level: str, scope: Scope = EVERYTHING) -> list[Progress]:
+    """Check-ins per street (``level='street'``) or community, in one grouped query: the streets
+    (communities) the scope sees, each over the tasks of its grids the scope sees."""
     grid = aliased(Grid)
     group = aliased(Grid)
     done = func.count(ResponseTask.checked_in_at)
@@ -103,25 +108,28 @@ def progress(session: Session, response_id: int, level: str) -> list[Progress]:
         .select_from(ResponseTask)
         .join(grid, grid.id == ResponseTask.grid_id)
         .join(group, group.path.ancestor_of(grid.path))
-        .where(ResponseTask.response_id == response_id, group.level == level)
+        .where(ResponseTask.response_id == response_id, group.level == level, visible(scope, ResponseTask),
+               group.id.in_(select(Grid.id).where(visible(scope, Grid))))
         .group_by(group.id, group.name, group.code)
         .order_by(group.code)
     ).all()
     return [Progress(row[0], row[1], int(row[2]), int(row[3])) for row in rows]
 
 
-def totals(session: Session, response_id: int) -> Progress:
+def totals(session: Session, response_id: int, scope: Scope = EVERYTHING) -> Progress:
+    """How many of the response's grids the scope sees, and how many of them checked in."""
     total, done = session.execute(
         select(func.count(ResponseTask.id), func.count(ResponseTask.checked_in_at))
-        .where(ResponseTask.response_id == response_id)
+        .where(ResponseTask.response_id == response_id, visible(scope, ResponseTask))
     ).one()
     return Progress(None, "", int(total), int(done))
 
 
-def pending(session: Session, response_id: int, limit: int = 500) -> list[Grid]:
-    """The grids that have not answered, in code order."""
+def pending(session: Session, response_id: int, scope: Scope = EVERYTHING, limit: int = 500) -> list[Grid]:
+    """The grids the scope sees that have not answered, in code order."""
     return list(session.scalars(
         select(Grid).join(ResponseTask, ResponseTask.grid_id == Grid.id)
-        .where(ResponseTask.response_id == response_id, ResponseTask.checked_in_at.is_(None))
+        .where(ResponseTask.response_id == response_id, ResponseTask.checked_in_at.is_(None),
+               visible(scope, ResponseTask))
         .order_by(Grid.code).limit(limit)
     ))

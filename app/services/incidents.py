@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Text, and_, bindparam, func, literal_column, or_, select, true
+from sqlalchemy import Text, and_, bindparam, false, func, literal_column, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session, with_expression
 
@@ -26,7 +26,7 @@ from ..models.choices import (
 from ..models.users import person_name
 from .errors import Conflict, ValidationError
 from .personal_data import is_valid_mobile, normalise_mobile
-from .scope import Scope, can_write_under, department_incidents, get_visible, visible
+from .scope import Scope, can_write_under, department_incidents, get_visible, is_under, visible
 from .search import clean, contains_pattern
 from .transactions import commit
 from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
@@ -44,6 +44,7 @@ GRID_LEVEL_TO_HANDLING = {"building": "grid", "block": "grid", "community": "com
 UP = {"grid": "community", "community": "street", "street": "district"}
 DOWN = {"community": "grid", "street": "community", "district": "street"}
 DEFAULT_HOURS = 72
+NOTE_MOST = 500  # a timeline note, as incident_events.note holds it
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,21 @@ def _level_below(session: Session, incident: Incident) -> tuple[str, Grid] | Non
     return None
 
 
+# Who may be given an incident to handle on the spot.
+ASSIGNABLE_ROLES = ("grid_worker", "grid_leader")
+
+
+def assignable_workers(session: Session, incident: Incident):
+    """A SELECT of the workers the incident may be assigned to: grid workers and leaders of a grid
+    under the one holding it (the incident page lists them; ``assign`` accepts only them)."""
+    holder = incident.holder_grid
+    if holder is None:
+        return select(Worker).where(false())
+    return (select(Worker).join(Grid, Worker.grid_id == Grid.id)
+            .where(Grid.path.descendant_of(holder.path), Worker.role.in_(ASSIGNABLE_ROLES))
+            .order_by(Grid.code, Worker.name))
+
+
 def acts_at_level(actor: Actor, incident: Incident) -> bool:
     """Whether the actor holds the incident now: a role of that level, over the holder's grid."""
     if actor.is_admin:
@@ -139,7 +155,7 @@ def _record(session: Session, incident: Incident, actor: Actor, action: str, bef
         incident_id=incident.id, action=action, actor_id=actor.user_id, actor_name=actor.name[:130],
         actor_role=actor.role_label[:64], from_status=before[0], to_status=incident.status,
         from_level=before[1], to_level=incident.level, handler=(handler or "")[:130] or None,
-        note=(note or "").strip()[:500] or None,
+        note=(note or "").strip() or None,
     )
     session.add(event)
     return event
@@ -154,7 +170,7 @@ def _require_note(note: str | None, message) -> str:
     note = (note or "").strip()
     if not note:
         raise ValidationError(message, field="note")
-    if len(note) > 500:
+    if len(note) > NOTE_MOST:
         raise ValidationError(_l("A note has at most 500 characters."), field="note")
     return note
 
@@ -204,11 +220,14 @@ def report(session: Session, actor: Actor, data: Report) -> Incident:
     if actor.scope.kind == "volunteer":
         home = session.scalar(select(Grid).join(Volunteer, Volunteer.community_id == Grid.id)
                               .where(Volunteer.id == actor.scope.volunteer_id))
-        if home is None or not (str(grid.path) == str(home.path) or str(grid.path).startswith(str(home.path) + ".")):
+        if home is None or not is_under(grid.path, home.path):
             raise ValidationError(_l("You can report incidents in your own community."), field="grid")
         volunteer_id = actor.scope.volunteer_id
     elif not can_write_under(actor.scope, grid):
         raise ValidationError(_l("You can report incidents in your own area."), field="grid")
+    reporter_name = (data.reporter_name or "").strip()
+    if len(reporter_name) > 50:
+        raise ValidationError(_l("The reporter's name has at most 50 characters."), field="reporter_name")
     phone = normalise_mobile(data.reporter_phone) or None
     if phone is not None and not is_valid_mobile(phone):
         raise ValidationError(_l("Enter a valid mainland mobile number: 11 digits starting with 13–19."),
@@ -221,7 +240,7 @@ def report(session: Session, actor: Actor, data: Report) -> Incident:
         source=data.source, category_id=category.id, urgency=data.urgency, title=title,
         description=(data.description or "").strip() or None, address=(data.address or "").strip() or None,
         grid_id=grid.id, latitude=data.latitude, longitude=data.longitude, photo=data.photo,
-        reporter_name=(data.reporter_name or "").strip()[:50] or None, reporter_phone=phone,
+        reporter_name=reporter_name or None, reporter_phone=phone,
         reporter_volunteer_id=volunteer_id, created_by_id=actor.user_id, status="reported", level=level,
         holder_grid_id=grid.id,
     )
@@ -332,6 +351,8 @@ def act(session: Session, actor: Actor, incident_id, action: str, *, note: str |
     incident = get_visible(session, actor.scope, Incident, incident_id)
     if action not in ACTIONS:
         raise ValidationError(_l("Unknown action."))
+    if len((note or "").strip()) > NOTE_MOST:
+        raise ValidationError(_l("A note has at most 500 characters."), field="note")
     # Lock the row: two people acting on one incident at once act one after the other.
     session.execute(select(Incident.id).where(Incident.id == incident.id).with_for_update())
     session.refresh(incident)
@@ -347,9 +368,9 @@ def act(session: Session, actor: Actor, incident_id, action: str, *, note: str |
     getattr(_Transitions, "do_" + action)(session, actor, incident, note=note, worker_id=worker_id,
                                           department_id=department_id, rating=rating)
     _record(session, incident, actor, action, before, note)
-    commit(session)
     if incident.status == "closed":
-        _award_reporter(session, incident)
+        _award_reporter(session, incident, actor)
+    commit(session)  # the action, its timeline row and the reporter's points: all or nothing
     return incident
 
 
@@ -378,9 +399,9 @@ class _Transitions:
 
     @staticmethod
     def do_assign(session, actor, incident, worker_id=None, **_):
-        worker = session.get(Worker, int(worker_id)) if str(worker_id or "").isdigit() else None
-        holder = incident.holder_grid
-        if worker is None or holder is None or not str(worker.grid.path).startswith(str(holder.path)):
+        key = int(worker_id) if str(worker_id or "").isdigit() and len(str(worker_id)) < 10 else None
+        worker = session.scalar(assignable_workers(session, incident).where(Worker.id == key)) if key else None
+        if worker is None:
             raise ValidationError(_l("Choose a worker of a grid under the one holding the incident."), field="worker")
         incident.status = "dispatched"
         incident.level = "grid"
@@ -440,11 +461,15 @@ class _Transitions:
             rating = 0
         if not 1 <= rating <= 5:
             raise ValidationError(_l("A rating is a whole number from 1 to 5."), field="rating")
+        rating_note = (note or "").strip()
+        if len(rating_note) > 200:
+            raise ValidationError(_l("A rating note has at most 200 characters."), field="note")
+        now = _now(session)  # read before the changes: a closed incident accepts no later change
         incident.rating = rating
-        incident.rating_note = (note or "").strip()[:200] or None
+        incident.rating_note = rating_note or None
         if rating >= 3:
+            incident.closed_at = now
             incident.status = "closed"
-            incident.closed_at = _now(session)
         else:  # 不满意重办: back to whoever resolved it, with a new deadline
             incident.status = "reopened"
             incident.resolved_at = None
@@ -558,25 +583,18 @@ def tick(session: Session, now: datetime.datetime | None = None) -> list[int]:
 
 
 # --- points for volunteer reporters ----------------------------------------------------------
-def _award_reporter(session: Session, incident: Incident) -> None:
+def _award_reporter(session: Session, incident: Incident, actor: Actor) -> None:
     """A volunteer's report closed with a satisfied rating earns points by the category's rule,
-    exactly once (a partial unique index on the incident reference)."""
+    exactly once, in the rating's own transaction (``points.earn``)."""
     if incident.reporter_volunteer_id is None or incident.category.points_rule is None:
         return
-    from sqlalchemy.dialects.postgresql import insert
-
-    from ..models import LedgerEntry, PointsAccount
+    from ..models import PointsAccount
+    from .points import earn
 
     rule = incident.category.points_rule
     account_id = session.scalar(select(PointsAccount.id).where(PointsAccount.volunteer_id == incident.reporter_volunteer_id))
-    session.execute(
-        insert(LedgerEntry).values(
-            account_id=account_id, kind="earn", amount=rule.points, incident_ref=f"incident:{incident.id}",
-            reason=f"{rule.name} #{incident.id} {incident.title}"[:200],
-        ).on_conflict_do_nothing(index_elements=["incident_ref"],
-                                 index_where=and_(LedgerEntry.kind == "earn", LedgerEntry.incident_ref.is_not(None)))
-    )
-    commit(session)
+    earn(session, account_id, rule.points, f"{rule.name} #{incident.id} {incident.title}",
+         incident_ref=f"incident:{incident.id}", actor_id=actor.user_id)
 
 
 def actor_from_user(session: Session, user, scope: Scope | None = None) -> Actor:

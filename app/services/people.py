@@ -7,7 +7,7 @@ import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from ..models import Department, Grid, ServiceRecord, Volunteer, Worker
+from ..models import Department, Grid, PointsRule, ServiceRecord, Volunteer, Worker
 from .errors import ValidationError
 from .personal_data import (
     is_valid_mobile,
@@ -99,6 +99,11 @@ def check_service_record(session: Session, scope: Scope, record: ServiceRecord) 
     record.activity = (record.activity or "").strip()
     if not record.activity:
         raise ValidationError(_l("This field is required."), field="activity")
+    rule = record.rule or (session.get(PointsRule, record.rule_id) if record.rule_id else None)
+    if rule is not None and rule.community_id is not None and \
+            rule.community_id != session.get(Volunteer, volunteer_id).community_id:
+        raise ValidationError(_l("Choose an activity type of the whole district or of the volunteer's community."),
+                              field="rule")
 
 
 @_unflushed

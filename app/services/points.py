@@ -19,6 +19,7 @@ from ..models import (
     Grid,
     LedgerEntry,
     PointsAccount,
+    PointsRule,
     Redemption,
     RedemptionLine,
     RewardItem,
@@ -28,6 +29,7 @@ from ..models import (
     Worker,
     points_earned,
 )
+from ..models.points import MAX_ADJUSTMENT, MAX_RULE_POINTS, MAX_STOCK_CHANGE
 from .db_errors import explain
 from .errors import OutOfScope, ValidationError
 from . import scope as scope_service
@@ -87,6 +89,25 @@ def points_for(record: ServiceRecord) -> int:
     return int((Decimal(rule.points) * Decimal(record.hours)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def earn(session: Session, account_id: int, amount: int, reason: str, *, service_record_id: int | None = None,
+         incident_ref: str | None = None, actor_id: int | None = None) -> int | None:
+    """Credit ``amount`` earned points for one service record or one incident, at most once each
+    (partial unique indexes: a double click, a retry or two people at once earn once). Writes in
+    the caller's transaction; returns the entry's id, or None when it had been earned before."""
+    if service_record_id is not None:
+        once = {"index_elements": ["service_record_id"], "index_where": LedgerEntry.kind == "earn"}
+    else:
+        once = {"index_elements": ["incident_ref"],
+                "index_where": and_(LedgerEntry.kind == "earn", LedgerEntry.incident_ref.is_not(None))}
+    return session.execute(
+        insert(LedgerEntry)
+        .values(account_id=account_id, kind="earn", amount=amount, reason=reason[:200],
+                service_record_id=service_record_id, incident_ref=incident_ref, created_by_id=actor_id)
+        .on_conflict_do_nothing(**once)
+        .returning(LedgerEntry.id)
+    ).scalar()
+
+
 @dataclass
 class AwardResult:
     awarded: list[tuple[ServiceRecord, int]] = field(default_factory=list)
@@ -105,8 +126,12 @@ def award(session: Session, scope: Scope, record_ids, actor_id: int | None) -> A
     ``points_entries(service_record_id) WHERE kind = 'earn'`` makes that hold under double
     clicks, retries and concurrent secretaries (INSERT … ON CONFLICT DO NOTHING)."""
     ids = sorted({int(i) for i in record_ids})
+    # Shared locks on the records, in id order: the facts priced here (volunteer, hours, activity
+    # type) cannot change between pricing and the ledger entry (after it, the database freezes them).
     records = session.scalars(
         select(ServiceRecord).where(ServiceRecord.id.in_(ids), visible(scope, ServiceRecord))
+        .order_by(ServiceRecord.id).with_for_update(read=True, of=ServiceRecord)
+        .execution_options(populate_existing=True)
     ).all()
     if len(records) != len(ids):
         raise OutOfScope(_l("Record not found."))
@@ -127,13 +152,8 @@ def award(session: Session, scope: Scope, record_ids, actor_id: int | None) -> A
             result.no_rule.append(record)
             continue
         reason = f"{record.rule.name} {record.date.isoformat()} {record.hours}h"
-        inserted = session.execute(
-            insert(LedgerEntry)
-            .values(account_id=accounts[record.volunteer_id], kind="earn", amount=points, reason=reason[:200],
-                    service_record_id=record.id, created_by_id=actor_id)
-            .on_conflict_do_nothing(index_elements=["service_record_id"], index_where=LedgerEntry.kind == "earn")
-            .returning(LedgerEntry.id)
-        ).scalar()
+        inserted = earn(session, accounts[record.volunteer_id], points, reason, service_record_id=record.id,
+                        actor_id=actor_id)
         if inserted is None:
             result.already.append(record)
         else:
@@ -153,12 +173,11 @@ def awarded_record_ids(session: Session, record_ids) -> set[int]:
 def adjust(session: Session, scope: Scope, account_id, amount: int, reason: str, actor_id: int | None) -> LedgerEntry:
     """A compensating entry written by a person, with the reason."""
     account = visible_account(session, scope, account_id)
-    if not isinstance(amount, int) or amount == 0:
-        raise ValidationError(_l("An adjustment is a whole number of points other than 0."), field="amount")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(_l("Give the reason for the adjustment."), field="reason")
-    entry = LedgerEntry(account_id=account.id, kind="adjust", amount=amount, reason=reason[:200], created_by_id=actor_id)
+    if not isinstance(amount, int) or amount == 0 or abs(amount) > MAX_ADJUSTMENT:
+        raise ValidationError(_l("An adjustment is a whole number of points other than 0, at most %(most)s either way.",
+                                 most=f"{MAX_ADJUSTMENT:,}"), field="amount")
+    reason = _reason(reason, required=True)
+    entry = LedgerEntry(account_id=account.id, kind="adjust", amount=amount, reason=reason, created_by_id=actor_id)
     session.add(entry)
     commit(session)
     return entry
@@ -174,20 +193,74 @@ def offered_items(session: Session, account: PointsAccount, *, include_inactive:
     return list(session.scalars(query.order_by(RewardItem.price, RewardItem.id)))
 
 
-def restock(session: Session, scope: Scope, item_id, change: int, reason: str | None, actor_id: int | None,
-            *, commit: bool = True) -> StockMovement:
-    """Add (or, with a negative change, correct) an item's stock."""
-    item = get_visible(session, scope, RewardItem, item_id)
-    if not isinstance(change, int) or change == 0:
-        raise ValidationError(_l("A stock change is a whole number other than 0."), field="stock")
-    movement = StockMovement(item_id=item.id, kind="restock" if change > 0 else "adjust", change=change,
-                             reason=(reason or "")[:200] or None, created_by_id=actor_id)
-    session.add(movement)
-    if commit:
-        commit(session)
-    else:
-        flush(session)
+def restock(session: Session, scope: Scope, item_id, change: int, reason: str | None,
+            actor_id: int | None) -> StockMovement:
+    """Add (or, with a negative change, correct) an item's stock: a user action, committed."""
+    movement = add_stock(session, scope, item_id, change, reason, actor_id)
+    commit(session)
     return movement
+
+
+def add_stock(session: Session, scope: Scope, item_id, change: int, reason: str | None,
+              actor_id: int | None) -> StockMovement:
+    """The stock movement of a restock or a correction, written in the caller's transaction (the
+    item's form saves the item and its first stock together)."""
+    item = get_visible(session, scope, RewardItem, item_id)
+    if not isinstance(change, int) or change == 0 or abs(change) > MAX_STOCK_CHANGE:
+        raise ValidationError(_l("A stock change is a whole number other than 0, at most %(most)s either way.",
+                                 most=f"{MAX_STOCK_CHANGE:,}"), field="restock")
+    movement = StockMovement(item_id=item.id, kind="restock" if change > 0 else "adjust", change=change,
+                             reason=_reason(reason) or None, created_by_id=actor_id)
+    session.add(movement)
+    flush(session)
+    return movement
+
+
+REASON_MOST = 200
+
+
+def _reason(reason: str | None, *, required: bool = False) -> str:
+    """A reason as typed, trimmed; refused when required and empty or longer than the ledger keeps
+    (never cut short)."""
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise ValidationError(_l("Give the reason for the adjustment."), field="reason")
+    if len(reason) > REASON_MOST:
+        raise ValidationError(_l("A reason has at most %(most)s characters.", most=REASON_MOST), field="reason")
+    return reason
+
+
+def check_rule(session: Session, scope: Scope, rule: PointsRule) -> None:
+    """Who keeps which points rule: the whole district's rules the district's staff and the
+    administrator, a community's own rules its secretary. A rule earns 1 to MAX_RULE_POINTS."""
+    rule.name = (rule.name or "").strip()
+    if not rule.name:
+        raise ValidationError(_l("This field is required."), field="name")
+    if rule.points is None or not (0 < rule.points <= MAX_RULE_POINTS):
+        raise ValidationError(_l("A rule earns a whole number of points from 1 to %(most)s.", most=f"{MAX_RULE_POINTS:,}"),
+                              field="points")
+    _check_offered_by(session, scope, rule.community or (session.get(Grid, rule.community_id) if rule.community_id else None),
+                      _l("Only the district keeps the rules of the whole district."),
+                      _l("You can only keep the rules of your own community."), field="community")
+
+
+def check_rule_delete(session: Session, scope: Scope, rule: PointsRule) -> None:
+    _check_offered_by(session, scope, session.get(Grid, rule.community_id) if rule.community_id else None,
+                      _l("Only the district keeps the rules of the whole district."),
+                      _l("You can only keep the rules of your own community."))
+
+
+def _check_offered_by(session: Session, scope: Scope, community: Grid | None, district_message, community_message,
+                      field: str | None = None) -> None:
+    """Refuse a scope that may not keep what ``community`` offers (None: the whole district)."""
+    if community is None:
+        if not scope.is_all and not (scope.kind == "grid" and _is_district_scope(session, scope)):
+            raise ValidationError(district_message, field=field)
+        return
+    if community.level != "community":
+        raise ValidationError(_l("Choose a community, or leave it empty for the whole district."), field=field)
+    if not can_write_under(scope, community):
+        raise ValidationError(community_message, field=field)
 
 
 def check_item(session: Session, scope: Scope, item: RewardItem) -> None:
@@ -198,24 +271,16 @@ def check_item(session: Session, scope: Scope, item: RewardItem) -> None:
     if item.price is None or not (0 < item.price <= 1_000_000):
         raise ValidationError(_l("The price is a whole number of points from 1 to 1,000,000."), field="price")
     community = item.community or (session.get(Grid, item.community_id) if item.community_id else None)
-    if community is None:
-        if not scope.is_all and not (scope.kind == "grid" and _is_district_scope(session, scope)):
-            raise ValidationError(_l("Only the district can offer items to every community."), field="community")
-        return
-    if community.level != "community":
-        raise ValidationError(_l("Items are offered by a community or by the whole district."), field="community")
-    if not can_write_under(scope, community):
-        raise ValidationError(_l("You can only offer items in your own community."), field="community")
+    _check_offered_by(session, scope, community, _l("Only the district can offer items to every community."),
+                      _l("You can only offer items in your own community."), field="community")
 
 
 def check_item_delete(session: Session, scope: Scope, item: RewardItem) -> None:
     """Only who may offer an item may withdraw it; an item with history is deactivated instead
     (the foreign keys of its movements and redemption lines refuse the delete)."""
-    if item.community_id is None:
-        if not scope.is_all and not (scope.kind == "grid" and _is_district_scope(session, scope)):
-            raise ValidationError(_l("Only the district can offer items to every community."))
-    elif not can_write_under(scope, session.get(Grid, item.community_id)):
-        raise ValidationError(_l("You can only offer items in your own community."))
+    _check_offered_by(session, scope, session.get(Grid, item.community_id) if item.community_id else None,
+                      _l("Only the district can offer items to every community."),
+                      _l("You can only offer items in your own community."))
 
 
 def picture_visible(session: Session, scope: Scope, filename: str) -> bool:
@@ -280,6 +345,11 @@ def redeem(session: Session, scope: Scope, account_id, quantities: dict[int, int
             if earlier.account_id != account.id:
                 raise OutOfScope(_l("Record not found."))
             return earlier
+    # The items' rows locked first, in id order (the order every writer of stock takes): what
+    # ``quote`` checks (offered, active, in stock) holds until the redemption is written.
+    session.execute(select(RewardItem.id).where(RewardItem.id.in_(list(quantities))).order_by(RewardItem.id)
+                    .with_for_update())
+    session.expire_all()
     lines, total = quote(session, account, quantities)
     if total > account.balance:
         raise ValidationError(_l("Not enough points: this needs %(total)s, the balance is %(balance)s.",

@@ -17,6 +17,10 @@ from .transactions import change_once, commit
 from .users import DEPARTMENT_OFFICER, DISPATCHER, STREET_OFFICER
 
 BLOWER_LEVEL = {STREET_OFFICER: "street", DISPATCHER: "district"}
+# The latest report-in deadline a whistle may set: a summons is for days, not years.
+DEADLINE_HORIZON = datetime.timedelta(days=30)
+# A whistle's reason is also each incident's timeline note, after "#<whistle> " (500 in all).
+REASON_MOST = 480
 
 
 def blower_grid(session: Session, actor: Actor, level: str) -> Grid:
@@ -39,13 +43,17 @@ def blow(session: Session, actor: Actor, incident_ids, reason: str, level: str, 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_l("Say why the whistle is blown."), field="reason")
-    if len(reason) > 500:
-        raise ValidationError(_l("A note has at most 500 characters."), field="reason")
+    if len(reason) > REASON_MOST:
+        raise ValidationError(_l("A reason has at most %(most)s characters.", most=REASON_MOST), field="reason")
     grid = blower_grid(session, actor, level)
     ids = sorted({int(i) for i in incident_ids if str(i).isdigit()})
     if not ids:
         raise ValidationError(_l("Choose the incidents the whistle is for."), field="incidents")
-    incidents = session.scalars(select(Incident).where(Incident.id.in_(ids), visible(actor.scope, Incident))).all()
+    # Shared locks on the incidents (in id order): none can be closed while the whistle is blown
+    # over it; two whistles over one incident do not wait for each other.
+    incidents = session.scalars(select(Incident).where(Incident.id.in_(ids), visible(actor.scope, Incident))
+                                .order_by(Incident.id).with_for_update(read=True, of=Incident)
+                                .execution_options(populate_existing=True)).all()
     if len(incidents) != len(ids):
         raise OutOfScope(_l("Record not found."))
     for incident in incidents:
@@ -71,6 +79,9 @@ def blow(session: Session, actor: Actor, incident_ids, reason: str, level: str, 
         raise ValidationError(_l("Give the deadline to report in."), field="deadline")
     if deadline <= now:
         raise ValidationError(_l("The deadline must be in the future."), field="deadline")
+    if deadline > now + DEADLINE_HORIZON:
+        raise ValidationError(_l("Departments report in within %(days)s days: choose an earlier deadline.",
+                                 days=DEADLINE_HORIZON.days), field="deadline")
     whistle = Whistle(level=level, grid_id=grid.id, reason=reason, deadline=deadline, status="open",
                       blown_by_id=actor.user_id, blown_by_name=actor.name[:130])
     whistle.summonses = [WhistleSummons(department_id=d.id) for d in departments]
@@ -87,6 +98,15 @@ def blow(session: Session, actor: Actor, incident_ids, reason: str, level: str, 
         ))
     commit(session)
     return whistle
+
+
+def incidents_seen(session: Session, scope, whistle: Whistle) -> tuple[list[Incident], int]:
+    """The whistle's incidents the scope sees, with their grids, and how many others it covers: a
+    whistle over two communities' incidents shows each community's staff their own only."""
+    ids = [incident.id for incident in whistle.incidents]
+    seen = session.scalars(select(Incident).where(Incident.id.in_(ids), visible(scope, Incident))
+                           .options(selectinload(Incident.grid)).order_by(Incident.id)).all() if ids else []
+    return list(seen), len(ids) - len(seen)
 
 
 BOARD_PAGE = 50
@@ -111,13 +131,23 @@ def open_board(session: Session, scope, page: int = 0, per_page: int = BOARD_PAG
     return int(total), int(overdue), list(whistles)
 
 
+def _lock_open(session: Session, whistle_id: int) -> None:
+    """Lock the whistle's row and refuse when it is no longer open. Reporting in, submitting a
+    result and closing each take this lock first: a result cannot land on a whistle that is being
+    closed, nor a whistle close while a result is being written."""
+    status = session.scalar(select(Whistle.status).where(Whistle.id == whistle_id).with_for_update())
+    if status != "open":
+        session.rollback()
+        raise Conflict(_l("This whistle is closed."))
+
+
 def _summons_for(session: Session, actor: Actor, summons_id) -> WhistleSummons:
     summons = get_visible(session, actor.scope, WhistleSummons, summons_id)
     if not actor.is_admin and not (DEPARTMENT_OFFICER in actor.roles and actor.scope.kind == "department"
                                    and actor.scope.department_id == summons.department_id):
         raise ValidationError(_l("Only the summoned department reports in and submits its result."))
-    if summons.whistle.status != "open":
-        raise Conflict(_l("This whistle is closed."))
+    _lock_open(session, summons.whistle_id)
+    session.refresh(summons)
     return summons
 
 
@@ -126,7 +156,7 @@ def report_in(session: Session, actor: Actor, summons_id) -> WhistleSummons:
     summons = _summons_for(session, actor, summons_id)
     change_once(session, update(WhistleSummons)
                 .where(WhistleSummons.id == summons.id, WhistleSummons.reported_at.is_(None))
-                .values(reported_at=func.now(), reported_by_id=actor.user_id).returning(WhistleSummons.id),
+                .values(reported_at=func.statement_timestamp(), reported_by_id=actor.user_id).returning(WhistleSummons.id),
                 _l("Your department has already reported in."))
     commit(session)
     session.refresh(summons)
@@ -144,7 +174,7 @@ def submit_result(session: Session, actor: Actor, summons_id, result: str) -> Wh
     if summons.reported_at is None:
         raise Conflict(_l("Report in before submitting the result."))
     summons.result = result
-    summons.result_at = func.now()
+    summons.result_at = func.statement_timestamp()
     commit(session)
     return summons
 
@@ -156,8 +186,10 @@ def close(session: Session, actor: Actor, whistle_id, ratings: dict) -> Whistle:
         if not any(BLOWER_LEVEL.get(role) == whistle.level for role in actor.roles) or \
                 actor.scope.kind != "grid" or actor.scope.grid_id != whistle.grid_id:
             raise ValidationError(_l("Only whoever blew the whistle closes it."))
-    if whistle.status != "open":
-        raise Conflict(_l("This whistle is closed."))
+    _lock_open(session, whistle.id)
+    session.refresh(whistle)
+    for summons in whistle.summonses:  # the results as they are under the lock
+        session.refresh(summons)
     missing = [s.department.name for s in whistle.summonses if s.result_at is None]
     if missing:
         raise ValidationError(_l("Still waiting for the results of: %(names)s.", names="、".join(missing)))
@@ -171,7 +203,7 @@ def close(session: Session, actor: Actor, whistle_id, ratings: dict) -> Whistle:
             raise ValidationError(_l("Rate every department with a whole number from 1 to 5."), field="ratings")
         summons.rating = rating
     change_once(session, update(Whistle).where(Whistle.id == whistle.id, Whistle.status == "open")
-                .values(status="closed", closed_at=func.now()).returning(Whistle.id),
+                .values(status="closed", closed_at=func.statement_timestamp()).returning(Whistle.id),
                 _l("This whistle is closed."))
     commit(session)
     session.refresh(whistle)

@@ -776,6 +776,7 @@ class ScopedModelView(PickerMixin, ModelView):
         pk = self.datamodel.get_pk_value(item)
         if request.method == "POST":
             form = self.edit_form.refresh(request.form)
+            self.keep_present(form, item)
             self._fill_form_exclude_cols(exclude_cols, form)
             form._id = pk
             if form.validate():

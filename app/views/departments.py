@@ -2,14 +2,27 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms.validators import Length
 
 from ..extensions import db
-from ..models import Department
+from ..models import Department, Grid
 from ..models.choices import DEPARTMENT_KIND_LABELS
 from ..services import people as people_service
+from ..services.scope import seen_among
 from .base import EagerInterface, ScopedModelView, choice_field, current_scope, label_of
 from .pickers import COMMUNITIES
+
+
+def communities_seen(communities) -> str:
+    """The communities a department serves that the viewer sees, and how many others."""
+    seen = seen_among(db.session, current_scope(), Grid, [c.id for c in communities])
+    names = "、".join(str(c) for c in communities if c.id in seen)
+    others = len(communities) - len(seen)
+    if others:
+        names = " ".join(filter(None, [names, ngettext("(and %(num)s community outside your area)",
+                                                       "(and %(num)s communities outside your area)", others)]))
+    return names
 
 
 class DepartmentModelView(ScopedModelView):
@@ -36,7 +49,7 @@ class DepartmentModelView(ScopedModelView):
     search_columns = ["name", "kind", "contact_name"]
     order_columns = ["name", "kind"]
     base_order = ("name", "asc")
-    formatters_columns = {"kind": label_of(DEPARTMENT_KIND_LABELS)}
+    formatters_columns = {"kind": label_of(DEPARTMENT_KIND_LABELS), "communities": communities_seen}
     description_columns = {
         "communities": _l("Leave empty for a department that serves the whole district."),
         "contact_phone": _l("A mobile number or a landline such as 0392-3312345."),

@@ -56,10 +56,11 @@ class EmergencyResponseModelView(ScopedModelView):
             "can_check_in", self.class_permission_name) else []
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
-            response=response, totals=emergency_service.totals(db.session, response.id),
-            streets=emergency_service.progress(db.session, response.id, "street"),
-            communities=emergency_service.progress(db.session, response.id, "community"),
-            pending=emergency_service.pending(db.session, response.id), my_tasks=mine, local_time=local_time,
+            response=response, totals=emergency_service.totals(db.session, response.id, scope),
+            streets=emergency_service.progress(db.session, response.id, "street", scope),
+            communities=emergency_service.progress(db.session, response.id, "community", scope),
+            pending=emergency_service.pending(db.session, response.id, scope), my_tasks=mine, local_time=local_time,
+            whole=emergency_service.totals(db.session, response.id),
             can_end=self.appbuilder.sm.has_access("can_declare", self.class_permission_name) and response.status == "active",
         )
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from wtforms.validators import Length, NumberRange
 
 from ..extensions import db
-from ..models import DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Worker
+from ..models import DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent
 from ..models.choices import (
     OPEN_STATUSES,
     HANDLING_LEVEL_LABELS,
@@ -258,12 +258,8 @@ class IncidentModelView(ScopedModelView):
         actions = loop.allowed_actions(db.session, actor, incident) if self.appbuilder.sm.has_access(
             "can_act", self.class_permission_name) else []
         workers = departments = []
-        if "assign" in actions and incident.holder_grid is not None:
-            holder = incident.holder_grid
-            workers = db.session.scalars(
-                select(Worker).join(Grid, Worker.grid_id == Grid.id)
-                .where(Grid.path.descendant_of(holder.path), Worker.role.in_(("grid_worker", "grid_leader")))
-                .order_by(Grid.code, Worker.name)).all()
+        if "assign" in actions:
+            workers = db.session.scalars(loop.assignable_workers(db.session, incident)).all()
         if "dispatch" in actions:
             departments = db.session.scalars(
                 select(Department).where(Department.kind == "functional").order_by(Department.name)).all()

@@ -68,12 +68,20 @@ class _Picked:
         super().__init__(label, validators, query_func=lambda: [], get_pk_func=lambda row: row.id, **kwargs)
         self.view, self.column, self.model, self.row_model = view, column, model, row_model
         self._refused = False
+        self.present: dict = {}  # key -> row: what the edited record holds now
+
+    def keep_present(self, rows) -> None:
+        """The rows the edited record holds now stay valid choices, even when they lie outside the
+        editor's scope (a community's parent street for its secretary): keeping them moves
+        nothing; choosing another row is checked against the scope."""
+        self.present = {row.id: row for row in rows if row is not None}
 
     def _read(self, keys) -> list:
         keys = _keys(keys)
         rows = search_service.picked(db.session, _scope(), self.model, keys, as_model=self.row_model)
-        self._refused = None in keys or len(rows) != len(set(keys))
         by_key = {row.id: row for row in rows}
+        by_key.update({key: row for key, row in self.present.items() if key in keys and key not in by_key})
+        self._refused = None in keys or len(by_key) != len(set(keys))
         return [by_key[key] for key in dict.fromkeys(keys) if key in by_key]
 
     def chosen(self) -> list[tuple[str, str]]:
@@ -152,6 +160,14 @@ class PickerMixin:
                     model=model, row_model=row_model, **kwargs))
                 self.picked_columns[column] = model
         self.picked_columns.update({column: model for column, (model, _) in self.pick_extra.items()})
+
+    def keep_present(self, form, item) -> None:
+        """Let each picked field of an edit form keep the row(s) ``item`` holds now."""
+        for column in getattr(self, "picked_columns", {}):
+            field = getattr(form, column, None)
+            if isinstance(field, _Picked):
+                value = getattr(item, column, None)
+                field.keep_present(value if field.multiple else [value])
 
     @expose("/pick/<column>")
     def pick(self, column):

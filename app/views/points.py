@@ -20,6 +20,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from ..extensions import db
 from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, ServiceRecord
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
+from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE
 from ..services import points as bank
 from ..services.errors import DomainError, OutOfScope
 from .base import (attempt, EagerInterface, ScopeFilter, ScopedModelView, choice_field, current_scope, current_user_id, flag_field,
@@ -52,21 +53,33 @@ class PointsRuleModelView(ScopedModelView):
     show_title = _l("Points rule")
     add_title = _l("Add points rule")
     edit_title = _l("Edit points rule")
+    pick_where = {"community": COMMUNITIES}
     label_columns = {"name": _l("Activity type"), "unit": _l("Counted"), "points": _l("Points"),
-                     "active": _l("Active"), "description": _l("Description")}
-    list_columns = ["name", "unit", "points", "active", "description"]
+                     "active": _l("Active"), "description": _l("Description"), "community": _l("Kept by")}
+    list_columns = ["name", "unit", "points", "community", "active", "description"]
     show_columns = list_columns
-    add_columns = ["name", "unit", "points", "active", "description"]
+    add_columns = ["community", "name", "unit", "points", "active", "description"]
     edit_columns = add_columns
-    search_columns = ["name", "unit", "active"]
+    search_columns = ["name", "unit", "active", "community"]
     base_order = ("name", "asc")
-    formatters_columns = {"unit": label_of(RULE_UNIT_LABELS), "active": yes_no}
-    validators_columns = {"name": [Length(max=50)], "points": [NumberRange(min=1, max=10000)],
+    formatters_columns = {"unit": label_of(RULE_UNIT_LABELS), "active": yes_no,
+                          "community": lambda c: c if c is not None else _l("Whole district")}
+    description_columns = {
+        "community": _l("Leave empty for a rule of the whole district (district staff only)."),
+        "points": _l("Per hour or per event, at most 1,000."),
+    }
+    validators_columns = {"name": [Length(max=50)], "points": [NumberRange(min=1, max=MAX_RULE_POINTS)],
                           "description": [Length(max=200)]}
     add_form_extra_fields = {"unit": choice_field(_l("Counted"), RULE_UNIT_LABELS),
                              "active": flag_field(_l("Active"))}
     edit_form_extra_fields = add_form_extra_fields
     search_form_extra_fields = {"unit": choice_field(_l("Counted"), RULE_UNIT_LABELS, required=False)}
+
+    def check(self, item, *, is_new, original):
+        bank.check_rule(db.session, current_scope(), item)
+
+    def check_delete(self, item):
+        bank.check_rule_delete(db.session, current_scope(), item)
 
 
 class RewardItemModelView(ScopedModelView):
@@ -101,12 +114,12 @@ class RewardItemModelView(ScopedModelView):
     validators_columns = {"name": [Length(max=60)], "description": [Length(max=300)],
                           "price": [NumberRange(min=1, max=1_000_000)]}
     add_form_extra_fields = {
-        "restock": IntegerField(_l("Initial stock"), validators=[Optional(), NumberRange(min=0, max=100000)]),
+        "restock": IntegerField(_l("Initial stock"), validators=[Optional(), NumberRange(min=0, max=MAX_STOCK_CHANGE)]),
         "active": flag_field(_l("Active")),
         "picture_file": FileField(_l("Picture"), validators=[Optional(), FileAllowed(PICTURE_TYPES)]),
     }
     edit_form_extra_fields = {
-        "restock": IntegerField(_l("Add to stock"), validators=[Optional(), NumberRange(min=-100000, max=100000)]),
+        "restock": IntegerField(_l("Add to stock"), validators=[Optional(), NumberRange(min=-MAX_STOCK_CHANGE, max=MAX_STOCK_CHANGE)]),
         "active": flag_field(_l("Active")),
         "picture_file": FileField(_l("Picture"), validators=[Optional(), FileAllowed(PICTURE_TYPES)]),
     }
@@ -120,7 +133,7 @@ class RewardItemModelView(ScopedModelView):
     def apply(self, item, *, is_new, original):
         change = getattr(item, "restock", None)
         if change:
-            bank.restock(db.session, current_scope(), item.id, int(change), None, current_user_id(), commit=False)
+            bank.add_stock(db.session, current_scope(), item.id, int(change), None, current_user_id())
         name = save_picture(request.files.get("picture_file"), pictures_dir(), "picture_file")
         if name:
             replace_later(pictures_dir(), item.picture)

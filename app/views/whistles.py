@@ -85,9 +85,11 @@ class WhistleModelView(ScopedModelView):
         can_answer = sm.has_access("can_answer", self.class_permission_name)
         can_close = sm.has_access("can_blow", self.class_permission_name) and whistle.status == "open" and (
             scope.is_all or scope.grid_id == whistle.grid_id)
+        incidents, others = whistle_service.incidents_seen(db.session, scope, whistle)
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
             whistle=whistle, can_answer=can_answer, can_close=can_close, scope=scope, local_time=local_time,
+            incidents=incidents, other_incidents=others,
         )
 
     @expose("/board/")
@@ -125,11 +127,14 @@ class WhistleModelView(ScopedModelView):
             if whistle:
                 flash(str(_l("Whistle No. %(id)s blown: the departments are summoned.", id=whistle.id)), "success")
                 return redirect(url_for("WhistleModelView.show", pk=whistle.id))
-        default_deadline = (datetime.datetime.now(TIMEZONE) + datetime.timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M")
+        here_now = datetime.datetime.now(TIMEZONE)
+        default_deadline = (here_now + datetime.timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M")
         return self.render_template(
             "gridgov/whistle_blow.html", incidents=incidents, departments=departments, levels=levels,
             level_labels=WHISTLE_LEVEL_LABELS, form=form, chosen_incidents=chosen_incidents,
             chosen_departments=form.getlist("departments"), default_deadline=default_deadline,
+            earliest_deadline=here_now.strftime("%Y-%m-%dT%H:%M"), reason_most=whistle_service.REASON_MOST,
+            latest_deadline=(here_now + whistle_service.DEADLINE_HORIZON).strftime("%Y-%m-%dT%H:%M"),
         )
 
     def _answer(self, summons_id, do, done_message):

@@ -227,8 +227,38 @@ def test_volunteer_report_closed_satisfied_earns_points_once(session):
     loop.act(session, volunteer, incident.id, "rate", rating=4)
     entries = session.scalars(select(LedgerEntry).where(LedgerEntry.incident_ref == f"incident:{incident.id}")).all()
     assert [(e.kind, e.amount) for e in entries] == [("earn", 5)]
-    loop._award_reporter(session, incident)  # a retry awards nothing more
+    loop._award_reporter(session, incident, secretary)  # a retry awards nothing more
+    session.commit()
     assert session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.incident_ref == f"incident:{incident.id}")) == 1
+
+
+def test_the_rating_and_the_reporters_points_are_one_transaction(session, monkeypatch):
+    """Finding 15: when earning fails, the incident is not closed either (on 7e331d6 it stayed
+    closed with no points)."""
+    from app.services import points
+
+    rule = PointsRule(name="随手拍上报", unit="event", points=5)
+    session.add(rule)
+    session.flush()
+    category(session).points_rule_id = rule.id
+    session.commit()
+    volunteer = actor(session, "volunteer")
+    incident = loop.report(session, volunteer, loop.Report(grid_id=grid(session, "410611001001").id,
+                                                           category_id=category(session).id, title="井盖缺失", source="photo"))
+    secretary = actor(session, "secretary")
+    for action, kw in (("accept", {}), ("handle", {}), ("resolve", {"note": "已修复"})):
+        loop.act(session, secretary, incident.id, action, **kw)
+
+    def broken(*args, **kwargs):
+        session.execute(text("SELECT 1/0"))
+
+    monkeypatch.setattr(points, "earn", broken)
+    with pytest.raises(Exception):
+        loop.act(session, volunteer, incident.id, "rate", rating=5)
+    session.rollback()
+    session.expire_all()
+    assert session.get(Incident, incident.id).status == "resolved"
+    assert [e.action for e in events(session, incident)][-1] == "resolve"
 
 
 def test_volunteers_report_only_in_their_community(session):
