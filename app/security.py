@@ -9,7 +9,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context, request
 from flask import session as signed_session
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (Group, Permission, PermissionView, ViewMenu,
@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from .models import GridgovUser, auth_version, reference_version
+from .services import logins
 from .services import scope as scope_service
 from .services.users import (
     ADMIN,
@@ -228,6 +229,30 @@ class GridgovSecurityManager(SecurityManager):
         return self.session.merge(signed_in.user, load=False)
 
     # --- signing in and out ---------------------------------------------------------------------
+
+    @property
+    def is_auth_limited(self) -> bool:
+        """Flask-Limiter's per-address limit on the login form only where its counts are shared
+        (GRIDGOV_RATELIMIT_STORAGE_URI): in one process's memory each worker counted alone, and
+        it refused every account of an office behind one address. The database's limit
+        (services/logins.py) holds either way."""
+        config = current_app.config
+        shared = not str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://")
+        return bool(config["AUTH_RATE_LIMITED"]) and shared
+
+    def auth_user_db(self, username, password):
+        """FAB's password check behind the login limit: an attempt past it raises
+        ``LoginPaused`` without the password being looked at."""
+        if not username or not has_request_context():
+            return super().auth_user_db(username, password)
+        limits = logins.LoginLimits.from_config(current_app.config)
+        attempt = logins.take_turn(self.session, username, request.remote_addr, limits)
+        if not attempt.allowed:
+            logins.settle(self.session, attempt, False, limits)
+            raise logins.refusal(attempt, limits)
+        user = super().auth_user_db(username, password)
+        logins.settle(self.session, attempt, user is not None, limits)
+        return user
 
     def sign_in(self, user) -> None:
         """Start the user's session, holding the account's session number."""

@@ -1,6 +1,6 @@
 """The administrator's user screens: FAB's, plus the user's scope (grid, department or
 volunteer record), checked against the user's roles before anything is saved; the login form
-keeps the session's number; changing one's own password asks for the current one."""
+behind the login limit; changing one's own password asks for the current one."""
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, request
@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
+from ..services.errors import DomainError
 from ..services.users import ROLE_LABELS, check_user_scope
 from .base import EagerInterface, type_searched_relations
 from .pickers import PickerMixin
@@ -121,7 +122,7 @@ class GridgovGroupModelView(PickerMixin, UserGroupModelView):
 
 
 class GridgovAuthDBView(AuthDBView):
-    """FAB's login form; the session it starts holds the account's session number."""
+    """FAB's login form; an attempt the login limit refuses (services/logins.py) says so."""
 
     @expose("/login/", methods=["GET", "POST"])
     @no_cache
@@ -131,7 +132,11 @@ class GridgovAuthDBView(AuthDBView):
         form = LoginForm_db()
         if form.validate_on_submit():
             next_url = get_safe_redirect(request.args.get("next", ""))
-            user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
+            try:
+                user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
+            except DomainError as refusal:
+                flash(str(refusal), "warning")
+                return redirect(self.appbuilder.get_url_for_login_with(next_url))
             if not user:
                 flash(str(self.invalid_login_message), "warning")
                 return redirect(self.appbuilder.get_url_for_login_with(next_url))
