@@ -29,9 +29,19 @@ AUTH_USER_REGISTRATION = False
 WTF_CSRF_ENABLED = True
 CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = None
+# The login limit, counted in PostgreSQL by every process alike (app/services/logins.py): 5 failed
+# logins of one account name within 15 minutes lock that name for 15 minutes (its right password
+# too; an unknown name the same); 100 failed logins from one client address within 15 minutes
+# lock the address. Successful logins count nothing, so an office behind one address still signs in.
+GRIDGOV_LOGIN_ACCOUNT_FAILURES = int(os.environ.get("GRIDGOV_LOGIN_ACCOUNT_FAILURES", "5"))
+GRIDGOV_LOGIN_ADDRESS_FAILURES = int(os.environ.get("GRIDGOV_LOGIN_ADDRESS_FAILURES", "100"))
+GRIDGOV_LOGIN_WINDOW_MINUTES = float(os.environ.get("GRIDGOV_LOGIN_WINDOW_MINUTES", "15"))
+GRIDGOV_LOGIN_LOCK_MINUTES = float(os.environ.get("GRIDGOV_LOGIN_LOCK_MINUTES", "15"))
+# Flask-Limiter's coarse limit of login requests per client address applies only with shared
+# storage (e.g. redis://…): in memory each worker would count alone and lock out a whole office.
 AUTH_RATE_LIMITED = True
 RATELIMIT_ENABLED = True
-AUTH_RATE_LIMIT = os.environ.get("GRIDGOV_LOGIN_RATE_LIMIT", "10 per minute")
+AUTH_RATE_LIMIT = os.environ.get("GRIDGOV_LOGIN_RATE_LIMIT", "300 per minute")
 RATELIMIT_STORAGE_URI = os.environ.get("GRIDGOV_RATELIMIT_STORAGE_URI", "memory://")
 FAB_PASSWORD_COMPLEXITY_ENABLED = True
 SESSION_COOKIE_HTTPONLY = True

@@ -9,14 +9,17 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context, request
+from flask import session as signed_session
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (Group, Permission, PermissionView, ViewMenu,
                                                    assoc_permissionview_role)
-from sqlalchemy import select
+from flask_login import login_user
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from .models import GridgovUser, auth_version, reference_version
+from .services import logins
 from .services import scope as scope_service
 from .services.users import (
     ADMIN,
@@ -28,7 +31,8 @@ from .services.users import (
     STREET_OFFICER,
     VOLUNTEER,
 )
-from .views.users import GridgovGroupModelView, GridgovRoleModelView, GridgovUserDBModelView
+from .views.users import (GridgovAuthDBView, GridgovGroupModelView, GridgovResetMyPasswordView,
+                          GridgovRoleModelView, GridgovUserDBModelView)
 
 READ = ("can_list", "can_show")
 WRITE = READ + ("can_add", "can_edit", "can_delete")
@@ -161,6 +165,9 @@ class SignedIn:
     scope: scope_service.Scope
 
 
+# The signed session's copy of ab_user.session_version, written at login (migration 0019).
+SESSION_VERSION = "gridgov_session_version"
+
 # What every signed-in request reads first (made once: building it cost ~0.15 ms a request).
 _VERSIONS = select(select(auth_version.c.version).scalar_subquery(),
                    select(reference_version.c.version).scalar_subquery())
@@ -180,6 +187,8 @@ class GridgovSecurityManager(SecurityManager):
     userdbmodelview = GridgovUserDBModelView
     rolemodelview = GridgovRoleModelView
     groupmodelview = GridgovGroupModelView
+    authdbview = GridgovAuthDBView
+    resetmypasswordview = GridgovResetMyPasswordView
     # FAB's user statistics chart loads Google Charts from the internet: not on an intranet.
     userstatschartview = None
     # Users kept per process; past this the least recently seen are read again when they return.
@@ -213,8 +222,62 @@ class GridgovSecurityManager(SecurityManager):
         signed_in = self.signed_in(int(pk))
         if signed_in is None or not signed_in.user.is_active:
             return None
+        # a session from before a logout or a password change: signed out, in every process
+        if signed_session.get(SESSION_VERSION) != signed_in.user.session_version:
+            return None
         g.gridgov_signed_in = signed_in
         return self.session.merge(signed_in.user, load=False)
+
+    # --- signing in and out ---------------------------------------------------------------------
+
+    @property
+    def is_auth_limited(self) -> bool:
+        """Flask-Limiter's per-address limit on the login form only where its counts are shared
+        (GRIDGOV_RATELIMIT_STORAGE_URI): in one process's memory each worker counted alone, and
+        it refused every account of an office behind one address. The database's limit
+        (services/logins.py) holds either way."""
+        config = current_app.config
+        shared = not str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://")
+        return bool(config["AUTH_RATE_LIMITED"]) and shared
+
+    def auth_user_db(self, username, password):
+        """FAB's password check behind the login limit: an attempt past it raises
+        ``LoginPaused`` without the password being looked at."""
+        if not username or not has_request_context():
+            return super().auth_user_db(username, password)
+        limits = logins.LoginLimits.from_config(current_app.config)
+        attempt = logins.take_turn(self.session, username, request.remote_addr, limits)
+        if not attempt.allowed:
+            logins.settle(self.session, attempt, False, limits)
+            raise logins.refusal(attempt, limits)
+        user = super().auth_user_db(username, password)
+        logins.settle(self.session, attempt, user is not None, limits)
+        return user
+
+    def sign_in(self, user) -> None:
+        """Start the user's session, holding the account's session number."""
+        login_user(user, remember=False)
+        signed_session[SESSION_VERSION] = user.session_version
+
+    def end_sessions(self, user_id: int) -> None:
+        """End every session of the user, in every process: each holds the old number."""
+        model = self.user_model
+        self.session.execute(update(model).where(model.id == user_id).values(session_version=model.session_version + 1))
+        self.session.commit()
+
+    def on_user_logout(self, user) -> None:
+        self.end_sessions(user.id)
+
+    def reset_password(self, userid, password):
+        """FAB's password change; the trigger of migration 0019 ends the user's sessions. Who
+        changed their own password stays signed in in the session they changed it from."""
+        super().reset_password(userid, password)
+        if has_request_context() and getattr(g.get("user"), "id", None) == int(userid):
+            model = self.user_model
+            signed_session[SESSION_VERSION] = self.session.scalar(
+                select(model.session_version).where(model.id == int(userid)))
+
+    # --- the signed-in user ---------------------------------------------------------------------
 
     def signed_in(self, pk: int) -> SignedIn | None:
         version, reference = self.session.execute(_VERSIONS).one()

@@ -5,6 +5,7 @@ from .departments import Department, department_communities
 from .emergencies import EmergencyResponse, ResponseTask
 from .grids import Grid
 from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent, incident_scopes, incident_tallies
+from .logins import login_failures
 from .people import ServiceRecord, Volunteer, Worker
 from .points import (LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement,
                      points_earned)
@@ -26,6 +27,7 @@ __all__ = [
     "IncidentCategory",
     "IncidentEvent",
     "LedgerEntry",
+    "login_failures",
     "PointsAccount",
     "PointsRule",
     "Redemption",

@@ -8,7 +8,7 @@ import re
 from typing import Optional
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import CheckConstraint, ForeignKey, Integer
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .choices import fk_index
@@ -52,6 +52,10 @@ class GridgovUser(User):
         ForeignKey("volunteers.id", ondelete="RESTRICT", name="ab_user_volunteer_id_fkey"),
         unique=True,
     )
+
+    # Written into the signed session at login; a session holding another number is signed out.
+    # The app adds one on logout, a trigger on a password change or a deactivation (migration 0019).
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
 
     grid = relationship("Grid")
     department = relationship("Department")

@@ -1,12 +1,26 @@
 """The administrator's user screens: FAB's, plus the user's scope (grid, department or
-volunteer record), checked against the user's roles before anything is saved."""
+volunteer record), checked against the user's roles before anything is saved; the login form
+behind the login limit; changing one's own password asks for the current one."""
 from __future__ import annotations
 
-from flask_appbuilder.security.views import RoleModelView, UserDBModelView, UserGroupModelView
+from flask import current_app, flash, g, redirect, request
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.security.decorators import no_cache
+from flask_appbuilder.security.forms import LoginForm_db
+from flask_appbuilder.security.views import (AuthDBView, ResetMyPasswordView, RoleModelView, UserDBModelView,
+                                             UserGroupModelView)
+from flask_appbuilder.utils.base import get_safe_redirect
+from flask_appbuilder.validators import PasswordComplexityValidator
+from flask_appbuilder.views import expose
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms.validators import DataRequired
+from werkzeug.security import check_password_hash
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, EqualTo, ValidationError
 
+from ..services.errors import DomainError
 from ..services.users import ROLE_LABELS, check_user_scope
 from .base import EagerInterface, type_searched_relations
 from .pickers import PickerMixin
@@ -105,3 +119,51 @@ class GridgovGroupModelView(PickerMixin, UserGroupModelView):
         self.datamodel = EagerInterface(model)
         self.datamodel.eager_options = (selectinload(model.roles),)
         super().__init__(*args, **kwargs)
+
+
+class GridgovAuthDBView(AuthDBView):
+    """FAB's login form; an attempt the login limit refuses (services/logins.py) says so."""
+
+    @expose("/login/", methods=["GET", "POST"])
+    @no_cache
+    def login(self):
+        if g.user is not None and g.user.is_authenticated:
+            return redirect(self._get_safe_next_url())
+        form = LoginForm_db()
+        if form.validate_on_submit():
+            next_url = get_safe_redirect(request.args.get("next", ""))
+            try:
+                user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
+            except DomainError as refusal:
+                flash(str(refusal), "warning")
+                return redirect(self.appbuilder.get_url_for_login_with(next_url))
+            if not user:
+                flash(str(self.invalid_login_message), "warning")
+                return redirect(self.appbuilder.get_url_for_login_with(next_url))
+            self.appbuilder.sm.sign_in(user)
+            return redirect(next_url)
+        return self.render_template(self.login_template, title=self.title, form=form, appbuilder=self.appbuilder)
+
+
+class ChangeMyPasswordForm(DynamicForm):
+    """FAB's password form with the current password first: a session left open is not enough to
+    take the account."""
+
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     widget=BS3PasswordFieldWidget())
+    password = PasswordField(_l("New password"), validators=[DataRequired(), PasswordComplexityValidator()],
+                             widget=BS3PasswordFieldWidget())
+    conf_password = PasswordField(_l("Confirm Password"), description=_l("Please rewrite the password to confirm"),
+                                  validators=[EqualTo("password", message=_l("Passwords must match"))],
+                                  widget=BS3PasswordFieldWidget())
+
+    def validate_current_password(self, field):
+        sm = current_app.appbuilder.sm
+        stored = sm.session.scalar(select(sm.user_model.password).where(sm.user_model.id == g.user.id))
+        if not stored or not check_password_hash(stored, field.data or ""):
+            raise ValidationError(_l("The current password is wrong."))
+
+
+class GridgovResetMyPasswordView(ResetMyPasswordView):
+    form = ChangeMyPasswordForm
+    class_permission_name = "ResetMyPasswordView"  # FAB's own name: every role's permission stays

@@ -23,7 +23,7 @@ from alembic import op
 
 
 revision = '0020'
-down_revision = '0018'  # MERGE: 0019
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

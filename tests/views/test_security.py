@@ -1,5 +1,6 @@
-"""Security basics: CSRF, login rate limiting, password complexity, cookies, no internet-loading
-pages, no default admin password, and the administrator's user screens with scopes."""
+"""Security basics: CSRF, password complexity, cookies, no internet-loading pages, no default admin
+password, and the administrator's user screens with scopes (the login limit: test_login_limit.py;
+sessions: test_sessions.py)."""
 from __future__ import annotations
 
 import re
@@ -27,18 +28,6 @@ def test_get_never_deletes_and_post_needs_the_token(login, session):
     browser.post(f"/workermodelview/delete/{worker.id}", {}, token_from="/workermodelview/list/")
     session.expunge_all()
     assert session.get(Worker, worker.id) is None
-
-
-def test_login_is_rate_limited(app):
-    client = app.test_client()
-    from tests.conftest import csrf_token
-
-    statuses = []
-    for _ in range(12):
-        token = csrf_token(client.get("/login/").get_data(as_text=True))
-        statuses.append(client.post("/login/", data={"username": "secretary", "password": "wrong", "csrf_token": token}).status_code)
-    assert 429 in statuses
-    assert statuses.index(429) <= 10
 
 
 def test_session_cookie_flags(app):
