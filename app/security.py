@@ -28,7 +28,7 @@ from .services.users import (
     STREET_OFFICER,
     VOLUNTEER,
 )
-from .views.users import GridgovGroupModelView, GridgovRoleModelView, GridgovUserDBModelView
+from .views.users import GridgovAuthDBView, GridgovGroupModelView, GridgovRoleModelView, GridgovUserDBModelView
 
 READ = ("can_list", "can_show")
 WRITE = READ + ("can_add", "can_edit", "can_delete")
@@ -177,6 +177,7 @@ class _AuthCache:
 
 class GridgovSecurityManager(SecurityManager):
     user_model = GridgovUser
+    authdbview = GridgovAuthDBView
     userdbmodelview = GridgovUserDBModelView
     rolemodelview = GridgovRoleModelView
     groupmodelview = GridgovGroupModelView
