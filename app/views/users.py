@@ -32,7 +32,10 @@ class GridgovAuthDBView(AuthDBView):
     def login(self):
         if "next" in request.args:
             args = request.args.copy()
-            args["next"] = safe_redirect_target(args["next"], self.appbuilder.get_url_for_index)
+            target = args["next"]
+            if target.startswith(request.host_url):  # FAB's own "sign in first" links: a full URL of this app
+                target = "/" + target[len(request.host_url):]
+            args["next"] = safe_redirect_target(target, self.appbuilder.get_url_for_index)
             request.args = ImmutableMultiDict(args)
         return super().login()
 

@@ -56,3 +56,12 @@ def test_login_next_keeps_a_path_of_the_app(app):
                                           data={"username": "secretary", "password": DEMO_PASSWORD,
                                                 "csrf_token": token}))
     assert answer == "/workermodelview/list/?_flt_0_name=x"
+
+
+def test_signing_in_from_a_page_leads_back_to_it(app):
+    browser = Browser(app.test_client())
+    to_login = location(browser.get("/workermodelview/list/?_flt_0_name=x"))
+    assert to_login.startswith("/login/?next=")
+    answer = location(browser.client.post(to_login, data={"username": "secretary", "password": DEMO_PASSWORD,
+                                                          "csrf_token": browser.token("/login/")}))
+    assert answer == "/workermodelview/list/?_flt_0_name=x"
