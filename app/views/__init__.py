@@ -74,10 +74,12 @@ def register_views(appbuilder) -> None:
 
     from . import templating
     from .base import COUNT_CAP, list_rows, show_rows
+    from .errors import register_error_pages
     from .uploads import discard_uploads
 
     templating.install(current_app)
     headers.install(current_app)
+    register_error_pages(current_app)
     current_app.context_processor(_html_lang)
     current_app.teardown_request(discard_uploads)
     current_app.jinja_env.globals["gridgov_count_cap"] = COUNT_CAP
