@@ -102,3 +102,16 @@ def test_api_errors_from_routing_are_json(login):
     assert response.status_code == 404 and response.is_json and response.get_json()["message"]
     response = browser.client.delete("/api/v1/grids/")
     assert response.status_code in (400, 405) and response.is_json and response.get_json()["message"]
+
+
+def test_an_error_page_that_cannot_be_drawn_is_still_a_sentence_and_a_way_home(login, monkeypatch):
+    from app.views import errors
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database is down")
+
+    monkeypatch.setattr(errors, "render_template", broken)
+    response = login("secretary").get("/no/such/page")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404 and ZH[404] in html and 'href="/"' in html
+    assert "database is down" not in html
