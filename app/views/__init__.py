@@ -5,6 +5,8 @@ from flask import current_app, g, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from . import headers
+
 
 def _html_lang():
     locale = str(get_locale() or "zh")
@@ -33,19 +35,23 @@ def _navbar(render):
 
 
 _ONCE: dict = {}
+_ONCE_KEPT = 100
+_NONCE_MARK = "gridgov-csp-nonce"
 
 
 def _once(name: str, caller):
     """A part of every page that depends only on the language and where the app is mounted
     (the stylesheets and scripts of the page frame: some 25 ``url_for`` and a dozen translated
-    texts), made once per process: ``{% call gridgov_once('name') %}…{% endcall %}``. A CSP
-    nonce, were one ever set (FAB's ``csp_nonce``), is part of the key."""
-    nonce = current_app.jinja_env.globals.get("csp_nonce")
-    key = (name, str(get_locale()), request.script_root, nonce() if nonce else None)
+    texts), made once per process: ``{% call gridgov_once('name') %}…{% endcall %}``. It is kept
+    with a mark where the request's CSP nonce stood, and each page gets its own nonce there."""
+    key = (name, str(get_locale()), request.script_root)
+    nonce = headers.csp_nonce()
     html = _ONCE.get(key)
     if html is None:
-        html = _ONCE[key] = caller()
-    return html
+        if len(_ONCE) >= _ONCE_KEPT:
+            _ONCE.clear()
+        html = _ONCE[key] = caller().replace(nonce, _NONCE_MARK)
+    return html.replace(_NONCE_MARK, nonce)
 
 
 def register_views(appbuilder) -> None:
@@ -68,9 +74,12 @@ def register_views(appbuilder) -> None:
 
     from . import templating
     from .base import COUNT_CAP, list_rows, show_rows
+    from .errors import register_error_pages
     from .uploads import discard_uploads
 
     templating.install(current_app)
+    headers.install(current_app)
+    register_error_pages(current_app)
     current_app.context_processor(_html_lang)
     current_app.teardown_request(discard_uploads)
     current_app.jinja_env.globals["gridgov_count_cap"] = COUNT_CAP

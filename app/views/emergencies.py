@@ -17,6 +17,7 @@ from ..services.scope import visible
 from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, label_of
 from .incidents import current_actor
 from .points import local_time
+from .redirects import safe_redirect_target
 
 LEVEL_LABELS = {"III": _l("Level III"), "II": _l("Level II"), "I": _l("Level I")}
 STATUS_LABELS = {"active": _l("Active"), "ended": _l("Ended")}
@@ -97,7 +98,7 @@ class EmergencyResponseModelView(ScopedModelView):
         task = attempt(lambda: emergency_service.check_in(db.session, current_actor(), task_id, request.form.get("note")))
         if task:
             flash(str(_l("Checked in for %(grid)s.", grid=task.grid.name)), "success")
-        return redirect(request.form.get("next") or url_for("EmergencyResponseModelView.tasks"))
+        return redirect(safe_redirect_target(request.form.get("next"), url_for("EmergencyResponseModelView.tasks")))
 
     @expose("/tasks/")
     @has_access

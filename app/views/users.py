@@ -15,6 +15,7 @@ from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_appbuilder.views import expose
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from werkzeug.datastructures import ImmutableMultiDict
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField
@@ -24,6 +25,7 @@ from ..services.errors import DomainError
 from ..services.users import ROLE_LABELS, check_user_scope
 from .base import EagerInterface, type_searched_relations
 from .pickers import PickerMixin
+from .redirects import safe_redirect_target
 
 SCOPE_FIELDS = ["grid", "department", "volunteer"]
 
@@ -122,11 +124,20 @@ class GridgovGroupModelView(PickerMixin, UserGroupModelView):
 
 
 class GridgovAuthDBView(AuthDBView):
-    """FAB's login form; an attempt the login limit refuses (services/logins.py) says so."""
+    """FAB's login form; an attempt the login limit refuses (services/logins.py) says so, and its
+    ``next=`` is held to a path of this app first: FAB's own check lets "/\\host" through, which
+    browsers open as another site."""
 
     @expose("/login/", methods=["GET", "POST"])
     @no_cache
     def login(self):
+        if "next" in request.args:
+            args = request.args.copy()
+            target = args["next"]
+            if target.startswith(request.host_url):  # FAB's own "sign in first" links: a full URL of this app
+                target = "/" + target[len(request.host_url):]
+            args["next"] = safe_redirect_target(target, self.appbuilder.get_url_for_index)
+            request.args = ImmutableMultiDict(args)
         if g.user is not None and g.user.is_authenticated:
             return redirect(self._get_safe_next_url())
         form = LoginForm_db()

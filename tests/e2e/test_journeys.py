@@ -349,3 +349,69 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     account = session.scalar(select(PointsAccount).where(PointsAccount.volunteer_id == volunteer.id))
     assert account.balance == before + awarded
     assert bank.check_invariants(session) == []
+
+
+def noisy_png(path, width: int = 4000, height: int = 3000):
+    """A phone-sized picture of more than 4 MB (made without Pillow): a PNG of noise, which
+    hardly compresses."""
+    import os
+    import struct
+    import zlib
+
+    low = bytes.maketrans(bytes(range(256)), bytes(96 + (i & 0x3f) for i in range(256)))
+    raw = b"".join(b"\x00" + os.urandom(width * 3).translate(low) for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
+    return path
+
+
+def test_a_phone_photo_is_made_small_enough_and_nothing_typed_is_lost(journey, session, app, tmp_path):
+    from app.models import Grid, Incident, IncidentCategory
+
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    photo = noisy_png(tmp_path / "IMG_0001.png")
+    assert photo.stat().st_size > limit
+    unreadable = tmp_path / "IMG_0002.jpg"  # too large, and no browser can shrink it
+    unreadable.write_bytes(b"\xff\xd8\xff" + bytes(limit))
+
+    worker = journey.user(phone=True).login("worker")
+    page = worker.page
+    page.goto("/incidentmodelview/report")
+    category = session.scalar(select(IncidentCategory.id).where(IncidentCategory.name == "安全隐患"))
+    grid = str(session.scalar(select(Grid.id).where(Grid.code == "410611001001-01-01")))
+    page.locator(f"input[name=category][value='{category}']").check(force=True)
+    page.fill("#title", "井盖缺失")
+    page.select_option("#grid", grid)
+    page.fill("#description", "三号楼北侧井盖缺失，夜间危险")
+
+    # a photo still too large: the user is told, nothing is sent
+    page.set_input_files("#photo", str(unreadable))
+    page.get_by_role("button", name="上报", exact=True).click()
+    expect(page.locator("#photo-status")).to_contain_text("照片压缩后仍超过 4 MB")
+    assert page.url.endswith("/incidentmodelview/report")
+
+    # the form comes again (a refusal, a page left): what was typed is back
+    page.goto("/incidentmodelview/report")
+    expect(page.locator("#title")).to_have_value("井盖缺失")
+    expect(page.locator("#description")).to_have_value("三号楼北侧井盖缺失，夜间危险")
+    assert page.locator(f"input[name=category][value='{category}']").is_checked()
+    assert page.locator("#grid").input_value() == grid
+
+    page.set_input_files("#photo", str(photo))
+    page.get_by_role("button", name="上报", exact=True).click()
+    page.wait_for_url(re.compile(r"/incidentmodelview/show/\d+"), timeout=60_000)
+    incident_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    session.expire_all()
+    incident = session.get(Incident, incident_id)
+    assert incident.title == "井盖缺失" and incident.photo.endswith(".jpg")
+    sent = page.request.get(f"/incidentmodelview/photo/{incident_id}").body()
+    assert sent[:3] == b"\xff\xd8\xff" and len(sent) < limit
+    worker.screenshot("4-worker-reported-with-a-large-photo-phone")
+
+    # the report is made: a new report starts empty
+    page.goto("/incidentmodelview/report")
+    expect(page.locator("#title")).to_have_value("")

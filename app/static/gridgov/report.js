@@ -1,8 +1,138 @@
-// Fill the incident's coordinates from the phone's location when the user allows it (optional).
+// The incident report form on a phone: the location when the user allows it, a photo made small
+// enough to send, and what was typed kept (sessionStorage) until the report is made.
 (function () {
-  if (!navigator.geolocation || !document.getElementById("latitude")) { return; }
-  navigator.geolocation.getCurrentPosition(function (position) {
-    document.getElementById("latitude").value = position.coords.latitude.toFixed(6);
-    document.getElementById("longitude").value = position.coords.longitude.toFixed(6);
-  }, function () {}, { timeout: 5000, maximumAge: 600000 });
+  var KEPT = "gridgov-report-fields";
+  var LONGEST_SIDE = 1600;
+  var QUALITIES = [0.85, 0.7, 0.55];
+  var MARGIN = 64 * 1024;  // the form's text fields and the multipart framing
+  var form = document.querySelector("form[data-gridgov-report]");
+
+  if (!form) {  // an incident's page: reached from the report form, the report was made
+    var script = document.currentScript, from = document.referrer;
+    if (script && from && new URL(from).pathname === script.getAttribute("data-report-url")) {
+      sessionStorage.removeItem(KEPT);
+    }
+    return;
+  }
+
+  if (navigator.geolocation && document.getElementById("latitude")) {
+    navigator.geolocation.getCurrentPosition(function (position) {
+      document.getElementById("latitude").value = position.coords.latitude.toFixed(6);
+      document.getElementById("longitude").value = position.coords.longitude.toFixed(6);
+    }, function () {}, { timeout: 5000, maximumAge: 600000 });
+  }
+
+  var limit = parseInt(form.getAttribute("data-max-bytes"), 10);
+  var photo = form.querySelector("input[type=file][name=photo]");
+  var status = document.getElementById("photo-status");
+  var ready = null;  // the photo that was checked (and shrunk): sent as it is
+  var pending = null;  // the chosen photo being made ready: a promise of "it may be sent"
+
+  function typedFields() {
+    return Array.prototype.filter.call(form.elements, function (field) {
+      return field.name && field.name !== "csrf_token" && ["file", "hidden", "submit", "button"].indexOf(field.type) < 0;
+    });
+  }
+
+  function keep() {
+    var values = {};
+    typedFields().forEach(function (field) {
+      if (field.type === "radio" || field.type === "checkbox") {
+        if (field.checked) { values[field.name] = field.value; }
+      } else {
+        values[field.name] = field.value;
+      }
+    });
+    try { sessionStorage.setItem(KEPT, JSON.stringify(values)); } catch (e) { /* private mode: nothing kept */ }
+  }
+
+  function restore() {
+    var values;
+    try { values = JSON.parse(sessionStorage.getItem(KEPT) || "null"); } catch (e) { values = null; }
+    if (!values) { return; }
+    typedFields().forEach(function (field) {
+      if (!(field.name in values)) { return; }
+      var value = values[field.name];
+      if (field.type === "radio" || field.type === "checkbox") {
+        if (!form.querySelector("[name='" + field.name + "']:checked")) { field.checked = field.value === value; }
+      } else if (field.tagName === "SELECT") {
+        if (Array.prototype.some.call(field.options, function (o) { return o.value === value; })) { field.value = value; }
+      } else if (!field.value) {
+        field.value = value;
+      }
+    });
+  }
+
+  function say(text, problem) {
+    status.textContent = text;
+    status.classList.toggle("text-danger", !!problem);
+  }
+
+  function encode(canvas, quality) {
+    return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", quality); });
+  }
+
+  // The photo as a JPEG of at most LONGEST_SIDE pixels, in the first quality that fits; null when
+  // the browser cannot read it (the photo is then sent as it is, if it fits).
+  function shrink(file) {
+    return new Promise(function (resolve) {
+      var url = URL.createObjectURL(file), image = new Image();
+      image.addEventListener("error", function () { URL.revokeObjectURL(url); resolve(null); });
+      image.addEventListener("load", function () {
+        URL.revokeObjectURL(url);
+        var scale = Math.min(1, LONGEST_SIDE / Math.max(image.naturalWidth, image.naturalHeight));
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(image.naturalWidth * scale);
+        canvas.height = Math.round(image.naturalHeight * scale);
+        canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
+        var name = file.name.replace(/\.[^.]*$/, "") + ".jpg";
+        (function attempt(i) {
+          encode(canvas, QUALITIES[i]).then(function (blob) {
+            if (!blob) { resolve(null); return; }
+            if (blob.size + MARGIN > limit && i + 1 < QUALITIES.length) { attempt(i + 1); return; }
+            resolve(new File([blob], name, { type: "image/jpeg", lastModified: Date.now() }));
+          });
+        })(0);
+      });
+      image.src = url;
+    });
+  }
+
+  // Resolves true when the form may be sent: no photo, or one (shrunk) below the limit.
+  function preparePhoto() {
+    var file = photo && photo.files[0];
+    if (!file || file === ready) { return Promise.resolve(true); }
+    say(form.getAttribute("data-shrinking"), false);
+    return shrink(file).then(function (small) {
+      if (small && small.size < file.size) {
+        var chosen = new DataTransfer();
+        chosen.items.add(small);
+        photo.files = chosen.files;
+        file = photo.files[0];
+      }
+      if (file.size + MARGIN > limit) {
+        say(form.getAttribute("data-too-large"), true);
+        return false;
+      }
+      say("", false);
+      ready = file;
+      return true;
+    });
+  }
+
+  function prepared() {
+    if (!pending) { pending = preparePhoto(); }
+    return pending;
+  }
+
+  restore();
+  if (photo) {
+    photo.addEventListener("change", function () { ready = null; pending = null; say("", false); prepared(); });
+  }
+  form.addEventListener("submit", function (event) {
+    keep();
+    if (!photo || !photo.files[0] || photo.files[0] === ready) { return; }
+    event.preventDefault();
+    prepared().then(function (fits) { if (fits) { form.submit(); } });
+  });
 })();
