@@ -97,9 +97,13 @@ def stop_postmaster(pgdata: str | Path, user: str | None = None) -> bool:
     if running_postmaster(pgdata) is None:
         return False
     log.info("stopping the PostgreSQL server of %s", pgdata)
-    result = subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "stop", "-D", str(pgdata), "-m", "fast", "-w"],
-                            user=user, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    try:
+        result = subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "stop", "-D", str(pgdata), "-m", "fast", "-w"],
+                                user=user, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        log.error("pg_ctl could not stop the server of %s: %s", pgdata, error)
+        return True
     if result.returncode != 0:
         log.error("pg_ctl could not stop the server of %s: %s", pgdata, result.stderr.strip())
     return True
