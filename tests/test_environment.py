@@ -11,7 +11,7 @@ from .conftest import environment
 ROOT = Path(__file__).resolve().parent.parent
 # gridgov run in a process of its own, and two tests of the app in the suite's process
 PART = ["tests/test_cli.py::test_run_serves_on_the_embedded_database_and_stops_it",
-        "tests/views/test_security.py::test_login_is_rate_limited",
+        "tests/views/test_login_limit.py::test_five_failures_lock_the_account_and_its_right_password",
         "tests/views/test_security.py::test_session_cookie_flags"]
 
 
@@ -21,6 +21,8 @@ def test_the_suite_ignores_the_callers_gridgov_variables(tmp_path):
         GRIDGOV_ADMIN_PASSWORD="Other@Admin7722", GRIDGOV_DEMO_PASSWORD="Other@Pass9911",
         GRIDGOV_SECRET_KEY="another-key", GRIDGOV_INSTANCE_DIR=str(elsewhere),
         GRIDGOV_LOGIN_RATE_LIMIT="1000 per minute", GRIDGOV_RATELIMIT_STORAGE_URI="redis://127.0.0.1:1",
+        GRIDGOV_LOGIN_ACCOUNT_FAILURES="50", GRIDGOV_LOGIN_ADDRESS_FAILURES="1", GRIDGOV_LOGIN_WINDOW_MINUTES="0",
+        GRIDGOV_LOGIN_LOCK_MINUTES="0",
         GRIDGOV_SECURE_COOKIES="1", DATABASE_URL="postgresql://nobody@127.0.0.1:1/nowhere")
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                              f"--basetemp={tmp_path / 'run'}", *PART],
