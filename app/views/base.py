@@ -21,7 +21,6 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import RenderTemplateWidget
 from flask_appbuilder.widgets import SearchWidget as FabSearchWidget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 from flask_babel import gettext as _
@@ -35,6 +34,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Optional
 
 from ..extensions import appbuilder, db
+from ..fab import urltools
 from ..models import Department, IncidentCategory, PointsRule
 from ..services import scope as scope_service
 from ..services import search as search_service
@@ -89,6 +89,8 @@ _RECORDS_LOCK = threading.Lock()
 
 # A list counts its rows up to this many and then says "10,000+"; paging stops there too.
 COUNT_CAP = 10_000
+# The largest page a list shows (FAB's list offers 25 to 100 rows a page).
+MAX_PAGE_SIZE = 100
 
 
 class ConvertOnceFilterConverter(SQLAFilterConverter):
@@ -207,7 +209,7 @@ class EagerInterface(SQLAInterface):
         return self.session.scalar(select(func.count()).select_from(capped))
 
     def apply_pagination(self, query, page, page_size):
-        return super().apply_pagination(query, _capped_page(page, page_size), page_size)
+        return super().apply_pagination(query, capped_page(page, page_size), page_size)
 
     def index_page(self, filters, order_column: str, order_direction: str, offset: int,
                    limit: int, cap: int) -> tuple[int, list] | None:
@@ -232,7 +234,7 @@ class EagerInterface(SQLAInterface):
                                   outer_default_load=outer_default_load).all()
             return len(rows), rows
         if page_size:
-            page = _capped_page(page, page_size) or 0
+            page = capped_page(page, page_size) or 0
             fast = self.index_page(filters, order_column, order_direction, page * page_size, page_size, COUNT_CAP)
             if fast is not None:
                 count, keys = fast
@@ -262,8 +264,11 @@ class EagerInterface(SQLAInterface):
         return count, self._rows([row[0] for row in paged.with_entities(key)])
 
 
-def _capped_page(page, page_size):
-    """No page lies beyond ``COUNT_CAP`` rows: a deeper page number shows the last page."""
+def capped_page(page, page_size):
+    """No page lies beyond ``COUNT_CAP`` rows: a deeper page number shows the last page, a
+    negative one the first."""
+    if page is not None and page < 0:
+        return 0
     if page and page_size and page * page_size >= COUNT_CAP:
         return max(0, (COUNT_CAP - 1) // page_size)
     return page
@@ -684,6 +689,65 @@ class ScopedModelView(PickerMixin, ModelView):
         return self.render_template(self.list_template, title=self.list_title, widgets=self._list(),
                                     **self.list_extra())
 
+    def hidden_columns(self) -> frozenset:
+        """The masked columns this user sees masked: never sorted or filtered on either, or the
+        order of the rows would tell the hidden phones and ID numbers."""
+        return frozenset() if self.manages_rows() else frozenset(self.masked_columns)
+
+    def sortable_columns(self) -> list:
+        """The columns this user may sort the list by (and the page offers to)."""
+        hidden = self.hidden_columns()
+        return [column for column in self.order_columns if column not in hidden]
+
+    def _read_filter_args(self, searched_only: bool = True) -> None:
+        urltools.get_filter_args(self._filters, disallow_if_not_in_search=searched_only,
+                                 hidden=self.hidden_columns())
+
+    def _list(self, **kwargs):
+        """FAB's list, its arguments read by ``app.fab.urltools`` (what is not one is left out)."""
+        name = self.__class__.__name__
+        order_column, order_direction = urltools.get_order_args().get(name, ("", ""))
+        self._read_filter_args()
+        widgets = self._get_list_widget(filters=self._filters, order_column=order_column,
+                                        order_direction=order_direction, page=urltools.get_page_args().get(name),
+                                        page_size=urltools.get_page_size_args().get(name), **kwargs)
+        form = self.search_form.refresh()
+        self.update_redirect()
+        return self._get_search_widget(form=form, widgets=widgets)
+
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
+                         page_size=None, widgets=None, **kwargs):
+        """FAB's list widget (a list page's or a related list's) for what the user may ask of it:
+        an order by a column they may not sort by goes back to the default order, a page size
+        outside 1 to ``MAX_PAGE_SIZE`` to the default, a negative page to the first."""
+        widgets = widgets or {}
+        sortable = self.sortable_columns()
+        if order_column not in sortable or order_direction not in ("asc", "desc"):
+            order_column, order_direction = self.base_order or ("", "")
+        if page_size is None or not 0 < page_size <= MAX_PAGE_SIZE:
+            page_size = self.page_size
+        if page is not None and page < 0:
+            page = None
+        joined_filters = filters.get_joined_filters(self._base_filters)
+        count, rows = self.datamodel.query(joined_filters, order_column, order_direction, page=page,
+                                           page_size=page_size)
+        widgets["list"] = self.list_widget(
+            label_columns=self.label_columns,
+            include_columns=self.list_columns,
+            value_columns=self.datamodel.get_values(rows, self.list_columns),
+            order_columns=sortable,
+            formatters_columns=self.formatters_columns,
+            page=page,
+            page_size=page_size,
+            count=count,
+            pks=[self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(rows)],
+            actions=actions or self.actions,
+            filters=filters,
+            modelview_name=self.__class__.__name__,
+            **kwargs,
+        )
+        return widgets
+
     # --- personal data ----------------------------------------------------------------
     def manages_rows(self) -> bool:
         """Users who may edit these rows (inside their scope) see personal data in clear, and so
@@ -753,7 +817,7 @@ class ScopedModelView(PickerMixin, ModelView):
         return True
 
     def _add(self):
-        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        self._read_filter_args(searched_only=False)
         exclude_cols = self._filters.get_relation_cols()
         form = self.add_form.refresh()
         if request.method == "POST":
@@ -767,8 +831,8 @@ class ScopedModelView(PickerMixin, ModelView):
         return self._get_add_widget(form=form, exclude_cols=exclude_cols)
 
     def _edit(self, pk):
-        pages, page_sizes, orders = get_page_args(), get_page_size_args(), get_order_args()
-        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        pages, page_sizes, orders = urltools.get_page_args(), urltools.get_page_size_args(), urltools.get_order_args()
+        self._read_filter_args(searched_only=False)
         exclude_cols = self._filters.get_relation_cols()
         item = self.datamodel.get(pk, self._base_filters)
         if not item:
@@ -828,6 +892,16 @@ class ScopedModelView(PickerMixin, ModelView):
                 abort(404)
             items.append(item)
         return items
+
+    def _show(self, pk):
+        """FAB's record page, the arguments of its related lists read by ``app.fab.urltools``."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        widgets = self._get_show_widget(pk, item)
+        self.update_redirect()
+        return self._get_related_views_widgets(item, orders=urltools.get_order_args(), pages=urltools.get_page_args(),
+                                               page_sizes=urltools.get_page_size_args(), widgets=widgets)
 
     def _get_show_widget(self, pk, item, *args, **kwargs):
         g.gridgov_shown = item  # the record FAB's show just read through the scope
