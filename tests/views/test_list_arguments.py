@@ -107,3 +107,22 @@ def test_an_editor_may_sort_by_phone(login, session, view, model):
     assert shown_ids(browser, f"{url}&_oc_{view}=phone&_od_{view}=asc") == by_phone
     assert f"_oc_{view}=phone" in browser.get(url).get_data(as_text=True)
 
+
+@pytest.mark.parametrize("query", ["(page:-1)", "(page:-99999999999999999999)", "(page:99999999999999999999)",
+                                   "(page:99999999999999999999,page_size:100)", "(page_size:-1)"])
+def test_the_api_takes_a_bad_page_as_the_lists_do(login, query):
+    browser = login("admin")
+    first = browser.get("/api/v1/grids/?q=(page:0)").get_json()
+    response = browser.get(f"/api/v1/grids/?q={query}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["count"] == first["count"] == 45
+    if query.startswith("(page:-"):  # a negative page is the first
+        assert body["ids"] == first["ids"]
+
+
+@pytest.mark.parametrize("query", ["0-", "!", "1e", "--1", "(page:0-)", "!(0-)"])
+def test_rison_the_decoder_chokes_on_is_a_400(login, query):
+    response = login("admin").get("/api/v1/grids/", query_string={"q": query})
+    assert response.status_code == 400
+    assert response.get_json() == {"message": "Not a valid rison/json argument"}
