@@ -96,7 +96,7 @@ class EmergencyResponseModelView(ScopedModelView):
         task = attempt(lambda: emergency_service.check_in(db.session, current_actor(), task_id, request.form.get("note")))
         if task:
             flash(str(_l("Checked in for %(grid)s.", grid=task.grid.name)), "success")
-        return redirect(request.form.get("next") or url_for("EmergencyResponseModelView.tasks"))
+        return redirect(local_path(request.form.get("next")) or url_for("EmergencyResponseModelView.tasks"))
 
     @expose("/tasks/")
     @has_access
@@ -108,6 +108,14 @@ class EmergencyResponseModelView(ScopedModelView):
             .where(EmergencyResponse.status == "active")).all()
         return self.render_template("gridgov/response_tasks.html", tasks=tasks, level_labels=LEVEL_LABELS,
                                     local_time=local_time)
+
+
+def local_path(value: str | None) -> str | None:
+    """``value`` when it is a path on this site (the page a check-in was made from), else None:
+    a full URL would send the user to another site, a newline in it broke the redirect (a 500)."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")) and value.isprintable():
+        return value
+    return None
 
 
 def _own_tasks(scope):
