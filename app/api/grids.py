@@ -1,14 +1,14 @@
 """Read-only REST access to the grids of the user's area: /api/v1/grids/."""
 from __future__ import annotations
 
-from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from ..models import Grid
+from ..fab.api import RestApi
 from ..views.base import SCOPED
 
 
-class GridApi(ModelRestApi):
+class GridApi(RestApi):
     resource_name = "grids"
     # The screens call it with the login session; scripts may use a JWT from /api/v1/security.
     allow_browser_login = True
@@ -23,3 +23,4 @@ class GridApi(ModelRestApi):
     order_columns = ["code", "name", "level"]
     search_columns = ["code", "name", "level", "parent_id"]
     max_page_size = 100
+

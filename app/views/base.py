@@ -7,6 +7,7 @@ import logging
 import threading
 from collections import OrderedDict
 from contextvars import ContextVar
+from decimal import Decimal
 from typing import NamedTuple
 
 from flask import abort, flash, g, redirect, request, session
@@ -21,7 +22,6 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import RenderTemplateWidget
 from flask_appbuilder.widgets import SearchWidget as FabSearchWidget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 from flask_babel import gettext as _
@@ -30,11 +30,12 @@ from sqlalchemy import Integer, and_, bindparam, false, func, or_, select, true
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import MANYTOONE, aliased, contains_eager, joinedload, outerjoin, selectinload
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, DecimalField, SelectField, StringField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Optional
 
 from ..extensions import appbuilder, db
+from ..fab import urltools
 from ..models import Department, IncidentCategory, PointsRule
 from ..services import scope as scope_service
 from ..services import search as search_service
@@ -89,6 +90,8 @@ _RECORDS_LOCK = threading.Lock()
 
 # A list counts its rows up to this many and then says "10,000+"; paging stops there too.
 COUNT_CAP = 10_000
+# The largest page a list shows (FAB's list offers 25 to 100 rows a page).
+MAX_PAGE_SIZE = 100
 
 
 class ConvertOnceFilterConverter(SQLAFilterConverter):
@@ -207,7 +210,7 @@ class EagerInterface(SQLAInterface):
         return self.session.scalar(select(func.count()).select_from(capped))
 
     def apply_pagination(self, query, page, page_size):
-        return super().apply_pagination(query, _capped_page(page, page_size), page_size)
+        return super().apply_pagination(query, capped_page(page, page_size), page_size)
 
     def index_page(self, filters, order_column: str, order_direction: str, offset: int,
                    limit: int, cap: int) -> tuple[int, list] | None:
@@ -232,7 +235,7 @@ class EagerInterface(SQLAInterface):
                                   outer_default_load=outer_default_load).all()
             return len(rows), rows
         if page_size:
-            page = _capped_page(page, page_size) or 0
+            page = capped_page(page, page_size) or 0
             fast = self.index_page(filters, order_column, order_direction, page * page_size, page_size, COUNT_CAP)
             if fast is not None:
                 count, keys = fast
@@ -262,8 +265,11 @@ class EagerInterface(SQLAInterface):
         return count, self._rows([row[0] for row in paged.with_entities(key)])
 
 
-def _capped_page(page, page_size):
-    """No page lies beyond ``COUNT_CAP`` rows: a deeper page number shows the last page."""
+def capped_page(page, page_size):
+    """No page lies beyond ``COUNT_CAP`` rows: a deeper page number shows the last page, a
+    negative one the first."""
+    if page is not None and page < 0:
+        return 0
     if page and page_size and page * page_size >= COUNT_CAP:
         return max(0, (COUNT_CAP - 1) // page_size)
     return page
@@ -475,6 +481,46 @@ def choice_field(label, labels: dict, required: bool = True, description="") -> 
     )
 
 
+class NumberField(DecimalField):
+    """A number typed into a form for a column of ``precision`` digits, ``scale`` of them after
+    the point, refused with a message unless the column holds it as typed: Python reads "NaN"
+    and "Infinity" as numbers (a comparison with NaN raises: a 500), PostgreSQL would round
+    0.05 to 0.1 in a column of one place, and refuses more digits before the point."""
+
+    def __init__(self, label=None, validators=None, precision=None, scale=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.precision, self.scale = precision, scale
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        value = self.data
+        if value is None:
+            return
+        if not value.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+        if self.precision is not None and value and value.adjusted() >= self.precision - (self.scale or 0):
+            self.data = None
+            raise ValueError(_("Too large a number: at most %(digits)s digits before the decimal point.",
+                               digits=self.precision - (self.scale or 0)))
+        if self.scale is not None and value != value.quantize(Decimal(1).scaleb(-self.scale)):
+            self.data = None
+            raise ValueError(_("Too many decimal places: at most %(places)s.", places=self.scale))
+
+
+def number_fields(form, datamodel) -> None:
+    """Make each DecimalField FAB made for a Numeric column of ``form`` a ``NumberField``."""
+    for name in dir(form):
+        unbound = getattr(form, name, None)
+        if not isinstance(unbound, UnboundField) or unbound.field_class is not DecimalField:
+            continue
+        column_type = getattr(datamodel.list_columns.get(name), "type", None)
+        number = UnboundField(NumberField, *unbound.args, precision=getattr(column_type, "precision", None),
+                              scale=getattr(column_type, "scale", None), **unbound.kwargs)
+        number.creation_counter = unbound.creation_counter  # the form keeps its order
+        setattr(form, name, number)
+
+
 def flag_field(label, description="") -> BooleanField:
     """A checkbox: FAB would make a NOT NULL boolean 'required', so unticked could not be saved."""
     return BooleanField(label, description=description, default=False)
@@ -609,7 +655,83 @@ def type_searched_relations(view) -> None:
     view.search_form_extra_fields = extra
 
 
-class ScopedModelView(PickerMixin, ModelView):
+class ListArguments:
+    """A FAB model view whose lists (its own and the related lists of a record page) take their
+    order, page, page size and filters from the URL through ``app.fab.urltools``: what is not one
+    is left out, an order the user may not sort by falls back to the default order, a page size
+    outside 1 to ``MAX_PAGE_SIZE`` to the default, a negative page to the first. FAB's own
+    readers made each of those a 500."""
+
+    def hidden_columns(self) -> frozenset:
+        """Columns this user may neither sort nor filter on."""
+        return frozenset()
+
+    def sortable_columns(self) -> list:
+        """The columns this user may sort the list by (and the page offers to)."""
+        hidden = self.hidden_columns()
+        return [column for column in self.order_columns if column not in hidden]
+
+    def _read_filter_args(self, searched_only: bool = True) -> None:
+        urltools.get_filter_args(self._filters, disallow_if_not_in_search=searched_only,
+                                 hidden=self.hidden_columns())
+
+    def _list(self, **kwargs):
+        """FAB's list, its arguments read by ``app.fab.urltools`` (what is not one is left out)."""
+        name = self.__class__.__name__
+        order_column, order_direction = urltools.get_order_args().get(name, ("", ""))
+        self._read_filter_args()
+        widgets = self._get_list_widget(filters=self._filters, order_column=order_column,
+                                        order_direction=order_direction, page=urltools.get_page_args().get(name),
+                                        page_size=urltools.get_page_size_args().get(name), **kwargs)
+        form = self.search_form.refresh()
+        self.update_redirect()
+        return self._get_search_widget(form=form, widgets=widgets)
+
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
+                         page_size=None, widgets=None, **kwargs):
+        """FAB's list widget (a list page's or a related list's) for what the user may ask of it:
+        an order by a column they may not sort by goes back to the default order, a page size
+        outside 1 to ``MAX_PAGE_SIZE`` to the default, a negative page to the first."""
+        widgets = widgets or {}
+        sortable = self.sortable_columns()
+        if order_column not in sortable or order_direction not in ("asc", "desc"):
+            order_column, order_direction = self.base_order or ("", "")
+        if page_size is None or not 0 < page_size <= MAX_PAGE_SIZE:
+            page_size = self.page_size
+        if page is not None and page < 0:
+            page = None
+        joined_filters = filters.get_joined_filters(self._base_filters)
+        count, rows = self.datamodel.query(joined_filters, order_column, order_direction, page=page,
+                                           page_size=page_size)
+        widgets["list"] = self.list_widget(
+            label_columns=self.label_columns,
+            include_columns=self.list_columns,
+            value_columns=self.datamodel.get_values(rows, self.list_columns),
+            order_columns=sortable,
+            formatters_columns=self.formatters_columns,
+            page=page,
+            page_size=page_size,
+            count=count,
+            pks=[self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(rows)],
+            actions=actions or self.actions,
+            filters=filters,
+            modelview_name=self.__class__.__name__,
+            **kwargs,
+        )
+        return widgets
+
+    def _show(self, pk):
+        """FAB's record page, the arguments of its related lists read by ``app.fab.urltools``."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        widgets = self._get_show_widget(pk, item)
+        self.update_redirect()
+        return self._get_related_views_widgets(item, orders=urltools.get_order_args(), pages=urltools.get_page_args(),
+                                               page_sizes=urltools.get_page_size_args(), widgets=widgets)
+
+
+class ScopedModelView(ListArguments, PickerMixin, ModelView):
     """A ModelView whose every path to a row goes through the user's scope.
 
     list/show/edit/delete use ``base_filters``; relation choices in add, edit and search forms
@@ -667,6 +789,7 @@ class ScopedModelView(PickerMixin, ModelView):
         super()._init_forms()
         # FAB leaves the empty choice of an optional relation unlabelled (Select2 shows "__None").
         for form in (self.add_form, self.edit_form):
+            number_fields(form, self.datamodel)
             for name in dir(form):
                 unbound = getattr(form, name, None)
                 if isinstance(unbound, UnboundField) and unbound.kwargs.get("allow_blank"):
@@ -683,6 +806,11 @@ class ScopedModelView(PickerMixin, ModelView):
         self.update_redirect()
         return self.render_template(self.list_template, title=self.list_title, widgets=self._list(),
                                     **self.list_extra())
+
+    def hidden_columns(self) -> frozenset:
+        """The masked columns this user sees masked: never sorted or filtered on either, or the
+        order of the rows would tell the hidden phones and ID numbers."""
+        return frozenset() if self.manages_rows() else frozenset(self.masked_columns)
 
     # --- personal data ----------------------------------------------------------------
     def manages_rows(self) -> bool:
@@ -753,7 +881,7 @@ class ScopedModelView(PickerMixin, ModelView):
         return True
 
     def _add(self):
-        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        self._read_filter_args(searched_only=False)
         exclude_cols = self._filters.get_relation_cols()
         form = self.add_form.refresh()
         if request.method == "POST":
@@ -767,8 +895,8 @@ class ScopedModelView(PickerMixin, ModelView):
         return self._get_add_widget(form=form, exclude_cols=exclude_cols)
 
     def _edit(self, pk):
-        pages, page_sizes, orders = get_page_args(), get_page_size_args(), get_order_args()
-        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        pages, page_sizes, orders = urltools.get_page_args(), urltools.get_page_size_args(), urltools.get_order_args()
+        self._read_filter_args(searched_only=False)
         exclude_cols = self._filters.get_relation_cols()
         item = self.datamodel.get(pk, self._base_filters)
         if not item:

@@ -74,7 +74,7 @@ class WorkerModelView(ScopedModelView):
                    "start_date", "training_hours", "department"]
     edit_columns = add_columns
     search_columns = ["name", "role", "grid", "employment", "party_member"]
-    order_columns = ["name", "role", "start_date", "training_hours"]
+    order_columns = ["name", "role", "phone", "start_date", "training_hours"]
     base_order = ("name", "asc")
     masked_columns = PERSONAL_DATA
     formatters_columns = {
@@ -158,7 +158,7 @@ class VolunteerModelView(ScopedModelView):
                    "party_member", "skills"]
     edit_columns = add_columns
     search_columns = ["name", "kind", "community", "unit", "skills"]
-    order_columns = ["name"]
+    order_columns = ["name", "phone"]
     base_order = ("name", "asc")
     masked_columns = {**PERSONAL_DATA, "address": mask_address}
     formatters_columns = {"kind": label_of(VOLUNTEER_KIND_LABELS), "party_member": yes_no}

@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from ..services.errors import DomainError
 from ..services.users import ROLE_LABELS, check_user_scope
-from .base import EagerInterface, type_searched_relations
+from .base import EagerInterface, ListArguments, type_searched_relations
 from .pickers import PickerMixin
 from .redirects import safe_redirect_target
 
@@ -34,7 +34,7 @@ def role_names(roles) -> str:
     return "、".join(str(ROLE_LABELS.get(role.name, role.name)) for role in roles or [])
 
 
-class GridgovUserDBModelView(PickerMixin, UserDBModelView):
+class GridgovUserDBModelView(ListArguments, PickerMixin, UserDBModelView):
     # family name (姓) before given name (名), as Chinese names are written
     list_columns = ["last_name", "first_name", "username", "email", "active", "roles", "grid", "department"]
     add_columns = ["last_name", "first_name", "username", "active", "email", "roles",
@@ -99,7 +99,7 @@ class GridgovUserDBModelView(PickerMixin, UserDBModelView):
         super().pre_update(item)
 
 
-class GridgovRoleModelView(RoleModelView):
+class GridgovRoleModelView(ListArguments, RoleModelView):
     # FAB searches every column, the role's users among them: a drop-down of every login.
     search_columns = ["name", "permissions"]
     class_permission_name = "RoleModelView"  # FAB's own name: the roles' permissions stay as they are
@@ -112,7 +112,7 @@ class GridgovRoleModelView(RoleModelView):
         super().__init__(*args, **kwargs)
 
 
-class GridgovGroupModelView(PickerMixin, UserGroupModelView):
+class GridgovGroupModelView(ListArguments, PickerMixin, UserGroupModelView):
     search_columns = ["name", "label", "roles"]
     class_permission_name = "UserGroupModelView"
 

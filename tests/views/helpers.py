@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import io
 import re
 
+from PIL import Image
 from sqlalchemy import event, select
 
 from app.models import Grid, Volunteer, Worker
@@ -14,6 +16,14 @@ WORKER_BLOCK = XIANGJIANG + "-01"  # the demo grid worker's block
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cfc0f01f0005"
     "0001ff5cc8b2a10000000049454e44ae426082")
+
+
+
+def pixels(data: bytes) -> tuple:
+    """(format, size, RGBA pixels) of a picture: a stored picture is written again, not copied."""
+    with Image.open(io.BytesIO(data)) as image:
+        return image.format, image.size, image.convert("RGBA").tobytes()
+
 
 COUNT_RE = re.compile(r"(?:记录数目|Record Count):(?:</strong>)?\s*(\d+)")
 FULL_MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.models import Grid, Volunteer, Worker
 
-from .helpers import XIANGJIANG, grid_id
+from .helpers import XIANGJIANG, grid_id, volunteer_in
 
 GOOD_WORKER = {
     "name": "赵新民", "role": "grid_worker", "phone": "13912345678", "id_number": "11010519491231002X",
@@ -41,6 +41,13 @@ def test_good_worker_is_saved(login, session):
     ({"name": ""}, "必填"),
     ({"name": "张" * 51}, "50"),
     ({"training_hours": "abc"}, "不是有效的小数"),
+    ({"training_hours": "NaN"}, "不是有效的小数"),
+    ({"training_hours": "sNaN"}, "不是有效的小数"),
+    ({"training_hours": "Infinity"}, "不是有效的小数"),
+    ({"training_hours": "-inf"}, "不是有效的小数"),
+    ({"training_hours": "1e400"}, "数值过大：整数部分最多 5 位"),
+    ({"training_hours": "0.05"}, "小数位数过多：最多 1 位"),  # not rounded to 0.1
+    ({"training_hours": "1e-400"}, "小数位数过多：最多 1 位"),
     ({"start_date": "2099-01-01"}, "入职日期不能晚于今天"),
 ])
 def test_bad_worker_is_refused_in_chinese(login, session, changes, message):
@@ -122,6 +129,22 @@ def test_bad_volunteer_and_service_record(login, session):
     assert response.status_code == 200
     assert "所属社区必须是社区级网格" in response.get_data(as_text=True)
     assert count(session, Volunteer) == before
+
+
+@pytest.mark.parametrize("hours,message", [
+    ("NaN", "不是有效的小数"), ("Infinity", "不是有效的小数"), ("1e400", "数值过大：整数部分最多 3 位"),
+    ("2.25", "小数位数过多：最多 1 位"), ("-1", "服务时长须大于 0"),
+])
+def test_bad_service_hours_are_refused_in_chinese(login, session, hours, message):
+    from app.models import ServiceRecord
+
+    before = count(session, ServiceRecord)
+    response = login("secretary").post("/servicerecordmodelview/add", {
+        "volunteer": volunteer_in(session, XIANGJIANG).id, "date": "2026-01-01", "hours": hours, "activity": "巡河"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert message in html, html[html.find("alert"):][:500]
+    assert count(session, ServiceRecord) == before
 
 
 def test_bad_ids_in_urls_are_404_not_500(login):

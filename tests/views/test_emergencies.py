@@ -42,3 +42,21 @@ def test_only_dispatchers_declare(login, session):
         "level": "IV", "area": grid_id(session, "410611001"), "title": "x", "directive": "y"}).get_data(as_text=True)
     assert "请选择响应级别" in html
     assert session.scalar(select(func.count()).select_from(EmergencyResponse)) == before
+
+
+def test_check_in_goes_back_only_to_a_page_of_this_site(login, session):
+    login("dispatcher").post("/emergencyresponsemodelview/declare", {
+        "level": "III", "area": grid_id(session, "410611001"), "title": "防汛", "directive": "排查"})
+    declared = session.scalar(select(EmergencyResponse).order_by(EmergencyResponse.id.desc()))
+    mine = session.scalar(select(ResponseTask.id).join(Grid).where(ResponseTask.response_id == declared.id,
+                                                                   Grid.code == "410611001001-01"))
+    worker = login("worker")
+    url = f"/emergencyresponsemodelview/check_in/{mine}"
+    for given, back in (("/emergencyresponsemodelview/tasks/?x=1", "/emergencyresponsemodelview/tasks/?x=1"),
+                        ("/tasks\r\nSet-Cookie: x=y", "/emergencyresponsemodelview/tasks/"),  # was a 500
+                        ("https://evil.example/", "/emergencyresponsemodelview/tasks/"),
+                        ("//evil.example/", "/emergencyresponsemodelview/tasks/"),
+                        ("/\\evil.example/", "/emergencyresponsemodelview/tasks/")):
+        response = worker.post(url, {"note": "已排查", "next": given}, token_from="/emergencyresponsemodelview/tasks/")
+        assert response.status_code == 302, given
+        assert response.headers["Location"] == back, given

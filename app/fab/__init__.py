@@ -1,0 +1,1 @@
+"""What adapts Flask-AppBuilder to gridgov: a FAB upgrade is checked here."""
