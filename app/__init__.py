@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 
-from flask import Flask, g, has_app_context, request
+from flask import Flask, abort, g, has_app_context, request
 from flask_babel import Domain
 from werkzeug.datastructures import ImmutableMultiDict
 
@@ -29,7 +29,10 @@ def _secret_key(instance_dir: str) -> str:
 
 def _drop_nul_characters() -> None:
     """No text column holds a NUL character and the driver refuses one in a query (a 500 from
-    any filter, form or URL that passes it on): typed ones are dropped before a view reads them."""
+    any filter, form or URL that passes it on): typed ones are dropped before a view reads them,
+    and a path with one names no page of the app."""
+    if "\x00" in request.path:
+        abort(404)
     for name in ("args", "form"):
         values = getattr(request, name)
         if any("\x00" in value for _, value in values.items(multi=True) if isinstance(value, str)):

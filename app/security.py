@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 
 from flask import current_app, g, has_request_context, request
 from flask import session as signed_session
+from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (Group, Permission, PermissionView, ViewMenu,
                                                    assoc_permissionview_role)
 from flask_login import login_user
 from sqlalchemy import select, update
+from werkzeug.security import check_password_hash
 from sqlalchemy.orm import Session, joinedload
 
 from .models import GridgovUser, auth_version, reference_version
@@ -182,6 +184,14 @@ class _AuthCache:
     permissions: dict = field(default_factory=dict)  # role ids -> pairs, shared by users
 
 
+class SignedInOnlyApi(SecurityApi):
+    """FAB's token API (``/api/v1/security/login``, ``/refresh``) registered with no routes: the
+    API is used with the login session, whose sign-in goes through the login limit and the session
+    version; a token issued beside them would skip both."""
+
+    include_route_methods: set = set()
+
+
 class GridgovSecurityManager(SecurityManager):
     user_model = GridgovUser
     userdbmodelview = GridgovUserDBModelView
@@ -189,6 +199,7 @@ class GridgovSecurityManager(SecurityManager):
     groupmodelview = GridgovGroupModelView
     authdbview = GridgovAuthDBView
     resetmypasswordview = GridgovResetMyPasswordView
+    security_api = SignedInOnlyApi
     # FAB's user statistics chart loads Google Charts from the internet: not on an intranet.
     userstatschartview = None
     # Users kept per process; past this the least recently seen are read again when they return.
@@ -253,6 +264,20 @@ class GridgovSecurityManager(SecurityManager):
         user = super().auth_user_db(username, password)
         logins.settle(self.session, attempt, user is not None, limits)
         return user
+
+    def own_password_matches(self, user, password: str) -> bool:
+        """Whether ``password`` is the signed-in ``user``'s own (the change-password form), checked
+        behind the same login limit as signing in: a session left open does not let anyone guess
+        the password without limit."""
+        limits = logins.LoginLimits.from_config(current_app.config)
+        attempt = logins.take_turn(self.session, user.username, request.remote_addr, limits)
+        if not attempt.allowed:
+            logins.settle(self.session, attempt, False, limits)
+            raise logins.refusal(attempt, limits)
+        stored = self.session.scalar(select(self.user_model.password).where(self.user_model.id == user.id))
+        matches = bool(stored) and check_password_hash(stored, password)
+        logins.settle(self.session, attempt, matches, limits)
+        return matches
 
     def sign_in(self, user) -> None:
         """Start the user's session, holding the account's session number."""

@@ -10,7 +10,7 @@ from ..views.base import SCOPED
 
 class GridApi(RestApi):
     resource_name = "grids"
-    # The screens call it with the login session; scripts may use a JWT from /api/v1/security.
+    # Called with the login session (FAB's token login is not offered: see security.SignedInOnlyApi).
     allow_browser_login = True
     datamodel = SQLAInterface(Grid)
     base_filters = SCOPED

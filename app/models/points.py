@@ -58,7 +58,8 @@ class PointsRule(Model):
     A rule belongs to a scope (migration 0020): ``community_id`` empty, it is the whole district's,
     kept by the district's staff and the administrator; else it is that community's own, kept by
     its secretary. A service record is priced by a rule of the whole district or of its
-    volunteer's community; an incident category earns by a rule of the whole district."""
+    volunteer's community; an incident category earns by a rule of the whole district. A rule in
+    use keeps its owner (``points_rules_owner_in_use``)."""
 
     __tablename__ = "points_rules"
     __table_args__ = (

@@ -55,6 +55,8 @@ MESSAGES = {
                                             "community."),
     "incident_categories_rule_district_wide": _l("A category earns points by a rule of the whole district."),
     "points_rules_community_is_community": _l("Choose a community, or leave it empty for the whole district."),
+    "points_rules_owner_in_use": _l("Service records or categories use this rule: it stays with its present owner. "
+                                    "Make a new rule instead."),
     "points_rules_community_id_fkey": _l("Points rules are kept by this community: change them first."),
     "points_rules_points_range": _l("A rule earns a whole number of points from 1 to %(most)s.", most=f"{MAX_RULE_POINTS:,}"),
     "points_entries_adjust_bound": _l("An adjustment is a whole number of points other than 0, at most %(most)s "

@@ -14,6 +14,7 @@ from ..models.emergencies import RESPONSE_LEVELS
 from .errors import Conflict, ValidationError
 from .incidents import Actor
 from .scope import EVERYTHING, Scope, can_write_under, get_visible, visible
+from .search import as_key
 from .transactions import change_once, commit
 from .users import DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
@@ -31,7 +32,7 @@ def declare(session: Session, actor: Actor, area_id, level: str, title: str, dir
         raise ValidationError(_l("Give the response a title of at most 100 characters."), field="title")
     if not directive or len(directive) > 1000:
         raise ValidationError(_l("Write the directive (at most 1000 characters)."), field="directive")
-    area = session.get(Grid, int(area_id)) if str(area_id or "").isdigit() else None
+    area = session.get(Grid, as_key(area_id)) if as_key(area_id) else None
     if area is None or not can_write_under(actor.scope, area):
         raise ValidationError(_l("Choose an area inside your own."), field="area")
     response = EmergencyResponse(level=level, area_id=area.id, title=title, directive=directive, status="active",

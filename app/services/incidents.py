@@ -27,7 +27,7 @@ from ..models.users import person_name
 from .errors import Conflict, ValidationError
 from .personal_data import is_valid_mobile, normalise_mobile
 from .scope import Scope, can_write_under, department_incidents, get_visible, is_under, visible
-from .search import clean, contains_pattern
+from .search import as_key, clean, contains_pattern
 from .transactions import commit
 from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
@@ -399,7 +399,7 @@ class _Transitions:
 
     @staticmethod
     def do_assign(session, actor, incident, worker_id=None, **_):
-        key = int(worker_id) if str(worker_id or "").isdigit() and len(str(worker_id)) < 10 else None
+        key = as_key(worker_id)
         worker = session.scalar(assignable_workers(session, incident).where(Worker.id == key)) if key else None
         if worker is None:
             raise ValidationError(_l("Choose a worker of a grid under the one holding the incident."), field="worker")
@@ -413,7 +413,7 @@ class _Transitions:
 
     @staticmethod
     def do_dispatch(session, actor, incident, department_id=None, **_):
-        department = session.get(Department, int(department_id)) if str(department_id or "").isdigit() else None
+        department = session.get(Department, as_key(department_id)) if as_key(department_id) else None
         if department is None or department.kind != "functional":
             raise ValidationError(_l("Choose one of the functional departments."), field="department")
         incident.status = "dispatched"

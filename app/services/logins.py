@@ -103,14 +103,16 @@ PRUNE = text("""
 
 # The account a name signs in to (by user name or e-mail, as FAB's login accepts both): one
 # count per account whichever the attacker types.
+# Lower-cased by PostgreSQL alone, as the login's own lookup does: Python lowers "İ" to "i̇", the
+# database to "i", and two spellings of one account must not count apart.
 ACCOUNT_NAME = text("""
-    SELECT lower(username) FROM ab_user WHERE lower(username) = :name OR lower(email) = :name
-    ORDER BY lower(username) = :name DESC LIMIT 1""")
+    SELECT coalesce((SELECT lower(username) FROM ab_user
+                     WHERE lower(username) = lower(:name) OR lower(email) = lower(:name)
+                     ORDER BY lower(username) = lower(:name) DESC LIMIT 1), lower(:name))""")
 
 
 def account_key(session: Session, name: str) -> str:
-    name = (name or "").strip().lower()[:KEY_LENGTH]
-    return session.execute(ACCOUNT_NAME, {"name": name}).scalar() or name
+    return session.execute(ACCOUNT_NAME, {"name": (name or "").strip()[:KEY_LENGTH]}).scalar()[:KEY_LENGTH]
 
 
 def take_turn(session: Session, name: str, address: str | None, limits: LoginLimits) -> Attempt:

@@ -113,6 +113,8 @@ class AwardResult:
     awarded: list[tuple[ServiceRecord, int]] = field(default_factory=list)
     already: list[ServiceRecord] = field(default_factory=list)
     no_rule: list[ServiceRecord] = field(default_factory=list)
+    # records whose activity type is another community's (their volunteer has moved since)
+    elsewhere: list[ServiceRecord] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -144,12 +146,17 @@ def award(session: Session, scope: Scope, record_ids, actor_id: int | None) -> A
             )
         ).all()
     )
+    homes = dict(session.execute(select(Volunteer.id, Volunteer.community_id)
+                                 .where(Volunteer.id.in_({r.volunteer_id for r in records}))).all())
     result = AwardResult()
     # Lock accounts in id order so that two bulk awards cannot deadlock.
     for record in sorted(records, key=lambda r: (accounts[r.volunteer_id], r.id)):
         points = points_for(record)
         if points <= 0:
             result.no_rule.append(record)
+            continue
+        if record.rule.community_id not in (None, homes[record.volunteer_id]):
+            result.elsewhere.append(record)
             continue
         reason = f"{record.rule.name} {record.date.isoformat()} {record.hours}h"
         inserted = earn(session, accounts[record.volunteer_id], points, reason, service_record_id=record.id,
@@ -230,9 +237,16 @@ def _reason(reason: str | None, *, required: bool = False) -> str:
     return reason
 
 
-def check_rule(session: Session, scope: Scope, rule: PointsRule) -> None:
+NEW = object()  # a record being added: it has no present owner to check
+
+
+def check_rule(session: Session, scope: Scope, rule: PointsRule, *, present_community_id=NEW) -> None:
     """Who keeps which points rule: the whole district's rules the district's staff and the
-    administrator, a community's own rules its secretary. A rule earns 1 to MAX_RULE_POINTS."""
+    administrator, a community's own rules its secretary. An edit must be allowed for the rule as
+    it was (``present_community_id``) and as it will be: a secretary cannot take a district rule
+    into her community. A rule earns 1 to MAX_RULE_POINTS."""
+    if present_community_id is not NEW:
+        check_rule_delete(session, scope, rule, present_community_id)
     rule.name = (rule.name or "").strip()
     if not rule.name:
         raise ValidationError(_l("This field is required."), field="name")
@@ -244,8 +258,11 @@ def check_rule(session: Session, scope: Scope, rule: PointsRule) -> None:
                       _l("You can only keep the rules of your own community."), field="community")
 
 
-def check_rule_delete(session: Session, scope: Scope, rule: PointsRule) -> None:
-    _check_offered_by(session, scope, session.get(Grid, rule.community_id) if rule.community_id else None,
+def check_rule_delete(session: Session, scope: Scope, rule: PointsRule, community_id=NEW) -> None:
+    """Whether the scope keeps the rule as it is (``community_id``: its owner before an edit)."""
+    if community_id is NEW:
+        community_id = rule.community_id
+    _check_offered_by(session, scope, session.get(Grid, community_id) if community_id else None,
                       _l("Only the district keeps the rules of the whole district."),
                       _l("You can only keep the rules of your own community."))
 
@@ -263,22 +280,26 @@ def _check_offered_by(session: Session, scope: Scope, community: Grid | None, di
         raise ValidationError(community_message, field=field)
 
 
-def check_item(session: Session, scope: Scope, item: RewardItem) -> None:
+def check_item(session: Session, scope: Scope, item: RewardItem, *, present_community_id=NEW) -> None:
     """Who may offer what: an administrator anything, a secretary her community's items."""
     item.name = (item.name or "").strip()
     if not item.name:
         raise ValidationError(_l("This field is required."), field="name")
     if item.price is None or not (0 < item.price <= 1_000_000):
         raise ValidationError(_l("The price is a whole number of points from 1 to 1,000,000."), field="price")
+    if present_community_id is not NEW:  # an edit: allowed for the item as it was, too
+        check_item_delete(session, scope, item, present_community_id)
     community = item.community or (session.get(Grid, item.community_id) if item.community_id else None)
     _check_offered_by(session, scope, community, _l("Only the district can offer items to every community."),
                       _l("You can only offer items in your own community."), field="community")
 
 
-def check_item_delete(session: Session, scope: Scope, item: RewardItem) -> None:
+def check_item_delete(session: Session, scope: Scope, item: RewardItem, community_id=NEW) -> None:
     """Only who may offer an item may withdraw it; an item with history is deactivated instead
     (the foreign keys of its movements and redemption lines refuse the delete)."""
-    _check_offered_by(session, scope, session.get(Grid, item.community_id) if item.community_id else None,
+    if community_id is NEW:
+        community_id = item.community_id
+    _check_offered_by(session, scope, session.get(Grid, community_id) if community_id else None,
                       _l("Only the district can offer items to every community."),
                       _l("You can only offer items in your own community."))
 

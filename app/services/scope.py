@@ -365,10 +365,11 @@ def visible(scope: Scope, model: type):
 
 def get_visible(session: Session, scope: Scope, model: type, pk):
     """The row, or ``OutOfScope`` when it does not exist or is outside the scope."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise OutOfScope(_not_found()) from None
+    from .search import as_key
+
+    pk = as_key(pk)
+    if pk is None:
+        raise OutOfScope(_not_found())
     row = session.scalar(select(model).where(model.id == pk, visible(scope, model)))
     if row is None:
         raise OutOfScope(_not_found())

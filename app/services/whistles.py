@@ -13,6 +13,7 @@ from ..models.choices import OPEN_STATUSES
 from .errors import Conflict, OutOfScope, ValidationError
 from .incidents import Actor
 from .scope import can_write_under, get_visible, visible
+from .search import as_keys
 from .transactions import change_once, commit
 from .users import DEPARTMENT_OFFICER, DISPATCHER, STREET_OFFICER
 
@@ -46,7 +47,7 @@ def blow(session: Session, actor: Actor, incident_ids, reason: str, level: str, 
     if len(reason) > REASON_MOST:
         raise ValidationError(_l("A reason has at most %(most)s characters.", most=REASON_MOST), field="reason")
     grid = blower_grid(session, actor, level)
-    ids = sorted({int(i) for i in incident_ids if str(i).isdigit()})
+    ids = as_keys(incident_ids)
     if not ids:
         raise ValidationError(_l("Choose the incidents the whistle is for."), field="incidents")
     # Shared locks on the incidents (in id order): none can be closed while the whistle is blown
@@ -65,7 +66,7 @@ def blow(session: Session, actor: Actor, incident_ids, reason: str, level: str, 
         grid = session.scalar(select(Grid).where(Grid.level == level, Grid.path.ancestor_of(incidents[0].grid.path)))
         if grid is None:
             raise ValidationError(_l("Blow the whistle at street or district level."), field="level")
-    department_ids = sorted({int(i) for i in department_ids if str(i).isdigit()})
+    department_ids = as_keys(department_ids)
     departments = session.scalars(select(Department).where(Department.id.in_(department_ids),
                                                            Department.kind == "functional")).all()
     if not department_ids:

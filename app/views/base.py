@@ -444,10 +444,7 @@ class FilterRelatedText(BaseFilter):
                             .in_(search_service.matching_ids(related, value)))
 
 
-def row_key(value) -> int | None:
-    """A typed primary key, or None when the text is not one (letters, empty, out of range)."""
-    text = search_service.clean(value if isinstance(value, str) else str(value))
-    return int(text) if text.isdigit() and int(text) < 2**31 else None
+row_key = search_service.as_key  # a typed primary key, or None
 
 
 def _foreign_key(model, relation: str):

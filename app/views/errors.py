@@ -13,6 +13,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
+from ..services.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,19 @@ def handle(error: HTTPException):
     return _page(error, title, text), error.code, _headers(error)
 
 
+def refused(error: DomainError):
+    """A service's refusal that no view turned into a message (FAB's own JSON login meeting the
+    login limit): its message and status, never a 500."""
+    db.session.rollback()
+    status = error.status if error.status in PAGES else 400
+    if request.path.startswith("/api/"):
+        return jsonify(message=str(error)), status
+    page = HTTPException()
+    page.code = status
+    return _page(page, str(PAGES[status][0]), str(error)), status
+
+
 def register_error_pages(app) -> None:
     for code in STATUSES:
         app.register_error_handler(code, handle)
+    app.register_error_handler(DomainError, refused)

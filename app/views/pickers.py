@@ -182,6 +182,6 @@ class PickerMixin:
         page = request.args.get("page", "1")
         rows, more = search_service.pick(
             db.session, _scope(), model, request.args.get("q", ""),
-            page=int(page) if page.isdigit() and len(page) < 6 else 1,
+            page=min(search_service.as_key(page) or 1, 99999),
             where=tuple(self.pick_where.get(column, ())))
         return jsonify(results=[{"id": key, "text": label} for key, label in rows], pagination={"more": more})

@@ -75,8 +75,12 @@ class PointsRuleModelView(ScopedModelView):
     edit_form_extra_fields = add_form_extra_fields
     search_form_extra_fields = {"unit": choice_field(_l("Counted"), RULE_UNIT_LABELS, required=False)}
 
+    def _original(self, item):
+        return {"community_id": item.community_id}
+
     def check(self, item, *, is_new, original):
-        bank.check_rule(db.session, current_scope(), item)
+        bank.check_rule(db.session, current_scope(), item,
+                        present_community_id=bank.NEW if is_new else original["community_id"])
 
     def check_delete(self, item):
         bank.check_rule_delete(db.session, current_scope(), item)
@@ -124,8 +128,12 @@ class RewardItemModelView(ScopedModelView):
         "picture_file": FileField(_l("Picture"), validators=[Optional(), FileAllowed(PICTURE_TYPES)]),
     }
 
+    def _original(self, item):
+        return {"community_id": item.community_id}
+
     def check(self, item, *, is_new, original):
-        bank.check_item(db.session, current_scope(), item)
+        bank.check_item(db.session, current_scope(), item,
+                        present_community_id=bank.NEW if is_new else original["community_id"])
 
     def check_delete(self, item):
         bank.check_item_delete(db.session, current_scope(), item)
@@ -373,6 +381,9 @@ class ServiceRecordAwardMixin:
         if result.already:
             flash(str(_l("%(count)s record(s) had already been rewarded and were skipped.",
                          count=len(result.already))), "info")
+        if result.elsewhere:
+            flash(str(_l("%(count)s record(s) use an activity type of another community: choose one of the whole "
+                         "district or of the volunteer's community.", count=len(result.elsewhere))), "warning")
         if result.no_rule:
             flash(str(_l("%(count)s record(s) have no activity type with a points rule: set one first.",
                          count=len(result.no_rule))), "warning")

@@ -14,10 +14,8 @@ from flask_appbuilder.utils.base import get_safe_redirect
 from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_appbuilder.views import expose
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from werkzeug.datastructures import ImmutableMultiDict
 from sqlalchemy.orm import selectinload
-from werkzeug.security import check_password_hash
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
@@ -169,9 +167,11 @@ class ChangeMyPasswordForm(DynamicForm):
                                   widget=BS3PasswordFieldWidget())
 
     def validate_current_password(self, field):
-        sm = current_app.appbuilder.sm
-        stored = sm.session.scalar(select(sm.user_model.password).where(sm.user_model.id == g.user.id))
-        if not stored or not check_password_hash(stored, field.data or ""):
+        try:
+            matches = current_app.appbuilder.sm.own_password_matches(g.user, field.data or "")
+        except DomainError as refusal:  # the login limit: this form guesses passwords too
+            raise ValidationError(str(refusal)) from None
+        if not matches:
             raise ValidationError(_l("The current password is wrong."))
 
 

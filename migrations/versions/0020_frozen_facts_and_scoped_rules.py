@@ -10,7 +10,8 @@ no real use exceeds.
   shared lock, so the check holds against a close (an end) running at the same moment.
 - A points rule is the whole district's (``community_id`` empty: the district's staff and the
   administrator keep it) or one community's; a service record uses a rule of the whole district or
-  of its volunteer's community, an incident category one of the whole district.
+  of its volunteer's community, an incident category one of the whole district; a rule in use keeps
+  its owner (``points_rules_owner_in_use``).
 - Bounds: a rule earns 1–1,000 points an hour or event, one adjustment moves at most 10,000
   points, one restock or stock correction at most 10,000 items.
 
@@ -68,6 +69,21 @@ CREATE TRIGGER incident_categories_rule_guard BEFORE INSERT OR UPDATE OF points_
 CREATE TRIGGER points_rules_community_is_community BEFORE INSERT OR UPDATE OF community_id
     ON points_rules FOR EACH ROW EXECUTE FUNCTION gridgov_require_grid_level('community_id', 'community');
 
+CREATE FUNCTION points_rules_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.community_id IS DISTINCT FROM OLD.community_id
+       AND (EXISTS (SELECT 1 FROM service_records WHERE rule_id = OLD.id)
+            OR EXISTS (SELECT 1 FROM incident_categories WHERE points_rule_id = OLD.id)) THEN
+        RAISE EXCEPTION 'rule % is in use: it keeps its owner', OLD.id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'points_rules_owner_in_use';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER points_rules_guard BEFORE UPDATE OF community_id ON points_rules
+    FOR EACH ROW EXECUTE FUNCTION points_rules_guard();
+
 CREATE FUNCTION incidents_closed_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -123,6 +139,8 @@ DROP TRIGGER IF EXISTS whistle_summonses_guard ON whistle_summonses;
 DROP FUNCTION IF EXISTS whistle_summonses_guard();
 DROP TRIGGER IF EXISTS incidents_closed_guard ON incidents;
 DROP FUNCTION IF EXISTS incidents_closed_guard();
+DROP TRIGGER IF EXISTS points_rules_guard ON points_rules;
+DROP FUNCTION IF EXISTS points_rules_guard();
 DROP TRIGGER IF EXISTS points_rules_community_is_community ON points_rules;
 DROP TRIGGER IF EXISTS incident_categories_rule_guard ON incident_categories;
 DROP FUNCTION IF EXISTS incident_categories_rule_guard();

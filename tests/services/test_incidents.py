@@ -206,7 +206,8 @@ def test_timeline_is_append_only(session):
         session.rollback()
 
 
-def test_volunteer_report_closed_satisfied_earns_points_once(session):
+def volunteer_report(session, title):
+    """A volunteer's report in a category that earns 5 points an event."""
     rule = PointsRule(name="随手拍上报", unit="event", points=5)
     session.add(rule)
     session.flush()
@@ -214,8 +215,12 @@ def test_volunteer_report_closed_satisfied_earns_points_once(session):
     session.commit()
     volunteer = actor(session, "volunteer")
     data = loop.Report(grid_id=grid(session, "410611001001").id, category_id=category(session).id,
-                       title="路灯不亮", source="photo")
-    incident = loop.report(session, volunteer, data)
+                       title=title, source="photo")
+    return volunteer, loop.report(session, volunteer, data)
+
+
+def test_volunteer_report_closed_satisfied_earns_points_once(session):
+    volunteer, incident = volunteer_report(session, "路灯不亮")
     assert incident.reporter_volunteer_id == volunteer.scope.volunteer_id
     secretary = actor(session, "secretary")
     loop.act(session, secretary, incident.id, "accept")
@@ -237,14 +242,7 @@ def test_the_rating_and_the_reporters_points_are_one_transaction(session, monkey
     closed with no points)."""
     from app.services import points
 
-    rule = PointsRule(name="随手拍上报", unit="event", points=5)
-    session.add(rule)
-    session.flush()
-    category(session).points_rule_id = rule.id
-    session.commit()
-    volunteer = actor(session, "volunteer")
-    incident = loop.report(session, volunteer, loop.Report(grid_id=grid(session, "410611001001").id,
-                                                           category_id=category(session).id, title="井盖缺失", source="photo"))
+    volunteer, incident = volunteer_report(session, "井盖缺失")
     secretary = actor(session, "secretary")
     for action, kw in (("accept", {}), ("handle", {}), ("resolve", {"note": "已修复"})):
         loop.act(session, secretary, incident.id, action, **kw)

@@ -103,3 +103,21 @@ def test_changing_ones_password_needs_the_current_one(login, app, session):
     session.expire_all()
     assert password_hash(session) != stored
     assert login("secretary", NEW_PASSWORD).get(PAGE).status_code == 200
+
+
+def test_the_change_password_form_is_behind_the_login_limit(login, session):
+    """Found by the attack on the fixes: eight wrong current passwords locked nothing, so an open
+    session could guess its user's password without limit."""
+    browser = login("secretary")
+    stored = password_hash(session)
+    for _ in range(5):
+        browser.post("/resetmypassword/form", {
+            "current_password": "Wrong@Pass2026", "password": NEW_PASSWORD, "conf_password": NEW_PASSWORD})
+    html = browser.post("/resetmypassword/form", {
+        "current_password": DEMO_PASSWORD, "password": NEW_PASSWORD, "conf_password": NEW_PASSWORD}).get_data(as_text=True)
+    assert "登录失败次数过多" in html  # even the right one, while the account is locked
+    fresh = Browser(browser.client.application.test_client())
+    fresh.login("secretary", DEMO_PASSWORD)
+    assert fresh.get(PAGE).status_code != 200  # the login form refuses it too, for now
+    session.expire_all()
+    assert password_hash(session) == stored

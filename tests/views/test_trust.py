@@ -277,3 +277,93 @@ def test_restock_commits_as_a_user_action(session):
     bank.restock(session, EVERYTHING, item_id, 7, "补货", None)
     session.expire_all()
     assert session.get(bank.RewardItem, item_id).stock == stock + 7
+
+
+# --- found by the attack on the fixes ---------------------------------------------------------------
+def test_a_secretary_cannot_take_a_district_rule_or_item_into_her_community(login, session):
+    rule = session.scalar(select(PointsRule).where(PointsRule.name == "清洁家园"))
+    browser = login("secretary")
+    edit = f"/pointsrulemodelview/edit/{rule.id}"
+    browser.post(edit, {"community": grid_id(session, XIANGJIANG), "name": rule.name, "unit": "hour",
+                        "points": "1000", "active": "y"}, token_from=edit)
+    session.expire_all()
+    kept = session.get(PointsRule, rule.id)
+    assert (kept.community_id, kept.points) == (None, 10)
+    item = session.scalar(select(bank.RewardItem).where(bank.RewardItem.community_id.is_(None)))
+    edit = f"/rewarditemmodelview/edit/{item.id}"
+    browser.post(edit, {"community": grid_id(session, XIANGJIANG), "name": item.name, "price": "1", "active": "y"},
+                 token_from=edit)
+    session.expire_all()
+    assert session.get(bank.RewardItem, item.id).community_id is None
+
+
+def test_a_rule_in_use_keeps_its_owner(session):
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError):
+        session.execute(text("UPDATE points_rules SET community_id = :c WHERE name = '清洁家园'"),
+                        {"c": grid_id(session, XIANGJIANG)})
+    session.rollback()
+
+
+def test_a_moved_volunteers_record_is_not_priced_by_the_old_communitys_rule(session):
+    from app.services.scope import EVERYTHING
+
+    own = PointsRule(name="湘江护河", unit="hour", points=6, community_id=grid_id(session, XIANGJIANG))
+    session.add(own)
+    volunteer = volunteer_in(session, XIANGJIANG)
+    session.flush()
+    record = ServiceRecord(volunteer_id=volunteer.id, date=datetime.date(2026, 6, 1), hours=2, activity="护河",
+                           rule_id=own.id)
+    session.add(record)
+    session.commit()
+    volunteer.community_id = grid_id(session, JINSHAN)
+    session.commit()
+    result = bank.award(session, EVERYTHING, [record.id], None)
+    assert result.elsewhere == [record] and not result.awarded
+    assert bank.awarded_record_ids(session, [record.id]) == set()
+
+
+def test_digits_that_are_not_0_to_9_name_no_row(login, session):
+    browser = login("secretary")
+    for url in ("/gridmodelview/show/%C2%B2", "/gridmodelview/edit/%C2%B2", "/points/honour/?street=%C2%B2",
+                "/gridmodelview/list/?page_GridModelView=%C2%B2", "/gridmodelview/pick/parent?q=a&page=%C2%B2",
+                "/points/picture/a%00b.jpg"):
+        assert browser.get(url).status_code in (200, 302, 404), url
+    admin = login("admin")
+    incident = session.scalar(select(Incident.id).where(Incident.status == "accepted").limit(1)) or 1
+    response = admin.post(f"/incidentmodelview/act/{incident}", {"action": "dispatch", "department": "²"},
+                          token_from="/incidentmodelview/list/")
+    assert response.status_code in (302, 404)
+    response = login("street").post("/whistlemodelview/blow", {"incidents": "²", "reason": "x", "level": "street",
+                                                               "departments": "①", "deadline": "2026-12-31T09:00"},
+                                    token_from="/whistlemodelview/blow")
+    assert response.status_code == 200
+
+
+def test_a_locked_account_counts_once_however_its_name_is_spelled(app, session):
+    from app.services.logins import account_key
+
+    assert account_key(session, "dİspatcher") == account_key(session, "DISPATCHER") == "dispatcher"
+    assert account_key(session, "nobody-here") == "nobody-here"
+
+
+def test_no_token_login_beside_the_login_limit(client):
+    """FAB's JWT login skipped the login limit (and answered 500 once the account was locked)."""
+    for _ in range(7):
+        response = client.post("/api/v1/security/login", json={"username": "street", "password": "bad", "provider": "db"})
+        assert response.status_code == 404
+
+
+def test_a_refusal_no_view_caught_is_a_page_not_a_500(login, app, monkeypatch):
+    from app.services.errors import ValidationError
+
+    def refuse():
+        raise ValidationError("不行")
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setitem(app.view_functions, "HomeView.index", refuse)
+    response = login("secretary").get("/")
+    assert response.status_code == 400 and "不行" in response.get_data(as_text=True)
