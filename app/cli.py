@@ -44,10 +44,11 @@ def load_demo_data(app, echo=click.echo) -> None:
     from seed.demo import create_demo_users, load_demo, load_incidents_demo, load_points_demo, load_whistles_demo
 
     from .extensions import appbuilder, db
+    from .services.unit_of_work import unit_of_work
 
     with app.app_context():
-        made = load_demo(db.session)
-        db.session.commit()
+        with unit_of_work(db.session):
+            made = load_demo(db.session)
         load_points_demo(db.session)
         load_incidents_demo(db.session)
         load_whistles_demo(db.session)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import Department, Grid, PointsRule, RewardItem, ServiceRecord, Volunteer, Worker
 from app.services import points as points_service
 from app.services.scope import EVERYTHING
+from app.services.unit_of_work import unit_of_work
 
 from .names import NameMaker
 
@@ -172,13 +173,13 @@ REWARDS = [
 def load_points_demo(session: Session) -> None:
     """Reward items, points for most service records and two redemptions, through the services
     (they commit), so the demo bank obeys the same rules as the screens."""
-    for name, price, stock, code, description in REWARDS:
-        community_id = session.scalar(select(Grid.id).where(Grid.code == code)) if code else None
-        item = RewardItem(name=name, price=price, community_id=community_id, active=True, description=description)
-        session.add(item)
-        session.flush()
-        points_service.add_stock(session, EVERYTHING, item.id, stock, "首批入库", None)
-    session.commit()
+    with unit_of_work(session):  # the items and their first stock together
+        for name, price, stock, code, description in REWARDS:
+            community_id = session.scalar(select(Grid.id).where(Grid.code == code)) if code else None
+            item = RewardItem(name=name, price=price, community_id=community_id, active=True, description=description)
+            session.add(item)
+            session.flush()
+            points_service.restock(session, EVERYTHING, item.id, stock, "首批入库", None)
     records = session.scalars(select(ServiceRecord.id).where(ServiceRecord.rule_id.is_not(None)).order_by(ServiceRecord.id)).all()
     # Most records are rewarded; every fifth is left for the secretaries to award in the demo.
     points_service.award(session, EVERYTHING, [r for i, r in enumerate(records) if i % 5], None)

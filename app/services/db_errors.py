@@ -71,12 +71,16 @@ MESSAGES = {
 GENERIC = _l("The change was refused because it breaks a rule of the records.")
 
 
+def constraint_name(exc: DBAPIError) -> str | None:
+    """The name of the constraint that refused the statement, when PostgreSQL gives one."""
+    return getattr(getattr(getattr(exc, "orig", None), "diag", None), "constraint_name", None)
+
+
 def explain(exc: DBAPIError) -> DomainError:
     """A DomainError for a database refusal, named after the constraint when we know it."""
-    orig = getattr(exc, "orig", None)
-    diag = getattr(orig, "diag", None)
-    name = getattr(diag, "constraint_name", None)
+    name = constraint_name(exc)
     message = MESSAGES.get(name or "", GENERIC)
-    if isinstance(exc, IntegrityError) and name and name.endswith("_fkey"):
-        return Conflict(message)
-    return ValidationError(message)
+    error = Conflict(message) if isinstance(exc, IntegrityError) and name and name.endswith("_fkey") \
+        else ValidationError(message)
+    error.constraint = name
+    return error

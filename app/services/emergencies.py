@@ -15,7 +15,7 @@ from .errors import Conflict, ValidationError
 from .incidents import Actor
 from .scope import EVERYTHING, Scope, can_write_under, get_visible, visible
 from .search import as_key
-from .transactions import change_once, commit
+from .unit_of_work import change_once, unit_of_work
 from .users import DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
 CHECK_IN_ROLES = {GRID_WORKER, SECRETARY, STREET_OFFICER, DISPATCHER}
@@ -23,65 +23,64 @@ CHECK_IN_ROLES = {GRID_WORKER, SECRETARY, STREET_OFFICER, DISPATCHER}
 
 def declare(session: Session, actor: Actor, area_id, level: str, title: str, directive: str) -> EmergencyResponse:
     """Declare a response: one directive to every grid of the area, at once."""
-    if not actor.is_admin and DISPATCHER not in actor.roles:
-        raise ValidationError(_l("Only a district dispatcher declares an emergency response."))
-    if level not in RESPONSE_LEVELS:
-        raise ValidationError(_l("Choose the response level: III, II or I."), field="level")
-    title, directive = (title or "").strip(), (directive or "").strip()
-    if not title or len(title) > 100:
-        raise ValidationError(_l("Give the response a title of at most 100 characters."), field="title")
-    if not directive or len(directive) > 1000:
-        raise ValidationError(_l("Write the directive (at most 1000 characters)."), field="directive")
-    area = session.get(Grid, as_key(area_id)) if as_key(area_id) else None
-    if area is None or not can_write_under(actor.scope, area):
-        raise ValidationError(_l("Choose an area inside your own."), field="area")
-    response = EmergencyResponse(level=level, area_id=area.id, title=title, directive=directive, status="active",
-                                 declared_by_id=actor.user_id, declared_by_name=actor.name[:130])
-    session.add(response)
-    session.flush()
-    # 一键下达: every grid of the subtree gets its task in one statement.
-    session.execute(
-        insert(ResponseTask).from_select(
-            ["response_id", "grid_id"],
-            select(literal(response.id), Grid.id).where(Grid.path.descendant_of(area.path)),
+    with unit_of_work(session):
+        if not actor.is_admin and DISPATCHER not in actor.roles:
+            raise ValidationError(_l("Only a district dispatcher declares an emergency response."))
+        if level not in RESPONSE_LEVELS:
+            raise ValidationError(_l("Choose the response level: III, II or I."), field="level")
+        title, directive = (title or "").strip(), (directive or "").strip()
+        if not title or len(title) > 100:
+            raise ValidationError(_l("Give the response a title of at most 100 characters."), field="title")
+        if not directive or len(directive) > 1000:
+            raise ValidationError(_l("Write the directive (at most 1000 characters)."), field="directive")
+        area = session.get(Grid, as_key(area_id)) if as_key(area_id) else None
+        if area is None or not can_write_under(actor.scope, area):
+            raise ValidationError(_l("Choose an area inside your own."), field="area")
+        response = EmergencyResponse(level=level, area_id=area.id, title=title, directive=directive, status="active",
+                                     declared_by_id=actor.user_id, declared_by_name=actor.name[:130])
+        session.add(response)
+        session.flush()
+        # 一键下达: every grid of the subtree gets its task in one statement.
+        session.execute(
+            insert(ResponseTask).from_select(
+                ["response_id", "grid_id"],
+                select(literal(response.id), Grid.id).where(Grid.path.descendant_of(area.path)),
+            )
         )
-    )
-    commit(session)
-    return response
+        return response
 
 
 def check_in(session: Session, actor: Actor, task_id, note: str | None) -> ResponseTask:
     """A grid reports its task done, with a note (once)."""
-    task = get_visible(session, actor.scope, ResponseTask, task_id)
-    if not actor.is_admin and not (CHECK_IN_ROLES & actor.roles and can_write_under(actor.scope, task.grid)):
-        raise ValidationError(_l("Only the staff of this grid check in for it."))
-    # A shared lock on the response: grids check in side by side, but not while it is being ended.
-    status = session.scalar(select(EmergencyResponse.status).where(EmergencyResponse.id == task.response_id)
-                            .with_for_update(read=True))
-    if status != "active":
-        session.rollback()
-        raise Conflict(_l("This response has ended."))
-    note = (note or "").strip()
-    if len(note) > 500:
-        raise ValidationError(_l("A note has at most 500 characters."), field="note")
-    change_once(session, update(ResponseTask).where(ResponseTask.id == task.id, ResponseTask.checked_in_at.is_(None))
-                .values(checked_in_at=func.statement_timestamp(), checked_in_by_id=actor.user_id, checked_in_by_name=actor.name[:130],
-                        note=note or None).returning(ResponseTask.id),
-                _l("This grid has already checked in."))
-    commit(session)
+    with unit_of_work(session):
+        task = get_visible(session, actor.scope, ResponseTask, task_id)
+        if not actor.is_admin and not (CHECK_IN_ROLES & actor.roles and can_write_under(actor.scope, task.grid)):
+            raise ValidationError(_l("Only the staff of this grid check in for it."))
+        # A shared lock on the response: grids check in side by side, but not while it is being ended.
+        status = session.scalar(select(EmergencyResponse.status).where(EmergencyResponse.id == task.response_id)
+                                .with_for_update(read=True))
+        if status != "active":
+            raise Conflict(_l("This response has ended."))
+        note = (note or "").strip()
+        if len(note) > 500:
+            raise ValidationError(_l("A note has at most 500 characters."), field="note")
+        change_once(session, update(ResponseTask).where(ResponseTask.id == task.id, ResponseTask.checked_in_at.is_(None))
+                    .values(checked_in_at=func.statement_timestamp(), checked_in_by_id=actor.user_id, checked_in_by_name=actor.name[:130],
+                            note=note or None).returning(ResponseTask.id),
+                    _l("This grid has already checked in."))
     session.refresh(task)
     return task
 
 
 def end(session: Session, actor: Actor, response_id) -> EmergencyResponse:
-    response = get_visible(session, actor.scope, EmergencyResponse, response_id)
-    if not actor.is_admin and (DISPATCHER not in actor.roles or not can_write_under(actor.scope, response.area)):
-        raise ValidationError(_l("Only a district dispatcher ends an emergency response."))
-    change_once(session, update(EmergencyResponse)
-                .where(EmergencyResponse.id == response.id, EmergencyResponse.status == "active")
-                .values(status="ended", ended_at=func.statement_timestamp()).returning(EmergencyResponse.id),
-                _l("This response has ended."))
-    commit(session)
+    with unit_of_work(session):
+        response = get_visible(session, actor.scope, EmergencyResponse, response_id)
+        if not actor.is_admin and (DISPATCHER not in actor.roles or not can_write_under(actor.scope, response.area)):
+            raise ValidationError(_l("Only a district dispatcher ends an emergency response."))
+        change_once(session, update(EmergencyResponse)
+                    .where(EmergencyResponse.id == response.id, EmergencyResponse.status == "active")
+                    .values(status="ended", ended_at=func.statement_timestamp()).returning(EmergencyResponse.id),
+                    _l("This response has ended."))
     session.refresh(response)
     return response
 

@@ -6,6 +6,7 @@ class DomainError(Exception):
     """A user-caused refusal. ``message`` is a lazy-translated string, shown as is."""
 
     status = 400
+    constraint: str | None = None  # the database constraint that refused the change, if it was one
 
     def __init__(self, message, field: str | None = None):
         super().__init__(message)

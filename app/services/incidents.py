@@ -8,7 +8,7 @@ incident's current level, changes the incident and appends one timeline row, in 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
@@ -28,7 +28,7 @@ from .errors import Conflict, ValidationError
 from .personal_data import is_valid_mobile, normalise_mobile
 from .scope import Scope, can_write_under, department_incidents, get_visible, is_under, visible
 from .search import as_key, clean, contains_pattern
-from .transactions import commit
+from .unit_of_work import unit_of_work
 from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
 # Which levels each role acts at (inside its scope).
@@ -192,66 +192,65 @@ class Report:
     reporter_name: str | None = None
     reporter_phone: str | None = None
     photo: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def report(session: Session, actor: Actor, data: Report) -> Incident:
     """A new incident, held by the level of its grid, with its first timeline row."""
-    title = (data.title or "").strip()
-    if not title:
-        raise ValidationError(_l("Give the incident a short title."), field="title")
-    if len(title) > 100:
-        raise ValidationError(_l("The title has at most 100 characters."), field="title")
-    if data.description and len(data.description) > 2000:
-        raise ValidationError(_l("The description has at most 2000 characters."), field="description")
-    if data.address and len(data.address) > 200:
-        raise ValidationError(_l("The address has at most 200 characters."), field="address")
-    if data.source not in INCIDENT_SOURCES:
-        raise ValidationError(_l("Choose where the incident comes from."), field="source")
-    if data.urgency not in URGENCIES:
-        raise ValidationError(_l("Choose the urgency."), field="urgency")
-    category = session.get(IncidentCategory, data.category_id) if data.category_id else None
-    if category is None or not category.active:
-        raise ValidationError(_l("Choose a category."), field="category")
-    grid = session.get(Grid, data.grid_id) if data.grid_id else None
-    if grid is None:
-        raise ValidationError(_l("Choose the grid where it happened."), field="grid")
-    volunteer_id = None
-    if actor.scope.kind == "volunteer":
-        home = session.scalar(select(Grid).join(Volunteer, Volunteer.community_id == Grid.id)
-                              .where(Volunteer.id == actor.scope.volunteer_id))
-        if home is None or not is_under(grid.path, home.path):
-            raise ValidationError(_l("You can report incidents in your own community."), field="grid")
-        volunteer_id = actor.scope.volunteer_id
-    elif not can_write_under(actor.scope, grid):
-        raise ValidationError(_l("You can report incidents in your own area."), field="grid")
-    reporter_name = (data.reporter_name or "").strip()
-    if len(reporter_name) > 50:
-        raise ValidationError(_l("The reporter's name has at most 50 characters."), field="reporter_name")
-    phone = normalise_mobile(data.reporter_phone) or None
-    if phone is not None and not is_valid_mobile(phone):
-        raise ValidationError(_l("Enter a valid mainland mobile number: 11 digits starting with 13–19."),
-                              field="reporter_phone")
-    for value, low, high, name in ((data.latitude, -90, 90, "latitude"), (data.longitude, -180, 180, "longitude")):
-        if value is not None and not (low <= value <= high):
-            raise ValidationError(_l("The coordinates are out of range."), field=name)
-    level = GRID_LEVEL_TO_HANDLING[grid.level]
-    incident = Incident(
-        source=data.source, category_id=category.id, urgency=data.urgency, title=title,
-        description=(data.description or "").strip() or None, address=(data.address or "").strip() or None,
-        grid_id=grid.id, latitude=data.latitude, longitude=data.longitude, photo=data.photo,
-        reporter_name=reporter_name or None, reporter_phone=phone,
-        reporter_volunteer_id=volunteer_id, created_by_id=actor.user_id, status="reported", level=level,
-        holder_grid_id=grid.id,
-    )
-    incident.grid = grid
-    incident.holder_grid = grid
-    session.add(incident)
-    _reset_deadline(session, incident)
-    session.flush()
-    _record(session, incident, actor, "report", (None, None))
-    commit(session)
-    return incident
+    with unit_of_work(session):
+        title = (data.title or "").strip()
+        if not title:
+            raise ValidationError(_l("Give the incident a short title."), field="title")
+        if len(title) > 100:
+            raise ValidationError(_l("The title has at most 100 characters."), field="title")
+        if data.description and len(data.description) > 2000:
+            raise ValidationError(_l("The description has at most 2000 characters."), field="description")
+        if data.address and len(data.address) > 200:
+            raise ValidationError(_l("The address has at most 200 characters."), field="address")
+        if data.source not in INCIDENT_SOURCES:
+            raise ValidationError(_l("Choose where the incident comes from."), field="source")
+        if data.urgency not in URGENCIES:
+            raise ValidationError(_l("Choose the urgency."), field="urgency")
+        category = session.get(IncidentCategory, data.category_id) if data.category_id else None
+        if category is None or not category.active:
+            raise ValidationError(_l("Choose a category."), field="category")
+        grid = session.get(Grid, data.grid_id) if data.grid_id else None
+        if grid is None:
+            raise ValidationError(_l("Choose the grid where it happened."), field="grid")
+        volunteer_id = None
+        if actor.scope.kind == "volunteer":
+            home = session.scalar(select(Grid).join(Volunteer, Volunteer.community_id == Grid.id)
+                                  .where(Volunteer.id == actor.scope.volunteer_id))
+            if home is None or not is_under(grid.path, home.path):
+                raise ValidationError(_l("You can report incidents in your own community."), field="grid")
+            volunteer_id = actor.scope.volunteer_id
+        elif not can_write_under(actor.scope, grid):
+            raise ValidationError(_l("You can report incidents in your own area."), field="grid")
+        reporter_name = (data.reporter_name or "").strip()
+        if len(reporter_name) > 50:
+            raise ValidationError(_l("The reporter's name has at most 50 characters."), field="reporter_name")
+        phone = normalise_mobile(data.reporter_phone) or None
+        if phone is not None and not is_valid_mobile(phone):
+            raise ValidationError(_l("Enter a valid mainland mobile number: 11 digits starting with 13–19."),
+                                  field="reporter_phone")
+        for value, low, high, name in ((data.latitude, -90, 90, "latitude"), (data.longitude, -180, 180, "longitude")):
+            if value is not None and not (low <= value <= high):
+                raise ValidationError(_l("The coordinates are out of range."), field=name)
+        level = GRID_LEVEL_TO_HANDLING[grid.level]
+        incident = Incident(
+            source=data.source, category_id=category.id, urgency=data.urgency, title=title,
+            description=(data.description or "").strip() or None, address=(data.address or "").strip() or None,
+            grid_id=grid.id, latitude=data.latitude, longitude=data.longitude, photo=data.photo,
+            reporter_name=reporter_name or None, reporter_phone=phone,
+            reporter_volunteer_id=volunteer_id, created_by_id=actor.user_id, status="reported", level=level,
+            holder_grid_id=grid.id,
+        )
+        incident.grid = grid
+        incident.holder_grid = grid
+        session.add(incident)
+        _reset_deadline(session, incident)
+        session.flush()
+        _record(session, incident, actor, "report", (None, None))
+        return incident
 
 
 # --- the loop --------------------------------------------------------------------------------
@@ -347,31 +346,32 @@ def can_rate(actor: Actor, incident: Incident) -> bool:
 
 def act(session: Session, actor: Actor, incident_id, action: str, *, note: str | None = None,
         worker_id=None, department_id=None, rating=None) -> Incident:
-    """Take ``action`` on the incident, or refuse with a clear message and change nothing."""
-    incident = get_visible(session, actor.scope, Incident, incident_id)
-    if action not in ACTIONS:
-        raise ValidationError(_l("Unknown action."))
-    if len((note or "").strip()) > NOTE_MOST:
-        raise ValidationError(_l("A note has at most 500 characters."), field="note")
-    # Lock the row: two people acting on one incident at once act one after the other.
-    session.execute(select(Incident.id).where(Incident.id == incident.id).with_for_update())
-    session.refresh(incident)
-    if incident.status not in FROM[action]:
-        raise Conflict(_l("This action is not possible while the incident is %(status)s.",
-                          status=_status_label(incident.status)))
-    if action == "rate":
-        if not can_rate(actor, incident):
-            raise ValidationError(_l("Only the reporter or the grid staff can rate this incident."))
-    elif not acts_at_level(actor, incident):
-        raise ValidationError(_l("The incident is held at another level: you cannot act on it now."))
-    before = (incident.status, incident.level)
-    getattr(_Transitions, "do_" + action)(session, actor, incident, note=note, worker_id=worker_id,
-                                          department_id=department_id, rating=rating)
-    _record(session, incident, actor, action, before, note)
-    if incident.status == "closed":
-        _award_reporter(session, incident, actor)
-    commit(session)  # the action, its timeline row and the reporter's points: all or nothing
-    return incident
+    """Take ``action`` on the incident, or refuse with a clear message and change nothing: the
+    action, its timeline row and the reporter's points are one unit of work."""
+    with unit_of_work(session):
+        incident = get_visible(session, actor.scope, Incident, incident_id)
+        if action not in ACTIONS:
+            raise ValidationError(_l("Unknown action."))
+        if len((note or "").strip()) > NOTE_MOST:
+            raise ValidationError(_l("A note has at most 500 characters."), field="note")
+        # Lock the row: two people acting on one incident at once act one after the other.
+        session.execute(select(Incident.id).where(Incident.id == incident.id).with_for_update())
+        session.refresh(incident)
+        if incident.status not in FROM[action]:
+            raise Conflict(_l("This action is not possible while the incident is %(status)s.",
+                              status=_status_label(incident.status)))
+        if action == "rate":
+            if not can_rate(actor, incident):
+                raise ValidationError(_l("Only the reporter or the grid staff can rate this incident."))
+        elif not acts_at_level(actor, incident):
+            raise ValidationError(_l("The incident is held at another level: you cannot act on it now."))
+        before = (incident.status, incident.level)
+        getattr(_Transitions, "do_" + action)(session, actor, incident, note=note, worker_id=worker_id,
+                                              department_id=department_id, rating=rating)
+        _record(session, incident, actor, action, before, note)
+        if incident.status == "closed":
+            _award_reporter(session, incident, actor)
+        return incident
 
 
 def _status_label(status: str):
@@ -565,21 +565,22 @@ def tick(session: Session, now: datetime.datetime | None = None) -> list[int]:
     ids = session.scalars(
         select(Incident.id).where(overdue_condition(now), Incident.level.in_(tuple(UP))).order_by(Incident.id)
     ).all()
-    escalated = []
-    for incident_id in ids:
+    return [incident_id for incident_id in ids if _escalate_overdue(session, incident_id, now)]
+
+
+def _escalate_overdue(session: Session, incident_id: int, now: datetime.datetime) -> bool:
+    """Escalate one incident still past its deadline, in a unit of work of its own; False when it
+    no longer is, has no level above, or someone holds its row now."""
+    with unit_of_work(session):
         incident = session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update(skip_locked=True))
         if incident is None or incident.status not in OPEN_STATUSES or incident.deadline >= now:
-            session.rollback()
-            continue
+            return False
         if _next_level_up(session, incident) is None:
-            session.rollback()
-            continue
+            return False
         before = (incident.status, incident.level)
         _escalate(session, incident)
         _record(session, incident, SYSTEM, "overdue", before, str(_l("Past its deadline: escalated one level up.")))
-        commit(session)
-        escalated.append(incident_id)
-    return escalated
+        return True
 
 
 # --- points for volunteer reporters ----------------------------------------------------------

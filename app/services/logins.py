@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .errors import DomainError
+from .unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -118,31 +119,32 @@ def account_key(session: Session, name: str) -> str:
 def take_turn(session: Session, name: str, address: str | None, limits: LoginLimits) -> Attempt:
     """Count this attempt on its account name and its address (committed before any password is
     checked, so concurrent attempts see it) and say whether it may go on."""
-    session.execute(PRUNE)
-    session.commit()
-    keys = ((ADDRESS, (address or "unknown")[:KEY_LENGTH]), (ACCOUNT, account_key(session, name)))
-    turns = []
-    for kind, key in keys:  # always the address first: two attempts lock rows in the same order
-        row = session.execute(TAKE_TURN, {"kind": kind, "key": key, "limit": limits.limit(kind),
-                                          "window": limits.window, "lock": limits.lock}).one()
-        turns.append(Turn(kind, key, row.failures, row.locked_until))
-    session.commit()
+    with unit_of_work(session):
+        session.execute(PRUNE)
+    with unit_of_work(session):
+        keys = ((ADDRESS, (address or "unknown")[:KEY_LENGTH]), (ACCOUNT, account_key(session, name)))
+        turns = []
+        for kind, key in keys:  # always the address first: two attempts lock rows in the same order
+            row = session.execute(TAKE_TURN, {"kind": kind, "key": key, "limit": limits.limit(kind),
+                                              "window": limits.window, "lock": limits.lock}).one()
+            turns.append(Turn(kind, key, row.failures, row.locked_until))
     return Attempt(tuple(turns), all(turn.number <= limits.limit(turn.kind) for turn in turns))
 
 
 def settle(session: Session, attempt: Attempt, succeeded: bool, limits: LoginLimits) -> None:
     """After the attempt: a success hands its turns back; a failure that reached a limit is the
     lockout, logged once (the account name or address, never the password)."""
-    for turn in attempt.turns:
-        if succeeded:
+    if not succeeded:
+        for turn in attempt.turns:
+            if turn.number == limits.limit(turn.kind):
+                log.warning("login locked for %d minutes after %d failed logins within %d minutes: %s %s",
+                            limits.lock.total_seconds() // 60, turn.number, limits.window.total_seconds() // 60,
+                            turn.kind, turn.key)
+        return
+    with unit_of_work(session):
+        for turn in attempt.turns:
             session.execute(HAND_BACK, {"kind": turn.kind, "key": turn.key, "limit": limits.limit(turn.kind),
                                         "turns": turn.number if turn.kind == ACCOUNT else 1})
-        elif turn.number == limits.limit(turn.kind):
-            log.warning("login locked for %d minutes after %d failed logins within %d minutes: %s %s",
-                        limits.lock.total_seconds() // 60, turn.number, limits.window.total_seconds() // 60,
-                        turn.kind, turn.key)
-    if succeeded:
-        session.commit()
 
 
 def refusal(attempt: Attempt, limits: LoginLimits) -> LoginPaused:

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from ..models import (
@@ -30,11 +29,10 @@ from ..models import (
     points_earned,
 )
 from ..models.points import MAX_ADJUSTMENT, MAX_RULE_POINTS, MAX_STOCK_CHANGE
-from .db_errors import explain
-from .errors import OutOfScope, ValidationError
+from .errors import DomainError, OutOfScope, ValidationError
 from . import scope as scope_service
 from .scope import Scope, can_write_under, get_visible, visible
-from .transactions import change_once, commit, flush
+from .unit_of_work import change_once, unit_of_work
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 MAX_QUANTITY = 99
@@ -127,46 +125,46 @@ def award(session: Session, scope: Scope, record_ids, actor_id: int | None) -> A
     A record already rewarded is skipped, not rewarded again: the partial unique index on
     ``points_entries(service_record_id) WHERE kind = 'earn'`` makes that hold under double
     clicks, retries and concurrent secretaries (INSERT … ON CONFLICT DO NOTHING)."""
-    ids = sorted({int(i) for i in record_ids})
-    # Shared locks on the records, in id order: the facts priced here (volunteer, hours, activity
-    # type) cannot change between pricing and the ledger entry (after it, the database freezes them).
-    records = session.scalars(
-        select(ServiceRecord).where(ServiceRecord.id.in_(ids), visible(scope, ServiceRecord))
-        .order_by(ServiceRecord.id).with_for_update(read=True, of=ServiceRecord)
-        .execution_options(populate_existing=True)
-    ).all()
-    if len(records) != len(ids):
-        raise OutOfScope(_l("Record not found."))
-    if scope.kind == "volunteer":
-        raise ValidationError(_l("Volunteers cannot award points."))
-    accounts = dict(
-        session.execute(
-            select(PointsAccount.volunteer_id, PointsAccount.id).where(
-                PointsAccount.volunteer_id.in_({r.volunteer_id for r in records})
-            )
+    with unit_of_work(session):
+        ids = sorted({int(i) for i in record_ids})
+        # Shared locks on the records, in id order: the facts priced here (volunteer, hours, activity
+        # type) cannot change between pricing and the ledger entry (after it, the database freezes them).
+        records = session.scalars(
+            select(ServiceRecord).where(ServiceRecord.id.in_(ids), visible(scope, ServiceRecord))
+            .order_by(ServiceRecord.id).with_for_update(read=True, of=ServiceRecord)
+            .execution_options(populate_existing=True)
         ).all()
-    )
-    homes = dict(session.execute(select(Volunteer.id, Volunteer.community_id)
-                                 .where(Volunteer.id.in_({r.volunteer_id for r in records}))).all())
-    result = AwardResult()
-    # Lock accounts in id order so that two bulk awards cannot deadlock.
-    for record in sorted(records, key=lambda r: (accounts[r.volunteer_id], r.id)):
-        points = points_for(record)
-        if points <= 0:
-            result.no_rule.append(record)
-            continue
-        if record.rule.community_id not in (None, homes[record.volunteer_id]):
-            result.elsewhere.append(record)
-            continue
-        reason = f"{record.rule.name} {record.date.isoformat()} {record.hours}h"
-        inserted = earn(session, accounts[record.volunteer_id], points, reason, service_record_id=record.id,
-                        actor_id=actor_id)
-        if inserted is None:
-            result.already.append(record)
-        else:
-            result.awarded.append((record, points))
-    commit(session)
-    return result
+        if len(records) != len(ids):
+            raise OutOfScope(_l("Record not found."))
+        if scope.kind == "volunteer":
+            raise ValidationError(_l("Volunteers cannot award points."))
+        accounts = dict(
+            session.execute(
+                select(PointsAccount.volunteer_id, PointsAccount.id).where(
+                    PointsAccount.volunteer_id.in_({r.volunteer_id for r in records})
+                )
+            ).all()
+        )
+        homes = dict(session.execute(select(Volunteer.id, Volunteer.community_id)
+                                     .where(Volunteer.id.in_({r.volunteer_id for r in records}))).all())
+        result = AwardResult()
+        # Lock accounts in id order so that two bulk awards cannot deadlock.
+        for record in sorted(records, key=lambda r: (accounts[r.volunteer_id], r.id)):
+            points = points_for(record)
+            if points <= 0:
+                result.no_rule.append(record)
+                continue
+            if record.rule.community_id not in (None, homes[record.volunteer_id]):
+                result.elsewhere.append(record)
+                continue
+            reason = f"{record.rule.name} {record.date.isoformat()} {record.hours}h"
+            inserted = earn(session, accounts[record.volunteer_id], points, reason, service_record_id=record.id,
+                            actor_id=actor_id)
+            if inserted is None:
+                result.already.append(record)
+            else:
+                result.awarded.append((record, points))
+        return result
 
 
 def awarded_record_ids(session: Session, record_ids) -> set[int]:
@@ -179,15 +177,15 @@ def awarded_record_ids(session: Session, record_ids) -> set[int]:
 
 def adjust(session: Session, scope: Scope, account_id, amount: int, reason: str, actor_id: int | None) -> LedgerEntry:
     """A compensating entry written by a person, with the reason."""
-    account = visible_account(session, scope, account_id)
-    if not isinstance(amount, int) or amount == 0 or abs(amount) > MAX_ADJUSTMENT:
-        raise ValidationError(_l("An adjustment is a whole number of points other than 0, at most %(most)s either way.",
-                                 most=f"{MAX_ADJUSTMENT:,}"), field="amount")
-    reason = _reason(reason, required=True)
-    entry = LedgerEntry(account_id=account.id, kind="adjust", amount=amount, reason=reason, created_by_id=actor_id)
-    session.add(entry)
-    commit(session)
-    return entry
+    with unit_of_work(session):
+        account = visible_account(session, scope, account_id)
+        if not isinstance(amount, int) or amount == 0 or abs(amount) > MAX_ADJUSTMENT:
+            raise ValidationError(_l("An adjustment is a whole number of points other than 0, at most %(most)s either way.",
+                                     most=f"{MAX_ADJUSTMENT:,}"), field="amount")
+        reason = _reason(reason, required=True)
+        entry = LedgerEntry(account_id=account.id, kind="adjust", amount=amount, reason=reason, created_by_id=actor_id)
+        session.add(entry)
+        return entry
 
 
 # --- the catalog -----------------------------------------------------------------------------
@@ -202,25 +200,18 @@ def offered_items(session: Session, account: PointsAccount, *, include_inactive:
 
 def restock(session: Session, scope: Scope, item_id, change: int, reason: str | None,
             actor_id: int | None) -> StockMovement:
-    """Add (or, with a negative change, correct) an item's stock: a user action, committed."""
-    movement = add_stock(session, scope, item_id, change, reason, actor_id)
-    commit(session)
-    return movement
-
-
-def add_stock(session: Session, scope: Scope, item_id, change: int, reason: str | None,
-              actor_id: int | None) -> StockMovement:
-    """The stock movement of a restock or a correction, written in the caller's transaction (the
-    item's form saves the item and its first stock together)."""
-    item = get_visible(session, scope, RewardItem, item_id)
-    if not isinstance(change, int) or change == 0 or abs(change) > MAX_STOCK_CHANGE:
-        raise ValidationError(_l("A stock change is a whole number other than 0, at most %(most)s either way.",
-                                 most=f"{MAX_STOCK_CHANGE:,}"), field="restock")
-    movement = StockMovement(item_id=item.id, kind="restock" if change > 0 else "adjust", change=change,
-                             reason=_reason(reason) or None, created_by_id=actor_id)
-    session.add(movement)
-    flush(session)
-    return movement
+    """Add (or, with a negative change, correct) an item's stock. Called from the item's form, it
+    joins the form's unit of work: the item and its stock are saved together."""
+    with unit_of_work(session):
+        item = get_visible(session, scope, RewardItem, item_id)
+        if not isinstance(change, int) or change == 0 or abs(change) > MAX_STOCK_CHANGE:
+            raise ValidationError(_l("A stock change is a whole number other than 0, at most %(most)s either way.",
+                                     most=f"{MAX_STOCK_CHANGE:,}"), field="restock")
+        movement = StockMovement(item_id=item.id, kind="restock" if change > 0 else "adjust", change=change,
+                                 reason=_reason(reason) or None, created_by_id=actor_id)
+        session.add(movement)
+        session.flush()
+        return movement
 
 
 REASON_MOST = 200
@@ -359,37 +350,40 @@ def redeem(session: Session, scope: Scope, account_id, quantities: dict[int, int
 
     ``request_key`` identifies the confirmation form: submitting it twice returns the
     redemption the first submit made instead of redeeming again."""
-    account = visible_account(session, scope, account_id)
-    if request_key:
-        earlier = session.scalar(select(Redemption).where(Redemption.request_key == request_key))
-        if earlier is not None:
-            if earlier.account_id != account.id:
-                raise OutOfScope(_l("Record not found."))
-            return earlier
-    # The items' rows locked first, in id order (the order every writer of stock takes): what
-    # ``quote`` checks (offered, active, in stock) holds until the redemption is written.
-    session.execute(select(RewardItem.id).where(RewardItem.id.in_(list(quantities))).order_by(RewardItem.id)
-                    .with_for_update())
-    session.expire_all()
-    lines, total = quote(session, account, quantities)
-    if total > account.balance:
-        raise ValidationError(_l("Not enough points: this needs %(total)s, the balance is %(balance)s.",
-                                 total=total, balance=account.balance))
-    for item, quantity in lines:
-        if quantity > item.stock:
-            raise ValidationError(_l("Only %(stock)s of 「%(item)s」 left.", stock=item.stock, item=item.name))
     try:
-        redemption = _write_redemption(session, account, lines, total, actor_id, request_key)
-        session.commit()
-    except DBAPIError as exc:
-        session.rollback()
-        name = getattr(getattr(getattr(exc, "orig", None), "diag", None), "constraint_name", None)
-        if request_key and name == "redemptions_request_key_key":  # the same form, twice at once
-            earlier = session.scalar(select(Redemption).where(Redemption.request_key == request_key))
+        with unit_of_work(session):
+            account = visible_account(session, scope, account_id)
+            earlier = _redemption_of_request(session, request_key)
+            if earlier is not None:
+                if earlier.account_id != account.id:
+                    raise OutOfScope(_l("Record not found."))
+                return earlier
+            # The items' rows locked first, in id order (the order every writer of stock takes): what
+            # ``quote`` checks (offered, active, in stock) holds until the redemption is written.
+            session.execute(select(RewardItem.id).where(RewardItem.id.in_(list(quantities))).order_by(RewardItem.id)
+                            .with_for_update())
+            session.expire_all()
+            lines, total = quote(session, account, quantities)
+            if total > account.balance:
+                raise ValidationError(_l("Not enough points: this needs %(total)s, the balance is %(balance)s.",
+                                         total=total, balance=account.balance))
+            for item, quantity in lines:
+                if quantity > item.stock:
+                    raise ValidationError(_l("Only %(stock)s of 「%(item)s」 left.", stock=item.stock, item=item.name))
+            return _write_redemption(session, account, lines, total, actor_id, request_key)
+    except DomainError as refusal:
+        if refusal.constraint == "redemptions_request_key_key":  # the same form, twice at once: the other's
+            earlier = _redemption_of_request(session, request_key)  # read after the unit of work's rollback
             if earlier is not None and earlier.account_id == account.id:
                 return earlier
-        raise explain(exc) from None
-    return redemption
+        raise
+
+
+def _redemption_of_request(session: Session, request_key: str | None) -> Redemption | None:
+    """The redemption a confirmation form made, if it was submitted before."""
+    if not request_key:
+        return None
+    return session.scalar(select(Redemption).where(Redemption.request_key == request_key))
 
 
 def _write_redemption(session, account, lines, total, actor_id, request_key) -> Redemption:
@@ -423,23 +417,23 @@ def _close(session: Session, scope: Scope, redemption_id, status: str, actor_id:
 
 
 def hand_over(session: Session, scope: Scope, redemption_id, actor_id: int | None) -> Redemption:
-    redemption = _close(session, scope, redemption_id, "handed_over", actor_id)
-    commit(session)
+    with unit_of_work(session):
+        redemption = _close(session, scope, redemption_id, "handed_over", actor_id)
     session.refresh(redemption)
     return redemption
 
 
 def cancel(session: Session, scope: Scope, redemption_id, actor_id: int | None, reason: str | None = None) -> Redemption:
     """Cancel a pending redemption: stock and points come back through compensating rows."""
-    redemption = _close(session, scope, redemption_id, "cancelled", actor_id)
-    note = f"#{redemption.id} " + ((reason or "").strip() or str(_l("cancelled")))
-    for line in sorted(redemption.lines, key=lambda line: line.item_id):
-        session.add(StockMovement(item_id=line.item_id, kind="cancel", change=line.quantity,
-                                  redemption_id=redemption.id, reason=note[:200], created_by_id=actor_id))
-        flush(session)
-    session.add(LedgerEntry(account_id=redemption.account_id, kind="refund", amount=redemption.total_points,
-                            redemption_id=redemption.id, reason=note[:200], created_by_id=actor_id))
-    commit(session)
+    with unit_of_work(session):
+        redemption = _close(session, scope, redemption_id, "cancelled", actor_id)
+        note = f"#{redemption.id} " + ((reason or "").strip() or str(_l("cancelled")))
+        for line in sorted(redemption.lines, key=lambda line: line.item_id):
+            session.add(StockMovement(item_id=line.item_id, kind="cancel", change=line.quantity,
+                                      redemption_id=redemption.id, reason=note[:200], created_by_id=actor_id))
+            session.flush()
+        session.add(LedgerEntry(account_id=redemption.account_id, kind="refund", amount=redemption.total_points,
+                                redemption_id=redemption.id, reason=note[:200], created_by_id=actor_id))
     session.refresh(redemption)
     return redemption
 

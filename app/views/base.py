@@ -49,14 +49,13 @@ log = logging.getLogger(__name__)
 
 def attempt(call):
     """Run a service call for a custom view: a row outside the scope is a 404, a refusal is a
-    flashed message (nothing written); returns the call's result, or None when refused."""
+    flashed message (the service's unit of work wrote nothing); returns the call's result, or None
+    when refused."""
     try:
         return call()
     except OutOfScope:
-        db.session.rollback()
         abort(404)
     except DomainError as error:
-        db.session.rollback()
         flash(str(error), "danger")
         return None
 
@@ -839,35 +838,32 @@ class ScopedModelView(ListArguments, PickerMixin, ModelView):
         return {}
 
     def _refuse(self, form, error: DomainError) -> None:
-        db.session.rollback()
         field = getattr(form, error.field, None) if error.field else None
         if field is not None:
             field.errors = list(field.errors or []) + [str(error)]
         flash(str(error), "danger")
 
     def _save(self, form, item, *, is_new: bool, original: dict) -> bool:
+        from ..services.unit_of_work import unit_of_work
+
         session = db.session
         try:
-            with session.no_autoflush:
-                form.populate_obj(item)
-                self.check(item, is_new=is_new, original=original)
+            # one unit of work: the services the checks and ``apply`` call join it
+            with unit_of_work(session):
+                with session.no_autoflush:
+                    form.populate_obj(item)
+                    self.check(item, is_new=is_new, original=original)
+                    if is_new:
+                        self.pre_add(item)
+                    else:
+                        self.pre_update(item)
                 if is_new:
-                    self.pre_add(item)
-                else:
-                    self.pre_update(item)
-            if is_new:
-                session.add(item)
-            session.flush()
-            self.apply(item, is_new=is_new, original=original)
-            session.commit()
+                    session.add(item)
+                session.flush()
+                self.apply(item, is_new=is_new, original=original)
             keep_uploads()
-        except DomainError as error:
+        except DomainError as error:  # a database refusal too: the unit of work logged its constraint
             self._refuse(form, error)
-            return False
-        except DBAPIError as exc:
-            log.warning("refused %s %s: %s", "add" if is_new else "edit", self.datamodel.obj.__name__,
-                        getattr(getattr(getattr(exc, "orig", None), "diag", None), "constraint_name", None))
-            self._refuse(form, explain(exc))
             return False
         if is_new:
             self.post_add(item)
@@ -921,18 +917,15 @@ class ScopedModelView(ListArguments, PickerMixin, ModelView):
         )
 
     def _delete_item(self, item) -> bool:
+        from ..services.unit_of_work import unit_of_work
+
         try:
-            self.check_delete(item)
-            self.pre_delete(item)
-            db.session.delete(item)
-            db.session.commit()
+            with unit_of_work(db.session):
+                self.check_delete(item)
+                self.pre_delete(item)
+                db.session.delete(item)
         except DomainError as error:
-            db.session.rollback()
             flash(str(error), "danger")
-            return False
-        except DBAPIError as exc:
-            db.session.rollback()
-            flash(str(explain(exc)), "danger")
             return False
         self.post_delete(item)
         return True

@@ -77,7 +77,6 @@ class EmergencyResponseModelView(ScopedModelView):
                 response = emergency_service.declare(db.session, current_actor(), form.get("area"), form.get("level", ""),
                                                      form.get("title", ""), form.get("directive", ""))
             except DomainError as error:
-                db.session.rollback()
                 flash(str(error), "danger")
             else:
                 flash(str(_l("Response declared: %(count)s grids have their task.",

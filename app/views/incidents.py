@@ -313,7 +313,6 @@ class IncidentModelView(ScopedModelView):
                 )
                 incident = loop.report(db.session, current_actor(), data)
             except DomainError as error:
-                db.session.rollback()
                 flash(str(error), "danger")
             else:
                 keep_uploads()

@@ -141,7 +141,7 @@ class RewardItemModelView(ScopedModelView):
     def apply(self, item, *, is_new, original):
         change = getattr(item, "restock", None)
         if change:
-            bank.add_stock(db.session, current_scope(), item.id, int(change), None, current_user_id())
+            bank.restock(db.session, current_scope(), item.id, int(change), None, current_user_id())
         name = save_picture(request.files.get("picture_file"), pictures_dir(), "picture_file")
         if name:
             replace_later(pictures_dir(), item.picture)
@@ -317,7 +317,6 @@ class PointsView(BaseView):
                     after=account.balance - total, request_key=uuid.uuid4().hex, holder=account.holder,
                 )
             except DomainError as error:
-                db.session.rollback()
                 account = bank.visible_account(db.session, scope, account_id)
                 flash(str(error), "danger")
         items = bank.offered_items(db.session, account)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from app.models import EmergencyResponse, Incident, IncidentEvent, LedgerEntry, ResponseTask, ServiceRecord, Whistle
-from app.services import emergencies, incidents as loop, points as bank, transactions, whistles
+from app.services import emergencies, incidents as loop, points as bank, whistles
 from app.services.errors import DomainError
 from app.services.scope import EVERYTHING
 
@@ -30,27 +30,36 @@ from .test_whistles import blow, street_incident
 HOLD = 2.0  # seconds the first action waits for the second, at most
 
 
-def race(session, monkeypatch, module, write: str, first, second):
+def race(session, monkeypatch, held_at, first, second):
     """Run ``first(session)`` and ``second(session)`` in two threads, ``first`` held at
-    ``module.write`` (the function that writes its change) until ``second`` is done. Returns
-    (first's outcome, second's outcome, whether second was done before first wrote)."""
+    ``held_at`` until ``second`` is done: "commit" (its unit of work's commit) or (module, name of
+    the function that writes its change). Returns (first's outcome, second's outcome, whether
+    second was done before first wrote)."""
     engine = engine_for(session)
     make_session = sessionmaker(engine)
-    real = getattr(module, write)
     started, second_done = threading.Event(), threading.Event()
     seen = {"second_before_write": False}
 
-    def held(*args, **kwargs):
+    def hold():
         if threading.current_thread().name == "first" and not started.is_set():
             started.set()
             seen["second_before_write"] = second_done.wait(HOLD)
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(module, write, held)
+    if held_at != "commit":
+        module, write = held_at
+        real = getattr(module, write)
+
+        def held(*args, **kwargs):
+            hold()
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, write, held)
     outcomes = {}
 
     def run(name, action):
         with make_session() as own:
+            if held_at == "commit":  # before the commit flushes the changes
+                event.listen(own, "before_commit", lambda _session: hold())
             try:
                 outcomes[name] = action(own)
             except (DomainError, DBAPIError) as error:
@@ -91,7 +100,7 @@ def test_no_result_lands_on_a_closed_whistle(session, monkeypatch):
     mine = next(s.id for s in whistle.summonses if s.department_id == urban.scope.department_id)
     ratings = {s.id: 4 for s in whistle.summonses}
     result, closed, close_first = race(
-        session, monkeypatch, whistles, "commit",
+        session, monkeypatch, "commit",
         lambda s: whistles.submit_result(s, urban, mine, "补充：已回访"),
         lambda s: whistles.close(s, street, whistle.id, ratings))
     assert not refused(closed)
@@ -107,7 +116,7 @@ def test_a_close_in_progress_is_not_rated_on_stale_results(session, monkeypatch)
     street, admin = actor(session, "street"), actor(session, "admin")
     ratings = {s.id: 5 for s in whistle.summonses}
     closing, reporting, report_first = race(
-        session, monkeypatch, whistles, "commit",
+        session, monkeypatch, "commit",
         lambda s: whistles.close(s, street, whistle.id, ratings),
         lambda s: whistles.submit_result(s, admin, whistle.summonses[0].id, "更正结果"))
     assert not (report_first and not refused(closing) and not refused(reporting))
@@ -123,7 +132,7 @@ def test_no_check_in_on_an_ended_response(session, monkeypatch):
     task = session.scalar(select(ResponseTask.id).where(ResponseTask.response_id == response.id).limit(1))
     dispatcher, secretary = actor(session, "dispatcher"), actor(session, "secretary")
     checked, ended, end_first = race(
-        session, monkeypatch, emergencies, "change_once",
+        session, monkeypatch, (emergencies, "change_once"),
         lambda s: emergencies.check_in(s, secretary, task, "已排查"),
         lambda s: emergencies.end(s, dispatcher, response.id))
     assert not refused(ended)
@@ -138,7 +147,7 @@ def test_no_whistle_over_an_incident_no_longer_open(session, monkeypatch):
     incident = street_incident(session)  # held by the street, reported
     deadline = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)
     blown, rejected, reject_first = race(
-        session, monkeypatch, whistles, "commit",
+        session, monkeypatch, "commit",
         lambda s: whistles.blow(s, street, [incident.id], "联合执法", "street", departments, deadline),
         lambda s: loop.act(s, street, incident.id, "reject", note="不属于治理事项"))
     assert not refused(rejected)
@@ -165,7 +174,7 @@ def test_an_award_prices_the_record_as_it_stays(session, monkeypatch):
         s.commit()
         return row
 
-    awarded, edited, edit_first = race(session, monkeypatch, bank, "commit",
+    awarded, edited, edit_first = race(session, monkeypatch, "commit",
                                        lambda s: bank.award(s, EVERYTHING, [record.id], None), edit)
     session.expire_all()
     stored = session.get(ServiceRecord, record.id)
