@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from ..models import EmergencyResponse, Grid, ResponseTask
@@ -19,6 +19,16 @@ from .unit_of_work import change_once, unit_of_work
 from .users import DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
 CHECK_IN_ROLES = {GRID_WORKER, SECRETARY, STREET_OFFICER, DISPATCHER}
+
+
+AREA_LEVELS = ("district", "street", "community")
+
+
+def areas(session: Session, scope: Scope) -> list[Grid]:
+    """The areas the declare form offers: the districts, streets and communities the scope sees,
+    in code order."""
+    return list(session.scalars(select(Grid).where(visible(scope, Grid), Grid.level.in_(AREA_LEVELS))
+                                .order_by(Grid.code)))
 
 
 def declare(session: Session, actor: Actor, area_id, level: str, title: str, directive: str) -> EmergencyResponse:
@@ -123,6 +133,20 @@ def totals(session: Session, response_id: int, scope: Scope = EVERYTHING) -> Pro
         .where(ResponseTask.response_id == response_id, visible(scope, ResponseTask))
     ).one()
     return Progress(None, "", int(total), int(done))
+
+
+def own_tasks(session: Session, scope: Scope, response_id: int | None = None) -> list[ResponseTask]:
+    """The tasks a user answers for, of one response or else of every active one: their own grid's
+    and those of the grids right under it (a street officer: the street and its communities; a grid
+    worker: the block and its buildings), unanswered first, in code order, at most 200."""
+    own = or_(Grid.id == scope.grid_id, Grid.parent_id == scope.grid_id) if scope.kind == "grid" else true()
+    query = select(ResponseTask).join(Grid, ResponseTask.grid_id == Grid.id).where(visible(scope, ResponseTask), own)
+    if response_id is not None:
+        query = query.where(ResponseTask.response_id == response_id)
+    else:
+        query = (query.join(EmergencyResponse, EmergencyResponse.id == ResponseTask.response_id)
+                 .where(EmergencyResponse.status == "active"))
+    return list(session.scalars(query.order_by(ResponseTask.checked_in_at.is_not(None), Grid.code).limit(200)))
 
 
 def pending(session: Session, response_id: int, scope: Scope = EVERYTHING, limit: int = 500) -> list[Grid]:

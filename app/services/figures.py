@@ -1,6 +1,7 @@
-"""Incident figures, computed by SQL over the user's scope: received, resolved, completion rate
-(办结率), on-time rate, average satisfaction and open whistles — per grid (community or street),
-per department, or per month. Two grouped queries a table, whatever its number of rows."""
+"""Figures computed by SQL over the user's scope: how much the area holds (the start page), and
+the incident figures — received, resolved, completion rate (办结率), on-time rate, average
+satisfaction and open whistles — per grid (community or street), per department, or per month.
+Two grouped queries a table, whatever its number of rows."""
 from __future__ import annotations
 
 import datetime
@@ -10,13 +11,21 @@ from sqlalchemy import Date, Integer, and_, any_, cast, distinct, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
-from ..models import Department, Grid, Incident, Whistle, incident_scopes, incident_tallies, whistle_incidents
+from ..models import (Department, Grid, Incident, Volunteer, Whistle, Worker, incident_scopes, incident_tallies,
+                      whistle_incidents)
 from .scope import Scope, visible
 
 RESOLVED = ("resolved", "closed")
 TIMEZONE_NAME = "Asia/Shanghai"
 GRID_GROUPINGS = ("community", "street", "district")
 GROUPINGS = (*GRID_GROUPINGS, "department", "month")
+
+
+def area_counts(session: Session, scope: Scope) -> dict[str, int]:
+    """How many grids, workers, volunteers and departments the scope sees."""
+    return {name: session.scalar(select(func.count()).select_from(model).where(visible(scope, model)))
+            for name, model in (("grids", Grid), ("workers", Worker), ("volunteers", Volunteer),
+                                ("departments", Department))}
 
 
 @dataclass

@@ -16,7 +16,7 @@ from sqlalchemy import Text, and_, bindparam, false, func, literal_column, or_, 
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session, with_expression
 
-from ..models import (DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Volunteer, Worker,
+from ..models import (DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Worker,
                       incident_scopes)
 from ..models.choices import (
     INCIDENT_SOURCES,
@@ -24,7 +24,9 @@ from ..models.choices import (
     URGENCIES,
 )
 from ..models.users import person_name
+from .departments import FUNCTIONAL
 from .errors import Conflict, ValidationError
+from .people import community_of
 from .personal_data import is_valid_mobile, normalise_mobile
 from .scope import Scope, can_write_under, department_incidents, get_visible, is_under, visible
 from .search import as_key, clean, contains_pattern
@@ -119,9 +121,14 @@ def _level_below(session: Session, incident: Incident) -> tuple[str, Grid] | Non
 ASSIGNABLE_ROLES = ("grid_worker", "grid_leader")
 
 
-def assignable_workers(session: Session, incident: Incident):
-    """A SELECT of the workers the incident may be assigned to: grid workers and leaders of a grid
-    under the one holding it (the incident page lists them; ``assign`` accepts only them)."""
+def assignable_workers(session: Session, incident: Incident) -> list[Worker]:
+    """The workers the incident may be assigned to (the incident page lists them)."""
+    return list(session.scalars(_assignable(incident)))
+
+
+def _assignable(incident: Incident):
+    """Grid workers and leaders of a grid under the one holding the incident, by grid and name
+    (``assign`` accepts only them)."""
     holder = incident.holder_grid
     if holder is None:
         return select(Worker).where(false())
@@ -218,8 +225,7 @@ def report(session: Session, actor: Actor, data: Report) -> Incident:
             raise ValidationError(_l("Choose the grid where it happened."), field="grid")
         volunteer_id = None
         if actor.scope.kind == "volunteer":
-            home = session.scalar(select(Grid).join(Volunteer, Volunteer.community_id == Grid.id)
-                                  .where(Volunteer.id == actor.scope.volunteer_id))
+            home = community_of(session, actor.scope.volunteer_id)
             if home is None or not is_under(grid.path, home.path):
                 raise ValidationError(_l("You can report incidents in your own community."), field="grid")
             volunteer_id = actor.scope.volunteer_id
@@ -251,6 +257,21 @@ def report(session: Session, actor: Actor, data: Report) -> Incident:
         session.flush()
         _record(session, incident, actor, "report", (None, None))
         return incident
+
+
+def report_grids(session: Session, scope: Scope, most: int) -> list[Grid]:
+    """The grids the report form offers, in code order: a volunteer's own community and the grids
+    under it; anyone else's grids in scope, up to ``most`` + 1 (past ``most`` the grid is typed)."""
+    if scope.kind == "volunteer":
+        community = community_of(session, scope.volunteer_id)
+        return list(session.scalars(select(Grid).where(Grid.path.descendant_of(community.path)).order_by(Grid.code)))
+    return list(session.scalars(select(Grid).where(visible(scope, Grid)).order_by(Grid.code).limit(most + 1)))
+
+
+def report_categories(session: Session) -> list[IncidentCategory]:
+    """The categories an incident is reported under: the active ones."""
+    return list(session.scalars(select(IncidentCategory).where(IncidentCategory.active.is_(True))
+                                .order_by(IncidentCategory.id)))
 
 
 # --- the loop --------------------------------------------------------------------------------
@@ -400,7 +421,7 @@ class _Transitions:
     @staticmethod
     def do_assign(session, actor, incident, worker_id=None, **_):
         key = as_key(worker_id)
-        worker = session.scalar(assignable_workers(session, incident).where(Worker.id == key)) if key else None
+        worker = session.scalar(_assignable(incident).where(Worker.id == key)) if key else None
         if worker is None:
             raise ValidationError(_l("Choose a worker of a grid under the one holding the incident."), field="worker")
         incident.status = "dispatched"
@@ -413,8 +434,9 @@ class _Transitions:
 
     @staticmethod
     def do_dispatch(session, actor, incident, department_id=None, **_):
-        department = session.get(Department, as_key(department_id)) if as_key(department_id) else None
-        if department is None or department.kind != "functional":
+        key = as_key(department_id)
+        department = session.scalar(select(Department).where(Department.id == key, FUNCTIONAL)) if key else None
+        if department is None:
             raise ValidationError(_l("Choose one of the functional departments."), field="department")
         incident.status = "dispatched"
         incident.level = "department"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Department, Grid, PointsRule, ServiceRecord, Volunteer, Worker
@@ -16,6 +17,13 @@ from .personal_data import (
     normalise_resident_id,
 )
 from .scope import Scope, can_write_under, is_visible
+
+
+def community_of(session: Session, volunteer_id: int) -> Grid | None:
+    """The volunteer's home community."""
+    return session.scalar(select(Grid).join(Volunteer, Volunteer.community_id == Grid.id)
+                          .where(Volunteer.id == volunteer_id))
+
 
 def _unflushed(check):
     """Run a check without flushing the (possibly pending, not yet valid) record."""

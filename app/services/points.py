@@ -167,6 +167,12 @@ def award(session: Session, scope: Scope, record_ids, actor_id: int | None) -> A
         return result
 
 
+def service_records(session: Session, volunteer_id: int) -> list[ServiceRecord]:
+    """The volunteer's service records, the latest first."""
+    return list(session.scalars(select(ServiceRecord).where(ServiceRecord.volunteer_id == volunteer_id)
+                                .order_by(ServiceRecord.date.desc())))
+
+
 def awarded_record_ids(session: Session, record_ids) -> set[int]:
     return set(session.scalars(
         select(LedgerEntry.service_record_id).where(
@@ -377,6 +383,12 @@ def redeem(session: Session, scope: Scope, account_id, quantities: dict[int, int
             if earlier is not None and earlier.account_id == account.id:
                 return earlier
         raise
+
+
+def redemptions(session: Session, account_id: int) -> list[Redemption]:
+    """The account's redemptions, newest first."""
+    return list(session.scalars(select(Redemption).where(Redemption.account_id == account_id)
+                                .order_by(Redemption.id.desc())))
 
 
 def _redemption_of_request(session: Session, request_key: str | None) -> Redemption | None:

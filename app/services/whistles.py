@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..models import Department, Grid, Incident, IncidentEvent, Whistle, WhistleSummons
 from ..models.choices import OPEN_STATUSES
+from .departments import FUNCTIONAL
 from .errors import Conflict, OutOfScope, ValidationError
 from .incidents import Actor
 from .scope import can_write_under, get_visible, visible
@@ -68,8 +69,7 @@ def blow(session: Session, actor: Actor, incident_ids, reason: str, level: str, 
             if grid is None:
                 raise ValidationError(_l("Blow the whistle at street or district level."), field="level")
         department_ids = as_keys(department_ids)
-        departments = session.scalars(select(Department).where(Department.id.in_(department_ids),
-                                                               Department.kind == "functional")).all()
+        departments = session.scalars(select(Department).where(Department.id.in_(department_ids), FUNCTIONAL)).all()
         if not department_ids:
             raise ValidationError(_l("Summon at least one department."), field="departments")
         if len(departments) != len(department_ids):
@@ -99,6 +99,14 @@ def blow(session: Session, actor: Actor, incident_ids, reason: str, level: str, 
                 note=f"#{whistle.id} {reason}"[:500],
             ))
         return whistle
+
+
+def open_incidents(session: Session, scope, most: int = 200) -> list[Incident]:
+    """The open incidents the scope sees, newest first, with their grids, at most ``most``: what
+    the blow form offers."""
+    return list(session.scalars(
+        select(Incident).where(visible(scope, Incident), Incident.status.in_(OPEN_STATUSES))
+        .options(selectinload(Incident.grid)).order_by(Incident.id.desc()).limit(most)))
 
 
 def incidents_seen(session: Session, scope, whistle: Whistle) -> tuple[list[Incident], int]:

@@ -7,13 +7,10 @@ from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, true
-
 from ..extensions import db
-from ..models import EmergencyResponse, Grid, ResponseTask
+from ..models import EmergencyResponse
 from ..services import emergencies as emergency_service
 from ..services.errors import DomainError
-from ..services.scope import visible
 from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, label_of
 from .incidents import current_actor
 from .points import local_time
@@ -52,8 +49,7 @@ class EmergencyResponseModelView(ScopedModelView):
         widgets = self._show(pk)
         response = self.shown(pk)
         scope = current_scope()
-        mine = db.session.scalars(
-            _own_tasks(scope).where(ResponseTask.response_id == response.id)).all() if self.appbuilder.sm.has_access(
+        mine = emergency_service.own_tasks(db.session, scope, response.id) if self.appbuilder.sm.has_access(
             "can_check_in", self.class_permission_name) else []
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
@@ -69,8 +65,7 @@ class EmergencyResponseModelView(ScopedModelView):
     @has_access
     def declare(self):
         scope = current_scope()
-        areas = db.session.scalars(select(Grid).where(visible(scope, Grid), Grid.level.in_(("district", "street", "community")))
-                                   .order_by(Grid.code)).all()
+        areas = emergency_service.areas(db.session, scope)
         form = request.form
         if request.method == "POST":
             try:
@@ -103,18 +98,6 @@ class EmergencyResponseModelView(ScopedModelView):
     @has_access
     def tasks(self):
         """The user's open tasks, on a phone: one tap to check in."""
-        tasks = db.session.scalars(
-            _own_tasks(current_scope())
-            .join(EmergencyResponse, EmergencyResponse.id == ResponseTask.response_id)
-            .where(EmergencyResponse.status == "active")).all()
+        tasks = emergency_service.own_tasks(db.session, current_scope())
         return self.render_template("gridgov/response_tasks.html", tasks=tasks, level_labels=LEVEL_LABELS,
                                     local_time=local_time)
-
-
-def _own_tasks(scope):
-    """The tasks a user answers for: their own grid and the grids right under it (a street
-    officer: the street and its communities; a grid worker: the block and its buildings)."""
-    own = or_(Grid.id == scope.grid_id, Grid.parent_id == scope.grid_id) if scope.kind == "grid" else true()
-    return (select(ResponseTask).join(Grid, ResponseTask.grid_id == Grid.id)
-            .where(visible(scope, ResponseTask), own)
-            .order_by(ResponseTask.checked_in_at.is_not(None), Grid.code).limit(200))

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
-from sqlalchemy import func, select
-
 from ..extensions import db
-from ..models import Department, Grid, Volunteer, Worker
-from ..services.scope import visible
+from ..services import figures as figure_service
 from .base import current_scope
 
 
@@ -22,9 +19,5 @@ class HomeView(IndexView):
             scope = current_scope()
             if scope.kind == "volunteer":  # a volunteer's start page is their points
                 return redirect(url_for("PointsView.me"))
-            counts = {
-                name: db.session.scalar(select(func.count()).select_from(model).where(visible(scope, model)))
-                for name, model in (("grids", Grid), ("workers", Worker), ("volunteers", Volunteer),
-                                    ("departments", Department))
-            }
+            counts = figure_service.area_counts(db.session, scope)
         return self.render_template(self.index_template, appbuilder=self.appbuilder, counts=counts)

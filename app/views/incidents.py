@@ -12,11 +12,10 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from wtforms.validators import Length, NumberRange
 
 from ..extensions import db
-from ..models import DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent
+from ..models import DeadlineRule, Grid, Incident, IncidentCategory, IncidentEvent
 from ..models.choices import (
     OPEN_STATUSES,
     HANDLING_LEVEL_LABELS,
@@ -24,12 +23,12 @@ from ..models.choices import (
     INCIDENT_STATUS_LABELS,
     URGENCY_LABELS,
 )
+from ..services import departments as department_service
 from ..services import figures as figure_service
 from ..services import incidents as loop
 from ..services import search as search_service
 from ..services.errors import DomainError
 from ..services.personal_data import mask_mobile
-from ..services.scope import visible
 from .base import (attempt, EagerInterface, ScopeFilter, row_key, ScopedModelView, choice_field, current_scope, flag_field,
                    label_of, texts, yes_no)
 from .points import local_time
@@ -257,12 +256,8 @@ class IncidentModelView(ScopedModelView):
         actor = current_actor()
         actions = loop.allowed_actions(db.session, actor, incident) if self.appbuilder.sm.has_access(
             "can_act", self.class_permission_name) else []
-        workers = departments = []
-        if "assign" in actions:
-            workers = db.session.scalars(loop.assignable_workers(db.session, incident)).all()
-        if "dispatch" in actions:
-            departments = db.session.scalars(
-                select(Department).where(Department.kind == "functional").order_by(Department.name)).all()
+        workers = loop.assignable_workers(db.session, incident) if "assign" in actions else []
+        departments = department_service.functional_departments(db.session) if "dispatch" in actions else []
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
             incident=incident, actions=actions, action_labels=texts(ACTION_LABELS), workers=workers,
@@ -288,17 +283,8 @@ class IncidentModelView(ScopedModelView):
     @has_access
     def report(self):
         scope = current_scope()
-        in_scope = select(Grid).where(visible(scope, Grid)).order_by(Grid.code)
-        grids = db.session.scalars(in_scope.limit(REPORT_LIST_MOST + 1)).all()
-        if scope.kind == "volunteer":
-            from ..models import Volunteer
-
-            community = db.session.scalar(select(Grid).join(Volunteer, Volunteer.community_id == Grid.id)
-                                          .where(Volunteer.id == scope.volunteer_id))
-            grids = db.session.scalars(select(Grid).where(Grid.path.descendant_of(community.path))
-                                       .order_by(Grid.code)).all()
-        categories = db.session.scalars(select(IncidentCategory).where(IncidentCategory.active.is_(True))
-                                        .order_by(IncidentCategory.id)).all()
+        grids = loop.report_grids(db.session, scope, REPORT_LIST_MOST)
+        categories = loop.report_categories(db.session)
         form = request.form
         if request.method == "POST":
             try:

@@ -13,12 +13,11 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from wtforms import IntegerField
 from wtforms.validators import Length, NumberRange, Optional
 
 from ..extensions import db
-from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, ServiceRecord
+from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
 from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE
 from ..services import points as bank
@@ -271,12 +270,8 @@ class PointsView(BaseView):
         if scope.kind != "volunteer":
             return redirect(url_for("PointsAccountModelView.list"))
         account = bank.account_of_volunteer(db.session, scope.volunteer_id)
-        redemptions = db.session.scalars(
-            select(Redemption).where(Redemption.account_id == account.id).order_by(Redemption.id.desc())
-        ).all()
-        records = db.session.scalars(
-            select(ServiceRecord).where(ServiceRecord.volunteer_id == scope.volunteer_id).order_by(ServiceRecord.date.desc())
-        ).all()
+        redemptions = bank.redemptions(db.session, account.id)
+        records = bank.service_records(db.session, scope.volunteer_id)
         awarded = bank.awarded_record_ids(db.session, [r.id for r in records])
         return self.render_template(
             "gridgov/my_points.html", account=account, ledger=bank.ledger(db.session, account.id),

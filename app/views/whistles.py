@@ -8,15 +8,13 @@ from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Department, Incident, Whistle, WhistleSummons
-from ..models.choices import OPEN_STATUSES
+from ..models import Incident, Whistle, WhistleSummons
+from ..services import departments as department_service
 from ..services import whistles as whistle_service
 from ..services.points import TIMEZONE
-from ..services.scope import visible
 from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, kept, label_of
 from .incidents import current_actor, overdue_flag
 from .points import local_time
@@ -70,9 +68,8 @@ class WhistleModelView(ScopedModelView):
     def list_extra(self) -> dict:
         return {
             "now": datetime.datetime.now(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S"),
-            "departments": kept("functional departments", lambda: db.session.execute(
-                select(Department.id, Department.name).where(Department.kind == "functional")
-                .order_by(Department.name)).all()),
+            "departments": kept("functional departments",
+                                lambda: department_service.functional_department_names(db.session)),
         }
 
     @expose("/show/<pk>", methods=["GET"])
@@ -110,11 +107,8 @@ class WhistleModelView(ScopedModelView):
     @has_access
     def blow(self):
         scope = current_scope()
-        incidents = db.session.scalars(
-            select(Incident).where(visible(scope, Incident), Incident.status.in_(OPEN_STATUSES))
-            .options(selectinload(Incident.grid)).order_by(Incident.id.desc()).limit(200)).all()
-        departments = db.session.scalars(
-            select(Department).where(Department.kind == "functional").order_by(Department.name)).all()
+        incidents = whistle_service.open_incidents(db.session, scope)
+        departments = department_service.functional_departments(db.session)
         actor = current_actor()
         levels = sorted({whistle_service.BLOWER_LEVEL[r] for r in actor.roles if r in whistle_service.BLOWER_LEVEL}) \
             or ["street", "district"]

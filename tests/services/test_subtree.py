@@ -63,7 +63,7 @@ def test_a_street_cannot_assign_to_a_worker_of_a_street_whose_id_shares_its_pref
         loop.act(session, officer, incident.id, "assign", worker_id=stranger.id)
     session.rollback()
     assert session.get(type(incident), incident.id).handler_worker_id is None
-    assert stranger not in session.scalars(loop.assignable_workers(session, incident)).all()
+    assert stranger not in loop.assignable_workers(session, incident)
 
 
 def test_assigning_needs_a_grid_worker_or_leader(session):
