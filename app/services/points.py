@@ -333,7 +333,26 @@ def parse_quantities(raw: dict) -> dict[int, int]:
     return quantities
 
 
-def quote(session: Session, account: PointsAccount, quantities: dict[int, int]) -> tuple[list[tuple[RewardItem, int]], int]:
+@dataclass
+class Quote:
+    """What a redemption takes: the items with their quantities, and the points in all."""
+
+    account: PointsAccount
+    lines: list[tuple[RewardItem, int]]
+    total: int
+
+    @property
+    def balance_after(self) -> int:
+        return self.account.balance - self.total
+
+
+def preview(session: Session, scope: Scope, account_id, quantities: dict[int, int]) -> Quote:
+    """The quote a holder confirms before redeeming (nothing is written): the account, if the
+    scope sees it, and these quantities of items it may have."""
+    return quote(session, visible_account(session, scope, account_id), quantities)
+
+
+def quote(session: Session, account: PointsAccount, quantities: dict[int, int]) -> Quote:
     """The items and the total; refuses items the holder may not have (inactive, elsewhere)."""
     items = {i.id: i for i in session.scalars(select(RewardItem).where(RewardItem.id.in_(list(quantities))))}
     community_id = holder_community_id(session, account)
@@ -347,7 +366,7 @@ def quote(session: Session, account: PointsAccount, quantities: dict[int, int]) 
         if not item.active:
             raise ValidationError(_l("「%(item)s」 is no longer offered.", item=item.name))
         lines.append((item, quantities[item_id]))
-    return lines, sum(item.price * quantity for item, quantity in lines)
+    return Quote(account, lines, sum(item.price * quantity for item, quantity in lines))
 
 
 def redeem(session: Session, scope: Scope, account_id, quantities: dict[int, int], actor_id: int | None,
@@ -369,14 +388,14 @@ def redeem(session: Session, scope: Scope, account_id, quantities: dict[int, int
             session.execute(select(RewardItem.id).where(RewardItem.id.in_(list(quantities))).order_by(RewardItem.id)
                             .with_for_update())
             session.expire_all()
-            lines, total = quote(session, account, quantities)
-            if total > account.balance:
+            offer = quote(session, account, quantities)
+            if offer.balance_after < 0:
                 raise ValidationError(_l("Not enough points: this needs %(total)s, the balance is %(balance)s.",
-                                         total=total, balance=account.balance))
-            for item, quantity in lines:
+                                         total=offer.total, balance=account.balance))
+            for item, quantity in offer.lines:
                 if quantity > item.stock:
                     raise ValidationError(_l("Only %(stock)s of 「%(item)s」 left.", stock=item.stock, item=item.name))
-            return _write_redemption(session, account, lines, total, actor_id, request_key)
+            return _write_redemption(session, offer, actor_id, request_key)
     except DomainError as refusal:
         if refusal.constraint == "redemptions_request_key_key":  # the same form, twice at once: the other's
             earlier = _redemption_of_request(session, request_key)  # read after the unit of work's rollback
@@ -398,7 +417,8 @@ def _redemption_of_request(session: Session, request_key: str | None) -> Redempt
     return session.scalar(select(Redemption).where(Redemption.request_key == request_key))
 
 
-def _write_redemption(session, account, lines, total, actor_id, request_key) -> Redemption:
+def _write_redemption(session: Session, offer: Quote, actor_id: int | None, request_key: str | None) -> Redemption:
+    account, lines, total = offer.account, offer.lines, offer.total
     redemption = Redemption(account_id=account.id, status="pending", total_points=total, created_by_id=actor_id,
                             request_key=request_key or None)
     redemption.lines = [RedemptionLine(item_id=item.id, quantity=q, unit_price=item.price) for item, q in lines]

@@ -289,31 +289,32 @@ class PointsView(BaseView):
             if scope.kind != "volunteer":
                 return redirect(url_for("PointsAccountModelView.list"))
             account_id = bank.account_of_volunteer(db.session, scope.volunteer_id).id
-        try:
-            account = bank.visible_account(db.session, scope, account_id)
-        except OutOfScope:
-            abort(404)
         raw = {key[4:]: value for key, value in request.form.items() if key.startswith("qty-")}
-        step = request.form.get("step")
+        refusal = None
         if request.method == "POST":
             try:
                 quantities = bank.parse_quantities(raw)
-                lines, total = bank.quote(db.session, account, quantities)
-                if step == "confirm":
-                    redemption = bank.redeem(db.session, scope, account.id, quantities, current_user_id(),
+                if request.form.get("step") == "confirm":
+                    redemption = bank.redeem(db.session, scope, account_id, quantities, current_user_id(),
                                              request_key=request.form.get("request_key") or None)
                     flash(str(_l("Redeemed: redemption No. %(id)s, %(points)s points. Pick it up at the community.",
                                  id=redemption.id, points=redemption.total_points)), "success")
                     if scope.kind == "volunteer":
                         return redirect(url_for("PointsView.me"))
                     return redirect(url_for("RedemptionModelView.show", pk=redemption.id))
+                offer = bank.preview(db.session, scope, account_id, quantities)
                 return self.render_template(
-                    "gridgov/redeem_confirm.html", account=account, lines=lines, total=total,
-                    after=account.balance - total, request_key=uuid.uuid4().hex, holder=account.holder,
+                    "gridgov/redeem_confirm.html", account=offer.account, lines=offer.lines, total=offer.total,
+                    after=offer.balance_after, request_key=uuid.uuid4().hex, holder=offer.account.holder,
                 )
-            except DomainError as error:
-                account = bank.visible_account(db.session, scope, account_id)
-                flash(str(error), "danger")
+            except DomainError as error:  # said on the form if the account is in scope, else a 404
+                refusal = error
+        try:
+            account = bank.visible_account(db.session, scope, account_id)
+        except OutOfScope:
+            abort(404)
+        if refusal is not None:
+            flash(str(refusal), "danger")
         items = bank.offered_items(db.session, account)
         return self.render_template("gridgov/redeem.html", account=account, items=items, entered=raw,
                                     holder=account.holder)
