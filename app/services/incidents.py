@@ -16,8 +16,7 @@ from sqlalchemy import Text, and_, bindparam, false, func, literal_column, or_, 
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session, with_expression
 
-from ..models import (DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Worker,
-                      incident_scopes)
+from ..models import DeadlineRule, Department, Grid, Incident, IncidentCategory, IncidentEvent, Worker
 from ..models.choices import (
     INCIDENT_SOURCES,
     OPEN_STATUSES,
@@ -28,7 +27,7 @@ from .departments import FUNCTIONAL
 from .errors import Conflict, ValidationError
 from .people import community_of
 from .personal_data import is_valid_mobile, normalise_mobile
-from .scope import Scope, can_write_under, department_incidents, get_visible, is_under, visible
+from .scope import Scope, can_write_under, get_visible, is_under, visible
 from .search import as_key, clean, contains_pattern
 from .unit_of_work import unit_of_work
 from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
@@ -49,6 +48,7 @@ DEFAULT_HOURS = 72
 NOTE_MOST = 500  # a timeline note, as incident_events.note holds it
 
 
+# --- who acts --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Actor:
     """Who acts: the login, its name and roles, and its scope. ``user_id`` None is the system."""
@@ -74,17 +74,16 @@ class Actor:
 SYSTEM = Actor(None, "gridgov", frozenset(), Scope("all"))
 
 
-# --- helpers ---------------------------------------------------------------------------------
-def deadline_hours(session: Session, category_id: int, urgency: str) -> int:
-    hours = session.scalar(select(DeadlineRule.hours).where(DeadlineRule.category_id == category_id,
-                                                            DeadlineRule.urgency == urgency))
-    return hours or DEFAULT_HOURS
+def actor_from_user(session: Session, user, scope: Scope | None = None) -> Actor:
+    """The Actor of a login (a GridgovUser); its scope is read unless given."""
+    from .scope import scope_for_user
+
+    name = person_name(user.first_name, user.last_name) if user is not None else "gridgov"
+    return Actor(user.id, name, frozenset(role.name for role in user.roles),
+                 scope if scope is not None else scope_for_user(session, user))
 
 
-def _now(session: Session) -> datetime.datetime:
-    return session.scalar(select(func.now()))
-
-
+# --- levels and holders ----------------------------------------------------------------------
 def _level_grid(session: Session, grid: Grid, level: str) -> Grid | None:
     """The grid that holds ``level`` for an incident in ``grid``: the ancestor of that level
     (the incident's own grid at level 'grid')."""
@@ -147,39 +146,6 @@ def acts_at_level(actor: Actor, incident: Incident) -> bool:
     if incident.level == "department":
         return actor.scope.kind == "department" and actor.scope.department_id == incident.department_id
     return can_write_under(actor.scope, incident.holder_grid)
-
-
-def _record(session: Session, incident: Incident, actor: Actor, action: str, before: tuple[str, str],
-            note: str | None = None) -> IncidentEvent:
-    handler = None
-    if incident.level == "department" and incident.department is not None:
-        handler = incident.department.name
-    elif incident.handler_worker is not None:
-        handler = incident.handler_worker.name
-    elif incident.holder_grid is not None:
-        handler = incident.holder_grid.name
-    event = IncidentEvent(
-        incident_id=incident.id, action=action, actor_id=actor.user_id, actor_name=actor.name[:130],
-        actor_role=actor.role_label[:64], from_status=before[0], to_status=incident.status,
-        from_level=before[1], to_level=incident.level, handler=(handler or "")[:130] or None,
-        note=(note or "").strip() or None,
-    )
-    session.add(event)
-    return event
-
-
-def _reset_deadline(session: Session, incident: Incident) -> None:
-    hours = deadline_hours(session, incident.category_id, incident.urgency)
-    incident.deadline = _now(session) + datetime.timedelta(hours=hours)
-
-
-def _require_note(note: str | None, message) -> str:
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError(message, field="note")
-    if len(note) > NOTE_MOST:
-        raise ValidationError(_l("A note has at most 500 characters."), field="note")
-    return note
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -312,6 +278,7 @@ def allowed_actions(session: Session, actor: Actor, incident: Incident) -> list[
     return names
 
 
+# --- the timeline ----------------------------------------------------------------------------
 class TimelineEvent(NamedTuple):
     """What an incident's page prints of one event of its timeline."""
 
@@ -356,6 +323,26 @@ def timeline(session: Session, incident: Incident) -> list[TimelineEvent]:
     return [TimelineEvent(*event[:-1], datetime.datetime.fromisoformat(event[-1])) for event in data]
 
 
+def _record(session: Session, incident: Incident, actor: Actor, action: str, before: tuple[str, str],
+            note: str | None = None) -> IncidentEvent:
+    handler = None
+    if incident.level == "department" and incident.department is not None:
+        handler = incident.department.name
+    elif incident.handler_worker is not None:
+        handler = incident.handler_worker.name
+    elif incident.holder_grid is not None:
+        handler = incident.holder_grid.name
+    event = IncidentEvent(
+        incident_id=incident.id, action=action, actor_id=actor.user_id, actor_name=actor.name[:130],
+        actor_role=actor.role_label[:64], from_status=before[0], to_status=incident.status,
+        from_level=before[1], to_level=incident.level, handler=(handler or "")[:130] or None,
+        note=(note or "").strip() or None,
+    )
+    session.add(event)
+    return event
+
+
+# --- acting on an incident -------------------------------------------------------------------
 def can_rate(actor: Actor, incident: Incident) -> bool:
     if actor.is_admin:
         return True
@@ -399,6 +386,15 @@ def _status_label(status: str):
     from ..models.choices import INCIDENT_STATUS_LABELS
 
     return INCIDENT_STATUS_LABELS.get(status, status)
+
+
+def _require_note(note: str | None, message) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(message, field="note")
+    if len(note) > NOTE_MOST:
+        raise ValidationError(_l("A note has at most 500 characters."), field="note")
+    return note
 
 
 class _Transitions:
@@ -527,53 +523,19 @@ def keyword_condition(keywords: str):
 
 
 # --- deadlines -------------------------------------------------------------------------------
-def newest_page(session: Session, scope: Scope, offset: int, limit: int, cap: int, *,
-                status: str | None = None, category_id: int | None = None,
-                keywords: str | None = None) -> tuple[int, list[int]] | None:
-    """The incidents a scope sees, newest first, of one status and category when given:
-    (count up to ``cap`` + 1, ids of the page). For a grid scope both are read from the
-    ``incident_scopes`` index alone; for a department (unfiltered), from its two indexes; with
-    keywords, from one pass over the matches. None when none applies (the general query serves
-    the list)."""
-    if keywords is not None and clean(keywords).split():
-        return _newest_matching(session, scope, offset, limit, cap, keywords, status, category_id)
-    if scope.kind == "department" and status is None and category_id is None:
-        seen = department_incidents(scope.department_id)
-        count = session.scalar(select(func.count()).select_from(select(seen.c.id).limit(cap + 1).subquery()))
-        ids = session.scalars(select(seen.c.id).order_by(seen.c.id.desc()).offset(offset).limit(limit)).all()
-        return count, list(ids)
-    if scope.kind != "grid":
-        return None
-    seen = incident_scopes.c
-    conditions = [seen.grid_id == scope.grid_id]
-    if status is not None:
-        conditions.append(seen.status == status)
-    if category_id is not None:
-        conditions.append(seen.category_id == category_id)
-    counted = select(seen.incident_id).where(*conditions).limit(cap + 1).subquery()
-    count = session.scalar(select(func.count()).select_from(counted))
-    ids = session.scalars(select(seen.incident_id).where(*conditions)
-                          .order_by(seen.incident_id.desc()).offset(offset).limit(limit)).all()
-    return count, list(ids)
+def deadline_hours(session: Session, category_id: int, urgency: str) -> int:
+    hours = session.scalar(select(DeadlineRule.hours).where(DeadlineRule.category_id == category_id,
+                                                            DeadlineRule.urgency == urgency))
+    return hours or DEFAULT_HOURS
 
 
-def _newest_matching(session: Session, scope: Scope, offset: int, limit: int, cap: int, keywords: str,
-                     status: str | None, category_id: int | None) -> tuple[int, list[int]]:
-    """A keyword search visits its matches on the heap once, for the capped count and the page
-    together (a count and a page query would visit them twice)."""
-    conditions = [visible(scope, Incident), keyword_condition(keywords)]
-    if status is not None:
-        conditions.append(Incident.status == status)
-    if category_id is not None:
-        conditions.append(Incident.category_id == category_id)
-    matches = select(Incident.id).where(*conditions).limit(cap + 1).cte("matches")
-    rows = session.execute(select(matches.c.id, func.count().over()).order_by(matches.c.id.desc())
-                           .offset(offset).limit(limit)).all()
-    count = rows[0][1] if rows else session.scalar(select(func.count()).select_from(matches))
-    if count > cap:  # the page must be the newest of every match, not of the first cap + 1 found
-        return count, list(session.scalars(select(Incident.id).where(*conditions)
-                                           .order_by(Incident.id.desc()).offset(offset).limit(limit)))
-    return count, [row[0] for row in rows]
+def _now(session: Session) -> datetime.datetime:
+    return session.scalar(select(func.now()))
+
+
+def _reset_deadline(session: Session, incident: Incident) -> None:
+    hours = deadline_hours(session, incident.category_id, incident.urgency)
+    incident.deadline = _now(session) + datetime.timedelta(hours=hours)
 
 
 def overdue_condition(now):
@@ -620,10 +582,3 @@ def _award_reporter(session: Session, incident: Incident, actor: Actor) -> None:
          incident_ref=f"incident:{incident.id}", actor_id=actor.user_id)
 
 
-def actor_from_user(session: Session, user, scope: Scope | None = None) -> Actor:
-    """The Actor of a login (a GridgovUser); its scope is read unless given."""
-    from .scope import scope_for_user
-
-    name = person_name(user.first_name, user.last_name) if user is not None else "gridgov"
-    return Actor(user.id, name, frozenset(role.name for role in user.roles),
-                 scope if scope is not None else scope_for_user(session, user))

@@ -30,7 +30,6 @@ from ..models import (
 )
 from ..models.points import MAX_ADJUSTMENT, MAX_RULE_POINTS, MAX_STOCK_CHANGE
 from .errors import DomainError, OutOfScope, ValidationError
-from . import scope as scope_service
 from .scope import Scope, can_write_under, get_visible, visible
 from .unit_of_work import change_once, unit_of_work
 
@@ -76,7 +75,7 @@ def ledger(session: Session, account_id: int, limit: int | None = None) -> list[
     return [LedgerLine(entry, int(balance)) for entry, balance in rows]
 
 
-# --- earning ---------------------------------------------------------------------------------
+# --- earning and adjusting -------------------------------------------------------------------
 def points_for(record: ServiceRecord) -> int:
     """Points a service record earns by its activity type's rule (hours rounded half up)."""
     rule = record.rule
@@ -220,6 +219,14 @@ def restock(session: Session, scope: Scope, item_id, change: int, reason: str | 
         return movement
 
 
+def picture_visible(session: Session, scope: Scope, filename: str) -> bool:
+    """Whether the picture belongs to a reward item the scope may see: a picture is served only
+    where its item is."""
+    return session.scalar(
+        select(RewardItem.id).where(RewardItem.picture == filename, visible(scope, RewardItem)).limit(1)
+    ) is not None
+
+
 REASON_MOST = 200
 
 
@@ -234,6 +241,7 @@ def _reason(reason: str | None, *, required: bool = False) -> str:
     return reason
 
 
+# --- who keeps rules and items ---------------------------------------------------------------
 NEW = object()  # a record being added: it has no present owner to check
 
 
@@ -299,14 +307,6 @@ def check_item_delete(session: Session, scope: Scope, item: RewardItem, communit
     _check_offered_by(session, scope, session.get(Grid, community_id) if community_id else None,
                       _l("Only the district can offer items to every community."),
                       _l("You can only offer items in your own community."))
-
-
-def picture_visible(session: Session, scope: Scope, filename: str) -> bool:
-    """Whether the picture belongs to a reward item the scope may see: a picture is served only
-    where its item is."""
-    return session.scalar(
-        select(RewardItem.id).where(RewardItem.picture == filename, visible(scope, RewardItem)).limit(1)
-    ) is not None
 
 
 def _is_district_scope(session: Session, scope: Scope) -> bool:
@@ -595,28 +595,6 @@ def _earners(scope: Scope, year: int, per_group: int, street_id: int | None, dis
             .join(Volunteer, Volunteer.id == PointsAccount.volunteer_id)
             .join(homes, homes.c.community_id == points_earned.c.grid_id)
             .where(points_earned.c.year == year, visible(scope, Volunteer)))
-
-
-# --- the ledger list --------------------------------------------------------------------------
-def ledger_page(session: Session, scope: Scope, offset: int, limit: int, cap: int) -> tuple[int, list[int]]:
-    """(the number of entries ``scope`` sees, counted up to ``cap`` + 1; the ids of the page at
-    ``offset``, newest first), read account by account: each account the scope sees gives its
-    newest ``offset + limit`` entries from its index. Filtered the other way round (the ledger
-    newest first, each entry's account looked up), a district at city size found its first 20
-    entries after 28,760 others, and PostgreSQL compared each with 18,000 accounts: 16 s."""
-    accounts = scope_service.accounts_seen(scope).subquery()
-
-    def newest(count: int):
-        return (select(LedgerEntry.id).where(LedgerEntry.account_id == accounts.c.id)
-                .order_by(LedgerEntry.id.desc()).limit(count).lateral())
-
-    counted = newest(cap + 1)
-    total = session.scalar(select(func.count()).select_from(
-        select(counted.c.id).select_from(accounts).join(counted, true()).limit(cap + 1).subquery()))
-    page = newest(offset + limit)
-    keys = session.scalars(select(page.c.id).select_from(accounts).join(page, true())
-                           .order_by(page.c.id.desc()).offset(offset).limit(limit)).all()
-    return total, list(keys)
 
 
 # --- the invariant check ---------------------------------------------------------------------

@@ -12,8 +12,8 @@ from ..models import EmergencyResponse
 from ..services import emergencies as emergency_service
 from ..services.errors import DomainError
 from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, label_of
+from .formats import local_time
 from .incidents import current_actor
-from .points import local_time
 from .redirects import safe_redirect_target
 
 LEVEL_LABELS = {"III": _l("Level III"), "II": _l("Level II"), "I": _l("Level I")}

@@ -26,12 +26,13 @@ from ..models.choices import (
 from ..services import departments as department_service
 from ..services import figures as figure_service
 from ..services import incidents as loop
+from ..services import paging
 from ..services import search as search_service
 from ..services.errors import DomainError
 from ..services.personal_data import mask_mobile
 from .base import (attempt, EagerInterface, ScopeFilter, row_key, ScopedModelView, choice_field, current_scope, flag_field,
                    label_of, texts, yes_no)
-from .points import local_time
+from .formats import local_time
 from .uploads import keep_uploads, save_picture
 
 ACTION_LABELS = {
@@ -166,7 +167,7 @@ class IncidentInterface(EagerInterface):
                 wanted["keywords"] = value
             else:
                 return None
-        return loop.newest_page(db.session, current_scope(), offset, limit, cap, **wanted)
+        return paging.newest_incidents(db.session, current_scope(), offset, limit, cap, **wanted)
 
 
 # The report form lists the grids of a scope up to this many; past it the grid is typed.

@@ -20,17 +20,14 @@ from ..extensions import db
 from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
 from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE
+from ..services import paging
 from ..services import points as bank
 from ..services.errors import DomainError, OutOfScope
 from .base import (attempt, EagerInterface, ScopeFilter, ScopedModelView, choice_field, current_scope, current_user_id, flag_field,
                    label_of, row_key, yes_no)
+from .formats import local_time
 from .pickers import COMMUNITIES
 from .uploads import PICTURE_TYPES, replace_later, save_picture
-
-
-def local_time(moment) -> str:
-    """A stored timestamp in the deployment's time zone (Asia/Shanghai)."""
-    return moment.astimezone(bank.TIMEZONE).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def pictures_dir() -> str:
@@ -149,7 +146,7 @@ class RewardItemModelView(ScopedModelView):
 
 class LedgerInterface(EagerInterface):
     """A grid's or a department's ledger in its default order (newest first), unfiltered, is read
-    account by account (``bank.ledger_page``); a search, another order, the whole ledger (the
+    account by account (``paging.newest_ledger_entries``); a search, another order, the whole ledger (the
     administrator's: its newest entries are its page) and one volunteer's take FAB's query."""
 
     def index_page(self, filters, order_column, order_direction, offset, limit, cap):
@@ -159,7 +156,7 @@ class LedgerInterface(EagerInterface):
             return None
         if any(not isinstance(flt, ScopeFilter) for flt, _ in (filters.get_filters_values() if filters else ())):
             return None
-        return bank.ledger_page(db.session, current_scope(), offset, limit, cap)
+        return paging.newest_ledger_entries(db.session, current_scope(), offset, limit, cap)
 
 
 class LedgerEntryModelView(ScopedModelView):

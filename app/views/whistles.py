@@ -16,8 +16,8 @@ from ..services import departments as department_service
 from ..services import whistles as whistle_service
 from ..services.points import TIMEZONE
 from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, kept, label_of
+from .formats import local_time
 from .incidents import current_actor, overdue_flag
-from .points import local_time
 
 WHISTLE_STATUS_LABELS = {"open": _l("Open"), "closed": _l("Closed")}
 WHISTLE_LEVEL_LABELS = {"street": _l("Street"), "district": _l("District")}

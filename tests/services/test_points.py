@@ -21,6 +21,7 @@ from app.models import (
     Volunteer,
     Worker,
 )
+from app.services import paging
 from app.services import points as bank
 from app.services.errors import Conflict, OutOfScope, ValidationError
 from app.services.scope import EVERYTHING, Scope, grid_scope
@@ -401,8 +402,8 @@ def test_the_honour_roll_is_the_ledger_ranked_for_every_scope(session):
     check()
 
 def test_the_ledger_page_read_by_account_is_the_scope_ledger_newest_first(session):
-    """``ledger_page`` (the ledger list's fast path) gives the entries the scope's rule gives, in
-    the same order, for every kind of scope, any page, and counts up to its cap."""
+    """``paging.newest_ledger_entries`` (the ledger list's fast path) gives the entries the scope's
+    rule gives, in the same order, for every kind of scope, any page, and counts up to its cap."""
     from app.models import GridgovUser
     from app.services.scope import NOTHING, scope_for_user
 
@@ -415,6 +416,6 @@ def test_the_ledger_page_read_by_account_is_the_scope_ledger_newest_first(sessio
                                         .order_by(LedgerEntry.id.desc())))
         for offset, limit in ((0, 20), (0, 3), (3, 3), (len(expected) - 2, 5), (len(expected) + 10, 5)):
             offset = max(offset, 0)
-            count, keys = bank.ledger_page(session, scope, offset, limit, cap=10_000)
+            count, keys = paging.newest_ledger_entries(session, scope, offset, limit, cap=10_000)
             assert (count, keys) == (len(expected), expected[offset:offset + limit]), (scope, offset)
-        assert bank.ledger_page(session, scope, 0, 2, cap=3)[0] == min(len(expected), 4), scope
+        assert paging.newest_ledger_entries(session, scope, 0, 2, cap=3)[0] == min(len(expected), 4), scope

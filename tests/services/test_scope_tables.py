@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from app.models import Department, Grid, Incident, IncidentEvent, Whistle, Worker
 from app.services import figures
 from app.services import incidents as loop
+from app.services import paging
 from app.services.scope import EVERYTHING, Scope, grid_scope, visible
 
 from .test_figures import resolved_late
@@ -94,10 +95,10 @@ def test_newest_page_is_the_general_query_read_from_the_index(session, offset, l
     expected = session.scalars(select(Incident.id).where(visible(community, Incident))
                                .order_by(Incident.id.desc()).offset(offset).limit(limit)).all()
     everything = session.scalar(select(func.count()).where(visible(community, Incident)))
-    count, ids = loop.newest_page(session, community, offset, limit, cap=5)
+    count, ids = paging.newest_incidents(session, community, offset, limit, cap=5)
     assert ids == expected
     assert count == min(everything, 6)  # counted up to the cap and one more
-    assert loop.newest_page(session, EVERYTHING, 0, 10, cap=5) is None  # the general query serves it
+    assert paging.newest_incidents(session, EVERYTHING, 0, 10, cap=5) is None  # the general query serves it
 
 
 def test_newest_page_of_a_status_and_category(session):
@@ -115,9 +116,9 @@ def test_newest_page_of_a_status_and_category(session):
         if category_id:
             conditions.append(Incident.category_id == category_id)
         expected = session.scalars(select(Incident.id).where(*conditions).order_by(Incident.id.desc())).all()
-        count, ids = loop.newest_page(session, community, 0, 100, cap=100, status=status, category_id=category_id)
+        count, ids = paging.newest_incidents(session, community, 0, 100, cap=100, status=status, category_id=category_id)
         assert (count, ids) == (len(expected), expected)
-    assert closed.id in loop.newest_page(session, community, 0, 100, 100, status="closed",
+    assert closed.id in paging.newest_incidents(session, community, 0, 100, 100, status="closed",
                                          category_id=closed.category_id)[1]
 
 
@@ -135,10 +136,10 @@ def test_a_keyword_page_is_the_general_query_in_one_pass(session, offset, limit,
             if status:
                 conditions.append(Incident.status == status)
             everything = session.scalars(select(Incident.id).where(*conditions).order_by(Incident.id.desc())).all()
-            count, ids = loop.newest_page(session, scope, offset, limit, cap, keywords=words, status=status)
+            count, ids = paging.newest_incidents(session, scope, offset, limit, cap, keywords=words, status=status)
             assert ids == everything[offset:offset + limit], (words, status)
             assert count == min(len(everything), cap + 1)
-    assert loop.newest_page(session, EVERYTHING, 0, 10, cap, keywords="  ") is None  # no word: general query
+    assert paging.newest_incidents(session, EVERYTHING, 0, 10, cap, keywords="  ") is None  # no word: general query
 
 
 # what a department must see, derived without the scope rule: what it holds and what it was
@@ -178,11 +179,11 @@ def test_a_department_sees_what_it_holds_and_what_it_was_summoned_to(session):
         assert seen == expected, dept.name
         assert mine <= set(seen) and not (not_mine & set(seen)), dept.name
         for offset, limit, cap in ((0, 2, 100), (1, 2, 100), (0, 100, 1), (len(expected), 5, 100)):
-            count, ids = loop.newest_page(session, scope, offset, limit, cap)
+            count, ids = paging.newest_incidents(session, scope, offset, limit, cap)
             assert ids == expected[offset:offset + limit], (dept.name, offset, limit)
             assert count == min(len(expected), cap + 1), dept.name
         # filtered, the general query serves the list
-        assert loop.newest_page(session, scope, 0, 10, 100, status="closed") is None
+        assert paging.newest_incidents(session, scope, 0, 10, 100, status="closed") is None
         # the timeline of exactly those incidents
         events = set(session.scalars(select(IncidentEvent.incident_id).where(visible(scope, IncidentEvent))))
         assert events == set(expected)
