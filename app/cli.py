@@ -189,9 +189,9 @@ def points_check():
 def tick_command():
     """Escalate incidents past their deadline one level up (idempotent; run it from cron)."""
     from .extensions import db
-    from .services.incidents import tick
+    from .services.incidents import escalate_overdue
 
-    escalated = tick(db.session)
+    escalated = escalate_overdue(db.session)
     click.echo(f"Escalated {len(escalated)} overdue incident(s)" + (f": {', '.join(map(str, escalated))}" if escalated else "."))
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.pool import NullPool  # noqa: E402
 
 from app.database import ensure_database, normalise_url, start_embedded_server  # noqa: E402
 from app.models import PointsAccount, RewardItem  # noqa: E402
-from app.services import points as bank  # noqa: E402
+from app.services import points  # noqa: E402
 from app.services.errors import DomainError  # noqa: E402
 from app.services.scope import EVERYTHING  # noqa: E402
 from app.models.points import MAX_ADJUSTMENT, MAX_STOCK_CHANGE  # noqa: E402
@@ -63,11 +63,11 @@ def prepare(url: str, clients: int) -> tuple[list[int], list[int]]:
         # funds and stock through the same bounded actions as the screens (10,000 a step)
         for account_id in accounts:
             for _ in range(FUNDING_STEPS):
-                bank.adjust(session, EVERYTHING, account_id, MAX_ADJUSTMENT, "benchmark funds", None)
+                points.adjust(session, EVERYTHING, account_id, MAX_ADJUSTMENT, "benchmark funds", None)
         items = session.scalars(select(RewardItem.id).where(RewardItem.community_id.is_(None))).all()
         for item_id in items:
             for _ in range(STOCK_STEPS):
-                bank.restock(session, EVERYTHING, item_id, MAX_STOCK_CHANGE, "benchmark stock", None)
+                points.restock(session, EVERYTHING, item_id, MAX_STOCK_CHANGE, "benchmark stock", None)
     engine.dispose()
     return list(accounts), list(items)
 
@@ -88,7 +88,7 @@ def client(url: str, index: int, accounts: list[int], items: list[int], per_clie
             started = time.perf_counter()
             for _attempt in range(5):
                 try:
-                    bank.redeem(session, EVERYTHING, account, order, None)
+                    points.redeem(session, EVERYTHING, account, order, None)
                     break
                 except DomainError:
                     refused += 1
@@ -119,7 +119,7 @@ def run(url: str, accounts: list[int], items: list[int], clients: int, operation
     latencies = sorted(latency for mine, _, _ in gathered for latency in mine)
     engine = create_engine(url, poolclass=NullPool)
     with Session(engine) as session:
-        problems = bank.check_invariants(session)
+        problems = points.check_invariants(session)
     engine.dispose()
     return {
         "operations": len(latencies),

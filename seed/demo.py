@@ -215,7 +215,7 @@ INCIDENTS = [
 def load_incidents_demo(session: Session) -> None:
     """A dozen incidents in every state of the loop, driven through the loop's own service."""
     from app.models import IncidentCategory
-    from app.services import incidents as loop
+    from app.services import incidents
     from app.services.scope import grid_scope
     from app.services.users import GRID_WORKER, SECRETARY, STREET_OFFICER
 
@@ -224,14 +224,14 @@ def load_incidents_demo(session: Session) -> None:
 
     def actor(code, role, name):
         grid_id = session.scalar(select(Grid.id).where(Grid.code == code))
-        return loop.Actor(None, name, frozenset({role}), grid_scope(session, grid_id))
+        return incidents.Actor(None, name, frozenset({role}), grid_scope(session, grid_id))
 
     for code, category, title, address, urgency, state in INCIDENTS:
         block = code[:15]
         worker = actor(block if len(code) > 12 else code, GRID_WORKER, "网格员")
         secretary = actor(code[:12], SECRETARY, "社区书记")
         street = actor(code[:9], STREET_OFFICER, "街道干部")
-        incident = loop.report(session, worker, loop.Report(
+        incident = incidents.report(session, worker, incidents.Report(
             grid_id=session.scalar(select(Grid.id).where(Grid.code == code)), category_id=categories[category],
             title=title, address=address, urgency=urgency, source="patrol",
             description=f"{address}：{title}，请尽快处理。"))
@@ -243,22 +243,22 @@ def load_incidents_demo(session: Session) -> None:
             session.commit()
             continue
         if state == "rejected":
-            loop.act(session, secretary, incident.id, "reject", note="属物业合同纠纷，建议走司法途径")
+            incidents.act(session, secretary, incident.id, "reject", note="属物业合同纠纷，建议走司法途径")
             continue
-        loop.act(session, worker, incident.id, "accept")
+        incidents.act(session, worker, incident.id, "accept")
         if state in ("street", "department"):
-            loop.act(session, worker, incident.id, "escalate", note="网格无法处置，请社区协调")
-            loop.act(session, secretary, incident.id, "accept")
-            loop.act(session, secretary, incident.id, "escalate", note="需街道协调职能部门")
+            incidents.act(session, worker, incident.id, "escalate", note="网格无法处置，请社区协调")
+            incidents.act(session, secretary, incident.id, "accept")
+            incidents.act(session, secretary, incident.id, "escalate", note="需街道协调职能部门")
             if state == "department":
-                loop.act(session, street, incident.id, "accept")
-                loop.act(session, street, incident.id, "dispatch", department_id=municipal, note="请市政处维修")
+                incidents.act(session, street, incident.id, "accept")
+                incidents.act(session, street, incident.id, "dispatch", department_id=municipal, note="请市政处维修")
             continue
-        loop.act(session, worker, incident.id, "handle")
+        incidents.act(session, worker, incident.id, "handle")
         if state == "in_progress":
             continue
-        loop.act(session, worker, incident.id, "resolve", note="已处置完毕，现场已拍照")
-        loop.act(session, secretary, incident.id, "rate", rating=5 if state == "closed" else 2,
+        incidents.act(session, worker, incident.id, "resolve", note="已处置完毕，现场已拍照")
+        incidents.act(session, secretary, incident.id, "rate", rating=5 if state == "closed" else 2,
                  note="满意" if state == "closed" else "没有清理干净")
 
 
@@ -269,7 +269,7 @@ def load_whistles_demo(session: Session) -> None:
 
     from app.models import Incident, ResponseTask
     from app.services import emergencies, whistles
-    from app.services import incidents as loop
+    from app.services import incidents
     from app.services.scope import grid_scope
     from app.services.users import DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, STREET_OFFICER
 
@@ -277,9 +277,9 @@ def load_whistles_demo(session: Session) -> None:
         if department is not None:
             from app.services.scope import Scope
 
-            return loop.Actor(None, name, frozenset({role}), Scope("department", department_id=department))
+            return incidents.Actor(None, name, frozenset({role}), Scope("department", department_id=department))
         grid_id = session.scalar(select(Grid.id).where(Grid.code == grid_code))
-        return loop.Actor(None, name, frozenset({role}), grid_scope(session, grid_id))
+        return incidents.Actor(None, name, frozenset({role}), grid_scope(session, grid_id))
 
     garage = session.scalar(select(Incident).where(Incident.title == "地下车库积水"))
     names = ("淇滨区应急管理局", "淇滨区市政工程处")

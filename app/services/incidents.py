@@ -542,17 +542,17 @@ def overdue_condition(now):
     return and_(Incident.status.in_(OPEN_STATUSES), Incident.deadline < now)
 
 
-def tick(session: Session, now: datetime.datetime | None = None) -> list[int]:
+def escalate_overdue(session: Session, now: datetime.datetime | None = None) -> list[int]:
     """Escalate every open incident past its deadline one level up (idempotent: an escalated
     incident has a new deadline). Returns the ids escalated."""
     now = now or _now(session)
     ids = session.scalars(
         select(Incident.id).where(overdue_condition(now), Incident.level.in_(tuple(UP))).order_by(Incident.id)
     ).all()
-    return [incident_id for incident_id in ids if _escalate_overdue(session, incident_id, now)]
+    return [incident_id for incident_id in ids if _escalate_if_overdue(session, incident_id, now)]
 
 
-def _escalate_overdue(session: Session, incident_id: int, now: datetime.datetime) -> bool:
+def _escalate_if_overdue(session: Session, incident_id: int, now: datetime.datetime) -> bool:
     """Escalate one incident still past its deadline, in a unit of work of its own; False when it
     no longer is, has no level above, or someone holds its row now."""
     with unit_of_work(session):

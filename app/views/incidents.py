@@ -25,7 +25,7 @@ from ..models.choices import (
 )
 from ..services import departments as department_service
 from ..services import figures as figure_service
-from ..services import incidents as loop
+from ..services import incidents
 from ..services import paging
 from ..services import search as search_service
 from ..services.errors import DomainError
@@ -52,8 +52,8 @@ ACTION_LABELS = {
 }
 
 
-def current_actor() -> loop.Actor:
-    return loop.actor_from_user(db.session, g.user, current_scope())
+def current_actor() -> incidents.Actor:
+    return incidents.actor_from_user(db.session, g.user, current_scope())
 
 
 def photos_dir() -> str:
@@ -139,7 +139,7 @@ class FilterKeywords(BaseFilter):
     arg_name = "kw"
 
     def apply(self, query, value):
-        return query.filter(loop.keyword_condition(value))
+        return query.filter(incidents.keyword_condition(value))
 
 
 class IncidentInterface(EagerInterface):
@@ -223,7 +223,7 @@ class IncidentModelView(ScopedModelView):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.datamodel.also_load(loop.with_timeline())  # the page prints it
+        self.datamodel.also_load(incidents.with_timeline())  # the page prints it
 
     def list_extra(self) -> dict:
         return {"totals": figure_service.totals(db.session, current_scope())}
@@ -255,23 +255,23 @@ class IncidentModelView(ScopedModelView):
         widgets = self._show(pk)
         incident = self.shown(pk)
         actor = current_actor()
-        actions = loop.allowed_actions(db.session, actor, incident) if self.appbuilder.sm.has_access(
+        actions = incidents.allowed_actions(db.session, actor, incident) if self.appbuilder.sm.has_access(
             "can_act", self.class_permission_name) else []
-        workers = loop.assignable_workers(db.session, incident) if "assign" in actions else []
+        workers = incidents.assignable_workers(db.session, incident) if "assign" in actions else []
         departments = department_service.functional_departments(db.session) if "dispatch" in actions else []
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
             incident=incident, actions=actions, action_labels=texts(ACTION_LABELS), workers=workers,
             can_blow=self.appbuilder.sm.has_access("can_blow", "WhistleModelView") and incident.status in OPEN_STATUSES,
             departments=departments,
-            timeline=timeline_html(loop.timeline(db.session, incident)),
+            timeline=timeline_html(incidents.timeline(db.session, incident)),
         )
 
     @expose("/act/<int:pk>", methods=["POST"])
     @has_access
     def act(self, pk):
         action = request.form.get("action", "")
-        incident = attempt(lambda: loop.act(
+        incident = attempt(lambda: incidents.act(
             db.session, current_actor(), pk, action, note=request.form.get("note"),
             worker_id=request.form.get("worker"), department_id=request.form.get("department"),
             rating=request.form.get("rating")))
@@ -284,12 +284,12 @@ class IncidentModelView(ScopedModelView):
     @has_access
     def report(self):
         scope = current_scope()
-        grids = loop.report_grids(db.session, scope, REPORT_LIST_MOST)
-        categories = loop.report_categories(db.session)
+        grids = incidents.report_grids(db.session, scope, REPORT_LIST_MOST)
+        categories = incidents.report_categories(db.session)
         form = request.form
         if request.method == "POST":
             try:
-                data = loop.Report(
+                data = incidents.Report(
                     grid_id=_int(form.get("grid")), category_id=_int(form.get("category")),
                     title=form.get("title", ""), source=form.get("source") or ("photo" if scope.kind == "volunteer" else "patrol"),
                     urgency=form.get("urgency") or "normal", description=form.get("description"),
@@ -298,7 +298,7 @@ class IncidentModelView(ScopedModelView):
                     reporter_phone=form.get("reporter_phone"),
                     photo=save_picture(request.files.get("photo"), photos_dir(), "photo"),
                 )
-                incident = loop.report(db.session, current_actor(), data)
+                incident = incidents.report(db.session, current_actor(), data)
             except DomainError as error:
                 flash(str(error), "danger")
             else:

@@ -21,7 +21,7 @@ from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, Redempt
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
 from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE
 from ..services import paging
-from ..services import points as bank
+from ..services import points
 from ..services.errors import DomainError, OutOfScope
 from .base import (attempt, EagerInterface, ScopeFilter, ScopedModelView, choice_field, current_scope, current_user_id, flag_field,
                    label_of, row_key, yes_no)
@@ -75,11 +75,11 @@ class PointsRuleModelView(ScopedModelView):
         return {"community_id": item.community_id}
 
     def check(self, item, *, is_new, original):
-        bank.check_rule(db.session, current_scope(), item,
-                        present_community_id=bank.NEW if is_new else original["community_id"])
+        points.check_rule(db.session, current_scope(), item,
+                        present_community_id=points.NEW if is_new else original["community_id"])
 
     def check_delete(self, item):
-        bank.check_rule_delete(db.session, current_scope(), item)
+        points.check_rule_delete(db.session, current_scope(), item)
 
 
 class RewardItemModelView(ScopedModelView):
@@ -128,16 +128,16 @@ class RewardItemModelView(ScopedModelView):
         return {"community_id": item.community_id}
 
     def check(self, item, *, is_new, original):
-        bank.check_item(db.session, current_scope(), item,
-                        present_community_id=bank.NEW if is_new else original["community_id"])
+        points.check_item(db.session, current_scope(), item,
+                        present_community_id=points.NEW if is_new else original["community_id"])
 
     def check_delete(self, item):
-        bank.check_item_delete(db.session, current_scope(), item)
+        points.check_item_delete(db.session, current_scope(), item)
 
     def apply(self, item, *, is_new, original):
         change = getattr(item, "restock", None)
         if change:
-            bank.restock(db.session, current_scope(), item.id, int(change), None, current_user_id())
+            points.restock(db.session, current_scope(), item.id, int(change), None, current_user_id())
         name = save_picture(request.files.get("picture_file"), pictures_dir(), "picture_file")
         if name:
             replace_later(pictures_dir(), item.picture)
@@ -227,12 +227,12 @@ class RedemptionModelView(ScopedModelView):
 
     @fab_action("hand_over", _l("Hand over"), _l("Mark the selected redemptions as handed over?"), "fa-check")
     def hand_over(self, items):
-        return self._close_each(items, bank.hand_over, _l("%(count)s redemption(s) handed over."))
+        return self._close_each(items, points.hand_over, _l("%(count)s redemption(s) handed over."))
 
     @fab_action("cancel_redemption", _l("Cancel and refund"),
                 _l("Cancel the selected redemptions and return their points and stock?"), "fa-undo")
     def cancel_redemption(self, items):
-        return self._close_each(items, bank.cancel, _l("%(count)s redemption(s) cancelled and refunded."))
+        return self._close_each(items, points.cancel, _l("%(count)s redemption(s) cancelled and refunded."))
 
 
 class PointsAccountModelView(ScopedModelView):
@@ -266,14 +266,14 @@ class PointsView(BaseView):
         scope = current_scope()
         if scope.kind != "volunteer":
             return redirect(url_for("PointsAccountModelView.list"))
-        account = bank.account_of_volunteer(db.session, scope.volunteer_id)
-        redemptions = bank.redemptions(db.session, account.id)
-        records = bank.service_records(db.session, scope.volunteer_id)
-        awarded = bank.awarded_record_ids(db.session, [r.id for r in records])
+        account = points.account_of_volunteer(db.session, scope.volunteer_id)
+        redemptions = points.redemptions(db.session, account.id)
+        records = points.service_records(db.session, scope.volunteer_id)
+        awarded = points.awarded_record_ids(db.session, [r.id for r in records])
         return self.render_template(
-            "gridgov/my_points.html", account=account, ledger=bank.ledger(db.session, account.id),
+            "gridgov/my_points.html", account=account, ledger=points.ledger(db.session, account.id),
             redemptions=redemptions, records=records, awarded=awarded,
-            kind_labels=ENTRY_KIND_LABELS, status_labels=REDEMPTION_STATUS_LABELS, tz=bank.TIMEZONE,
+            kind_labels=ENTRY_KIND_LABELS, status_labels=REDEMPTION_STATUS_LABELS, tz=points.TIMEZONE,
         )
 
     # --- redeem ---------------------------------------------------------------------------
@@ -285,21 +285,21 @@ class PointsView(BaseView):
         if account_id is None:
             if scope.kind != "volunteer":
                 return redirect(url_for("PointsAccountModelView.list"))
-            account_id = bank.account_of_volunteer(db.session, scope.volunteer_id).id
+            account_id = points.account_of_volunteer(db.session, scope.volunteer_id).id
         raw = {key[4:]: value for key, value in request.form.items() if key.startswith("qty-")}
         refusal = None
         if request.method == "POST":
             try:
-                quantities = bank.parse_quantities(raw)
+                quantities = points.parse_quantities(raw)
                 if request.form.get("step") == "confirm":
-                    redemption = bank.redeem(db.session, scope, account_id, quantities, current_user_id(),
+                    redemption = points.redeem(db.session, scope, account_id, quantities, current_user_id(),
                                              request_key=request.form.get("request_key") or None)
                     flash(str(_l("Redeemed: redemption No. %(id)s, %(points)s points. Pick it up at the community.",
                                  id=redemption.id, points=redemption.total_points)), "success")
                     if scope.kind == "volunteer":
                         return redirect(url_for("PointsView.me"))
                     return redirect(url_for("RedemptionModelView.show", pk=redemption.id))
-                offer = bank.preview(db.session, scope, account_id, quantities)
+                offer = points.preview(db.session, scope, account_id, quantities)
                 return self.render_template(
                     "gridgov/redeem_confirm.html", account=offer.account, lines=offer.lines, total=offer.total,
                     after=offer.balance_after, request_key=uuid.uuid4().hex, holder=offer.account.holder,
@@ -307,12 +307,12 @@ class PointsView(BaseView):
             except DomainError as error:  # said on the form if the account is in scope, else a 404
                 refusal = error
         try:
-            account = bank.visible_account(db.session, scope, account_id)
+            account = points.visible_account(db.session, scope, account_id)
         except OutOfScope:
             abort(404)
         if refusal is not None:
             flash(str(refusal), "danger")
-        items = bank.offered_items(db.session, account)
+        items = points.offered_items(db.session, account)
         return self.render_template("gridgov/redeem.html", account=account, items=items, entered=raw,
                                     holder=account.holder)
 
@@ -325,7 +325,7 @@ class PointsView(BaseView):
             amount = int((request.form.get("amount") or "").strip())
         except ValueError:
             amount = 0
-        if attempt(lambda: bank.adjust(db.session, current_scope(), account_id, amount,
+        if attempt(lambda: points.adjust(db.session, current_scope(), account_id, amount,
                                        request.form.get("reason", ""), current_user_id())):
             flash(str(_l("Adjustment of %(amount)+d points recorded.", amount=amount)), "success")
         return redirect(url_for("PointsAccountModelView.show", pk=account_id))
@@ -334,16 +334,16 @@ class PointsView(BaseView):
     @expose("/honour/")
     @has_access
     def honour(self):
-        this_year = datetime.datetime.now(bank.TIMEZONE).year
+        this_year = datetime.datetime.now(points.TIMEZONE).year
         year = request.args.get("year", type=int) or this_year
         if not 2000 <= year <= this_year:
             year = this_year
         street = row_key(request.args.get("street", ""))
         district = None if street is not None else row_key(request.args.get("district", ""))
-        roll = bank.honour_roll(db.session, current_scope(), year, street_id=street, district_id=district)
+        roll = points.honour_roll(db.session, current_scope(), year, street_id=street, district_id=district)
         place = {"street": street} if street is not None else {"district": district} if district is not None else {}
         # what the whole roll (no street or district chosen) ranks: its link says all streets or all districts
-        top = bank.roll_level(db.session, current_scope()) if place else roll["level"]
+        top = points.roll_level(db.session, current_scope()) if place else roll["level"]
         return self.render_template("gridgov/honour_roll.html", roll=roll, year=year, this_year=this_year,
                                     place=place, top=top)
 
@@ -352,7 +352,7 @@ class PointsView(BaseView):
     @has_access
     def picture(self, filename):
         if "/" in filename or not filename.rsplit(".", 1)[-1].lower() in PICTURE_TYPES \
-                or not bank.picture_visible(db.session, current_scope(), filename):
+                or not points.picture_visible(db.session, current_scope(), filename):
             abort(404)
         return send_from_directory(pictures_dir(), filename, max_age=3600)
 
@@ -363,7 +363,7 @@ class ServiceRecordAwardMixin:
     @fab_action("award", _l("Award points"), _l("Award points for the selected service records?"), "fa-star")
     def award(self, items):
         try:
-            result = bank.award(db.session, current_scope(), [item.id for item in items], current_user_id())
+            result = points.award(db.session, current_scope(), [item.id for item in items], current_user_id())
         except DomainError as error:
             flash(str(error), "danger")
             return self.after_action()

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app.models import PointsAccount, RewardItem
-from app.services import points as bank
+from app.services import points
 
 from ..services.test_points import give
 from ..views.test_points import my_account
@@ -52,7 +52,7 @@ def test_volunteer_on_a_phone_checks_points_and_redeems(journey, session, lang):
     expect(page.get_by_text("环保购物袋 × 2").first).to_be_visible()
     session.expire_all()
     assert session.get(PointsAccount, account.id).balance == balance - 40
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
     # another volunteer's account, typed in the address bar
     other = session.scalar(select(PointsAccount.id).where(PointsAccount.id != account.id,
@@ -357,7 +357,7 @@ def test_secretary_adds_a_building_and_its_worker_edits_a_volunteer_and_awards_p
     expect(row.locator("td").last).to_have_text(str(awarded))
     account = session.scalar(select(PointsAccount).where(PointsAccount.volunteer_id == volunteer.id))
     assert account.balance == before + awarded
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def noisy_png(path, width: int = 4000, height: int = 3000):

@@ -7,7 +7,7 @@ from sqlalchemy import select, text
 
 from app.models import Department, Grid
 from app.services import figures
-from app.services import incidents as loop
+from app.services import incidents
 from app.services.scope import EVERYTHING, Scope, grid_scope
 
 from .test_incidents import actor, new_incident
@@ -21,11 +21,11 @@ def resolved_late(session):
     """A new incident of the worker's block, resolved after its deadline."""
     late = new_incident(session, title="迟办结")
     worker = actor(session, "worker")
-    loop.act(session, worker, late.id, "accept")
-    loop.act(session, worker, late.id, "handle")
+    incidents.act(session, worker, late.id, "accept")
+    incidents.act(session, worker, late.id, "handle")
     session.execute(text("UPDATE incidents SET deadline = now() - interval '1 hour' WHERE id = :id"), {"id": late.id})
     session.commit()
-    loop.act(session, worker, late.id, "resolve", note="处理完毕")
+    incidents.act(session, worker, late.id, "resolve", note="处理完毕")
     return late
 
 
@@ -36,8 +36,8 @@ def test_community_figures_by_hand(session):
     worker = actor(session, "worker")
     on_time = new_incident(session, title="按时办结")
     for action, kw in (("accept", {}), ("handle", {}), ("resolve", {"note": "好了"})):
-        loop.act(session, worker, on_time.id, action, **kw)
-    loop.act(session, actor(session, "secretary"), on_time.id, "rate", rating=3)
+        incidents.act(session, worker, on_time.id, action, **kw)
+    incidents.act(session, actor(session, "secretary"), on_time.id, "rate", rating=3)
 
     xiangjiang = row(figures.figures(session, EVERYTHING, "community"), "湘江社区")
     assert xiangjiang.received == 7

@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select, text
 
 from app.models import Grid, Incident, Worker
-from app.services import incidents as loop
+from app.services import incidents
 from app.services.scope import grid_scope, visible
 
 from .test_incidents import BLOCK, actor, grid, new_incident
 
 
 def found(session, keywords):
-    return set(session.scalars(select(Incident.id).where(loop.keyword_condition(keywords))))
+    return set(session.scalars(select(Incident.id).where(incidents.keyword_condition(keywords))))
 
 
 def test_two_character_chinese_words_are_found_in_title_or_description(session):
@@ -66,9 +66,9 @@ def test_the_scope_column_holds_the_ancestors_of_grid_and_holder(session):
 def test_assigning_to_a_worker_of_another_branch_shows_it_there(session):
     # reported on one block of the community, handed to a worker of another block
     incident = new_incident(session, code=BLOCK + "-01")
-    loop.act(session, actor(session, "worker"), incident.id, "escalate", note="需社区协调")
+    incidents.act(session, actor(session, "worker"), incident.id, "escalate", note="需社区协调")
     secretary = actor(session, "secretary")
-    loop.act(session, secretary, incident.id, "accept")
+    incidents.act(session, secretary, incident.id, "accept")
     community = incident.holder_grid
     other_block = session.scalar(select(Grid).where(Grid.parent_id == community.id, Grid.code != BLOCK).order_by(Grid.code))
     worker = session.scalar(select(Worker).where(Worker.grid_id == other_block.id))
@@ -78,7 +78,7 @@ def test_assigning_to_a_worker_of_another_branch_shows_it_there(session):
             Incident.id == incident.id, visible(grid_scope(session, other_block.id), Incident))) is not None
 
     assert not seen_by_other_block()
-    loop.act(session, secretary, incident.id, "assign", worker_id=worker.id)
+    incidents.act(session, secretary, incident.id, "assign", worker_id=worker.id)
     assert seen_by_other_block()
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.models import Department, Grid, Incident, IncidentCategory, IncidentEvent, LedgerEntry, PointsRule, Worker
 from app.models.users import GridgovUser
-from app.services import incidents as loop
+from app.services import incidents
 from app.services.errors import Conflict, DomainError, OutOfScope, ValidationError
 
 BLOCK = "410611001001-01"  # the demo grid worker's block, in 湘江社区
@@ -15,7 +15,7 @@ BLOCK = "410611001001-01"  # the demo grid worker's block, in 湘江社区
 
 def actor(session, username):
     user = session.scalar(select(GridgovUser).where(GridgovUser.username == username))
-    return loop.actor_from_user(session, user)
+    return incidents.actor_from_user(session, user)
 
 
 def grid(session, code):
@@ -27,9 +27,9 @@ def category(session, name="环境卫生"):
 
 
 def new_incident(session, username="worker", code=BLOCK + "-01", **kw):
-    data = loop.Report(grid_id=grid(session, code).id, category_id=category(session).id, title=kw.pop("title", "楼道堆放杂物"),
+    data = incidents.Report(grid_id=grid(session, code).id, category_id=category(session).id, title=kw.pop("title", "楼道堆放杂物"),
                        description=kw.pop("description", "三单元一楼楼道堆满纸箱，有消防隐患"), address="华夏南区1号楼三单元", **kw)
-    return loop.report(session, actor(session, username), data)
+    return incidents.report(session, actor(session, username), data)
 
 
 def events(session, incident):
@@ -49,10 +49,10 @@ def test_the_whole_loop_at_grid_level(session):
     incident = new_incident(session)
     worker = actor(session, "worker")
     for action in ("accept", "handle"):
-        loop.act(session, worker, incident.id, action)
-    loop.act(session, worker, incident.id, "resolve", note="已联系物业清理")
+        incidents.act(session, worker, incident.id, action)
+    incidents.act(session, worker, incident.id, "resolve", note="已联系物业清理")
     assert incident.status == "resolved" and incident.resolved_at is not None
-    loop.act(session, actor(session, "secretary"), incident.id, "rate", rating=5, note="满意")
+    incidents.act(session, actor(session, "secretary"), incident.id, "rate", rating=5, note="满意")
     assert incident.status == "closed" and incident.rating == 5
     assert [e.action for e in events(session, incident)] == ["report", "accept", "handle", "resolve", "rate"]
     assert [(e.from_status, e.to_status) for e in events(session, incident)][1:] == [
@@ -63,10 +63,10 @@ def test_the_timeline_is_the_incidents_events_oldest_first(session):
     """What an incident's page prints: its own events in the order they happened, not another's."""
     incident, other = new_incident(session, title="漏水"), new_incident(session, title="路灯不亮")
     worker = actor(session, "worker")
-    loop.act(session, worker, incident.id, "accept")
-    loop.act(session, worker, other.id, "accept")
-    loop.act(session, worker, incident.id, "handle")
-    rows = loop.timeline(session, incident)
+    incidents.act(session, worker, incident.id, "accept")
+    incidents.act(session, worker, other.id, "accept")
+    incidents.act(session, worker, incident.id, "handle")
+    rows = incidents.timeline(session, incident)
     assert [(row.action, row.to_status) for row in rows] == [
         ("report", "reported"), ("accept", "accepted"), ("handle", "in_progress")]
     assert {row.incident_id for row in rows} == {incident.id}
@@ -78,16 +78,16 @@ def test_a_timeline_read_with_its_incident_is_the_same_and_needs_no_query(sessio
     from sqlalchemy import event
 
     incident = new_incident(session, title="漏水")
-    loop.act(session, actor(session, "worker"), incident.id, "accept")
+    incidents.act(session, actor(session, "worker"), incident.id, "accept")
     session.commit()
-    queried = loop.timeline(session, incident)
+    queried = incidents.timeline(session, incident)
     session.expunge_all()
-    loaded = session.scalar(select(Incident).where(Incident.id == incident.id).options(loop.with_timeline()))
+    loaded = session.scalar(select(Incident).where(Incident.id == incident.id).options(incidents.with_timeline()))
     ran = []
     listener = lambda *args: ran.append(args)  # noqa: E731
     event.listen(session.get_bind(), "before_cursor_execute", listener)
     try:
-        assert loop.timeline(session, loaded) == queried and len(queried) == 2
+        assert incidents.timeline(session, loaded) == queried and len(queried) == 2
     finally:
         event.remove(session.get_bind(), "before_cursor_execute", listener)
     assert ran == []
@@ -95,38 +95,38 @@ def test_a_timeline_read_with_its_incident_is_the_same_and_needs_no_query(sessio
 
 def test_escalation_up_to_a_department_and_unsatisfied_reopen(session):
     incident = new_incident(session, title="下水道堵塞")
-    loop.act(session, actor(session, "worker"), incident.id, "accept")
-    loop.act(session, actor(session, "worker"), incident.id, "escalate", note="需社区协调物业")
+    incidents.act(session, actor(session, "worker"), incident.id, "accept")
+    incidents.act(session, actor(session, "worker"), incident.id, "escalate", note="需社区协调物业")
     assert (incident.level, incident.holder_grid.level, incident.status) == ("community", "community", "reported")
     secretary = actor(session, "secretary")
-    loop.act(session, secretary, incident.id, "accept")
-    loop.act(session, secretary, incident.id, "escalate", note="涉及市政管网")
+    incidents.act(session, secretary, incident.id, "accept")
+    incidents.act(session, secretary, incident.id, "escalate", note="涉及市政管网")
     assert (incident.level, incident.status) == ("street", "reported")
     street = actor(session, "street")
-    loop.act(session, street, incident.id, "accept")
+    incidents.act(session, street, incident.id, "accept")
     municipal = session.scalar(select(Department).where(Department.name == "淇滨区市政工程处"))
-    loop.act(session, street, incident.id, "dispatch", department_id=municipal.id)
+    incidents.act(session, street, incident.id, "dispatch", department_id=municipal.id)
     assert (incident.level, incident.department_id, incident.status) == ("department", municipal.id, "dispatched")
     # 城管 is not the department holding it: it does not even see it
     with pytest.raises(OutOfScope):
-        loop.act(session, actor(session, "department"), incident.id, "start")
+        incidents.act(session, actor(session, "department"), incident.id, "start")
     session.rollback()
     admin = actor(session, "admin")
-    loop.act(session, admin, incident.id, "start")
-    loop.act(session, admin, incident.id, "resolve", note="已疏通")
-    loop.act(session, secretary, incident.id, "rate", rating=2, note="又堵了")
+    incidents.act(session, admin, incident.id, "start")
+    incidents.act(session, admin, incident.id, "resolve", note="已疏通")
+    incidents.act(session, secretary, incident.id, "rate", rating=2, note="又堵了")
     assert incident.status == "reopened" and incident.resolved_at is None
     assert [e.action for e in events(session, incident)][-1] == "rate"
 
 
 def test_return_goes_back_one_level_with_a_reason(session):
     incident = new_incident(session)
-    loop.act(session, actor(session, "worker"), incident.id, "escalate", note="处理不了")
+    incidents.act(session, actor(session, "worker"), incident.id, "escalate", note="处理不了")
     with pytest.raises(ValidationError):
-        loop.act(session, actor(session, "secretary"), incident.id, "return")
-    loop.act(session, actor(session, "secretary"), incident.id, "return", note="属网格职责，请自行处置")
+        incidents.act(session, actor(session, "secretary"), incident.id, "return")
+    incidents.act(session, actor(session, "secretary"), incident.id, "return", note="属网格职责，请自行处置")
     assert (incident.status, incident.level) == ("returned", "grid")
-    loop.act(session, actor(session, "worker"), incident.id, "accept")
+    incidents.act(session, actor(session, "worker"), incident.id, "accept")
     assert incident.status == "accepted"
 
 
@@ -144,7 +144,7 @@ def test_refused_actions_change_nothing(session, username, action, kwargs, error
     incident = new_incident(session)
     before = (incident.status, incident.level, len(events(session, incident)))
     with pytest.raises(error):
-        loop.act(session, actor(session, username), incident.id, action, **kwargs)
+        incidents.act(session, actor(session, username), incident.id, action, **kwargs)
     session.rollback()
     session.expire_all()
     incident = session.get(Incident, incident.id)
@@ -154,17 +154,17 @@ def test_refused_actions_change_nothing(session, username, action, kwargs, error
 def test_dispatch_only_to_a_functional_department_and_rating_in_range(session):
     incident = new_incident(session)
     worker = actor(session, "worker")
-    loop.act(session, worker, incident.id, "accept")
+    incidents.act(session, worker, incident.id, "accept")
     paired = session.scalar(select(Department).where(Department.kind == "paired_unit"))
     for department_id in (paired.id, 999999, "abc", None):
         with pytest.raises(ValidationError):
-            loop.act(session, worker, incident.id, "dispatch", department_id=department_id)
+            incidents.act(session, worker, incident.id, "dispatch", department_id=department_id)
         session.rollback()
-    loop.act(session, worker, incident.id, "handle")
-    loop.act(session, worker, incident.id, "resolve", note="done")
+    incidents.act(session, worker, incident.id, "handle")
+    incidents.act(session, worker, incident.id, "resolve", note="done")
     for rating in (0, 6, "five", None):
         with pytest.raises(ValidationError):
-            loop.act(session, worker, incident.id, "rate", rating=rating)
+            incidents.act(session, worker, incident.id, "rate", rating=rating)
         session.rollback()
     assert session.get(Incident, incident.id).status == "resolved"
 
@@ -173,15 +173,15 @@ def test_assign_down_to_a_worker_under_the_holder(session):
     incident = new_incident(session, username="secretary", code="410611001001")
     assert incident.level == "community"
     secretary = actor(session, "secretary")
-    loop.act(session, secretary, incident.id, "accept")
+    incidents.act(session, secretary, incident.id, "accept")
     other = session.scalar(select(Worker).join(Grid, Worker.grid_id == Grid.id).where(Grid.code.like("410611002001%")))
     with pytest.raises(ValidationError):
-        loop.act(session, secretary, incident.id, "assign", worker_id=other.id)
+        incidents.act(session, secretary, incident.id, "assign", worker_id=other.id)
     session.rollback()
     mine = session.scalar(select(Worker).join(Grid, Worker.grid_id == Grid.id).where(Grid.code == BLOCK, Worker.role == "grid_worker"))
-    loop.act(session, secretary, incident.id, "assign", worker_id=mine.id)
+    incidents.act(session, secretary, incident.id, "assign", worker_id=mine.id)
     assert (incident.status, incident.level, incident.handler_worker_id) == ("dispatched", "grid", mine.id)
-    loop.act(session, actor(session, "worker"), incident.id, "start")
+    incidents.act(session, actor(session, "worker"), incident.id, "start")
     assert incident.status == "in_progress"
 
 
@@ -189,12 +189,12 @@ def test_tick_escalates_overdue_incidents_once(session):
     incident = new_incident(session)
     session.execute(text("UPDATE incidents SET deadline = now() - interval '1 hour' WHERE id = :id"), {"id": incident.id})
     session.commit()
-    assert incident.id in loop.tick(session)  # with the demo's own overdue incident
+    assert incident.id in incidents.escalate_overdue(session)  # with the demo's own overdue incident
     session.expire_all()
     incident = session.get(Incident, incident.id)
     assert incident.level == "community"
     assert events(session, incident)[-1].action == "overdue"
-    assert loop.tick(session) == []  # idempotent
+    assert incidents.escalate_overdue(session) == []  # idempotent
     assert len(events(session, incident)) == 2
 
 
@@ -214,25 +214,25 @@ def volunteer_report(session, title):
     category(session).points_rule_id = rule.id
     session.commit()
     volunteer = actor(session, "volunteer")
-    data = loop.Report(grid_id=grid(session, "410611001001").id, category_id=category(session).id,
+    data = incidents.Report(grid_id=grid(session, "410611001001").id, category_id=category(session).id,
                        title=title, source="photo")
-    return volunteer, loop.report(session, volunteer, data)
+    return volunteer, incidents.report(session, volunteer, data)
 
 
 def test_volunteer_report_closed_satisfied_earns_points_once(session):
     volunteer, incident = volunteer_report(session, "路灯不亮")
     assert incident.reporter_volunteer_id == volunteer.scope.volunteer_id
     secretary = actor(session, "secretary")
-    loop.act(session, secretary, incident.id, "accept")
+    incidents.act(session, secretary, incident.id, "accept")
     with pytest.raises(ValidationError):  # a volunteer cannot handle or resolve
-        loop.act(session, volunteer, incident.id, "handle")
+        incidents.act(session, volunteer, incident.id, "handle")
     session.rollback()
     for action, kw in (("handle", {}), ("resolve", {"note": "已修复"})):
-        loop.act(session, secretary, incident.id, action, **kw)
-    loop.act(session, volunteer, incident.id, "rate", rating=4)
+        incidents.act(session, secretary, incident.id, action, **kw)
+    incidents.act(session, volunteer, incident.id, "rate", rating=4)
     entries = session.scalars(select(LedgerEntry).where(LedgerEntry.incident_ref == f"incident:{incident.id}")).all()
     assert [(e.kind, e.amount) for e in entries] == [("earn", 5)]
-    loop._award_reporter(session, incident, secretary)  # a retry awards nothing more
+    incidents._award_reporter(session, incident, secretary)  # a retry awards nothing more
     session.commit()
     assert session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.incident_ref == f"incident:{incident.id}")) == 1
 
@@ -245,14 +245,14 @@ def test_the_rating_and_the_reporters_points_are_one_transaction(session, monkey
     volunteer, incident = volunteer_report(session, "井盖缺失")
     secretary = actor(session, "secretary")
     for action, kw in (("accept", {}), ("handle", {}), ("resolve", {"note": "已修复"})):
-        loop.act(session, secretary, incident.id, action, **kw)
+        incidents.act(session, secretary, incident.id, action, **kw)
 
     def broken(*args, **kwargs):
         session.execute(text("SELECT 1/0"))
 
     monkeypatch.setattr(points, "earn", broken)
     with pytest.raises(Exception):
-        loop.act(session, volunteer, incident.id, "rate", rating=5)
+        incidents.act(session, volunteer, incident.id, "rate", rating=5)
     session.rollback()
     session.expire_all()
     assert session.get(Incident, incident.id).status == "resolved"
@@ -260,9 +260,9 @@ def test_the_rating_and_the_reporters_points_are_one_transaction(session, monkey
 
 
 def test_volunteers_report_only_in_their_community(session):
-    data = loop.Report(grid_id=grid(session, "410611002001").id, category_id=category(session).id, title="x")
+    data = incidents.Report(grid_id=grid(session, "410611002001").id, category_id=category(session).id, title="x")
     with pytest.raises(ValidationError):
-        loop.report(session, actor(session, "volunteer"), data)
+        incidents.report(session, actor(session, "volunteer"), data)
 
 
 @pytest.mark.parametrize("changes", [
@@ -271,11 +271,11 @@ def test_volunteers_report_only_in_their_community(session):
 ])
 def test_bad_reports_are_refused(session, changes):
     before = session.scalar(select(func.count()).select_from(Incident))
-    data = loop.Report(grid_id=grid(session, BLOCK).id, category_id=category(session).id, title="正常标题")
+    data = incidents.Report(grid_id=grid(session, BLOCK).id, category_id=category(session).id, title="正常标题")
     for key, value in changes.items():
         setattr(data, key, value)
     with pytest.raises(DomainError):
-        loop.report(session, actor(session, "worker"), data)
+        incidents.report(session, actor(session, "worker"), data)
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Incident)) == before
 

@@ -22,7 +22,7 @@ from app.models import (
     Worker,
 )
 from app.services import paging
-from app.services import points as bank
+from app.services import points
 from app.services.errors import Conflict, OutOfScope, ValidationError
 from app.services.scope import EVERYTHING, Scope, grid_scope
 
@@ -37,25 +37,25 @@ def community(session, code):
 def volunteer_account(session, code=XIANGJIANG, index=1):
     community_id = community(session, code).id
     volunteer = session.scalars(select(Volunteer).where(Volunteer.community_id == community_id).order_by(Volunteer.id)).all()[index]
-    return bank.account_of_volunteer(session, volunteer.id)
+    return points.account_of_volunteer(session, volunteer.id)
 
 
 def item(session, name):
     return session.scalar(select(RewardItem).where(RewardItem.name == name))
 
 
-def give(session, account, points):
+def give(session, account, amount):
     """Points for tests, through a real service record and the award service."""
     rule = session.scalar(select(PointsRule).where(PointsRule.name == "政策宣讲"))  # 20 per event
     ids = []
-    for _ in range(points // 20):
+    for _ in range(amount // 20):
         record = ServiceRecord(volunteer_id=account.volunteer_id, date=datetime.date(2026, 5, 1), hours=Decimal(1),
                                activity="政策宣讲", rule_id=rule.id)
         session.add(record)
         session.flush()
         ids.append(record.id)
     session.commit()
-    bank.award(session, EVERYTHING, ids, None)
+    points.award(session, EVERYTHING, ids, None)
     session.refresh(account)
     return account
 
@@ -63,7 +63,7 @@ def give(session, account, points):
 def test_every_holder_has_an_account_and_the_demo_bank_is_consistent(session):
     assert session.scalar(select(func.count()).select_from(PointsAccount)) == (
         session.scalar(select(func.count()).select_from(Volunteer)) + session.scalar(select(func.count()).select_from(Worker)))
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
     worker = Worker(name="新人", grid_id=community(session, XIANGJIANG).id, phone="13900001111",
                     start_date=datetime.date(2025, 1, 1), role="grid_worker", employment="full_time", party_member=False,
                     training_hours=Decimal(0))
@@ -83,7 +83,7 @@ def test_ledger_is_append_only_and_balance_moves_only_with_it(session):
         with pytest.raises(DBAPIError):
             session.execute(text(statement))
         session.rollback()
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_award_once_per_record(session):
@@ -92,20 +92,20 @@ def test_award_once_per_record(session):
     pending = session.scalars(
         select(ServiceRecord.id).where(ServiceRecord.volunteer_id == account.volunteer_id, ServiceRecord.rule_id.is_not(None))
     ).all()
-    first = bank.award(session, EVERYTHING, pending, None)
-    again = bank.award(session, EVERYTHING, pending, None)
+    first = points.award(session, EVERYTHING, pending, None)
+    again = points.award(session, EVERYTHING, pending, None)
     assert again.awarded == [] and len(again.already) == len(pending)
     session.refresh(account)
     assert account.balance == before + first.total
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_points_follow_the_rule(session):
     hour_rule = PointsRule(name="测试按时", unit="hour", points=15)
     event_rule = PointsRule(name="测试按次", unit="event", points=25)
-    assert bank.points_for(ServiceRecord(hours=Decimal("2.5"), rule=hour_rule)) == 38  # 37.5 rounds half up
-    assert bank.points_for(ServiceRecord(hours=Decimal("3"), rule=event_rule)) == 25
-    assert bank.points_for(ServiceRecord(hours=Decimal("3"), rule=None)) == 0
+    assert points.points_for(ServiceRecord(hours=Decimal("2.5"), rule=hour_rule)) == 38  # 37.5 rounds half up
+    assert points.points_for(ServiceRecord(hours=Decimal("3"), rule=event_rule)) == 25
+    assert points.points_for(ServiceRecord(hours=Decimal("3"), rule=None)) == 0
 
 
 def test_secretary_cannot_award_outside_her_community(session):
@@ -113,25 +113,25 @@ def test_secretary_cannot_award_outside_her_community(session):
     other = volunteer_account(session, JINSHAN)
     record = session.scalar(select(ServiceRecord.id).where(ServiceRecord.volunteer_id == other.volunteer_id))
     with pytest.raises(OutOfScope):
-        bank.award(session, secretary, [record], None)
+        points.award(session, secretary, [record], None)
 
 
 def test_redeem_debits_points_and_stock_together(session):
     account = give(session, volunteer_account(session), 200)
     soap, bag = item(session, "洗衣液 2kg"), item(session, "环保购物袋")
     balance, soap_stock, bag_stock = account.balance, soap.stock, bag.stock
-    redemption = bank.redeem(session, EVERYTHING, account.id, {soap.id: 1, bag.id: 2}, None)
+    redemption = points.redeem(session, EVERYTHING, account.id, {soap.id: 1, bag.id: 2}, None)
     session.expire_all()
     assert redemption.status == "pending" and redemption.total_points == 80 + 2 * 20
     assert session.get(PointsAccount, account.id).balance == balance - 120
     assert (session.get(RewardItem, soap.id).stock, session.get(RewardItem, bag.id).stock) == (soap_stock - 1, bag_stock - 2)
-    bank.cancel(session, EVERYTHING, redemption.id, None, "不要了")
+    points.cancel(session, EVERYTHING, redemption.id, None, "不要了")
     session.expire_all()
     assert session.get(PointsAccount, account.id).balance == balance
     assert session.get(RewardItem, bag.id).stock == bag_stock
     with pytest.raises(Conflict):
-        bank.hand_over(session, EVERYTHING, redemption.id, None)
-    assert bank.check_invariants(session) == []
+        points.hand_over(session, EVERYTHING, redemption.id, None)
+    assert points.check_invariants(session) == []
 
 
 @pytest.mark.parametrize("case", ["over_balance", "over_stock", "zero", "negative", "inactive", "other_community", "text"])
@@ -161,12 +161,12 @@ def test_bad_redemptions_change_nothing(session, case):
     session.refresh(account)
     balance, before = account.balance, counts()
     with pytest.raises(ValidationError) as info:
-        bank.redeem(session, EVERYTHING, account.id, bank.parse_quantities(raw), None)
+        points.redeem(session, EVERYTHING, account.id, points.parse_quantities(raw), None)
     assert str(info.value)
     session.expire_all()
     assert counts() == before
     assert session.get(PointsAccount, account.id).balance == balance
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_volunteer_can_only_redeem_from_own_account(session):
@@ -174,32 +174,32 @@ def test_volunteer_can_only_redeem_from_own_account(session):
     other = volunteer_account(session, index=2)
     me = Scope("volunteer", volunteer_id=mine.volunteer_id)
     with pytest.raises(OutOfScope):
-        bank.redeem(session, me, other.id, {item(session, "洗衣液 2kg").id: 1}, None)
+        points.redeem(session, me, other.id, {item(session, "洗衣液 2kg").id: 1}, None)
 
 
 def test_request_key_makes_redeem_idempotent(session):
     account = give(session, volunteer_account(session), 100)
     soap = item(session, "洗衣液 2kg")
-    first = bank.redeem(session, EVERYTHING, account.id, {soap.id: 1}, None, request_key="k-1")
-    second = bank.redeem(session, EVERYTHING, account.id, {soap.id: 1}, None, request_key="k-1")
+    first = points.redeem(session, EVERYTHING, account.id, {soap.id: 1}, None, request_key="k-1")
+    second = points.redeem(session, EVERYTHING, account.id, {soap.id: 1}, None, request_key="k-1")
     assert first.id == second.id
     assert session.scalar(select(func.count()).select_from(Redemption).where(Redemption.account_id == account.id,
                                                                             Redemption.status == "pending")) >= 1
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_honour_roll_counts_earned_not_balance(session):
     rich = give(session, volunteer_account(session, index=1), 400)
-    bank.redeem(session, EVERYTHING, rich.id, {item(session, "东北大米 5kg").id: 1}, None)
-    year = datetime.datetime.now(bank.TIMEZONE).year
+    points.redeem(session, EVERYTHING, rich.id, {item(session, "东北大米 5kg").id: 1}, None)
+    year = datetime.datetime.now(points.TIMEZONE).year
     xiangjiang = community(session, XIANGJIANG)
-    roll = bank.honour_roll(session, EVERYTHING, year, street_id=xiangjiang.parent_id)
+    roll = points.honour_roll(session, EVERYTHING, year, street_id=xiangjiang.parent_id)
     top = roll["communities"][(xiangjiang.id, xiangjiang.name)][0]
     assert top.volunteer_id == rich.volunteer_id
     earned = session.scalar(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.account_id == rich.id, LedgerEntry.kind == "earn"))
     assert top.points == earned > session.get(PointsAccount, rich.id).balance
     secretary2 = grid_scope(session, community(session, JINSHAN).id)
-    assert (xiangjiang.id, xiangjiang.name) not in bank.honour_roll(session, secretary2, year)["communities"]
+    assert (xiangjiang.id, xiangjiang.name) not in points.honour_roll(session, secretary2, year)["communities"]
 
 
 def test_invariant_check_finds_a_broken_balance(session):
@@ -207,7 +207,7 @@ def test_invariant_check_finds_a_broken_balance(session):
     session.execute(text("ALTER TABLE points_accounts DISABLE TRIGGER points_accounts_guard_balance"))
     session.execute(text("UPDATE points_accounts SET balance = balance + 7 WHERE id = (SELECT min(id) FROM points_accounts)"))
     session.commit()
-    problems = bank.check_invariants(session)
+    problems = points.check_invariants(session)
     assert len(problems) == 1 and "balance" in problems[0]
 
 
@@ -229,8 +229,8 @@ def test_points_earned_follows_the_ledger(session):
     year after the seed, awards, redemptions, adjustments and an entry at the turn of a year."""
     assert _earned_kept(session) == _earned_by_ledger(session) != {}
     account = give(session, volunteer_account(session, index=2), 50)  # awards of service records
-    bank.redeem(session, EVERYTHING, account.id, {item(session, "环保购物袋").id: 1}, None)
-    bank.adjust(session, EVERYTHING, account.id, -5, "更正", None)
+    points.redeem(session, EVERYTHING, account.id, {item(session, "环保购物袋").id: 1}, None)
+    points.adjust(session, EVERYTHING, account.id, -5, "更正", None)
     # 2025-12-31 16:30 UTC is 2026-01-01 00:30 in Beijing: earned in 2026; two entries in one statement
     session.execute(text(
         "INSERT INTO points_entries (account_id, kind, amount, reason, incident_ref, created_at) VALUES"
@@ -257,11 +257,11 @@ def _add_second_district(session) -> Grid:
 
 
 def test_honour_roll_ranks_one_level_below_what_it_covers(session):
-    year = datetime.datetime.now(bank.TIMEZONE).year
-    district = bank.honour_roll(session, EVERYTHING, year, per_group=2)  # one district, two streets
+    year = datetime.datetime.now(points.TIMEZONE).year
+    district = points.honour_roll(session, EVERYTHING, year, per_group=2)  # one district, two streets
     assert district["level"] == "street" and len(district["districts"]) == 1 and len(district["streets"]) == 2
     assert district["communities"] == {}
-    rolls = [bank.honour_roll(session, EVERYTHING, year, per_group=2, street_id=street_id)
+    rolls = [points.honour_roll(session, EVERYTHING, year, per_group=2, street_id=street_id)
              for street_id, _ in district["streets"]]
     assert all(roll["level"] == "community" and roll["districts"] == {} for roll in rolls)
     roll = {"streets": district["streets"], "communities": {k: v for r in rolls for k, v in r["communities"].items()}}
@@ -283,18 +283,18 @@ def test_honour_roll_ranks_one_level_below_what_it_covers(session):
         assert [row.points for row in rows] == sorted(by_community[community_id], reverse=True)[:2]
     # a second district makes it a city: its roll ranks districts, each district's own its streets
     _add_second_district(session)
-    city = bank.honour_roll(session, EVERYTHING, year, per_group=2)
+    city = points.honour_roll(session, EVERYTHING, year, per_group=2)
     assert city["level"] == "district" and city["streets"] == city["communities"] == {}
     assert city["districts"] == district["districts"]  # the new district has no earners yet
     ((qibin_id, _),) = district["districts"]
-    assert bank.honour_roll(session, EVERYTHING, year, per_group=2, district_id=qibin_id) == district
+    assert points.honour_roll(session, EVERYTHING, year, per_group=2, district_id=qibin_id) == district
     # a street's roll links back to its district's, when the scope sees the district
     street_id = next(iter(district["streets"]))[0]
-    assert bank.honour_roll(session, EVERYTHING, year, street_id=street_id)["district"] == (qibin_id, "淇滨区")
-    assert bank.honour_roll(session, grid_scope(session, qibin_id), year, street_id=street_id)["district"] \
+    assert points.honour_roll(session, EVERYTHING, year, street_id=street_id)["district"] == (qibin_id, "淇滨区")
+    assert points.honour_roll(session, grid_scope(session, qibin_id), year, street_id=street_id)["district"] \
         == (qibin_id, "淇滨区")
-    assert bank.honour_roll(session, grid_scope(session, street_id), year, street_id=street_id)["district"] is None
-    assert bank.honour_roll(session, EVERYTHING, year, street_id=qibin_id)["district"] is None  # not a street
+    assert points.honour_roll(session, grid_scope(session, street_id), year, street_id=street_id)["district"] is None
+    assert points.honour_roll(session, EVERYTHING, year, street_id=qibin_id)["district"] is None  # not a street
 
 
 def _roll_by_hand(session, scope, year, per_group, street_id=None, district_id=None) -> dict:
@@ -313,7 +313,7 @@ def _roll_by_hand(session, scope, year, per_group, street_id=None, district_id=N
     rows = []  # (earned, account, volunteer id, community, street, district)
     for account, volunteer_id, community_id in session.execute(
             select(PointsAccount.id, Volunteer.id, Volunteer.community_id)
-            .join(Volunteer, Volunteer.id == PointsAccount.volunteer_id).where(bank.visible(scope, Volunteer))):
+            .join(Volunteer, Volunteer.id == PointsAccount.volunteer_id).where(points.visible(scope, Volunteer))):
         street, district = above(community_id, "street"), above(community_id, "district")
         if account in earned and (street_id is None or (street is not None and street.id == street_id)) \
                 and (district_id is None or district.id == district_id):
@@ -322,16 +322,16 @@ def _roll_by_hand(session, scope, year, per_group, street_id=None, district_id=N
 
     def seen(level):
         return sum(1 for grid in grids.values() if grid.level == level and session.scalar(
-            select(func.count()).select_from(Grid).where(Grid.id == grid.id, bank.visible(scope, Grid))))
+            select(func.count()).select_from(Grid).where(Grid.id == grid.id, points.visible(scope, Grid))))
 
     level = ("community" if street_id is not None or seen("street") <= 1
              else "street" if district_id is not None or seen("district") <= 1 else "district")
     kinds = {"district": ("districts",), "street": ("districts", "streets"), "community": ("streets", "communities")}
     boards = {"communities": defaultdict(list), "streets": defaultdict(list), "districts": defaultdict(list)}
-    for points, _, volunteer_id, home, street, district in rows:
+    for total, _, volunteer_id, home, street, district in rows:
         for kind, grid in (("communities", home), ("streets", street), ("districts", district)):
             if kind in kinds[level] and grid is not None and len(boards[kind][(grid.id, grid.name)]) < per_group:
-                boards[kind][(grid.id, grid.name)].append((volunteer_id, points))
+                boards[kind][(grid.id, grid.name)].append((volunteer_id, total))
     return {**{kind: dict(groups) for kind, groups in boards.items()}, "level": level}
 
 
@@ -348,7 +348,7 @@ def test_the_honour_roll_is_the_ledger_ranked_for_every_scope(session):
     from app.models import Department, GridgovUser
     from app.services.scope import scope_for_user
 
-    year = datetime.datetime.now(bank.TIMEZONE).year
+    year = datetime.datetime.now(points.TIMEZONE).year
     rich, tied = volunteer_account(session, index=1), volunteer_account(session, JINSHAN, index=2)
     give(session, rich, 400)
     give(session, tied, 400)  # a tie across streets and with the seed's own earners
@@ -377,9 +377,9 @@ def test_the_honour_roll_is_the_ledger_ranked_for_every_scope(session):
             for per_group in (1, 3):
                 for place in places:
                     expected = _roll_by_hand(session, scope, year, per_group, **place)
-                    assert _roll(bank.honour_roll(session, scope, year, per_group, **place)) == expected, \
+                    assert _roll(points.honour_roll(session, scope, year, per_group, **place)) == expected, \
                         (scope, per_group, place)
-        roll = bank.honour_roll(session, EVERYTHING, year, 10, community(session, XIANGJIANG).parent_id)
+        roll = points.honour_roll(session, EVERYTHING, year, 10, community(session, XIANGJIANG).parent_id)
         assert all(row.volunteer_id is not None for rows in roll["communities"].values() for row in rows)
         return roll
 
@@ -389,7 +389,7 @@ def test_the_honour_roll_is_the_ledger_ranked_for_every_scope(session):
     session.commit()
     assert session.scalar(text("SELECT DISTINCT grid_id FROM points_earned WHERE account_id = :a"),
                           {"a": rich.id}) == moved.community_id
-    roll = bank.honour_roll(session, EVERYTHING, year, 10, community(session, JINSHAN).parent_id)
+    roll = points.honour_roll(session, EVERYTHING, year, 10, community(session, JINSHAN).parent_id)
     jinshan = community(session, JINSHAN)
     assert rich.volunteer_id in [row.volunteer_id for row in roll["communities"][(jinshan.id, jinshan.name)]]
     check()
@@ -397,7 +397,7 @@ def test_the_honour_roll_is_the_ledger_ranked_for_every_scope(session):
     elsewhere = _add_second_district(session)
     session.get(Volunteer, tied.volunteer_id).community_id = elsewhere.id
     session.commit()
-    roll = bank.honour_roll(session, EVERYTHING, year, 10)
+    roll = points.honour_roll(session, EVERYTHING, year, 10)
     assert roll["level"] == "district" and len(roll["districts"]) == 2
     check()
 
@@ -412,7 +412,7 @@ def test_the_ledger_page_read_by_account_is_the_scope_ledger_newest_first(sessio
         scope_for_user(session, session.scalar(select(GridgovUser).where(GridgovUser.username == name)))
         for name in ("dispatcher", "street", "secretary", "worker", "department", "volunteer")]
     for scope in scopes:
-        expected = list(session.scalars(select(LedgerEntry.id).where(bank.visible(scope, LedgerEntry))
+        expected = list(session.scalars(select(LedgerEntry.id).where(points.visible(scope, LedgerEntry))
                                         .order_by(LedgerEntry.id.desc())))
         for offset, limit in ((0, 20), (0, 3), (3, 3), (len(expected) - 2, 5), (len(expected) + 10, 5)):
             offset = max(offset, 0)

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import sessionmaker
 
 from app.models import LedgerEntry, PointsRule, Redemption, RewardItem, ServiceRecord, Volunteer
-from app.services import points as bank
+from app.services import points
 from app.services.errors import DomainError
 from app.services.scope import EVERYTHING
 
@@ -52,14 +52,14 @@ def test_concurrent_redemptions_never_overspend(session):
     start = account.balance
     affordable = start // soap.price
     engine = engine_for(session)
-    outcomes = run_at_once(engine, lambda s, i: bank.redeem(s, EVERYTHING, account.id, {soap.id: 1}, None))
+    outcomes = run_at_once(engine, lambda s, i: points.redeem(s, EVERYTHING, account.id, {soap.id: 1}, None))
     engine.dispose()
     made = [o for o in outcomes if isinstance(o, Redemption)]
     assert len(made) == min(affordable, THREADS)
     assert all(isinstance(o, (Redemption, DomainError)) for o in outcomes)
     session.expire_all()
     assert session.get(type(account), account.id).balance == start - len(made) * soap.price >= 0
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_concurrent_buyers_never_oversell_the_last_items(session):
@@ -69,19 +69,19 @@ def test_concurrent_buyers_never_oversell_the_last_items(session):
     accounts = []
     for i in range(THREADS):
         # 4 volunteers in the community: each buys up to 4 of the 10 at once
-        account = bank.account_of_volunteer(session, volunteers[i % len(volunteers)])
+        account = points.account_of_volunteer(session, volunteers[i % len(volunteers)])
         accounts.append(account.id)
     for volunteer_id in volunteers:
-        give(session, bank.account_of_volunteer(session, volunteer_id), 1000)
+        give(session, points.account_of_volunteer(session, volunteer_id), 1000)
     stock = session.get(RewardItem, appliance.id).stock
     engine = engine_for(session)
-    outcomes = run_at_once(engine, lambda s, i: bank.redeem(s, EVERYTHING, accounts[i], {appliance.id: 1}, None))
+    outcomes = run_at_once(engine, lambda s, i: points.redeem(s, EVERYTHING, accounts[i], {appliance.id: 1}, None))
     engine.dispose()
     made = [o for o in outcomes if isinstance(o, Redemption)]
     assert len(made) == stock
     session.expire_all()
     assert session.get(RewardItem, appliance.id).stock == 0
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_parallel_awards_of_one_record_award_once(session):
@@ -93,25 +93,25 @@ def test_parallel_awards_of_one_record_award_once(session):
     session.commit()
     balance = account.balance
     engine = engine_for(session)
-    outcomes = run_at_once(engine, lambda s, i: bank.award(s, EVERYTHING, [record.id], None))
+    outcomes = run_at_once(engine, lambda s, i: points.award(s, EVERYTHING, [record.id], None))
     engine.dispose()
     assert sum(len(o.awarded) for o in outcomes) == 1
     assert sum(len(o.already) for o in outcomes) == THREADS - 1
     assert session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.service_record_id == record.id)) == 1
     session.expire_all()
     assert session.get(type(account), account.id).balance == balance + rule.points
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_concurrent_cancels_refund_once(session):
     account = give(session, volunteer_account(session), 100)
-    redemption = bank.redeem(session, EVERYTHING, account.id, {item(session, "洗衣液 2kg").id: 1}, None)
+    redemption = points.redeem(session, EVERYTHING, account.id, {item(session, "洗衣液 2kg").id: 1}, None)
     session.refresh(account)
     balance = account.balance
     engine = engine_for(session)
-    outcomes = run_at_once(engine, lambda s, i: bank.cancel(s, EVERYTHING, redemption.id, None), count=8)
+    outcomes = run_at_once(engine, lambda s, i: points.cancel(s, EVERYTHING, redemption.id, None), count=8)
     engine.dispose()
     assert sum(isinstance(o, Redemption) for o in outcomes) == 1
     session.expire_all()
     assert session.get(type(account), account.id).balance == balance + 80
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from app.models import EmergencyResponse, Incident, IncidentEvent, LedgerEntry, ResponseTask, ServiceRecord, Whistle
-from app.services import emergencies, incidents as loop, points as bank, whistles
+from app.services import emergencies, incidents, points, whistles
 from app.services.errors import DomainError
 from app.services.scope import EVERYTHING
 
@@ -149,7 +149,7 @@ def test_no_whistle_over_an_incident_no_longer_open(session, monkeypatch):
     blown, rejected, reject_first = race(
         session, monkeypatch, "commit",
         lambda s: whistles.blow(s, street, [incident.id], "联合执法", "street", departments, deadline),
-        lambda s: loop.act(s, street, incident.id, "reject", note="不属于治理事项"))
+        lambda s: incidents.act(s, street, incident.id, "reject", note="不属于治理事项"))
     assert not refused(rejected)
     assert not (reject_first and not refused(blown)), "a whistle was blown over a rejected incident"
     session.expire_all()
@@ -161,7 +161,7 @@ def test_no_whistle_over_an_incident_no_longer_open(session, monkeypatch):
 
 def test_an_award_prices_the_record_as_it_stays(session, monkeypatch):
     """Awarding a service record while it is edited: the ledger and the record agree."""
-    account = bank.account_of_volunteer(session, actor(session, "volunteer").scope.volunteer_id)
+    account = points.account_of_volunteer(session, actor(session, "volunteer").scope.volunteer_id)
     rule = session.scalar(select(ServiceRecord.rule_id).where(ServiceRecord.rule_id.is_not(None)).limit(1))
     record = ServiceRecord(volunteer_id=account.volunteer_id, date=datetime.date(2026, 5, 1), hours=2,
                            activity="清洁楼道", rule_id=rule)
@@ -175,10 +175,10 @@ def test_an_award_prices_the_record_as_it_stays(session, monkeypatch):
         return row
 
     awarded, edited, edit_first = race(session, monkeypatch, "commit",
-                                       lambda s: bank.award(s, EVERYTHING, [record.id], None), edit)
+                                       lambda s: points.award(s, EVERYTHING, [record.id], None), edit)
     session.expire_all()
     stored = session.get(ServiceRecord, record.id)
     earned = session.scalars(select(LedgerEntry.amount).where(LedgerEntry.service_record_id == record.id,
                                                               LedgerEntry.kind == "earn")).all()
-    assert earned == [bank.points_for(stored)], "the ledger priced other hours than the record keeps"
+    assert earned == [points.points_for(stored)], "the ledger priced other hours than the record keeps"
     assert refused(edited) or edit_first  # after the award, the hours are frozen

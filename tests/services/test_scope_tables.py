@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from app.models import Department, Grid, Incident, IncidentEvent, Whistle, Worker
 from app.services import figures
-from app.services import incidents as loop
+from app.services import incidents
 from app.services import paging
 from app.services.scope import EVERYTHING, Scope, grid_scope, visible
 
@@ -50,12 +50,12 @@ def test_incident_scopes_follow_every_change_of_an_incident(session):
     assert session.scalar(text("SELECT count(*) FROM incident_scopes WHERE incident_id = :id"),
                           {"id": incident.id}) == len(str(grid(session, BLOCK + "-01").path).split("."))
     worker = actor(session, "worker")
-    loop.act(session, worker, incident.id, "escalate", note="需社区协调")
+    incidents.act(session, worker, incident.id, "escalate", note="需社区协调")
     secretary = actor(session, "secretary")
-    loop.act(session, secretary, incident.id, "accept")
+    incidents.act(session, secretary, incident.id, "accept")
     other_block = session.scalar(select(Grid).where(Grid.parent_id == incident.holder_grid_id, Grid.code != BLOCK)
                                  .order_by(Grid.code))
-    loop.act(session, secretary, incident.id, "assign",
+    incidents.act(session, secretary, incident.id, "assign",
              worker_id=session.scalar(select(Worker.id).where(Worker.grid_id == other_block.id)))
     assert_mirrored(session)  # the other block's entry is there
     assert session.scalar(text("SELECT count(*) FROM incident_scopes WHERE incident_id = :id AND grid_id = :g"),
@@ -80,8 +80,8 @@ def test_closing_and_rating_reach_incident_scopes(session):
     incident = new_incident(session)
     worker = actor(session, "worker")
     for action, kw in (("accept", {}), ("handle", {}), ("resolve", {"note": "好了"})):
-        loop.act(session, worker, incident.id, action, **kw)
-    loop.act(session, actor(session, "secretary"), incident.id, "rate", rating=4)
+        incidents.act(session, worker, incident.id, action, **kw)
+    incidents.act(session, actor(session, "secretary"), incident.id, "rate", rating=4)
     assert_mirrored(session)
     assert session.execute(text("SELECT DISTINCT status, on_time, rating FROM incident_scopes WHERE incident_id = :id"),
                            {"id": incident.id}).all() == [("closed", True, 4)]
@@ -105,8 +105,8 @@ def test_newest_page_of_a_status_and_category(session):
     closed = new_incident(session, title="已办结的")
     worker = actor(session, "worker")
     for action, kw in (("accept", {}), ("handle", {}), ("resolve", {"note": "好了"})):
-        loop.act(session, worker, closed.id, action, **kw)
-    loop.act(session, actor(session, "secretary"), closed.id, "rate", rating=5)
+        incidents.act(session, worker, closed.id, action, **kw)
+    incidents.act(session, actor(session, "secretary"), closed.id, "rate", rating=5)
     community = grid_scope(session, grid(session, BLOCK).parent_id)
     for status, category_id in (("closed", closed.category_id), ("closed", None), (None, closed.category_id),
                                 ("reported", closed.category_id), ("closed", closed.category_id + 1000)):
@@ -132,7 +132,7 @@ def test_a_keyword_page_is_the_general_query_in_one_pass(session, offset, limit,
     community = grid_scope(session, grid(session, BLOCK).parent_id)
     for scope in (community, EVERYTHING):
         for words, status in (("漏水", None), ("漏水 楼顶", None), ("漏水", "reported"), ("不存在的词", None)):
-            conditions = [visible(scope, Incident), loop.keyword_condition(words)]
+            conditions = [visible(scope, Incident), incidents.keyword_condition(words)]
             if status:
                 conditions.append(Incident.status == status)
             everything = session.scalars(select(Incident.id).where(*conditions).order_by(Incident.id.desc())).all()
@@ -193,7 +193,7 @@ def test_a_grid_scope_timeline_is_the_timeline_of_its_incidents(session):
     """A grid scope's timeline rule reads incident_scopes, the incidents' rule their array: the
     same incidents, whatever moved."""
     incident = new_incident(session, code=BLOCK + "-01")
-    loop.act(session, actor(session, "worker"), incident.id, "escalate", note="需社区协调")
+    incidents.act(session, actor(session, "worker"), incident.id, "escalate", note="需社区协调")
     for grid_id in session.scalars(select(Grid.id).where(Grid.level.in_(("district", "street", "community", "block")))):
         scope = grid_scope(session, grid_id)
         expected = session.scalars(select(IncidentEvent.id).join(Incident, Incident.id == IncidentEvent.incident_id)
@@ -204,7 +204,7 @@ def test_a_grid_scope_timeline_is_the_timeline_of_its_incidents(session):
 
 def test_grid_scope_figures_from_incident_scopes_match_the_incidents(session):
     late = resolved_late(session)
-    loop.act(session, actor(session, "secretary"), late.id, "rate", rating=2)
+    incidents.act(session, actor(session, "secretary"), late.id, "rate", rating=2)
     street = session.scalar(select(Grid).where(Grid.name == "九州路街道"))
     ever = datetime.date(2000, 1, 1)  # a period: counted from the entries and the incidents, not the tallies
 

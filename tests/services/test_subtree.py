@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Grid, Worker
-from app.services import incidents as loop
+from app.services import incidents
 from app.services.errors import ValidationError
 from app.services.grids import check_grid
 from app.services.scope import can_write_under, grid_scope, is_under
@@ -55,31 +55,31 @@ def prefix_street(session):
 def test_a_street_cannot_assign_to_a_worker_of_a_street_whose_id_shares_its_prefix(session):
     street, block, stranger = prefix_street(session)
     incident = new_incident(session)
-    loop.act(session, actor(session, "worker"), incident.id, "escalate", note="需社区处理")
-    loop.act(session, actor(session, "secretary"), incident.id, "escalate", note="需街道协调")
+    incidents.act(session, actor(session, "worker"), incident.id, "escalate", note="需社区处理")
+    incidents.act(session, actor(session, "secretary"), incident.id, "escalate", note="需街道协调")
     officer = actor(session, "street")
-    loop.act(session, officer, incident.id, "accept")
+    incidents.act(session, officer, incident.id, "accept")
     with pytest.raises(ValidationError):
-        loop.act(session, officer, incident.id, "assign", worker_id=stranger.id)
+        incidents.act(session, officer, incident.id, "assign", worker_id=stranger.id)
     session.rollback()
     assert session.get(type(incident), incident.id).handler_worker_id is None
-    assert stranger not in loop.assignable_workers(session, incident)
+    assert stranger not in incidents.assignable_workers(session, incident)
 
 
 def test_assigning_needs_a_grid_worker_or_leader(session):
     incident = new_incident(session, username="secretary", code="410611001001")
     secretary = actor(session, "secretary")
-    loop.act(session, secretary, incident.id, "accept")
+    incidents.act(session, secretary, incident.id, "accept")
     cleaner = Worker(name="保洁员甲", role="cleaner", grid_id=incident.grid_id, phone="13912345670", employment="full_time",
                     start_date=datetime.date(2024, 1, 1))
     session.add(cleaner)
     session.commit()
     with pytest.raises(ValidationError):
-        loop.act(session, secretary, incident.id, "assign", worker_id=cleaner.id)
+        incidents.act(session, secretary, incident.id, "assign", worker_id=cleaner.id)
     session.rollback()
     for junk in ("", "abc", "99999999999999999999", -1):
         with pytest.raises(ValidationError):
-            loop.act(session, secretary, incident.id, "assign", worker_id=junk)
+            incidents.act(session, secretary, incident.id, "assign", worker_id=junk)
         session.rollback()
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.models import Department, Incident, IncidentEvent, Whistle
-from app.services import incidents as loop
+from app.services import incidents
 from app.services import whistles
 from app.services.errors import Conflict, DomainError, ValidationError
 from app.services.scope import visible
@@ -26,8 +26,8 @@ def later(hours=24):
 
 def street_incident(session):
     incident = new_incident(session, title="小区内违建")
-    loop.act(session, actor(session, "worker"), incident.id, "escalate", note="需社区处理")
-    loop.act(session, actor(session, "secretary"), incident.id, "escalate", note="需街道协调")
+    incidents.act(session, actor(session, "worker"), incident.id, "escalate", note="需社区处理")
+    incidents.act(session, actor(session, "secretary"), incident.id, "escalate", note="需街道协调")
     return incident
 
 

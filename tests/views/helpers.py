@@ -52,10 +52,6 @@ def volunteer_in(session, code: str) -> Volunteer:
     return session.scalar(select(Volunteer).join(Grid, Volunteer.community_id == Grid.id).where(Grid.code == code).order_by(Volunteer.id))
 
 
-def flashed_or_errors(html: str) -> str:
-    return html
-
-
 def statements_of(app, browser, url):
     """(response, the SQL statements the request ran)."""
     from app.extensions import db

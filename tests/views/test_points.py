@@ -7,14 +7,14 @@ from sqlalchemy import func, select
 
 from app.models import Grid, LedgerEntry, PointsAccount, Redemption, RewardItem, ServiceRecord, StockMovement
 from app.models.users import GridgovUser
-from app.services import points as bank
+from app.services import points
 
 from .helpers import JINSHAN, PNG, XIANGJIANG, grid_id, pixels, volunteer_in
 
 
 def my_account(session, username="volunteer") -> PointsAccount:
     user = session.scalar(select(GridgovUser).where(GridgovUser.username == username))
-    return bank.account_of_volunteer(session, user.volunteer_id)
+    return points.account_of_volunteer(session, user.volunteer_id)
 
 
 def item(session, name) -> RewardItem:
@@ -30,7 +30,7 @@ def test_volunteer_sees_balance_and_ledger(login, session):
     account = my_account(session)
     html = login("volunteer").get("/points/me/").get_data(as_text=True)
     assert f'<strong id="balance">{account.balance}</strong>' in html
-    for line in bank.ledger(session, account.id):
+    for line in points.ledger(session, account.id):
         assert line.entry.reason in html
     assert "待领取" in html  # the demo volunteer has a pending redemption
 
@@ -58,7 +58,7 @@ def test_volunteer_redeems_in_two_steps_once(login, session):
     session.expire_all()
     assert session.get(PointsAccount, account.id).balance == balance - 40
     assert session.get(RewardItem, bag.id).stock == stock - 2
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_bad_redemptions_over_http_change_nothing(login, session):
@@ -111,14 +111,14 @@ def test_secretary_awards_her_records_once(login, session):
     entries = counts(session)[0]
     browser.post("/servicerecordmodelview/action_post", form, token_from="/servicerecordmodelview/list/")
     assert counts(session)[0] == entries  # a second click awards nothing more
-    assert bank.awarded_record_ids(session, unawarded) == set(unawarded)
+    assert points.awarded_record_ids(session, unawarded) == set(unawarded)
 
     other = session.scalar(select(ServiceRecord.id).join(Volunteer).where(Volunteer.community_id == grid_id(session, JINSHAN)))
     response = browser.post("/servicerecordmodelview/action_post", {"action": "award", "rowid": [other]},
                             token_from="/servicerecordmodelview/list/")
     assert response.status_code == 404
     assert counts(session)[0] == entries
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_counter_hands_over_and_cancels(login, session):
@@ -140,7 +140,7 @@ def test_counter_hands_over_and_cancels(login, session):
                  token_from="/redemptionmodelview/list/")
     session.expire_all()
     assert session.get(PointsAccount, account.id).balance == balance + pending.total_points
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
     # volunteers and leaders have no counter
     assert login("leader").post("/redemptionmodelview/action_post", {"action": "hand_over", "rowid": [pending.id]},
                                 token_from="/redemptionmodelview/list/").status_code in (302, 403)
@@ -149,8 +149,8 @@ def test_counter_hands_over_and_cancels(login, session):
 
 
 def test_secretary_redeems_on_behalf_of_her_volunteers_only(login, session):
-    mine = bank.account_of_volunteer(session, volunteer_in(session, XIANGJIANG).id)
-    theirs = bank.account_of_volunteer(session, volunteer_in(session, JINSHAN).id)
+    mine = points.account_of_volunteer(session, volunteer_in(session, XIANGJIANG).id)
+    theirs = points.account_of_volunteer(session, volunteer_in(session, JINSHAN).id)
     browser = login("secretary")
     assert browser.get(f"/points/redeem/{mine.id}").status_code == 200
     assert browser.get(f"/points/redeem/{theirs.id}").status_code == 404
@@ -176,7 +176,7 @@ def test_secretary_manages_her_catalog(login, session):
     assert "只有区级可以提供全区通兑的物品" in html
     browser.post("/rewarditemmodelview/add", {"community": grid_id(session, JINSHAN), "name": "越界", "price": "60"})
     assert session.scalar(select(func.count()).select_from(RewardItem)) == before + 1
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_honour_roll_is_scoped(login, session):
@@ -199,7 +199,7 @@ def test_ledger_cannot_be_edited_through_the_screens(login, session):
 
 
 def test_corrections_are_compensating_entries(login, session):
-    account = bank.account_of_volunteer(session, volunteer_in(session, XIANGJIANG).id)
+    account = points.account_of_volunteer(session, volunteer_in(session, XIANGJIANG).id)
     balance, entries = account.balance, counts(session)[0]
     browser = login("secretary")
     show = f"/pointsaccountmodelview/show/{account.id}"
@@ -211,13 +211,13 @@ def test_corrections_are_compensating_entries(login, session):
                  {"amount": str(-(balance + 100)), "reason": "超额"}):
         browser.post(f"/points/adjust/{account.id}", form, token_from=show)
     assert counts(session)[0] == entries + 1
-    other = bank.account_of_volunteer(session, volunteer_in(session, JINSHAN).id)
+    other = points.account_of_volunteer(session, volunteer_in(session, JINSHAN).id)
     assert browser.post(f"/points/adjust/{other.id}", {"amount": "5", "reason": "x"}, token_from=show).status_code == 404
     assert login("volunteer").post(f"/points/adjust/{account.id}", {"amount": "5", "reason": "x"},
                                    token_from="/points/me/").status_code in (302, 403)
     session.expire_all()
     assert session.get(PointsAccount, account.id).balance == balance - 3
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_reward_pictures_are_stored_and_served_locally(login, session, app):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.models import (Department, Grid, Incident, LedgerEntry, PointsAccount, PointsRule,
                         ServiceRecord, StockMovement, Volunteer, Whistle)
-from app.services import points as bank
+from app.services import points
 
 from .helpers import JINSHAN, XIANGJIANG, grid_id, volunteer_in
 
@@ -49,7 +49,7 @@ def test_an_awarded_service_record_keeps_what_priced_it(login, session):
     kept = session.get(ServiceRecord, record.id)
     assert (kept.volunteer_id, kept.hours, kept.date) == (record.volunteer_id, record.hours, record.date)
     assert kept.activity == "清理楼道（补记）"
-    assert bank.check_invariants(session) == []
+    assert points.check_invariants(session) == []
 
 
 def test_a_closed_incident_keeps_its_rating(session):
@@ -119,7 +119,7 @@ def test_a_community_rule_prices_only_its_own_volunteers(login, session):
 
 
 def test_adjustments_and_stock_changes_are_bounded(login, session):
-    account = bank.account_of_volunteer(session, volunteer_in(session, XIANGJIANG).id)
+    account = points.account_of_volunteer(session, volunteer_in(session, XIANGJIANG).id)
     entries = session.scalar(select(func.count()).select_from(LedgerEntry))
     browser = login("secretary")
     show = f"/pointsaccountmodelview/show/{account.id}"
@@ -135,9 +135,9 @@ def test_adjustments_and_stock_changes_are_bounded(login, session):
     browser.post(f"/points/adjust/{account.id}", {"amount": "5", "reason": "长" * 201}, token_from=show)
     assert session.scalar(select(func.count()).select_from(LedgerEntry)) == entries + 1
     movements = session.scalar(select(func.count()).select_from(StockMovement))
-    item_id = session.scalar(select(bank.RewardItem.id).where(bank.RewardItem.community_id == grid_id(session, XIANGJIANG)))
+    item_id = session.scalar(select(points.RewardItem.id).where(points.RewardItem.community_id == grid_id(session, XIANGJIANG)))
     edit = f"/rewarditemmodelview/edit/{item_id}"
-    item = session.get(bank.RewardItem, item_id)
+    item = session.get(points.RewardItem, item_id)
     browser.post(edit, {"community": item.community_id, "name": item.name, "price": str(item.price),
                         "restock": "10001", "active": "y"}, token_from=edit)
     assert session.scalar(select(func.count()).select_from(StockMovement)) == movements
@@ -161,16 +161,16 @@ def test_the_database_holds_the_bounds(session):
 
 # --- 7. pages that gather rows show each viewer their own ----------------------------------------
 def test_a_whistle_over_two_communities_shows_each_its_own_incidents(login, session):
-    from app.services import incidents as loop, whistles
+    from app.services import incidents, whistles
     from tests.services.test_incidents import actor
 
     def at_street(code, title):
         worker_grid = session.scalar(select(Grid.id).where(Grid.code.like(code + "-%"), Grid.level == "block"))
         admin = actor(session, "admin")
-        incident = loop.report(session, admin, loop.Report(grid_id=worker_grid, category_id=session.scalar(
+        incident = incidents.report(session, admin, incidents.Report(grid_id=worker_grid, category_id=session.scalar(
             select(Incident.category_id).limit(1)), title=title))
         for level in ("community", "street"):
-            loop.act(session, admin, incident.id, "escalate", note="需上级协调")
+            incidents.act(session, admin, incident.id, "escalate", note="需上级协调")
         return incident
 
     mine, theirs = at_street(XIANGJIANG, "湘江河道淤积"), at_street(SONGSHAN, "嵩山路面塌陷")
@@ -272,11 +272,11 @@ def test_restock_commits_as_a_user_action(session):
     """Finding 15: ``restock`` took a parameter named ``commit`` that hid the commit function."""
     from app.services.scope import EVERYTHING
 
-    item_id = session.scalar(select(bank.RewardItem.id).limit(1))
-    stock = session.get(bank.RewardItem, item_id).stock
-    bank.restock(session, EVERYTHING, item_id, 7, "补货", None)
+    item_id = session.scalar(select(points.RewardItem.id).limit(1))
+    stock = session.get(points.RewardItem, item_id).stock
+    points.restock(session, EVERYTHING, item_id, 7, "补货", None)
     session.expire_all()
-    assert session.get(bank.RewardItem, item_id).stock == stock + 7
+    assert session.get(points.RewardItem, item_id).stock == stock + 7
 
 
 # --- found by the attack on the fixes ---------------------------------------------------------------
@@ -289,12 +289,12 @@ def test_a_secretary_cannot_take_a_district_rule_or_item_into_her_community(logi
     session.expire_all()
     kept = session.get(PointsRule, rule.id)
     assert (kept.community_id, kept.points) == (None, 10)
-    item = session.scalar(select(bank.RewardItem).where(bank.RewardItem.community_id.is_(None)))
+    item = session.scalar(select(points.RewardItem).where(points.RewardItem.community_id.is_(None)))
     edit = f"/rewarditemmodelview/edit/{item.id}"
     browser.post(edit, {"community": grid_id(session, XIANGJIANG), "name": item.name, "price": "1", "active": "y"},
                  token_from=edit)
     session.expire_all()
-    assert session.get(bank.RewardItem, item.id).community_id is None
+    assert session.get(points.RewardItem, item.id).community_id is None
 
 
 def test_a_rule_in_use_keeps_its_owner(session):
@@ -321,9 +321,9 @@ def test_a_moved_volunteers_record_is_not_priced_by_the_old_communitys_rule(sess
     session.commit()
     volunteer.community_id = grid_id(session, JINSHAN)
     session.commit()
-    result = bank.award(session, EVERYTHING, [record.id], None)
+    result = points.award(session, EVERYTHING, [record.id], None)
     assert result.elsewhere == [record] and not result.awarded
-    assert bank.awarded_record_ids(session, [record.id]) == set()
+    assert points.awarded_record_ids(session, [record.id]) == set()
 
 
 def test_digits_that_are_not_0_to_9_name_no_row(login, session):
