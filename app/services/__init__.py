@@ -1,2 +1,3 @@
 """Domain rules: plain functions over a SQLAlchemy session, no Flask. They raise DomainError
-subclasses whose messages are lazily translated, and own their transaction boundaries."""
+subclasses whose messages are lazily translated; each action runs in a unit of work
+(unit_of_work.py), which owns its transaction."""

@@ -144,10 +144,9 @@ def _by_grid_level(level: str, base_query, measures: int):
 
 def _own_tallies(level: str):
     """For everything: each grid of ``level`` adds up its own tallies of the incidents reported
-    under it. At city size 1,640 communities add up their 16,400 tally rows in one hash join, where
-    rolling the roots' 16,400 base grids up the tree probed every base grid's ancestors (139 ->
-    30 ms; by street 142 -> 50 ms). An incident a grid holds but that was reported elsewhere
-    stays with the grid it was reported under."""
+    under it, in one hash join (rolling the base grids up the tree instead probes every base
+    grid's ancestors). An incident a grid holds but that was reported elsewhere stays with the
+    grid it was reported under."""
     tally = incident_tallies.c
     group, base = aliased(Grid), aliased(Grid)
     return (select(group.id, group.name, *_tally_measures())
@@ -174,8 +173,8 @@ def _grouping(by: str):
 def default_grouping(session: Session, scope: Scope) -> str:
     """By district for a scope over several districts (a city has 1,640 communities), else by
     community. A department's incidents are not those of one subtree (a whistle summons it from
-    any district it serves), so in a city its figures open by district too: at city size a
-    department's 1,616 community rows took 90 ms, most of it drawing the table."""
+    any district it serves), so in a city its figures open by district too, not with a row for
+    each of the communities it serves."""
     districts = select(func.count()).select_from(Grid).where(Grid.level == "district")
     if (scope.is_all or scope.kind == "department") and session.scalar(districts) > 1:
         return "district"

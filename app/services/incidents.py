@@ -309,8 +309,8 @@ _TIMELINE = select(_timeline_json(bindparam("incident_id")))
 
 
 def with_timeline():
-    """A loader option reading an incident's timeline in the incident's own query: a query of
-    its own cost a record's page ~0.3 ms of the app's CPU and ~0.2 ms of PostgreSQL's."""
+    """A loader option reading an incident's timeline in the incident's own query: a record's page
+    runs no query of its own for it."""
     return with_expression(Incident.timeline_data, _timeline_json(Incident.id))
 
 

@@ -509,8 +509,8 @@ def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, 
     on_a_board = {"communities": ranked.c.in_community <= per_group, "streets": ranked.c.in_street <= per_group,
                   "districts": ranked.c.in_district <= per_group}
     # the volunteer of each account on the roll, looked up row by row: joined, PostgreSQL expected
-    # all the ranked rows on the roll, not a tenth, and merged all 100,000 volunteers with their
-    # accounts (130 ms). The LIMIT keeps the lateral from being flattened into that join.
+    # all the ranked rows on the roll, not a tenth, and merged every volunteer with their account.
+    # The LIMIT keeps the lateral from being flattened into that join.
     holder = (select(Volunteer.id, Volunteer.name).join(PointsAccount, PointsAccount.volunteer_id == Volunteer.id)
               .where(PointsAccount.id == ranked.c.account_id).limit(1).lateral())
     rows = session.execute(
@@ -567,7 +567,7 @@ def _earners(scope: Scope, year: int, per_group: int, street_id: int | None, dis
 
     For the administrator and a grid scope, each community's best ``per_group`` earners, read
     from the top of its part of ``points_earned_grid_year_idx``: a street's or district's best are
-    among its communities' best, so at city size 16,400 rows are ranked, not 100,000 (180 ms). A
+    among its communities' best, so at city size 16,400 rows are ranked, not 100,000. A
     department or a volunteer sees few volunteers, found through the volunteers' own rule."""
     street, district = aliased(Grid), aliased(Grid)
     # A grid's parent is of a higher level (migration 0001): a community's parent is a street or

@@ -172,10 +172,9 @@ def _account_rule(scope: Scope):
 
 def _accounts(scope: Scope):
     """The ids of the accounts whose volunteer or worker the scope sees. A grid scope reads them
-    by the holder's grid kept on the account (``(grid_id, balance, id)``; a district at city size:
-    its accounts list 185 -> 15 ms); a department through its holders: two joins through their
-    unique keys, not an OR of two IN lists (which made PostgreSQL read every account, and every
-    ledger entry newest first)."""
+    by the holder's grid kept on the account (its index ``(grid_id, balance, id)``); a department
+    through its holders: two joins through their unique keys, not an OR of two IN lists (which
+    made PostgreSQL read every account, and every ledger entry newest first)."""
     if scope.kind == "volunteer":
         return select(PointsAccount.id).where(PointsAccount.volunteer_id == scope.volunteer_id)
     if scope.kind == "grid":
@@ -254,14 +253,14 @@ def _summoned_incidents(department_id: int):
     """The same ids as one array, read once (an InitPlan; empty when no whistle summoned it):
     ``id = ANY(array)`` is an index condition, so PostgreSQL reads the department's incidents
     through two indexes at once (a BitmapOr). Written ``id IN (subquery)`` beside
-    ``department_id = d``, the OR made it read every incident: 280 ms at city size."""
+    ``department_id = d``, the OR made it read every incident."""
     return func.array(_summoned_select(department_id).scalar_subquery())
 
 
 def department_incidents(department_id: int):
     """The ids of the incidents a department sees (it holds them, or a whistle over them summoned
-    it), each once, from two indexes alone: a department's list counts and pages these (at city
-    size 5 ms each against 19 and 10 through the incidents' rows)."""
+    it), each once, from two indexes alone: a department's list counts and pages these without
+    reading the incidents' rows."""
     held = select(Incident.id.label("id")).where(Incident.department_id == department_id)
     return held.union(_summoned_select(department_id)).subquery()
 
@@ -284,7 +283,7 @@ def _incident_event_rule(scope: Scope):
     if scope.kind == "grid":
         # Through incident_scopes (the same rows as scope_grid_ids, one per incident and grid):
         # PostgreSQL knows how many incidents a grid sees there and starts from them when they are
-        # few. From the array it walked the whole timeline: a community's 80 ms, now 4.
+        # few. From the array it walked the whole timeline.
         return IncidentEvent.incident_id.in_(
             select(incident_scopes.c.incident_id).where(incident_scopes.c.grid_id == scope.grid_id))
     return IncidentEvent.incident_id.in_(select(Incident.id).where(_incident_rule(scope)))
