@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Department, Grid, Volunteer, Worker
 from ..services.scope import visible
-from .base import current_scope
+from ..fab.filters import current_scope
 
 
 class HomeView(IndexView):

@@ -23,10 +23,14 @@ from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_U
 from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE
 from ..services import points as bank
 from ..services.errors import DomainError, OutOfScope
-from .base import (attempt, EagerInterface, ScopeFilter, ScopedModelView, choice_field, current_scope, current_user_id, flag_field,
-                   label_of, row_key, yes_no)
-from .pickers import COMMUNITIES
-from .uploads import PICTURE_TYPES, replace_later, save_picture
+from ..fab.fields import choice_field, flag_field
+from ..fab.filters import current_scope, current_user_id, row_key, ScopeFilter
+from ..fab.interface import EagerInterface
+from ..fab.model_view import ScopedModelView
+from ..fab.rendering import label_of, yes_no
+from .service_calls import call_service
+from ..fab.pickers import COMMUNITIES
+from ..uploads import PICTURE_TYPES, replace_later, save_picture
 
 
 def local_time(moment) -> str:
@@ -333,7 +337,7 @@ class PointsView(BaseView):
             amount = int((request.form.get("amount") or "").strip())
         except ValueError:
             amount = 0
-        if attempt(lambda: bank.adjust(db.session, current_scope(), account_id, amount,
+        if call_service(lambda: bank.adjust(db.session, current_scope(), account_id, amount,
                                        request.form.get("reason", ""), current_user_id())):
             flash(str(_l("Adjustment of %(amount)+d points recorded.", amount=amount)), "success")
         return redirect(url_for("PointsAccountModelView.show", pk=account_id))
