@@ -4,15 +4,11 @@ from __future__ import annotations
 import os
 import secrets
 
-from flask import Flask, abort, g, has_app_context, request
-from flask_babel import Domain
+from flask import Flask, abort, request
 from werkzeug.datastructures import ImmutableMultiDict
 
-from .database import check_server_version, ping_after_idle, resolve_database_url
+from .database import MIGRATIONS_DIR, check_server_version, ping_after_idle, resolve_database_url
 from .extensions import appbuilder, csrf, db, migrate
-
-MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
-
 
 def _secret_key(instance_dir: str) -> str:
     """A random key generated on first start and kept in instance/secret_key."""
@@ -41,22 +37,6 @@ def _drop_nul_characters() -> None:
                  for key, value in values.items(multi=True)]))
 
 
-class RequestTranslations(Domain):
-    """Flask-Babel's message domain, its catalogue looked up once per request and locale: a list
-    page translates some 300 strings, each lookup walking Flask's context objects again."""
-
-    def get_translations(self):
-        if not has_app_context():
-            return super().get_translations()
-        locale = getattr(g.get("_flask_babel"), "babel_locale", None)
-        cached = g.get("gridgov_translations")
-        if cached is not None and locale is not None and cached[0] is locale:
-            return cached[1]
-        translations = super().get_translations()
-        g.gridgov_translations = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
-        return translations
-
-
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_object("config")
@@ -79,12 +59,9 @@ def create_app(config: dict | None = None) -> Flask:
         check_server_version(db.engine)
         migrate.init_app(app, db, directory=MIGRATIONS_DIR)
         appbuilder.init_app(app, db.session)
-        appbuilder.bm.babel.domain_instance = RequestTranslations(domain=appbuilder.bm.babel.domain)
+        from .fab import translations
         from .views import register_views
 
+        translations.install(appbuilder)
         register_views(appbuilder)
-
-    from .cli import register_commands
-
-    register_commands(app)
     return app

@@ -8,6 +8,8 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
+from . import create_app
+
 ADMIN_USERNAME = "admin"
 
 
@@ -15,7 +17,7 @@ def prepare_database(app, *, load_demo: bool = True, echo=click.echo) -> None:
     """Migrate, sync permissions and roles, create the first admin, load the demo data."""
     import flask_migrate
 
-    from . import MIGRATIONS_DIR
+    from .database import MIGRATIONS_DIR
     from .extensions import appbuilder, db
     from .services.users import ADMIN, generate_password
 
@@ -195,14 +197,7 @@ def tick_command():
     click.echo(f"Escalated {len(escalated)} overdue incident(s)" + (f": {', '.join(map(str, escalated))}" if escalated else "."))
 
 
-def register_commands(app) -> None:
-    for command in (setup_command, seed_group, sync_roles_command, points_group, tick_command):
-        app.cli.add_command(command)
-
-
 def _create_app(*args, **kwargs):
-    from . import create_app
-
     return create_app()
 
 
@@ -211,4 +206,5 @@ def main():
     """gridgov — grid-based community governance."""
 
 
-main.add_command(run_command)
+for command in (run_command, setup_command, seed_group, sync_roles_command, points_group, tick_command):
+    main.add_command(command)

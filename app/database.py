@@ -14,6 +14,9 @@ from psycopg2 import sql
 from sqlalchemy import event
 from sqlalchemy.exc import InvalidatePoolError
 
+# The Alembic migrations, the only source of the schema.
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
 log = logging.getLogger(__name__)
 
 MIN_SERVER_VERSION = 140000
@@ -153,9 +156,8 @@ def ping_after_idle(engine, seconds: float = PING_AFTER_IDLE) -> None:
     """Check a pooled connection with ``SELECT 1`` before it is used again when it has been idle
     more than ``seconds`` (a restarted server, a firewall that drops quiet connections): a broken
     one is replaced, and the pool's other connections with it, as SQLAlchemy's ``pool_pre_ping``
-    does. That option pings on every checkout, which cost an incident's page 0.3 ms of CPU (app
-    and PostgreSQL, A/B over 10 rounds of 300 requests); a busy worker's connections are seldom
-    idle that long. Pool events: they stay with the engine when its pool is made again."""
+    does. That option pings on every checkout, a cost on every page; a busy worker's
+    connections are seldom idle that long. Pool events: they stay with the engine when its pool is made again."""
 
     @event.listens_for(engine, "checkin")
     def returned(dbapi_connection, record):

@@ -3,9 +3,8 @@
 The app is made once in the main process (which migrated the database and, without
 ``DATABASE_URL``, started the embedded PostgreSQL) and forked into ``workers`` processes, one per
 core by default: each runs one request at a time, and the requests of a busy moment wait their
-turn in order. Measured at city size with 4 clients on 2 cores (incident list, page 1, p50/p95):
-2 such workers 28/42 ms, 4 of them 28/52 ms, 2 workers of 4 threads each 56/78 ms (the threads of
-one process wait for each other's Python). Each worker opens its own database connections (the
+turn in order: threads in one process would wait for each other's Python (bench/RESULTS.md
+compares the two). Each worker opens its own database connections (the
 ones the main process used are not shared). No access log: a URL may carry a searched phone
 number. A site whose clients upload photos over slow links puts a buffering proxy (nginx) in
 front, as for any gunicorn of this kind, or raises ``--workers``. Where gunicorn cannot run
@@ -28,8 +27,7 @@ def default_workers() -> int:
 
 def compile_templates(app) -> None:
     """Compile every page template once, before the workers are forked: each worker would
-    otherwise compile them again on its first requests (a fresh worker's first list page took
-    ~200 ms instead of ~20)."""
+    otherwise compile them again on its first requests, and its first pages would be slow."""
     for name in app.jinja_env.list_templates(extensions=("html",)):
         app.jinja_env.get_template(name)
 
@@ -42,10 +40,9 @@ YOUNG_OBJECTS = 7000
 def settle_memory() -> None:
     """Before the workers are forked: what the app is made of (~200,000 objects: mappers, views,
     templates) is set aside from the collector, which no longer walks it on every full
-    collection (a pause of ~100 ms every ~1,000 pages) and no longer writes to its pages, so
-    the workers keep sharing them with the main process (Python's documentation of
-    ``gc.freeze``); and the collector runs less often. In-process, incident page at city size:
-    collection ~0.2 -> ~0.07 ms a page."""
+    collection (a long pause now and then) and no longer writes to its pages, so the workers
+    keep sharing them with the main process (Python's documentation of ``gc.freeze``); and the
+    collector runs less often."""
     gc.collect()
     gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
     gc.freeze()

@@ -132,10 +132,9 @@ def fresh_database(request, pg_server):
     )
     appbuilder.sm.limiter.reset()
     # what the app keeps by version number: the new database starts again from the template's
-    from app.views.base import forget_kept
+    from app.extensions import cache
 
-    appbuilder.sm.forget_kept()
-    forget_kept()
+    cache.clear()
     yield
     with app.app_context():
         db.session.remove()

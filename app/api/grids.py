@@ -5,7 +5,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from ..models import Grid
 from ..fab.api import RestApi
-from ..views.base import SCOPED
+from ..fab.filters import SCOPED
 
 
 class GridApi(RestApi):

@@ -7,7 +7,7 @@ from flask import request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.const import API_URI_RIS_KEY
 
-from ..views.base import capped_page
+from .interface import capped_page
 
 
 class RestApi(ModelRestApi):

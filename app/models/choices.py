@@ -81,15 +81,13 @@ def sql_in(values) -> str:
 
 def in_constants(column, values):
     """``column IN ('a', 'b')`` with the app's own constant values written into the statement:
-    SQLAlchemy sends a list as an expanding parameter, rendered again on every execution
-    (0.05-0.1 ms a query, measured on an incident's row)."""
+    SQLAlchemy sends a list as an expanding parameter, rendered again on every execution."""
     return column.op("IN", is_comparison=True)(literal_column(sql_in(values)))
 
 
 def fk_index(table: str, column: str, *more: str) -> Index:
     """An index of a nullable foreign key's rows that have one (migration 0018). Without it,
-    deleting the row it refers to reads the whole table to find the rows to empty or refuse: a
-    user at city size took 0.7–1.1 s (incident_events, points_entries, incidents)."""
+    deleting the row it refers to reads the whole table to find the rows to empty or refuse."""
     return Index(f"{table}_{column}_idx", column, *more, postgresql_where=text(f"{column} IS NOT NULL"))
 
 

@@ -3,7 +3,7 @@
 A user's scope is a grid (its whole subtree), a department, or one volunteer record;
 administrators see everything, a user with no scope sees nothing. ``visible(scope, Model)``
 gives the SQL condition that selects the rows of ``Model`` the scope may see; every view
-and endpoint applies it through ``app.views.base.ScopeFilter``."""
+and endpoint applies it through ``app.fab.filters.ScopeFilter``."""
 from __future__ import annotations
 
 from dataclasses import dataclass

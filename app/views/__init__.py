@@ -1,57 +1,11 @@
 """Registers every screen and its menu entry."""
 from __future__ import annotations
 
-from flask import current_app, g, request, session
-from flask_babel import get_locale
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from . import headers
-
-
-def _html_lang():
-    locale = str(get_locale() or "zh")
-    return {"gridgov_html_lang": "zh-CN" if locale.startswith("zh") else locale}
-
-
-_NAVBARS: dict = {}
-_NAVBARS_KEPT = 2000
-
-
-def _navbar(render):
-    """The menu bar (FAB's navbar block, ``render``), made once per user, display name, language
-    and permission set: FAB checks every menu entry and translates every label on each page."""
-    user = getattr(g, "user", None)
-    if user is None or not getattr(user, "is_authenticated", False):
-        return render()
-    sm = current_app.appbuilder.sm
-    key = (user.id, user.get_full_name(), str(get_locale()), session.get("locale"),
-           frozenset(sm.permission_set(user)))
-    html = _NAVBARS.get(key)
-    if html is None:
-        if len(_NAVBARS) >= _NAVBARS_KEPT:
-            _NAVBARS.clear()
-        html = _NAVBARS[key] = render()
-    return html
-
-
-_ONCE: dict = {}
-_ONCE_KEPT = 100
-_NONCE_MARK = "gridgov-csp-nonce"
-
-
-def _once(name: str, caller):
-    """A part of every page that depends only on the language and where the app is mounted
-    (the stylesheets and scripts of the page frame: some 25 ``url_for`` and a dozen translated
-    texts), made once per process: ``{% call gridgov_once('name') %}…{% endcall %}``. It is kept
-    with a mark where the request's CSP nonce stood, and each page gets its own nonce there."""
-    key = (name, str(get_locale()), request.script_root)
-    nonce = headers.csp_nonce()
-    html = _ONCE.get(key)
-    if html is None:
-        if len(_ONCE) >= _ONCE_KEPT:
-            _ONCE.clear()
-        html = _ONCE[key] = caller().replace(nonce, _NONCE_MARK)
-    return html.replace(_NONCE_MARK, nonce)
+from .. import headers, uploads
+from ..fab import templating
 
 
 def register_views(appbuilder) -> None:
@@ -71,22 +25,12 @@ def register_views(appbuilder) -> None:
         RedemptionModelView,
         RewardItemModelView,
     )
-
-    from . import templating
-    from .base import COUNT_CAP, list_rows, show_rows
     from .errors import register_error_pages
-    from .uploads import discard_uploads
 
     templating.install(current_app)
     headers.install(current_app)
     register_error_pages(current_app)
-    current_app.context_processor(_html_lang)
-    current_app.teardown_request(discard_uploads)
-    current_app.jinja_env.globals["gridgov_count_cap"] = COUNT_CAP
-    current_app.jinja_env.globals["gridgov_navbar"] = _navbar
-    current_app.jinja_env.globals["gridgov_once"] = _once
-    current_app.jinja_env.globals["gridgov_rows"] = list_rows
-    current_app.jinja_env.globals["gridgov_show_rows"] = show_rows
+    current_app.teardown_request(uploads.discard_uploads)
     appbuilder.add_view(GridModelView, "Grids", label=_l("Grids"), icon="fa-th", category="Territory",
                         category_label=_l("Territory"), category_icon="fa-map")
     appbuilder.add_link("Grid tree", href="/gridmodelview/tree/", label=_l("Grid tree"), icon="fa-sitemap",
@@ -99,8 +43,8 @@ def register_views(appbuilder) -> None:
                         category="People")
     appbuilder.add_view(ServiceRecordModelView, "Service records", label=_l("Service records"),
                         icon="fa-clock-o", category="People")
-    loop = {"category": "Incidents", "category_label": _l("Incidents"), "category_icon": "fa-bell"}
-    appbuilder.add_view(IncidentModelView, "Incidents", label=_l("Incidents"), icon="fa-list-alt", **loop)
+    incidents_menu = {"category": "Incidents", "category_label": _l("Incidents"), "category_icon": "fa-bell"}
+    appbuilder.add_view(IncidentModelView, "Incidents", label=_l("Incidents"), icon="fa-list-alt", **incidents_menu)
     appbuilder.add_link("Report an incident", href="/incidentmodelview/report", label=_l("Report an incident"),
                         icon="fa-camera", category="Incidents")
     appbuilder.add_view(WhistleModelView, "Whistles", label=_l("Whistles"), icon="fa-bullhorn", category="Incidents")
@@ -113,8 +57,8 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(DeadlineRuleModelView, "Deadlines", label=_l("Deadlines"), icon="fa-clock-o",
                         category="Incidents")
     appbuilder.add_view_no_menu(IncidentEventModelView)
-    bank = {"category": "Points bank", "category_label": _l("Points bank"), "category_icon": "fa-gift"}
-    appbuilder.add_view(PointsView, "My points", label=_l("My points"), icon="fa-user", **bank)
+    points_menu = {"category": "Points bank", "category_label": _l("Points bank"), "category_icon": "fa-gift"}
+    appbuilder.add_view(PointsView, "My points", label=_l("My points"), icon="fa-user", **points_menu)
     appbuilder.add_link("Redeem rewards", href="/points/redeem/", label=_l("Redeem rewards"),
                         icon="fa-shopping-basket", category="Points bank")
     appbuilder.add_link("Honour roll", href="/points/honour/", label=_l("Honour roll"), icon="fa-trophy",

@@ -10,8 +10,12 @@ from ..models import Department, Grid
 from ..models.choices import DEPARTMENT_KIND_LABELS
 from ..services import people as people_service
 from ..services.scope import seen_among
-from .base import EagerInterface, ScopedModelView, choice_field, current_scope, label_of
-from .pickers import COMMUNITIES
+from ..fab.fields import choice_field
+from ..fab.filters import current_scope
+from ..fab.interface import EagerInterface
+from ..fab.model_view import ScopedModelView
+from ..fab.rendering import label_of
+from ..fab.pickers import COMMUNITIES
 
 
 def communities_seen(communities) -> str:

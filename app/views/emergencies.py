@@ -7,12 +7,18 @@ from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
+
 from ..extensions import db
 from ..models import EmergencyResponse
 from ..services import emergencies as emergency_service
 from ..services.errors import DomainError
-from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, label_of
+from ..fab.fields import choice_field
+from ..fab.filters import current_scope
+from ..fab.interface import EagerInterface
+from ..fab.model_view import ScopedModelView
+from ..fab.rendering import label_of
 from .formats import local_time
+from .service_calls import call_service
 from .incidents import current_actor
 from .redirects import safe_redirect_target
 
@@ -47,7 +53,7 @@ class EmergencyResponseModelView(ScopedModelView):
     @has_access
     def show(self, pk):
         widgets = self._show(pk)
-        response = self.shown(pk)
+        response = self.record_shown(pk)
         scope = current_scope()
         mine = emergency_service.own_tasks(db.session, scope, response.id) if self.appbuilder.sm.has_access(
             "can_check_in", self.class_permission_name) else []
@@ -82,14 +88,14 @@ class EmergencyResponseModelView(ScopedModelView):
     @expose("/end/<int:pk>", methods=["POST"])
     @has_access
     def end(self, pk):
-        if attempt(lambda: emergency_service.end(db.session, current_actor(), pk)):
+        if call_service(lambda: emergency_service.end(db.session, current_actor(), pk)):
             flash(str(_l("The response has ended.")), "success")
         return redirect(url_for("EmergencyResponseModelView.show", pk=pk))
 
     @expose("/check_in/<int:task_id>", methods=["POST"])
     @has_access
     def check_in(self, task_id):
-        task = attempt(lambda: emergency_service.check_in(db.session, current_actor(), task_id, request.form.get("note")))
+        task = call_service(lambda: emergency_service.check_in(db.session, current_actor(), task_id, request.form.get("note")))
         if task:
             flash(str(_l("Checked in for %(grid)s.", grid=task.grid.name)), "success")
         return redirect(safe_redirect_target(request.form.get("next"), url_for("EmergencyResponseModelView.tasks")))

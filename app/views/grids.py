@@ -12,7 +12,11 @@ from ..models import Grid
 from ..models.choices import GRID_KIND_LABELS, GRID_LEVEL_LABELS
 from ..services import grids as grid_service
 from ..services.errors import OutOfScope
-from .base import EagerInterface, ScopedModelView, choice_field, current_scope, label_of
+from ..fab.fields import choice_field
+from ..fab.filters import current_scope
+from ..fab.interface import EagerInterface
+from ..fab.model_view import ScopedModelView
+from ..fab.rendering import label_of
 
 GRID_LABELS = {
     "code": _l("Grid code"),

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
+
 from ..extensions import db
+from ..fab.filters import current_scope
 from ..services import figures as figure_service
-from .base import current_scope
 
 
 class HomeView(IndexView):

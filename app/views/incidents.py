@@ -30,10 +30,14 @@ from ..services import paging
 from ..services import search as search_service
 from ..services.errors import DomainError
 from ..services.personal_data import mask_mobile
-from .base import (attempt, EagerInterface, ScopeFilter, row_key, ScopedModelView, choice_field, current_scope, flag_field,
-                   label_of, texts, yes_no)
+from ..fab.fields import choice_field, flag_field
+from ..fab.filters import current_scope, row_key, ScopeFilter
+from ..fab.interface import EagerInterface
+from ..fab.model_view import ScopedModelView
+from ..fab.rendering import label_of, translated, yes_no
+from ..uploads import keep_uploads, save_picture
 from .formats import local_time
-from .uploads import keep_uploads, save_picture
+from .service_calls import call_service
 
 ACTION_LABELS = {
     "report": _l("Reported"),
@@ -63,7 +67,7 @@ def photos_dir() -> str:
 def timeline_html(events) -> Markup:
     """An incident's timeline, an item per event, made in Python: quicker than Jinja's loop over
     each event's nine lookups, translations and escapes."""
-    actions, statuses, levels = texts(ACTION_LABELS), texts(INCIDENT_STATUS_LABELS), texts(HANDLING_LEVEL_LABELS)
+    actions, statuses, levels = translated(ACTION_LABELS), translated(INCIDENT_STATUS_LABELS), translated(HANDLING_LEVEL_LABELS)
     system = escape(gettext("System"))
     out = []
     for e in events:
@@ -253,7 +257,7 @@ class IncidentModelView(ScopedModelView):
     @has_access
     def show(self, pk):
         widgets = self._show(pk)
-        incident = self.shown(pk)
+        incident = self.record_shown(pk)
         actor = current_actor()
         actions = incidents.allowed_actions(db.session, actor, incident) if self.appbuilder.sm.has_access(
             "can_act", self.class_permission_name) else []
@@ -261,7 +265,7 @@ class IncidentModelView(ScopedModelView):
         departments = department_service.functional_departments(db.session) if "dispatch" in actions else []
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
-            incident=incident, actions=actions, action_labels=texts(ACTION_LABELS), workers=workers,
+            incident=incident, actions=actions, action_labels=translated(ACTION_LABELS), workers=workers,
             can_blow=self.appbuilder.sm.has_access("can_blow", "WhistleModelView") and incident.status in OPEN_STATUSES,
             departments=departments,
             timeline=timeline_html(incidents.timeline(db.session, incident)),
@@ -271,7 +275,7 @@ class IncidentModelView(ScopedModelView):
     @has_access
     def act(self, pk):
         action = request.form.get("action", "")
-        incident = attempt(lambda: incidents.act(
+        incident = call_service(lambda: incidents.act(
             db.session, current_actor(), pk, action, note=request.form.get("note"),
             worker_id=request.form.get("worker"), department_id=request.form.get("department"),
             rating=request.form.get("rating")))

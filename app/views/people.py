@@ -17,8 +17,12 @@ from ..services.personal_data import (
     normalise_mobile,
     normalise_resident_id,
 )
-from .base import EagerInterface, ScopedModelView, choice_field, current_scope, flag_field, label_of, yes_no
-from .pickers import COMMUNITIES
+from ..fab.fields import choice_field, flag_field
+from ..fab.filters import current_scope
+from ..fab.interface import EagerInterface
+from ..fab.model_view import ScopedModelView
+from ..fab.rendering import label_of, yes_no
+from ..fab.pickers import COMMUNITIES
 from .points import ServiceRecordAwardMixin
 
 PERSON_LABELS = {

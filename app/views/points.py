@@ -23,11 +23,15 @@ from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE
 from ..services import paging
 from ..services import points
 from ..services.errors import DomainError, OutOfScope
-from .base import (attempt, EagerInterface, ScopeFilter, ScopedModelView, choice_field, current_scope, current_user_id, flag_field,
-                   label_of, row_key, yes_no)
+from ..fab.fields import choice_field, flag_field
+from ..fab.filters import current_scope, current_user_id, row_key, ScopeFilter
+from ..fab.interface import EagerInterface
+from ..fab.model_view import ScopedModelView
+from ..fab.pickers import COMMUNITIES
+from ..fab.rendering import label_of, yes_no
+from ..uploads import PICTURE_TYPES, replace_later, save_picture
 from .formats import local_time
-from .pickers import COMMUNITIES
-from .uploads import PICTURE_TYPES, replace_later, save_picture
+from .service_calls import call_service
 
 
 def pictures_dir() -> str:
@@ -325,7 +329,7 @@ class PointsView(BaseView):
             amount = int((request.form.get("amount") or "").strip())
         except ValueError:
             amount = 0
-        if attempt(lambda: points.adjust(db.session, current_scope(), account_id, amount,
+        if call_service(lambda: points.adjust(db.session, current_scope(), account_id, amount,
                                        request.form.get("reason", ""), current_user_id())):
             flash(str(_l("Adjustment of %(amount)+d points recorded.", amount=amount)), "success")
         return redirect(url_for("PointsAccountModelView.show", pk=account_id))

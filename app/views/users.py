@@ -21,8 +21,10 @@ from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from ..services.errors import DomainError
 from ..services.users import ROLE_LABELS, check_user_scope
-from .base import EagerInterface, ListArguments, type_searched_relations
-from .pickers import PickerMixin
+from ..fab.filters import type_searched_relations
+from ..fab.interface import EagerInterface
+from ..fab.lists import ListArguments
+from ..fab.pickers import PickerMixin
 from .redirects import safe_redirect_target
 
 SCOPE_FIELDS = ["grid", "department", "volunteer"]

@@ -10,13 +10,18 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
+from ..extensions import cache, db
+from ..fab.fields import choice_field
+from ..fab.filters import current_scope
+from ..fab.interface import EagerInterface
+from ..fab.model_view import ScopedModelView
+from ..fab.rendering import label_of
 from ..models import Incident, Whistle, WhistleSummons
 from ..services import departments as department_service
 from ..services import whistles as whistle_service
 from ..services.points import TIMEZONE
-from .base import attempt, EagerInterface, ScopedModelView, choice_field, current_scope, kept, label_of
 from .formats import local_time
+from .service_calls import call_service
 from .incidents import current_actor, overdue_flag
 
 WHISTLE_STATUS_LABELS = {"open": _l("Open"), "closed": _l("Closed")}
@@ -68,15 +73,15 @@ class WhistleModelView(ScopedModelView):
     def list_extra(self) -> dict:
         return {
             "now": datetime.datetime.now(TIMEZONE).strftime("%Y-%m-%d %H:%M:%S"),
-            "departments": kept("functional departments",
-                                lambda: department_service.functional_department_names(db.session)),
+            "departments": cache.until_changed("functional departments",
+                                               lambda: department_service.functional_department_names(db.session)),
         }
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
         widgets = self._show(pk)
-        whistle = self.shown(pk)
+        whistle = self.record_shown(pk)
         scope = current_scope()
         sm = self.appbuilder.sm
         can_answer = sm.has_access("can_answer", self.class_permission_name)
@@ -115,7 +120,7 @@ class WhistleModelView(ScopedModelView):
         form = request.form
         chosen_incidents = form.getlist("incidents") if request.method == "POST" else request.args.getlist("incident")
         if request.method == "POST":
-            whistle = attempt(lambda: whistle_service.blow(
+            whistle = call_service(lambda: whistle_service.blow(
                 db.session, actor, form.getlist("incidents"), form.get("reason", ""), form.get("level", ""),
                 form.getlist("departments"), _parse_local(form.get("deadline"))))
             if whistle:
@@ -132,7 +137,7 @@ class WhistleModelView(ScopedModelView):
         )
 
     def _answer(self, summons_id, do, done_message):
-        summons = attempt(do)
+        summons = call_service(do)
         if summons is None:
             whistle_id = request.form.get("whistle")
             return redirect(url_for("WhistleModelView.show", pk=whistle_id) if whistle_id else url_for("WhistleModelView.list"))
@@ -157,7 +162,7 @@ class WhistleModelView(ScopedModelView):
     @has_access
     def close(self, pk):
         ratings = {key[7:]: value for key, value in request.form.items() if key.startswith("rating-")}
-        if attempt(lambda: whistle_service.close(db.session, current_actor(), pk, ratings)):
+        if call_service(lambda: whistle_service.close(db.session, current_actor(), pk, ratings)):
             flash(str(_l("Whistle closed.")), "success")
         return redirect(url_for("WhistleModelView.show", pk=pk))
 

@@ -21,7 +21,7 @@ from wtforms.fields.core import UnboundField
 from app.extensions import appbuilder, db
 from app.models import (Department, EmergencyResponse, Incident, PointsAccount, ResponseTask, Whistle,
                         WhistleSummons)
-from app.views.base import ScopedModelView
+from app.fab.model_view import ScopedModelView
 
 
 def fuzz(examples: int):

@@ -64,11 +64,11 @@ def test_pages_have_no_inline_event_handlers_or_javascript_urls(login, session):
 
 
 def test_the_page_frame_is_kept_once_per_language_whatever_the_nonce(login):
-    from app.views import _ONCE
+    from app.fab.templating import _PAGE_FRAME
 
     browser = login("secretary")
     browser.get("/workermodelview/list/")
-    kept = len(_ONCE)
+    kept = len(_PAGE_FRAME)
     for _ in range(3):
         browser.get("/workermodelview/list/")
-    assert len(_ONCE) == kept
+    assert len(_PAGE_FRAME) == kept

@@ -212,9 +212,9 @@ def test_keyword_search_finds_two_character_words_inside_the_scope(login):
 
 
 def test_large_lists_say_more_than_the_cap_and_page_no_further(login, monkeypatch, app):
-    from app.views import base
+    from app.fab import interface
 
-    monkeypatch.setattr(base, "COUNT_CAP", 5)
+    monkeypatch.setattr(interface, "COUNT_CAP", 5)
     monkeypatch.setitem(app.jinja_env.globals, "gridgov_count_cap", 5)
     browser = login("dispatcher")
     first = browser.get("/incidentmodelview/list/?psize_IncidentModelView=2").get_data(as_text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from app.views.base import blank_if_none, label_of, list_rows, show_rows
+from app.fab.rendering import blank_if_none, label_of, list_rows, show_rows
 
 TEXTS = {"show_title": "Show record", "show_text": "Show", "edit_title": "Edit record", "edit_text": "Edit",
          "delete_title": "Delete record", "delete_text": "Delete", "delete_question": "Sure?"}
@@ -171,10 +171,10 @@ def test_a_timeline_is_escaped_labelled_and_in_the_events_order(app):
 def test_kept_texts_are_those_of_the_request_language(app):
     from flask_babel import lazy_gettext
 
-    from app.views.base import texts
+    from app.fab.rendering import translated
 
     labels = {"report": lazy_gettext("Reported"), "plain": "<b>"}
     for language, expected in (("en", "Reported"), ("zh", "已上报"), ("en", "Reported")):
         with app.test_request_context(f"/?_l_={language}"):
-            kept = texts(labels)
+            kept = translated(labels)
             assert kept["report"] == expected and kept["plain"] == "<b>"

@@ -1,4 +1,4 @@
-"""Add and edit forms pick grids, workers, volunteers and logins by typing (app/views/pickers.py):
+"""Add and edit forms pick grids, workers, volunteers and logins by typing (app/fab/pickers.py):
 the page carries only the chosen row, the picker offers the scope's rows the text names, and a
 submitted key outside the scope is refused."""
 from __future__ import annotations
@@ -42,7 +42,7 @@ def test_no_form_offers_a_drop_down_of_a_large_table(app):
     from flask_appbuilder.fields import QuerySelectField, QuerySelectMultipleField
     from wtforms.fields.core import UnboundField
 
-    from app.views.pickers import PickField, PickMultipleField
+    from app.fab.pickers import PickField, PickMultipleField
 
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     picked = set()

@@ -169,23 +169,23 @@ def test_a_record_read_by_key_brings_its_related_rows_in_one_query(app, session)
     and author (not its service record, whose points are a total over the ledger)."""
     from app.extensions import db
     from app.models import Grid, Incident, LedgerEntry, Worker
-    from app.views.base import EagerInterface, beside_relations, read_beside
+    from app.fab.interface import EagerInterface, plain_many_to_one, related_rows
     from app.views.incidents import IncidentModelView
     from sqlalchemy import event, select
     from sqlalchemy import inspect as sa_inspect
 
     view = next(view for view in app.appbuilder.baseviews if isinstance(view, IncidentModelView))
-    assert set(view.datamodel.beside.names) == {"category", "holder_grid", "handler_worker", "department", "grid"}
+    assert set(view.datamodel.related.names) == {"category", "holder_grid", "handler_worker", "department", "grid"}
     seen_none = seen_set = 0
     with app.app_context():
         for model, columns in ((Incident, view.show_columns), (Grid, ["parent", "leader", "name"]),
                                (Worker, ["grid", "department"]),
                                (LedgerEntry, ["service_record", "redemption", "created_by"])):
             interface = EagerInterface(model)
-            names = beside_relations(model, columns)
+            names = plain_many_to_one(model, columns)
             assert names, model
             assert model is not LedgerEntry or names == ("redemption", "created_by")
-            interface.beside = read_beside(model, names)
+            interface.related = related_rows(model, names)
             (key,) = sa_inspect(model).primary_key
             for pk in session.scalars(select(key).order_by(key).limit(30)):
                 db.session.expunge_all()
@@ -220,7 +220,8 @@ def test_a_kept_record_statement_is_one_per_scope_and_keeps_each_scope_to_its_ro
     """A record's statement is made once per scope and kept: the secretaries of two communities
     each read their own incident through their own statement, never the other's incident, in
     either order and again; the kept statements stay within ``RECORDS_KEPT``."""
-    from app.views import base
+    from app.fab import interface
+    from app.services import scope as scope_service
     from app.views.incidents import IncidentModelView
     from sqlalchemy import select
 
@@ -239,19 +240,19 @@ def test_a_kept_record_statement_is_one_per_scope_and_keeps_each_scope_to_its_ro
             page = browser.get(f"/incidentmodelview/show/{own.id}")
             assert page.status_code == 200 and own.title in page.get_data(as_text=True)
             assert browser.get(f"/incidentmodelview/show/{other.id}").status_code == 404
-    kept = list(view.datamodel.records.items())
+    kept = view.datamodel.records.items()
     assert len(kept) == 2 and kept[0][0] != kept[1][0] and kept[0][1] is not kept[1][1]
     assert {scope.kind for scope, _ in kept} == {"grid"}
     with app.test_request_context():  # the oldest go first once more scopes than kept read records
         for grid in session.scalars(select(Incident.grid_id).distinct().limit(3)):
-            view.datamodel.record_statement(base.scope_service.Scope("grid", grid_id=grid),
+            view.datamodel.record_statement(scope_service.Scope("grid", grid_id=grid),
                                             view._base_filters.filters)
-    assert len(view.datamodel.records) <= base.RECORDS_KEPT
-    saved = base.RECORDS_KEPT
+    assert len(view.datamodel.records) <= interface.RECORDS_KEPT
+    saved = view.datamodel.records.most
     try:
-        base.RECORDS_KEPT = 2
-        view.datamodel.record_statement(base.scope_service.Scope("grid", grid_id=-1), view._base_filters.filters)
+        view.datamodel.records.most = 2
+        view.datamodel.record_statement(scope_service.Scope("grid", grid_id=-1), view._base_filters.filters)
         assert len(view.datamodel.records) == 2
-        assert base.scope_service.Scope("grid", grid_id=-1) in view.datamodel.records
+        assert scope_service.Scope("grid", grid_id=-1) in view.datamodel.records
     finally:
-        base.RECORDS_KEPT = saved
+        view.datamodel.records.most = saved

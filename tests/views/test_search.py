@@ -111,7 +111,7 @@ def test_odd_typed_text_is_harmless(login):
 def test_odd_values_in_any_list_filter_never_break_a_list(app, login):
     """Every search column of every scoped list, given text no column holds (letters for a key,
     NUL, empty, out of range): the list answers, it does not fail."""
-    from app.views.base import ScopedModelView
+    from app.fab.model_view import ScopedModelView
 
     admin = login("admin")
     checked = 0

@@ -258,7 +258,7 @@ def test_every_change_to_categories_departments_or_rules_moves_the_reference_ver
     def version():
         return session.scalar(text("SELECT version FROM reference_version"))
 
-    from app.views.base import KEPT_CHOICES
+    from app.fab.widgets import KEPT_CHOICES
 
     # every model whose drop-downs are kept, and the pairing a department's visibility reads
     followed = [(model.__table__.name, "id") for model in KEPT_CHOICES] + [("department_communities", "department_id")]

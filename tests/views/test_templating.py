@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from jinja2 import DictLoader, Environment
 
-from app.views.templating import ImportingTemplate
+from app.fab.templating import ImportingTemplate
 
 LIBRARY = "{% macro hello() %}{{ greeting | default('none') }}{% endmacro %}"
 

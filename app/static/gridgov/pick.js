@@ -1,4 +1,4 @@
-// Typed pickers (app/views/pickers.py): a <select class="gridgov-pick"> holds the chosen rows
+// Typed pickers (app/fab/pickers.py): a <select class="gridgov-pick"> holds the chosen rows
 // only; Select2 asks its data-pick URL for the rows the typed text names, 20 at a time.
 $(function () {
   $("select.gridgov-pick").each(function () {

@@ -1,8 +1,7 @@
 """Typed pickers for a form's choice of a grid, worker, volunteer or login.
 
 FAB draws a many-to-one (or many-to-many) relation as a drop-down of every related row the
-scope may see: at city size the user form carried 18,200 grids and 100,000 volunteers and took
-5.6 s to draw. A picked field carries only its chosen row(s); Select2 asks the view's
+scope may see, which at city size is tens of thousands of rows in one form. A picked field carries only its chosen row(s); Select2 asks the view's
 ``pick/<column>`` endpoint for the rows a typed text names, a page at a time. A submitted key is
 read back through the user's scope: a key outside it is refused as an invalid choice, as FAB's
 drop-down refused one it did not list."""
@@ -20,19 +19,14 @@ from wtforms.widgets import html_params
 from ..extensions import appbuilder, db
 from ..models import Grid
 from ..services import search as search_service
+from .filters import current_scope, row_key
 
 
 # A field that takes a community offers grids of community level only.
 COMMUNITIES = (Grid.level == "community",)
 
 
-def _scope():
-    from .base import current_scope  # base imports this module
-    return current_scope()
-
-
 def _keys(values) -> list[int]:
-    from .base import row_key
     return [row_key(value) for value in values]
 
 
@@ -78,7 +72,7 @@ class _Picked:
 
     def _read(self, keys) -> list:
         keys = _keys(keys)
-        rows = search_service.picked(db.session, _scope(), self.model, keys, as_model=self.row_model)
+        rows = search_service.picked(db.session, current_scope(), self.model, keys, as_model=self.row_model)
         by_key = {row.id: row for row in rows}
         by_key.update({key: row for key, row in self.present.items() if key in keys and key not in by_key})
         self._refused = None in keys or len(by_key) != len(set(keys))
@@ -181,7 +175,7 @@ class PickerMixin:
             abort(403)
         page = request.args.get("page", "1")
         rows, more = search_service.pick(
-            db.session, _scope(), model, request.args.get("q", ""),
+            db.session, current_scope(), model, request.args.get("q", ""),
             page=min(search_service.as_key(page) or 1, 99999),
             where=tuple(self.pick_where.get(column, ())))
         return jsonify(results=[{"id": key, "text": label} for key, label in rows], pagination={"more": more})

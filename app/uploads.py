@@ -18,7 +18,7 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 
-from ..services.errors import ValidationError
+from .services.errors import ValidationError
 
 PICTURE_TYPES = ("jpg", "jpeg", "png", "webp")
 

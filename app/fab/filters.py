@@ -1,0 +1,126 @@
+"""FAB filters that apply gridgov's rules: the user's scope (``ScopeFilter``, used by every
+model view, relation choice and REST API) and the search by a related row (typed for grids,
+workers and volunteers, by key for the rest)."""
+from __future__ import annotations
+
+from flask import g
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterRelationOneToManyEqual, FilterRelationOneToManyNotEqual
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import false, or_
+from wtforms import StringField
+
+from ..extensions import cache, db
+from ..services import scope as scope_service
+from ..services import search as search_service
+
+row_key = search_service.as_key  # a typed primary key, or None
+
+
+def current_user_id() -> int | None:
+    user = getattr(g, "user", None)
+    return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+
+
+def current_scope() -> scope_service.Scope:
+    """The signed-in user's scope, computed once per request (kept with the user by the security
+    manager, so usually not computed at all)."""
+    return cache.per_request("scope", _scope_of_user)
+
+
+def _scope_of_user() -> scope_service.Scope:
+    user = getattr(g, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return scope_service.NOTHING
+    signed_in = cache.in_request("signed in")
+    if signed_in is not None and signed_in.user.id == user.id:
+        return signed_in.scope
+    return scope_service.scope_for_user(db.session, user)
+
+
+class ScopeFilter(BaseFilter):
+    """Keeps only the rows of the filtered model the user's scope may see."""
+
+    name = "scope"
+    arg_name = None
+
+    def condition(self, scope):
+        return scope_service.visible(scope, self.model)
+
+    def apply(self, query, value):
+        return query.filter(self.condition(current_scope()))
+
+
+# A view's or API's ``base_filters``: every path to a row goes through the scope.
+SCOPED = [["id", ScopeFilter, None]]
+
+
+class FilterRelatedText(BaseFilter):
+    """A relation searched by typing: the rows whose related grid (with its sub-grids), worker
+    or volunteer the text names. Replaces FAB's drop-down of every related row."""
+
+    name = _l("Named")
+    arg_name = "tx"
+
+    def apply(self, query, value):
+        if not search_service.clean(value):
+            return query
+        related = getattr(self.model, self.column_name).property.mapper.class_
+        return query.filter(_foreign_key(self.model, self.column_name)
+                            .in_(search_service.matching_ids(related, value)))
+
+
+def _foreign_key(model, relation: str):
+    (column,) = getattr(model, relation).property.local_columns
+    return getattr(model, column.key)
+
+
+class FilterRelationIs(FilterRelationOneToManyEqual):
+    """The rows related to the chosen row (FAB's filter without loading that row first; a value
+    that is no key finds nothing instead of a database error)."""
+
+    def apply(self, query, value):
+        key = row_key(value)
+        return query.filter(_foreign_key(self.model, self.column_name) == key if key is not None else false())
+
+
+class FilterRelationIsNot(FilterRelationOneToManyNotEqual):
+    def apply(self, query, value):
+        key = row_key(value)
+        column = _foreign_key(self.model, self.column_name)
+        return query.filter(or_(column != key, column.is_(None))) if key is not None else query
+
+
+def replace_search_filters(view, column: str, *filter_classes) -> None:
+    """Search ``column`` with these filters only (FAB keeps two lists: the one the search form
+    offers and the one the URL's ``_flt_<n>_<column>`` is read from)."""
+    filters = [cls(column, view.datamodel) for cls in filter_classes]
+    view._filters._search_filters[column] = filters
+    view._filters._all_filters[column] = filters
+
+
+def type_searched_relations(view) -> None:
+    """A search by grid, worker or volunteer is typed (FAB's drop-down of every such row takes
+    seconds to draw at city size); another relation is picked by its key, checked."""
+    extra = dict(view.search_form_extra_fields or {})
+    for column in view.search_columns:
+        if view.datamodel.is_relation_many_to_one(column) and \
+                view.datamodel.get_related_model(column) in search_service.MATCHERS:
+            replace_search_filters(view, column, FilterRelatedText)
+            extra.setdefault(column, StringField(view.label_columns.get(column, column)))
+        elif view.datamodel.is_relation_many_to_one(column):
+            replace_search_filters(view, column, FilterRelationIs, FilterRelationIsNot)
+    view.search_form_extra_fields = extra
+
+
+def scope_relation_choices(view) -> None:
+    """Every relation choice of the view's add, edit and search forms offers only the rows the
+    user's scope may see."""
+    for column in view.datamodel.get_columns_list():
+        if not view.datamodel.is_relation(column):
+            continue
+        if view.datamodel.get_related_model(column) in scope_service.RULES:
+            for attr in ("add_form_query_rel_fields", "edit_form_query_rel_fields", "search_form_query_rel_fields"):
+                fields = dict(getattr(view, attr) or {})
+                fields.setdefault(column, [["id", ScopeFilter, None]])
+                setattr(view, attr, fields)
