@@ -259,7 +259,7 @@ def load_incidents_demo(session: Session) -> None:
             continue
         incidents.act(session, worker, incident.id, "resolve", note="已处置完毕，现场已拍照")
         incidents.act(session, secretary, incident.id, "rate", rating=5 if state == "closed" else 2,
-                 note="满意" if state == "closed" else "没有清理干净")
+                      note="满意" if state == "closed" else "没有清理干净")
 
 
 def load_whistles_demo(session: Session) -> None:

@@ -80,7 +80,7 @@ class PointsRuleModelView(ScopedModelView):
 
     def check(self, item, *, is_new, original):
         points.check_rule(db.session, current_scope(), item,
-                        present_community_id=points.NEW if is_new else original["community_id"])
+                          present_community_id=points.NEW if is_new else original["community_id"])
 
     def check_delete(self, item):
         points.check_rule_delete(db.session, current_scope(), item)
@@ -133,7 +133,7 @@ class RewardItemModelView(ScopedModelView):
 
     def check(self, item, *, is_new, original):
         points.check_item(db.session, current_scope(), item,
-                        present_community_id=points.NEW if is_new else original["community_id"])
+                          present_community_id=points.NEW if is_new else original["community_id"])
 
     def check_delete(self, item):
         points.check_item_delete(db.session, current_scope(), item)
@@ -150,8 +150,9 @@ class RewardItemModelView(ScopedModelView):
 
 class LedgerInterface(EagerInterface):
     """A grid's or a department's ledger in its default order (newest first), unfiltered, is read
-    account by account (``paging.newest_ledger_entries``); a search, another order, the whole ledger (the
-    administrator's: its newest entries are its page) and one volunteer's take FAB's query."""
+    account by account (``paging.newest_ledger_entries``); a search, another order, the whole
+    ledger (the administrator's: its newest entries are its page) and one volunteer's take FAB's
+    query."""
 
     def index_page(self, filters, order_column, order_direction, offset, limit, cap):
         if (order_column or "id") != "id" or (order_direction or "desc") != "desc":
@@ -297,7 +298,7 @@ class PointsView(BaseView):
                 quantities = points.parse_quantities(raw)
                 if request.form.get("step") == "confirm":
                     redemption = points.redeem(db.session, scope, account_id, quantities, current_user_id(),
-                                             request_key=request.form.get("request_key") or None)
+                                               request_key=request.form.get("request_key") or None)
                     flash(str(_l("Redeemed: redemption No. %(id)s, %(points)s points. Pick it up at the community.",
                                  id=redemption.id, points=redemption.total_points)), "success")
                     if scope.kind == "volunteer":
@@ -330,7 +331,7 @@ class PointsView(BaseView):
         except ValueError:
             amount = 0
         if call_service(lambda: points.adjust(db.session, current_scope(), account_id, amount,
-                                       request.form.get("reason", ""), current_user_id())):
+                                              request.form.get("reason", ""), current_user_id())):
             flash(str(_l("Adjustment of %(amount)+d points recorded.", amount=amount)), "success")
         return redirect(url_for("PointsAccountModelView.show", pk=account_id))
 

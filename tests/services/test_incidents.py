@@ -28,7 +28,7 @@ def category(session, name="环境卫生"):
 
 def new_incident(session, username="worker", code=BLOCK + "-01", **kw):
     data = incidents.Report(grid_id=grid(session, code).id, category_id=category(session).id, title=kw.pop("title", "楼道堆放杂物"),
-                       description=kw.pop("description", "三单元一楼楼道堆满纸箱，有消防隐患"), address="华夏南区1号楼三单元", **kw)
+                            description=kw.pop("description", "三单元一楼楼道堆满纸箱，有消防隐患"), address="华夏南区1号楼三单元", **kw)
     return incidents.report(session, actor(session, username), data)
 
 
@@ -215,7 +215,7 @@ def volunteer_report(session, title):
     session.commit()
     volunteer = actor(session, "volunteer")
     data = incidents.Report(grid_id=grid(session, "410611001001").id, category_id=category(session).id,
-                       title=title, source="photo")
+                            title=title, source="photo")
     return volunteer, incidents.report(session, volunteer, data)
 
 

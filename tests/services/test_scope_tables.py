@@ -56,7 +56,7 @@ def test_incident_scopes_follow_every_change_of_an_incident(session):
     other_block = session.scalar(select(Grid).where(Grid.parent_id == incident.holder_grid_id, Grid.code != BLOCK)
                                  .order_by(Grid.code))
     incidents.act(session, secretary, incident.id, "assign",
-             worker_id=session.scalar(select(Worker.id).where(Worker.grid_id == other_block.id)))
+                  worker_id=session.scalar(select(Worker.id).where(Worker.grid_id == other_block.id)))
     assert_mirrored(session)  # the other block's entry is there
     assert session.scalar(text("SELECT count(*) FROM incident_scopes WHERE incident_id = :id AND grid_id = :g"),
                           {"id": incident.id, "g": other_block.id}) == 1
@@ -119,7 +119,7 @@ def test_newest_page_of_a_status_and_category(session):
         count, ids = paging.newest_incidents(session, community, 0, 100, cap=100, status=status, category_id=category_id)
         assert (count, ids) == (len(expected), expected)
     assert closed.id in paging.newest_incidents(session, community, 0, 100, 100, status="closed",
-                                         category_id=closed.category_id)[1]
+                                                category_id=closed.category_id)[1]
 
 
 @pytest.mark.parametrize("offset, limit, cap", [(0, 2, 100), (2, 2, 100), (0, 2, 3), (4, 2, 3), (50, 5, 100)])
