@@ -157,7 +157,8 @@ def ping_after_idle(engine, seconds: float = PING_AFTER_IDLE) -> None:
     more than ``seconds`` (a restarted server, a firewall that drops quiet connections): a broken
     one is replaced, and the pool's other connections with it, as SQLAlchemy's ``pool_pre_ping``
     does. That option pings on every checkout, a cost on every page; a busy worker's
-    connections are seldom idle that long. Pool events: they stay with the engine when its pool is made again."""
+    connections are seldom idle that long. Pool events: they stay with the engine when its pool
+    is made again."""
 
     @event.listens_for(engine, "checkin")
     def returned(dbapi_connection, record):

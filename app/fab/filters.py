@@ -13,8 +13,9 @@ from wtforms import StringField
 from ..extensions import cache, db
 from ..services import scope as scope_service
 from ..services import search as search_service
+from ..services import typed
 
-row_key = search_service.as_key  # a typed primary key, or None
+row_key = typed.as_key  # a typed primary key, or None
 
 
 def current_user_id() -> int | None:
@@ -63,7 +64,7 @@ class FilterRelatedText(BaseFilter):
     arg_name = "tx"
 
     def apply(self, query, value):
-        if not search_service.clean(value):
+        if not typed.clean(value):
             return query
         related = getattr(self.model, self.column_name).property.mapper.class_
         return query.filter(_foreign_key(self.model, self.column_name)

@@ -1,10 +1,10 @@
 """Typed pickers for a form's choice of a grid, worker, volunteer or login.
 
 FAB draws a many-to-one (or many-to-many) relation as a drop-down of every related row the
-scope may see, which at city size is tens of thousands of rows in one form. A picked field carries only its chosen row(s); Select2 asks the view's
-``pick/<column>`` endpoint for the rows a typed text names, a page at a time. A submitted key is
-read back through the user's scope: a key outside it is refused as an invalid choice, as FAB's
-drop-down refused one it did not list."""
+scope may see, which at city size is tens of thousands of rows in one form. A picked field
+carries only its chosen row(s); Select2 asks the view's ``pick/<column>`` endpoint for the rows
+a typed text names, a page at a time. A submitted key is read back through the user's scope: a
+key outside it is refused as an invalid choice, as FAB's drop-down refused one it did not list."""
 from __future__ import annotations
 
 from flask import abort, jsonify, request, url_for
@@ -19,6 +19,7 @@ from wtforms.widgets import html_params
 from ..extensions import appbuilder, db
 from ..models import Grid
 from ..services import search as search_service
+from ..services import typed
 from .filters import current_scope, row_key
 
 
@@ -176,6 +177,6 @@ class PickerMixin:
         page = request.args.get("page", "1")
         rows, more = search_service.pick(
             db.session, current_scope(), model, request.args.get("q", ""),
-            page=min(search_service.as_key(page) or 1, 99999),
+            page=min(typed.as_key(page) or 1, 99999),
             where=tuple(self.pick_where.get(column, ())))
         return jsonify(results=[{"id": key, "text": label} for key, label in rows], pagination={"more": more})

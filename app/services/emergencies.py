@@ -14,7 +14,7 @@ from ..models.emergencies import RESPONSE_LEVELS
 from .errors import Conflict, ValidationError
 from .incidents import Actor
 from .scope import EVERYTHING, Scope, can_write_under, get_visible, visible
-from .search import as_key
+from .typed import as_key
 from .unit_of_work import change_once, unit_of_work
 from .users import DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 

@@ -28,7 +28,8 @@ from .errors import Conflict, ValidationError
 from .people import community_of
 from .personal_data import is_valid_mobile, normalise_mobile
 from .scope import Scope, can_write_under, get_visible, is_under, visible
-from .search import as_key, clean, contains_pattern
+from .search import contains_pattern
+from .typed import as_key, clean
 from .unit_of_work import unit_of_work
 from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 

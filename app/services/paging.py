@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ..models import Incident, LedgerEntry, incident_scopes
 from .incidents import keyword_condition
 from .scope import Scope, accounts_seen, department_incidents, visible
-from .search import clean
+from .typed import clean
 
 
 # --- incidents -------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from ..models import (
     incident_scopes,
 )
 from .errors import OutOfScope
+from .typed import as_key
 
 ADMIN_ROLE = "Admin"
 
@@ -364,8 +365,6 @@ def visible(scope: Scope, model: type):
 
 def get_visible(session: Session, scope: Scope, model: type, pk):
     """The row, or ``OutOfScope`` when it does not exist or is outside the scope."""
-    from .search import as_key
-
     pk = as_key(pk)
     if pk is None:
         raise OutOfScope(_not_found())

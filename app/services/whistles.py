@@ -14,7 +14,7 @@ from .departments import FUNCTIONAL
 from .errors import Conflict, OutOfScope, ValidationError
 from .incidents import Actor
 from .scope import can_write_under, get_visible, visible
-from .search import as_keys
+from .typed import as_keys
 from .unit_of_work import change_once, unit_of_work
 from .users import DEPARTMENT_OFFICER, DISPATCHER, STREET_OFFICER
 
