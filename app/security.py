@@ -14,7 +14,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (Group, Permission, PermissionView, ViewMenu,
                                                    assoc_permissionview_role)
 from flask_login import login_user
-from sqlalchemy import select, update
+from sqlalchemy import select
 from werkzeug.security import check_password_hash
 from sqlalchemy.orm import Session, joinedload
 
@@ -267,10 +267,7 @@ class GridgovSecurityManager(SecurityManager):
         signed_session[SESSION_VERSION] = user.session_version
 
     def end_sessions(self, user_id: int) -> None:
-        """End every session of the user, in every process: each holds the old number."""
-        model = self.user_model
-        self.session.execute(update(model).where(model.id == user_id).values(session_version=model.session_version + 1))
-        self.session.commit()
+        logins.end_sessions(self.session, user_id)
 
     def on_user_logout(self, user) -> None:
         self.end_sessions(user.id)

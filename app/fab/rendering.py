@@ -32,18 +32,18 @@ def yes_no(value) -> str:
 yes_no.gridgov_pure = True
 
 
-def list_rows(value_columns, pks, columns, formatters, checkbox: bool, links: tuple, texts: dict,
+def list_rows(value_columns, pks, columns, formatters, checkbox: bool, links: tuple, button_texts: dict,
               nonce: str, placeholder: str) -> Markup:
     """The rows of a list page's table, made in Python (FAB's widget does it in Jinja, a call
     wrapper and an escape per cell, and translates a status label again in every row).
 
     ``links`` are the show/edit/delete URLs with ``placeholder`` standing for the key (or None);
-    ``texts`` the buttons' titles, translated once per page. A formatter marked
+    ``button_texts`` the buttons' titles, translated once per page. A formatter marked
     ``gridgov_pure`` (a closed list's labels) gives the same text for the same value, so each
     label is made once per page."""
     show, edit, delete = (None if link is None else str(escape(link)) for link in links)
     placeholder = str(escape(placeholder))
-    texts = {name: str(escape(text)) for name, text in texts.items()}
+    texts = {name: str(escape(text)) for name, text in button_texts.items()}
     memo: dict = {}
     out: list[str] = []
     add = out.append

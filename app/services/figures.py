@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, aliased
 from ..models import (Department, Grid, Incident, Volunteer, Whistle, Worker, incident_scopes, incident_tallies,
                       whistle_incidents)
 from .scope import Scope, visible
+from .local_time import TIMEZONE_NAME
 
 RESOLVED = ("resolved", "closed")
-TIMEZONE_NAME = "Asia/Shanghai"
 GRID_GROUPINGS = ("community", "street", "district")
 GROUPINGS = (*GRID_GROUPINGS, "department", "month")
 

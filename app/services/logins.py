@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
+from ..models import GridgovUser
 from .errors import DomainError
 from .unit_of_work import unit_of_work
 
@@ -154,3 +155,11 @@ def refusal(attempt: Attempt, limits: LoginLimits) -> LoginPaused:
     until = max((turn.locked_until for turn in attempt.turns
                  if turn.number > limits.limit(turn.kind) and turn.locked_until is not None), default=now + limits.lock)
     return LoginPaused(max(1, math.ceil((until - now).total_seconds() / 60)))
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every session of the user, in every process: each holds the old session number
+    (migration 0019), which no longer matches the account's."""
+    with unit_of_work(session):
+        session.execute(update(GridgovUser).where(GridgovUser.id == user_id)
+                        .values(session_version=GridgovUser.session_version + 1))

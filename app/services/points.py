@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, true, update
@@ -32,8 +31,8 @@ from ..models.points import MAX_ADJUSTMENT, MAX_RULE_POINTS, MAX_STOCK_CHANGE
 from .errors import DomainError, OutOfScope, ValidationError
 from .scope import Scope, can_write_under, get_visible, visible
 from .unit_of_work import change_once, unit_of_work
+from .local_time import TIMEZONE
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 MAX_QUANTITY = 99
 
 

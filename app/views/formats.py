@@ -1,7 +1,7 @@
 """How the screens print stored values."""
 from __future__ import annotations
 
-from ..services.points import TIMEZONE
+from ..services.local_time import TIMEZONE
 
 
 def local_time(moment) -> str:

@@ -23,6 +23,7 @@ from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE
 from ..services import paging
 from ..services import points
 from ..services.errors import DomainError, OutOfScope
+from ..services.local_time import TIMEZONE
 from ..fab.fields import choice_field, flag_field
 from ..fab.filters import current_scope, current_user_id, row_key, ScopeFilter
 from ..fab.interface import EagerInterface
@@ -278,7 +279,7 @@ class PointsView(BaseView):
         return self.render_template(
             "gridgov/my_points.html", account=account, ledger=points.ledger(db.session, account.id),
             redemptions=redemptions, records=records, awarded=awarded,
-            kind_labels=ENTRY_KIND_LABELS, status_labels=REDEMPTION_STATUS_LABELS, tz=points.TIMEZONE,
+            kind_labels=ENTRY_KIND_LABELS, status_labels=REDEMPTION_STATUS_LABELS, tz=TIMEZONE,
         )
 
     # --- redeem ---------------------------------------------------------------------------
@@ -339,7 +340,7 @@ class PointsView(BaseView):
     @expose("/honour/")
     @has_access
     def honour(self):
-        this_year = datetime.datetime.now(points.TIMEZONE).year
+        this_year = datetime.datetime.now(TIMEZONE).year
         year = request.args.get("year", type=int) or this_year
         if not 2000 <= year <= this_year:
             year = this_year

@@ -19,7 +19,7 @@ from ..fab.rendering import label_of
 from ..models import Incident, Whistle, WhistleSummons
 from ..services import departments as department_service
 from ..services import whistles as whistle_service
-from ..services.points import TIMEZONE
+from ..services.local_time import TIMEZONE
 from .formats import local_time
 from .service_calls import call_service
 from .incidents import current_actor, overdue_flag

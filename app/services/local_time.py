@@ -1,0 +1,8 @@
+"""The time zone of gridgov's days, months and years (a day's figures, a year's honour roll, a
+time shown on a page): China Standard Time, the same in Python and in PostgreSQL."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+TIMEZONE_NAME = "Asia/Shanghai"
+TIMEZONE = ZoneInfo(TIMEZONE_NAME)
