@@ -107,7 +107,7 @@ def _bank(*, rules_write=False, items_write=False, handle=False, award=False, le
 
 
 def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=False, answer=False,
-               emergencies=True, declare=False, check_in=False):
+               emergencies=True, declare=False, check_in=False, oversee=False):
     """The incident loop: who reads, acts and reports; who blows and answers whistles; who
     configures categories and deadlines."""
     pairs = [("menu_access", "Incidents")]
@@ -120,7 +120,7 @@ def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=Fa
     if emergencies:
         pairs += _view("EmergencyResponseModelView", READ, "Emergency responses")
     if declare:
-        pairs += [("can_declare", "EmergencyResponseModelView")]
+        pairs += [("can_declare", "EmergencyResponseModelView"), ("menu_access", "Declare a response")]
     if check_in:
         pairs += [("can_check_in", "EmergencyResponseModelView"), ("menu_access", "Emergency tasks")]
     pairs += _view("IncidentModelView", READ + ("can_photo",), "Incidents")
@@ -129,6 +129,8 @@ def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=Fa
     pairs += _view("IncidentEventModelView", READ)
     if act:
         pairs += [("can_act", "IncidentModelView")]
+    if oversee:  # 催办 and 督办 of the incidents below them
+        pairs += [("can_oversee", "IncidentModelView")]
     if report:
         pairs += [("can_report", "IncidentModelView"), ("menu_access", "Report an incident")]
     if configure:
@@ -139,18 +141,19 @@ def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=Fa
 
 ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(rules_write=True, items_write=True)
-    + _incidents(configure=True, blow=True, declare=True),
+    + _incidents(configure=True, blow=True, declare=True, oversee=True),
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
-    + _incidents(blow=True, check_in=True),
+    + _incidents(blow=True, check_in=True, oversee=True),
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
-    + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True) + _incidents(check_in=True),
+    + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True)
+    + _incidents(check_in=True, oversee=True),
     GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(check_in=True),
     DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False)
     + _incidents(report=False, answer=True, emergencies=False),
     # Volunteers read their own record; their points and redemptions have their own screens; they
     # report incidents (随手拍) and rate the ones they reported.
     VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(whistles=False, emergencies=False),
-    LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(act=False, report=False),
+    LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(act=False, report=False, oversee=True),
 }
 ROLES = [ADMIN, *ROLE_PERMISSIONS]
 

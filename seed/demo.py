@@ -238,7 +238,7 @@ def load_incidents_demo(session: Session) -> None:
         if state == "reported":
             continue
         if state == "overdue":
-            session.execute(text("UPDATE incidents SET deadline = now() - interval '2 hours' WHERE id = :id"),
+            session.execute(text("UPDATE incidents SET deadline_from = now() - interval '74 hours', deadline = now() - interval '2 hours' WHERE id = :id"),
                             {"id": incident.id})
             session.commit()
             continue

@@ -7,6 +7,7 @@ from collections import ChainMap
 from flask import current_app, g, request, session
 from flask_babel import get_locale
 from jinja2 import Template
+from markupsafe import Markup
 
 from ..extensions import cache
 from ..headers import csp_nonce
@@ -16,6 +17,9 @@ from .rendering import list_rows, show_rows
 _NAVBARS = cache.region("menu bars", 2000)
 _PAGE_FRAME = cache.region("page frame", 100)
 _NONCE_MARK = "gridgov-csp-nonce"
+# Where the menu bar's to-do badge goes: the bar is kept, the badge (``gridgov_todo_badge``, a
+# Jinja global the views install) is made on each page.
+TODO_MARK = "<!--gridgov-todos-->"
 
 
 class ImportingTemplate(Template):
@@ -40,11 +44,12 @@ def navbar(render):
     and permission set: FAB checks every menu entry and translates every label on each page."""
     user = getattr(g, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
-        return render()
+        return Markup(str(render()).replace(TODO_MARK, ""))
     sm = current_app.appbuilder.sm
     key = (user.id, user.get_full_name(), str(get_locale()), session.get("locale"),
            frozenset(sm.permission_set(user)))
-    return _NAVBARS.get(key, render)
+    badge = current_app.jinja_env.globals.get("gridgov_todo_badge")
+    return Markup(str(_NAVBARS.get(key, render)).replace(TODO_MARK, str(badge()) if badge else ""))
 
 
 def page_frame(name: str, caller):
@@ -70,4 +75,5 @@ def install(app) -> None:
     app.context_processor(html_lang)
     app.jinja_env.globals.update(
         gridgov_count_cap=COUNT_CAP, gridgov_navbar=navbar, gridgov_once=page_frame,
+        gridgov_todo_mark=Markup(TODO_MARK),
         gridgov_rows=list_rows, gridgov_show_rows=show_rows)

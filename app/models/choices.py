@@ -144,6 +144,8 @@ INCIDENT_STATUS_LABELS = {
     "reopened": _l("Reopened"),
 }
 OPEN_STATUSES = ("reported", "accepted", "dispatched", "in_progress", "returned", "reopened")
+# open, or resolved and waiting for the resident's rating: what someone still has to do
+PENDING_STATUSES = (*OPEN_STATUSES, "resolved")
 
 # Handling levels, bottom to top; a department is summoned from any level.
 HANDLING_LEVELS = ("grid", "community", "street", "district", "department")

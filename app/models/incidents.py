@@ -32,7 +32,7 @@ from sqlalchemy import Column, PrimaryKeyConstraint, and_, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, column_property, mapped_column, query_expression, relationship
 
-from .choices import HANDLING_LEVELS, INCIDENT_SOURCES, INCIDENT_STATUSES, OPEN_STATUSES, URGENCIES, fk_index, in_constants, sql_in
+from .choices import HANDLING_LEVELS, INCIDENT_SOURCES, INCIDENT_STATUSES, OPEN_STATUSES, PENDING_STATUSES, URGENCIES, fk_index, in_constants, sql_in
 
 MOBILE_CHECK = "reporter_phone IS NULL OR reporter_phone ~ '^1[3-9][0-9]{9}$'"
 
@@ -114,6 +114,11 @@ class Incident(Model):
         Index("incidents_open_idx", "id", postgresql_where=text(f"status IN {sql_in(OPEN_STATUSES)}")),
         # who sees it and its words in one index: a street's keyword search walks both together
         Index("incidents_scope_words_gin", "scope_grid_ids", "search_grams", postgresql_using="gin"),
+        # the to-dos of the home pages read only the pending incidents (migration 0021)
+        Index("incidents_pending_scope_gin", "scope_grid_ids", postgresql_using="gin",
+              postgresql_where=text(f"status IN {sql_in(PENDING_STATUSES)}")),
+        Index("incidents_department_open_idx", "department_id", "deadline",
+              postgresql_where=text(f"level = 'department' AND status IN {sql_in(OPEN_STATUSES)}")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -153,6 +158,14 @@ class Incident(Model):
         ForeignKey("departments.id", ondelete="RESTRICT", name="incidents_department_id_fkey")
     )
     deadline: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
+    # when the current deadline started counting: past 80 % of the way, it is near
+    deadline_from: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
+    # 催办: urged by a superior, until the holder next acts; 督办: supervised until closed
+    urged_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
+    supervised_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
+    # 代评: staff recorded the resident's rating for them
+    rated_on_behalf: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                  server_default=text("false"))
     rating: Mapped[Optional[int]] = mapped_column(SmallInteger)
     rating_note: Mapped[Optional[str]] = mapped_column(String(200))
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), nullable=False,

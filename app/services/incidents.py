@@ -20,6 +20,7 @@ from ..models import DeadlineRule, Department, Grid, Incident, IncidentCategory,
 from ..models.choices import (
     INCIDENT_SOURCES,
     OPEN_STATUSES,
+    PENDING_STATUSES,
     URGENCIES,
 )
 from ..models.users import person_name
@@ -31,7 +32,7 @@ from .scope import Scope, can_write_under, get_visible, is_under, visible
 from .search import contains_pattern
 from .typed import as_key, clean
 from .unit_of_work import unit_of_work
-from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
+from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, LEADER, SECRETARY, STREET_OFFICER
 
 # Which levels each role acts at (inside its scope).
 ROLE_LEVELS = {
@@ -264,7 +265,7 @@ def allowed_actions(session: Session, actor: Actor, incident: Incident) -> list[
         if incident.status not in FROM[name]:
             continue
         if name == "rate":
-            if can_rate(actor, incident):
+            if can_rate(session, actor, incident):
                 names.append(name)
             continue
         if not acts_at_level(actor, incident):
@@ -344,13 +345,23 @@ def _record(session: Session, incident: Incident, actor: Actor, action: str, bef
 
 
 # --- acting on an incident -------------------------------------------------------------------
-def can_rate(actor: Actor, incident: Incident) -> bool:
-    if actor.is_admin:
-        return True
+def can_rate(session: Session, actor: Actor, incident: Incident) -> bool:
+    """The reporting volunteer rates; grid staff (or an administrator) record the resident's rating
+    on their behalf (a hotline caller, an elderly resident), but never whoever resolved it: nobody
+    rates their own work."""
     if actor.scope.kind == "volunteer":
         return incident.reporter_volunteer_id == actor.scope.volunteer_id
-    # grid staff rate on the reporter's behalf (a hotline caller, an elderly resident)
-    return bool({GRID_WORKER, SECRETARY} & actor.roles) and can_write_under(actor.scope, incident.grid)
+    if not actor.is_admin and not ({GRID_WORKER, SECRETARY} & actor.roles
+                                   and can_write_under(actor.scope, incident.grid)):
+        return False
+    return actor.user_id is None or actor.user_id != resolver_id(session, incident)
+
+
+def resolver_id(session: Session, incident: Incident) -> int | None:
+    """The login that last resolved the incident (its latest ``resolve`` timeline row)."""
+    return session.scalar(select(IncidentEvent.actor_id).where(IncidentEvent.incident_id == incident.id,
+                                                               IncidentEvent.action == "resolve")
+                          .order_by(IncidentEvent.id.desc()).limit(1))
 
 
 def act(session: Session, actor: Actor, incident_id, action: str, *, note: str | None = None,
@@ -370,13 +381,15 @@ def act(session: Session, actor: Actor, incident_id, action: str, *, note: str |
             raise Conflict(_l("This action is not possible while the incident is %(status)s.",
                               status=_status_label(incident.status)))
         if action == "rate":
-            if not can_rate(actor, incident):
-                raise ValidationError(_l("Only the reporter or the grid staff can rate this incident."))
+            if not can_rate(session, actor, incident):
+                raise ValidationError(_l("Only the reporter, or grid staff other than whoever resolved it, "
+                                         "can rate this incident."))
         elif not acts_at_level(actor, incident):
             raise ValidationError(_l("The incident is held at another level: you cannot act on it now."))
         before = (incident.status, incident.level)
         getattr(_Transitions, "do_" + action)(session, actor, incident, note=note, worker_id=worker_id,
                                               department_id=department_id, rating=rating)
+        incident.urged_at = None  # the holder acted: an urging is answered
         _record(session, incident, actor, action, before, note)
         if incident.status == "closed":
             _award_reporter(session, incident, actor)
@@ -486,6 +499,7 @@ class _Transitions:
         now = _now(session)  # read before the changes: a closed incident accepts no later change
         incident.rating = rating
         incident.rating_note = rating_note or None
+        incident.rated_on_behalf = actor.scope.kind != "volunteer"
         if rating >= 3:
             incident.closed_at = now
             incident.status = "closed"
@@ -504,6 +518,7 @@ def _escalate(session: Session, incident: Incident) -> None:
     incident.holder_grid = holder
     incident.handler_worker_id = None
     incident.status = "reported"
+    incident.urged_at = None  # a new holder: the urging was for the one below
     _reset_deadline(session, incident)
 
 
@@ -536,11 +551,99 @@ def _now(session: Session) -> datetime.datetime:
 
 def _reset_deadline(session: Session, incident: Incident) -> None:
     hours = deadline_hours(session, incident.category_id, incident.urgency)
-    incident.deadline = _now(session) + datetime.timedelta(hours=hours)
+    incident.deadline_from = _now(session)
+    incident.deadline = incident.deadline_from + datetime.timedelta(hours=hours)
 
 
 def overdue_condition(now):
     return and_(Incident.status.in_(OPEN_STATUSES), Incident.deadline < now)
+
+
+NEAR_SHARE = 0.8  # past 80 % of the time its deadline gave, an incident is near its deadline
+
+
+def near_deadline_condition(now):
+    """Open, not yet overdue, but past ``NEAR_SHARE`` of the time from ``deadline_from`` (its
+    creation for rows made before that was kept) to ``deadline``."""
+    start = func.coalesce(Incident.deadline_from, Incident.created_at)
+    return and_(Incident.status.in_(OPEN_STATUSES), Incident.deadline >= now,
+                now >= Incident.deadline - (Incident.deadline - start) * (1 - NEAR_SHARE))
+
+
+def deadline_state(incident: Incident, now: datetime.datetime) -> str | None:
+    """'overdue', 'near' or None for an incident in hand (the same rule as the conditions above)."""
+    if incident.status not in OPEN_STATUSES or incident.deadline is None:
+        return None
+    if incident.deadline < now:
+        return "overdue"
+    start = incident.deadline_from or incident.created_at
+    if start is not None and now >= incident.deadline - (incident.deadline - start) * (1 - NEAR_SHARE):
+        return "near"
+    return None
+
+
+# --- oversight: 催办 (urging) and 督办 (supervision) -------------------------------------------
+OVERSIGHT = ("urge", "supervise")
+OVERSIGHT_ROLES = {SECRETARY, STREET_OFFICER, DISPATCHER, LEADER}
+# how high a handling level stands, and how high a user whose scope is a grid of each level
+HANDLING_RANK = {"grid": 0, "community": 1, "department": 1.5, "street": 2, "district": 3}
+SCOPE_RANK = {"building": 0, "block": 0, "community": 1, "street": 2, "district": 3}
+
+
+def oversees(session: Session, actor: Actor, incident: Incident) -> bool:
+    """Whether the actor stands above the level holding the incident, over its area: a secretary
+    over her grids' incidents, a street over its communities', the district centre (and leaders of
+    a level) over everything below them, street and district over the departments summoned."""
+    if actor.is_admin:
+        return True
+    if not OVERSIGHT_ROLES & actor.roles or actor.scope.kind != "grid":
+        return False
+    level = session.scalar(select(Grid.level).where(Grid.id == actor.scope.grid_id))
+    if SCOPE_RANK.get(level, -1) <= HANDLING_RANK.get(incident.level, 9):
+        return False
+    area = incident.grid if incident.level == "department" else (incident.holder_grid or incident.grid)
+    return can_write_under(actor.scope, area)
+
+
+def oversight_actions(session: Session, actor: Actor, incident: Incident) -> list[str]:
+    """What a superior may do now: urge an overdue incident, flag a pending one supervised."""
+    if incident.status not in PENDING_STATUSES or not oversees(session, actor, incident):
+        return []
+    names = []
+    if incident.status in OPEN_STATUSES and incident.deadline is not None and incident.deadline < _now(session):
+        names.append("urge")
+    if incident.supervised_at is None:
+        names.append("supervise")
+    return names
+
+
+def oversee(session: Session, actor: Actor, incident_id, action: str, note: str | None) -> Incident:
+    """催办 (``urge``): an overdue incident, with a note, becomes an item of its holder's to-dos
+    until the holder acts. 督办 (``supervise``): a pending incident shows as supervised on the
+    dashboard until closed. Each writes a timeline row; neither changes who holds it."""
+    with unit_of_work(session):
+        incident = get_visible(session, actor.scope, Incident, incident_id)
+        if action not in OVERSIGHT:
+            raise ValidationError(_l("Unknown action."))
+        note = _require_note(note, _l("Say what you ask of the holder."))
+        session.execute(select(Incident.id).where(Incident.id == incident.id).with_for_update())
+        session.refresh(incident)
+        if not oversees(session, actor, incident):
+            raise ValidationError(_l("Only a level above the one holding the incident can urge or supervise it."))
+        now = _now(session)
+        if action == "urge":
+            if incident.status not in OPEN_STATUSES or incident.deadline is None or incident.deadline >= now:
+                raise Conflict(_l("Only an open incident past its deadline can be urged."))
+            incident.urged_at = now
+        else:
+            if incident.status not in PENDING_STATUSES:
+                raise Conflict(_l("This action is not possible while the incident is %(status)s.",
+                                  status=_status_label(incident.status)))
+            if incident.supervised_at is not None:
+                raise Conflict(_l("This incident is already supervised."))
+            incident.supervised_at = now
+        _record(session, incident, actor, action, (incident.status, incident.level), note)
+        return incident
 
 
 def escalate_overdue(session: Session, now: datetime.datetime | None = None) -> list[int]:

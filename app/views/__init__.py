@@ -28,6 +28,9 @@ def register_views(appbuilder) -> None:
     from .errors import register_error_pages
 
     templating.install(current_app)
+    from .home import todo_badge
+
+    current_app.jinja_env.globals["gridgov_todo_badge"] = todo_badge
     headers.install(current_app)
     register_error_pages(current_app)
     current_app.teardown_request(uploads.discard_uploads)
@@ -50,6 +53,8 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(WhistleModelView, "Whistles", label=_l("Whistles"), icon="fa-bullhorn", category="Incidents")
     appbuilder.add_view(EmergencyResponseModelView, "Emergency responses", label=_l("Emergency responses"),
                         icon="fa-exclamation-triangle", category="Incidents")
+    appbuilder.add_link("Declare a response", href="/emergencyresponsemodelview/declare",
+                        label=_l("Declare an emergency response"), icon="fa-exclamation-circle", category="Incidents")
     appbuilder.add_link("Emergency tasks", href="/emergencyresponsemodelview/tasks/", label=_l("Emergency tasks"),
                         icon="fa-check-square-o", category="Incidents")
     appbuilder.add_view(IncidentCategoryModelView, "Incident categories", label=_l("Incident categories"),

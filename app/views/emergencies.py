@@ -48,6 +48,7 @@ class EmergencyResponseModelView(ScopedModelView):
     search_form_extra_fields = {"level": choice_field(_l("Response level"), LEVEL_LABELS, required=False),
                                 "status": choice_field(_l("Status"), STATUS_LABELS, required=False)}
     show_template = "gridgov/response_show.html"
+    list_template = "gridgov/response_list.html"  # with the declare button
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

@@ -1,12 +1,99 @@
-"""The start page: who you are, what your area is, and how much it holds."""
+"""The start page (工作台): what the signed-in person must act on, most urgent first, each item one
+tap from its page, with the buttons of their daily work; and the menu bar's to-do badge.
+
+A volunteer starts on their points, a leader on the dashboard when they may open it."""
 from __future__ import annotations
 
-from flask import g, redirect, url_for
+from flask import current_app, g, redirect, url_for
 from flask_appbuilder import IndexView, expose
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
-from ..extensions import db
+from ..extensions import cache, db
 from ..fab.filters import current_scope
+from ..fab.rendering import translated
+from ..models.choices import INCIDENT_STATUS_LABELS
+from ..services import emergencies as emergency_service
 from ..services import figures as figure_service
+from ..services import todos
+from ..services.users import GRID_WORKER, LEADER
+from .formats import local_time
+from .incidents import current_actor
+
+SECTION_TITLES = {
+    "held": _l("Incidents waiting for you"),
+    "department": _l("Incidents dispatched to your department"),
+    "summonses": _l("Whistles: report in and send results"),
+    "tasks": _l("Emergency tasks to check in"),
+    "overdue_below": _l("Overdue below you"),
+    "to_rate": _l("Resolved, waiting for the resident's rating"),
+    "whistles": _l("Open whistles"),
+    "redemptions": _l("Redemptions to hand over"),
+    "records": _l("Service records not yet awarded points"),
+}
+STATE_LABELS = {
+    **INCIDENT_STATUS_LABELS,
+    "open": _l("Open"),
+    "to_report_in": _l("To report in"),
+    "result_due": _l("Result due"),
+    "to_check_in": _l("To check in"),
+    "pending": _l("Waiting for pick-up"),
+    "to_award": _l("To award"),
+}
+HELD_STATES = {
+    "to_accept": _l("To accept"),
+    "in_hand": _l("In hand"),
+    "near": _l("Near deadline"),
+    "overdue": _l("Overdue"),
+    "urged": _l("Urged"),
+}
+# where "see all" of a section leads: (endpoint, permission, view)
+SECTION_LISTS = {
+    "held": ("IncidentModelView.list", "can_list", "IncidentModelView"),
+    "department": ("IncidentModelView.list", "can_list", "IncidentModelView"),
+    "overdue_below": ("IncidentModelView.list", "can_list", "IncidentModelView"),
+    "to_rate": ("IncidentModelView.list", "can_list", "IncidentModelView"),
+    "summonses": ("WhistleModelView.board", "can_list", "WhistleModelView"),
+    "whistles": ("WhistleModelView.board", "can_list", "WhistleModelView"),
+    "tasks": ("EmergencyResponseModelView.tasks", "can_check_in", "EmergencyResponseModelView"),
+    "redemptions": ("RedemptionModelView.list", "can_list", "RedemptionModelView"),
+    "records": ("ServiceRecordModelView.list", "can_list", "ServiceRecordModelView"),
+}
+
+
+def item_url(item: todos.Item) -> str:
+    if item.kind == "incident":
+        return url_for("IncidentModelView.show", pk=item.id)
+    if item.kind in ("whistle", "summons"):
+        return url_for("WhistleModelView.show", pk=item.id)
+    if item.kind == "task":
+        return url_for("EmergencyResponseModelView.tasks")
+    if item.kind == "redemption":
+        return url_for("RedemptionModelView.show", pk=item.id)
+    return url_for("ServiceRecordModelView.show", pk=item.id)
+
+
+def _signed_in() -> bool:
+    user = getattr(g, "user", None)
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def waiting_count() -> int:
+    """How many to-dos wait for the signed-in user, once a request (the home page's workbench
+    counts them too)."""
+    return cache.per_request("to-dos waiting", lambda: todos.waiting(db.session, current_actor()))
+
+
+def todo_badge() -> Markup:
+    """The menu bar's bell: a red number when something waits, one tap from the start page."""
+    if not _signed_in() or current_scope().kind in ("volunteer", "none"):
+        return Markup("")
+    count = waiting_count()
+    title = _l("%(count)s to-dos waiting", count=count)
+    number = Markup('<span class="badge gridgov-badge">%s</span>') % count if count else Markup("")
+    return Markup('<a class="navbar-brand gridgov-todos" href="%s" title="%s" aria-label="%s">'
+                  '<i class="fa fa-bell" aria-hidden="true"></i>%s</a>') % (
+        url_for("HomeView.index"), title, title, number)
 
 
 class HomeView(IndexView):
@@ -14,11 +101,33 @@ class HomeView(IndexView):
 
     @expose("/")
     def index(self):
-        counts = None
-        user = getattr(g, "user", None)
-        if user is not None and getattr(user, "is_authenticated", False):
-            scope = current_scope()
-            if scope.kind == "volunteer":  # a volunteer's start page is their points
-                return redirect(url_for("PointsView.me"))
-            counts = figure_service.area_counts(db.session, scope)
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, counts=counts)
+        if not _signed_in():
+            return self.render_template(self.index_template, appbuilder=self.appbuilder, bench=None)
+        scope = current_scope()
+        sm = self.appbuilder.sm
+        if scope.kind == "volunteer":  # a volunteer's start page is their points
+            return redirect(url_for("PointsView.me"))
+        roles = {role.name for role in g.user.roles}
+        if roles == {LEADER} and "DashboardView.index" in current_app.view_functions:
+            return redirect(url_for("DashboardView.index"))
+        actor = current_actor()
+        bench = todos.workbench(db.session, actor)
+        cache.keep_in_request("to-dos waiting", bench.waiting)
+        responses = [(response, emergency_service.totals(db.session, response.id, scope))
+                     for response in todos.active_responses(db.session, actor)]
+        can = {name: sm.has_access(permission, view) for name, (permission, view) in {
+            "report": ("can_report", "IncidentModelView"), "declare": ("can_declare", "EmergencyResponseModelView"),
+            "blow": ("can_blow", "WhistleModelView"), "figures": ("can_figures", "IncidentModelView"),
+            "responses": ("can_list", "EmergencyResponseModelView"),
+        }.items()}
+        lists = {key: url_for(endpoint) for key, (endpoint, permission, view) in SECTION_LISTS.items()
+                 if sm.has_access(permission, view)}
+        figures = None
+        if scope.kind in ("grid", "all", "department") and GRID_WORKER not in roles:
+            figures = figure_service.totals(db.session, scope)
+        return self.render_template(
+            self.index_template, appbuilder=self.appbuilder, bench=bench, responses=responses, can=can,
+            lists=lists, figures=figures, counts=figure_service.area_counts(db.session, scope) if figures else None,
+            titles=translated(SECTION_TITLES), states=translated(STATE_LABELS), item_url=item_url,
+            held_states=translated(HELD_STATES),
+            phone_first=GRID_WORKER in roles, local_time=local_time)

@@ -53,6 +53,8 @@ ACTION_LABELS = {
     "rate": _l("Rate"),
     "overdue": _l("Overdue: escalated"),
     "whistle": _l("Whistle blown"),
+    "urge": _l("Urge (催办)"),
+    "supervise": _l("Supervise (督办)"),
 }
 
 
@@ -183,7 +185,7 @@ class IncidentModelView(ScopedModelView):
 
     datamodel = IncidentInterface(Incident)
     bulk_actions = False
-    include_route_methods = {"list", "show", "act", "report", "photo", "figures", "pick"}
+    include_route_methods = {"list", "show", "act", "oversee", "report", "photo", "figures", "pick"}
     list_title = _l("Incidents")
     show_title = _l("Incident")
     label_columns = {
@@ -194,11 +196,14 @@ class IncidentModelView(ScopedModelView):
         "description": _l("Description"), "address": _l("Address"), "reporter_name": _l("Reporter"),
         "reporter_phone": _l("Reporter's phone"), "rating": _l("Satisfaction"), "rating_note": _l("Rating note"),
         "resolved_at": _l("Resolved at"), "closed_at": _l("Closed at"),
+        "rated_on_behalf": _l("Rated by staff for the resident"), "supervised_at": _l("Supervised since"),
+        "urged_at": _l("Urged at"),
     }
     list_columns = ["id", "title", "category", "urgency", "status", "level", "grid", "deadline", "overdue"]
     show_columns = ["id", "title", "category", "urgency", "source", "status", "level", "holder_grid", "handler_worker",
                     "department", "grid", "address", "description", "reporter_name", "reporter_phone", "deadline",
-                    "overdue", "created_at", "resolved_at", "rating", "rating_note"]
+                    "overdue", "supervised_at", "urged_at", "created_at", "resolved_at", "rating", "rated_on_behalf",
+                    "rating_note"]
     search_columns = ["title", "status", "category", "urgency", "level", "grid", "source"]
     # No add or edit routes (incidents change through the loop), but FAB still builds the forms.
     add_columns = edit_columns = ["title"]
@@ -209,6 +214,7 @@ class IncidentModelView(ScopedModelView):
         "urgency": label_of(URGENCY_LABELS), "status": label_of(INCIDENT_STATUS_LABELS),
         "level": label_of(HANDLING_LEVEL_LABELS), "source": label_of(INCIDENT_SOURCE_LABELS),
         "deadline": local_time, "created_at": local_time, "resolved_at": local_time, "overdue": overdue_flag,
+        "supervised_at": local_time, "urged_at": local_time, "rated_on_behalf": yes_no,
     }
     search_form_extra_fields = {
         "status": choice_field(_l("Status"), INCIDENT_STATUS_LABELS, required=False),
@@ -261,11 +267,14 @@ class IncidentModelView(ScopedModelView):
         actor = current_actor()
         actions = incidents.allowed_actions(db.session, actor, incident) if self.appbuilder.sm.has_access(
             "can_act", self.class_permission_name) else []
+        oversight = incidents.oversight_actions(db.session, actor, incident) if self.appbuilder.sm.has_access(
+            "can_oversee", self.class_permission_name) else []
         workers = incidents.assignable_workers(db.session, incident) if "assign" in actions else []
         departments = department_service.functional_departments(db.session) if "dispatch" in actions else []
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
             incident=incident, actions=actions, action_labels=translated(ACTION_LABELS), workers=workers,
+            oversight=oversight,
             can_blow=self.appbuilder.sm.has_access("can_blow", "WhistleModelView") and incident.status in OPEN_STATUSES,
             departments=departments,
             timeline=timeline_html(incidents.timeline(db.session, incident)),
@@ -282,6 +291,15 @@ class IncidentModelView(ScopedModelView):
         if incident:
             flash(str(_l("Done: %(action)s. The incident is now %(status)s.", action=ACTION_LABELS.get(action, action),
                          status=INCIDENT_STATUS_LABELS[incident.status])), "success")
+        return redirect(url_for("IncidentModelView.show", pk=pk))
+
+    @expose("/oversee/<int:pk>", methods=["POST"])
+    @has_access
+    def oversee(self, pk):
+        """催办 / 督办 by a level above the holder."""
+        action = request.form.get("action", "")
+        if call_service(lambda: incidents.oversee(db.session, current_actor(), pk, action, request.form.get("note"))):
+            flash(str(_l("Done: %(action)s.", action=ACTION_LABELS.get(action, action))), "success")
         return redirect(url_for("IncidentModelView.show", pk=pk))
 
     @expose("/report", methods=["GET", "POST"])

@@ -131,8 +131,11 @@ def test_bad_ratings_and_dispatches_over_http(login, session):
     assert "请选择一个职能部门" in html
     for action, form in (("handle", {}), ("resolve", {"note": "已清理"})):
         worker.post(f"/incidentmodelview/act/{incident.id}", {"action": action, **form}, token_from=page)
-    html = worker.post(f"/incidentmodelview/act/{incident.id}", {"action": "rate", "rating": "9"},
+    html = worker.post(f"/incidentmodelview/act/{incident.id}", {"action": "rate", "rating": "5"},
                        token_from=page, follow_redirects=True).get_data(as_text=True)
+    assert "办结人以外" in html  # whoever resolved it does not rate it
+    html = login("secretary").post(f"/incidentmodelview/act/{incident.id}", {"action": "rate", "rating": "9"},
+                                   token_from=page, follow_redirects=True).get_data(as_text=True)
     assert "评价须为 1 至 5 的整数" in html
     session.expire_all()
     incident = session.get(Incident, incident.id)

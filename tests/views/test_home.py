@@ -1,0 +1,127 @@
+"""The work bench (工作台) per role over HTTP, the menu bar's to-do badge, urging and supervising
+from the incident page, and declaring a response from the menu and the responses list."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, text, update
+
+from app.models import Incident, IncidentEvent
+
+from .test_incidents import BLOCK, incident_titled
+
+
+def report(session, login, title="楼道灯坏了"):
+    from app.models import IncidentCategory
+
+    from .helpers import grid_id
+
+    browser = login("worker")
+    category = session.scalar(select(IncidentCategory.id).where(IncidentCategory.name == "安全隐患"))
+    response = browser.post("/incidentmodelview/report", {"category": category, "title": title,
+                                                          "grid": grid_id(session, BLOCK + "-01"), "urgency": "normal"})
+    assert response.status_code == 302
+    return browser, incident_titled(session, title)
+
+
+def badge(html: str) -> int:
+    match = re.search(r'class="navbar-brand gridgov-todos"[^>]*>.*?(?:<span class="badge gridgov-badge">(\d+)</span>)?</a>',
+                      html, re.S)
+    assert match, "no to-do badge in the menu bar"
+    return int(match.group(1) or 0)
+
+
+def test_the_worker_home_lists_his_new_incident_with_a_large_report_button(session, login):
+    browser, incident = report(session, login)
+    page = browser.get("/").get_data(as_text=True)
+    assert "我的工作台" in page and "btn-lg btn-block" in page and "事件上报" in page
+    assert f'href="/incidentmodelview/show/{incident.id}"' in page
+    assert badge(page) >= 1
+    # the badge is on every page, not only the home page
+    assert badge(browser.get("/incidentmodelview/list/").get_data(as_text=True)) == badge(page)
+
+
+def test_another_community_does_not_see_it(session, login):
+    _, incident = report(session, login)
+    page = login("secretary2").get("/").get_data(as_text=True)
+    assert f'/incidentmodelview/show/{incident.id}"' not in page
+    page = login("secretary").get("/").get_data(as_text=True)
+    assert f'/incidentmodelview/show/{incident.id}"' in page
+
+
+def test_the_secretary_sees_her_sections_and_figures(login):
+    page = login("secretary").get("/").get_data(as_text=True)
+    assert "待我处理的事件" in page
+    assert "一览" in page  # her area at a glance
+    assert "下达应急响应" not in page  # only dispatchers declare
+
+
+def test_an_overdue_incident_is_red_for_the_holder_and_the_street_urges_it(session, login):
+    worker, incident = report(session, login, "消防通道被占")
+    session.execute(update(Incident).where(Incident.id == incident.id).values(
+        deadline_from=text("now() - interval '80 hours'"), deadline=text("now() - interval '1 hour'")))
+    session.commit()
+    page = worker.get("/").get_data(as_text=True)
+    assert re.search(rf'gridgov-todo-urgent">\s*<a href="/incidentmodelview/show/{incident.id}"', page)
+    street = login("street")
+    assert f'/incidentmodelview/show/{incident.id}"' in street.get("/").get_data(as_text=True)  # overdue below
+    show = street.get(f"/incidentmodelview/show/{incident.id}").get_data(as_text=True)
+    assert "催办" in show and "督办" in show
+    # the holder does not see the oversight forms
+    assert "/incidentmodelview/oversee/" not in worker.get(f"/incidentmodelview/show/{incident.id}").get_data(as_text=True)
+    token_from = f"/incidentmodelview/show/{incident.id}"
+    response = street.post(f"/incidentmodelview/oversee/{incident.id}", {"action": "urge", "note": ""}, token_from=token_from)
+    assert response.status_code == 302
+    session.refresh(incident)
+    assert incident.urged_at is None  # a note is required
+    response = street.post(f"/incidentmodelview/oversee/{incident.id}", {"action": "urge", "note": "请今天处理完"},
+                           token_from=token_from)
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Incident, incident.id).urged_at is not None
+    home = worker.get("/").get_data(as_text=True)
+    assert "被催办" in home
+    event = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
+                            .order_by(IncidentEvent.id.desc())).first()
+    assert (event.action, event.note) == ("urge", "请今天处理完")
+    # the worker cannot urge (no permission, and he holds it)
+    response = worker.post(f"/incidentmodelview/oversee/{incident.id}", {"action": "supervise", "note": "x"},
+                           token_from=token_from)
+    assert response.status_code in (302, 403)
+    session.expire_all()
+    assert session.get(Incident, incident.id).supervised_at is None
+
+
+def test_another_street_cannot_oversee(session, login):
+    _, incident = report(session, login, "路灯不亮")
+    from .helpers import JINSHAN  # noqa: F401
+
+    secretary2 = login("secretary2")
+    response = secretary2.post(f"/incidentmodelview/oversee/{incident.id}", {"action": "supervise", "note": "督办"},
+                               token_from="/")
+    assert response.status_code in (302, 404)
+    session.expire_all()
+    assert session.get(Incident, incident.id).supervised_at is None
+
+
+def test_the_dispatcher_declares_from_the_home_page_the_menu_and_the_list(login):
+    dispatcher = login("dispatcher")
+    home = dispatcher.get("/").get_data(as_text=True)
+    assert 'href="/emergencyresponsemodelview/declare"' in home
+    listing = dispatcher.get("/emergencyresponsemodelview/list/").get_data(as_text=True)
+    assert listing.count('href="/emergencyresponsemodelview/declare"') >= 2  # the menu and the button
+    street = login("street").get("/emergencyresponsemodelview/list/").get_data(as_text=True)
+    assert 'href="/emergencyresponsemodelview/declare"' not in street
+
+
+def test_every_role_home_answers(login):
+    for username in ("admin", "dispatcher", "street", "secretary", "worker", "department", "leader"):
+        response = login(username).get("/")
+        assert response.status_code == 200, username
+        assert "我的工作台" in response.get_data(as_text=True) or username == "leader"
+    assert login("volunteer").get("/").status_code == 302
+
+
+def test_english_home(login):
+    page = login("secretary", lang="en").get("/").get_data(as_text=True)
+    assert "My work bench" in page and "Report an incident" in page
