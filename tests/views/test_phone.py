@@ -76,11 +76,15 @@ def test_the_plain_url_still_answers_and_is_asked_again(client):
     assert client.get("/static/appbuilder/v/0123456789ab/../../config.py").status_code == 404
 
 
-@pytest.mark.parametrize("url", ["/static/appbuilder/css/bootstrap.min.css", "/static/gridgov/gridgov.css",
-                                 "/static/appbuilder/js/jquery-latest.js"])
-def test_text_files_are_gzipped_for_a_client_that_accepts_it(login, app, url):
+def test_text_files_are_gzipped_for_a_client_that_accepts_it(login, app):
     browser = login("worker")
-    versioned = next(u for u in static_urls(browser.get("/").get_data(as_text=True)) if u.endswith(url.split("/", 3)[-1]))
+    urls = static_urls(browser.get("/").get_data(as_text=True))
+    for url in ("/static/appbuilder/css/bootstrap.min.css", "/static/gridgov/gridgov.css",
+                "/static/appbuilder/js/jquery-latest.js"):
+        _gzipped_or_not(browser, app, url, next(u for u in urls if u.endswith(url.split("/", 3)[-1])))
+
+
+def _gzipped_or_not(browser, app, url, versioned):
     with open(file_of(app, versioned), "rb") as fh:
         content = fh.read()
     for path in (url, versioned):
@@ -161,8 +165,6 @@ def test_each_role_sees_the_menu_entries_that_give_it_something(login, username)
     browser = login(username)
     entries = menu_entries(browser)
     assert entries == MENUS[username], (sorted(entries - MENUS[username]), sorted(MENUS[username] - entries))
-    for url in entries:  # and each entry opens
-        assert browser.get(url).status_code == 200, url
 
 
 def test_the_administrator_sees_everything_but_a_points_account_and_check_ins(login):
