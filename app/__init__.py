@@ -7,6 +7,7 @@ import secrets
 from flask import Flask, abort, request
 from werkzeug.datastructures import ImmutableMultiDict
 
+from . import statics
 from .database import MIGRATIONS_DIR, check_server_version, ping_after_idle, resolve_database_url
 from .extensions import appbuilder, csrf, db, migrate
 
@@ -59,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
         check_server_version(db.engine)
         migrate.init_app(app, db, directory=MIGRATIONS_DIR)
         appbuilder.init_app(app, db.session)
+        statics.install(app)
         from .fab import translations
         from .views import register_views
 

@@ -139,6 +139,43 @@ def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=Fa
     return pairs
 
 
+# The menu: each category and its entries (app/views/__init__.py registers them; a test holds
+# the two the same).
+MENU = {
+    "Territory": ("Grids", "Grid tree", "Departments"),
+    "People": ("Workers", "Volunteers", "Service records"),
+    "Incidents": ("Incidents", "Report an incident", "Whistles", "Emergency responses", "Declare a response",
+                  "Emergency tasks",
+                  "Incident categories", "Deadlines"),
+    "Points bank": ("My points", "Redeem rewards", "Honour roll", "Reward catalog", "Redemptions",
+                    "Points accounts", "Points ledger", "Points rules"),
+}
+
+
+def _menu_without(pairs, *entries):
+    """``pairs`` less the menu entries that give the role nothing (the pages stay reachable from
+    the workflows that need them), and less a category left without entries."""
+    pairs = [pair for pair in pairs if not (pair[0] == "menu_access" and pair[1] in entries)]
+    shown = {view for permission, view in pairs if permission == "menu_access"}
+    return [pair for pair in pairs if not (pair[0] == "menu_access" and pair[1] in MENU
+                                           and not shown.intersection(MENU[pair[1]]))]
+
+
+# What the menu leaves out, per role: lists that are empty in the role's scope (a grid worker's
+# block has no volunteers, no service records, no ledger; a department's scope has no grids or
+# people), the points bank's counter for whoever does not keep it, and what another entry already
+# shows (a volunteer's Redeem rewards is the catalog).
+HIDDEN_MENUS = {
+    GRID_WORKER: ("Grid tree", "Departments", "Volunteers", "Service records", "Whistles", "Emergency responses",
+                  "Reward catalog", "Redemptions", "Points accounts", "Points ledger", "Points rules"),
+    DEPARTMENT_OFFICER: ("Grids", "Grid tree", "Workers", "Volunteers", "Service records", "Honour roll",
+                         "Reward catalog", "Points rules"),
+    VOLUNTEER: ("Reward catalog",),
+    LEADER: ("Reward catalog", "Redemptions", "Points accounts", "Points ledger", "Points rules"),
+}
+# The administrator holds every permission but has no points account and no grid to check in.
+ADMIN_HIDDEN_MENUS = ("My points", "Redeem rewards", "Emergency tasks")
+
 ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(rules_write=True, items_write=True)
     + _incidents(configure=True, blow=True, declare=True, oversee=True),
@@ -155,6 +192,7 @@ ROLE_PERMISSIONS = {
     VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(whistles=False, emergencies=False),
     LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(act=False, report=False, oversee=True),
 }
+ROLE_PERMISSIONS = {role: _menu_without(pairs, *HIDDEN_MENUS.get(role, ())) for role, pairs in ROLE_PERMISSIONS.items()}
 ROLES = [ADMIN, *ROLE_PERMISSIONS]
 
 
@@ -335,12 +373,13 @@ class GridgovSecurityManager(SecurityManager):
 
     def sync_roles(self) -> None:
         """Create every view's permissions, then the roles with exactly the permissions of
-        ROLE_PERMISSIONS. The Admin role holds every permission."""
+        ROLE_PERMISSIONS. The Admin role holds every permission (less a few menu entries)."""
         admin = self.add_role(ADMIN)
         self.add_role(self.auth_role_public)
         self.appbuilder.add_permissions(update_perms=True)
         all_pvms = self.session.query(self.permissionview_model).all()
-        admin.permissions = all_pvms
+        admin.permissions = [pvm for pvm in all_pvms if not (pvm.permission.name == "menu_access"
+                                                             and pvm.view_menu.name in ADMIN_HIDDEN_MENUS)]
         for name, pairs in ROLE_PERMISSIONS.items():
             role = self.find_role(name) or self.add_role(name)
             wanted = []

@@ -33,17 +33,21 @@ yes_no.gridgov_pure = True
 
 
 def list_rows(value_columns, pks, columns, formatters, checkbox: bool, links: tuple, button_texts: dict,
-              nonce: str, placeholder: str) -> Markup:
+              nonce: str, placeholder: str, labels: dict | None = None) -> Markup:
     """The rows of a list page's table, made in Python (FAB's widget does it in Jinja, a call
     wrapper and an escape per cell, and translates a status label again in every row).
 
     ``links`` are the show/edit/delete URLs with ``placeholder`` standing for the key (or None);
     ``button_texts`` the buttons' titles, translated once per page. A formatter marked
     ``gridgov_pure`` (a closed list's labels) gives the same text for the same value, so each
-    label is made once per page."""
+    label is made once per page. With ``labels`` (the columns' labels) each cell carries its
+    column's label (``data-label``), which a phone shows beside the value when the rows become
+    cards (gridgov.css)."""
     show, edit, delete = (None if link is None else str(escape(link)) for link in links)
     placeholder = str(escape(placeholder))
     texts = {name: str(escape(text)) for name, text in button_texts.items()}
+    opening = {column: f'<td data-label="{escape(labels.get(column, column))}">' if labels else "<td>"
+               for column in columns}
     memo: dict = {}
     out: list[str] = []
     add = out.append
@@ -51,9 +55,10 @@ def list_rows(value_columns, pks, columns, formatters, checkbox: bool, links: tu
         key = str(escape(pk))
         add("<tr>")
         if checkbox:
-            add(f'<td><input id="{key}" class="action_check" name="rowid" value="{key}" type="checkbox"></td>')
+            add(f'<td class="gridgov-row-check"><input id="{key}" class="action_check" name="rowid" value="{key}"'
+                ' type="checkbox"></td>')
         if show or edit or delete:
-            add('<td><center><div class="btn-group btn-group-xs" style="display: flex;">')
+            add('<td class="gridgov-row-buttons"><center><div class="btn-group btn-group-xs" style="display: flex;">')
             if show:
                 add(f'<a href="{show.replace(placeholder, key)}" class="btn btn-sm btn-default" data-toggle="tooltip"'
                     f' rel="tooltip" title="{texts["show_title"]}"><span class="sr-only">{texts["show_text"]}</span>'
@@ -81,7 +86,7 @@ def list_rows(value_columns, pks, columns, formatters, checkbox: bool, links: tu
                     cell = memo[(column, value)] = escape(formatter(value))
             else:
                 cell = escape(formatter(value))
-            add(f"<td>{cell}</td>")
+            add(f"{opening[column]}{cell}</td>")
         add("</tr>")
     return Markup("".join(out))
 
