@@ -14,22 +14,26 @@ from app.services import incidents
 
 from .test_journeys import act, submit
 
-BUILDING = "410611001001-01-01"  # a building of the demo worker's block
+BLOCK = "410611001001-01"  # the demo worker's block
+BUILDING = BLOCK + "-01"  # one of its buildings
 
 
-def reported(session, username: str, title: str) -> Incident:
+def reported(session, username: str, title: str, code: str = BUILDING) -> Incident:
     user = session.scalar(select(GridgovUser).where(GridgovUser.username == username))
-    grid = session.scalar(select(Grid.id).where(Grid.code == BUILDING))
+    grid = session.scalar(select(Grid.id).where(Grid.code == code))
     category = session.scalar(select(IncidentCategory.id).where(IncidentCategory.name == "环境卫生"))
     return incidents.report(session, incidents.actor_from_user(session, user),
                             incidents.Report(grid_id=grid, category_id=category, title=title))
 
 
 def test_the_secretary_assigns_and_the_worker_phone_home_shows_it(journey, session):
-    incident = reported(session, "secretary", "单元门禁损坏")
+    incident = reported(session, "secretary", "单元门禁损坏", BLOCK)
     worker_id = session.scalar(select(Worker.id).join(Grid, Worker.grid_id == Grid.id)
-                               .where(Grid.code == BUILDING, Worker.role.in_(("grid_worker", "grid_leader")))
+                               .where(Grid.path.descendant_of(select(Grid.path).where(Grid.code == BLOCK)
+                                                              .scalar_subquery()),
+                                      Worker.role.in_(("grid_worker", "grid_leader")))
                                .order_by(Worker.id))
+    assert worker_id is not None
     secretary = journey.user().login("secretary")
     secretary.page.goto(f"/incidentmodelview/show/{incident.id}")
     act(secretary, "accept")
@@ -42,7 +46,7 @@ def test_the_secretary_assigns_and_the_worker_phone_home_shows_it(journey, sessi
     page.goto("/")
     item = page.locator(f".gridgov-todo a[href='/incidentmodelview/show/{incident.id}']")
     expect(item).to_contain_text("单元门禁损坏")
-    expect(item).to_contain_text("已派发")
+    expect(item).to_contain_text("已分派")
     expect(page.locator(".gridgov-todos .badge")).to_be_visible()
     worker.assert_fits()
     worker.screenshot("6-worker-home-phone")
