@@ -39,7 +39,7 @@
     this.openLink = container.querySelector("[data-map-open]");
     this.note = container.querySelector("[data-map-note]");
     this.legend = container.querySelector("[data-map-legend]");
-    this.map = L.map(container.querySelector("[data-map-canvas]"), { zoomSnap: 0.25 });
+    this.map = L.map(container.querySelector("[data-map-canvas]"), { zoomSnap: 0.25, maxZoom: 19 });
     this.map.setView(HEBI, 11);
     var tiles = container.getAttribute("data-tiles");
     if (tiles) {
@@ -132,7 +132,7 @@
     steps.forEach(function (colour, i) {
       var low = i === 0 ? 0 : breaks[i - 1], high = breaks[i];
       var label = rate ? Math.round(low * 100) + "%" + (high != null ? "–" + Math.round(high * 100) + "%" : "+")
-        : low + (high != null ? "–" + (high - 1 >= low ? high - 1 : low) : "+");
+        : high == null ? low + "+" : high - 1 > low ? low + "–" + (high - 1) : String(low);
       var swatch = element("span", "gridgov-map-swatch");
       swatch.style.backgroundColor = colour;
       self.legend.appendChild(element("span", "gridgov-map-key", [swatch, label]));
@@ -158,7 +158,7 @@
     var grid = data.grid;
     this.title.textContent = grid ? grid.properties.name + "（" + grid.properties.level_label + "）" : this.labels.everything;
     this.upButton.hidden = !data.up;
-    if (this.drill && grid) {
+    if (this.drill && grid && String(grid.properties.id) !== this.container.getAttribute("data-grid")) {
       this.openLink.href = fill(this.drill, grid.properties.id);
       this.openLink.hidden = false;
     } else {
@@ -181,7 +181,7 @@
     data.pins.features.forEach(function (f) {
       var p = f.properties, c = f.geometry.coordinates;
       var colour = p.overdue ? PIN.overdue : DONE.indexOf(p.status) >= 0 ? PIN.done : PIN.open;
-      var marker = L.circleMarker([c[1], c[0]], { radius: 7, color: "#ffffff", weight: 1.5, fillColor: colour, fillOpacity: 0.95 });
+      var marker = L.circleMarker([c[1], c[0]], { radius: 7, color: "#1b2631", weight: 2, fillColor: colour, fillOpacity: 1 });
       var link = element("a", "", [p.title]);
       link.href = p.url;
       marker.bindPopup(element("div", "", [link, element("br"), p.status_label + (p.overdue ? " · " + self.labels.overdue : "")]));

@@ -148,7 +148,14 @@
           place(at.lat, at.lng, "moved");
         });
       }
-      if (how !== "moved") { map.setView([lat, lng], Math.max(map.getZoom(), 16)); }
+      if (how !== "moved") { show(); }
+    }
+
+    // The grid's outline and the pin together, or whichever is known.
+    function show() {
+      var bounds = outline ? outline.getBounds() : null;
+      if (pin) { bounds = bounds ? bounds.extend(pin.getLatLng()) : null; }
+      if (bounds) { map.fitBounds(bounds, { padding: [12, 12], animate: false }); } else if (pin) { map.setView(pin.getLatLng(), 16, { animate: false }); }
     }
 
     function drawOutline() {
@@ -161,14 +168,14 @@
           if (!data.geometry) { return; }
           outline = L.geoJSON(data.geometry, { style: { color: "#2c3e50", weight: 2, fillOpacity: 0.08 }, interactive: false })
             .addTo(map);
-          if (!pin) { map.fitBounds(outline.getBounds(), { padding: [8, 8] }); }
+          show();
         })
         .catch(function () { /* the outline is a help, not a need */ });
     }
 
     if (typeof L !== "undefined") {
       canvas.hidden = false;
-      map = L.map(canvas, { zoomSnap: 0.5 }).setView([35.74, 114.29], 12);
+      map = L.map(canvas, { zoomSnap: 0.5, maxZoom: 19 }).setView([35.74, 114.29], 12);
       var tiles = box.getAttribute("data-tiles");
       if (tiles) { L.tileLayer(tiles, { attribution: box.getAttribute("data-attribution") || "", maxZoom: 19 }).addTo(map); }
       map.on("click", function (event) { place(event.latlng.lat, event.latlng.lng, "moved"); });
