@@ -44,10 +44,17 @@ def test_demo_outlines_nest_around_hebi(session):
     check_nesting(grids)
     west, south, east, north = box_of(next(g for g in grids if g.parent_id is None).boundary)
     assert west < 114.29 < east and south < 35.74 < north
-    # every demo incident is located inside its grid's outline
-    for incident in session.scalars(select(Incident)):
-        box = box_of(session.get(Grid, incident.grid_id).boundary)
-        assert box[1] < float(incident.latitude) < box[3] and box[0] < float(incident.longitude) < box[2]
+    located_inside_their_grids(session)
+
+
+def located_inside_their_grids(session) -> None:
+    """Every incident has a location inside its grid's outline (the demo's and the generators')."""
+    rows = session.execute(select(Incident.latitude, Incident.longitude, Grid.boundary)
+                           .join(Grid, Grid.id == Incident.grid_id)).all()
+    assert rows
+    for latitude, longitude, boundary in rows:
+        box = box_of(boundary)
+        assert box[1] < float(latitude) < box[3] and box[0] < float(longitude) < box[2]
 
 
 def open_under(session, code, overdue=False):
