@@ -74,6 +74,13 @@ LANGUAGES = {
 FAB_INDEX_VIEW = "app.views.home.HomeView"
 PAGE_SIZE = 20
 
+# --- map -----------------------------------------------------------------------------------
+# No base map by default (an intranet reaches no public tile server). An intranet tile server's URL
+# template (e.g. http://tiles.intranet/{z}/{x}/{y}.png; {s} for its sub-domains) draws its tiles
+# under the grids, and the Content-Security-Policy then lets images come from that host.
+GRIDGOV_MAP_TILES = os.environ.get("GRIDGOV_MAP_TILES") or None
+GRIDGOV_MAP_ATTRIBUTION = os.environ.get("GRIDGOV_MAP_ATTRIBUTION", "")
+
 # --- uploads -------------------------------------------------------------------------------
 # Reward pictures are kept on the server (no external storage): instance/uploads/rewards.
 MAX_CONTENT_LENGTH = 4 * 1024 * 1024

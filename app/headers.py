@@ -3,8 +3,9 @@ per-request nonce that lets the app's own inline scripts run under its Content-S
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
-from flask import g
+from flask import current_app, g
 
 # Scripts: the app's files and the inline scripts that carry this request's nonce; no inline
 # event handler or javascript: URL runs. Styles allow 'unsafe-inline': FAB's templates and
@@ -32,12 +33,24 @@ def csp_nonce() -> str:
     return nonce
 
 
+def tile_source(template: str | None) -> str | None:
+    """The origin the map's tiles come from (GRIDGOV_MAP_TILES), as a CSP source: ``{s}``
+    sub-domains become ``*``; None when unset or on the app's own host."""
+    parts = urlsplit((template or "").replace("{s}", "*"))
+    if parts.scheme in ("http", "https") and parts.netloc and not any(c in parts.netloc for c in "{}; '"):
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
 def add_security_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     nonce = g.get("gridgov_csp_nonce")
-    response.headers.setdefault("Content-Security-Policy",
-                                POLICY.format(nonce=nonce) if nonce else POLICY_WITHOUT_INLINE)
+    policy = POLICY.format(nonce=nonce) if nonce else POLICY_WITHOUT_INLINE
+    tiles = tile_source(current_app.config.get("GRIDGOV_MAP_TILES"))
+    if tiles:  # the intranet's tile server draws under the grid map
+        policy = policy.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {tiles}")
+    response.headers.setdefault("Content-Security-Policy", policy)
     return response
 
 

@@ -61,6 +61,7 @@ def _grids(write: bool):
         ("menu_access", "Territory"),
         ("can_get", "GridApi"),
         ("can_info", "GridApi"),
+        ("can_read", "GridMap"),  # the grid map's data (app/views/maps.py)
     ]
 
 

@@ -4,6 +4,7 @@ with service records, and one demo login per role. Deterministic: the same data 
 from __future__ import annotations
 
 import datetime
+import random
 from decimal import Decimal
 
 from sqlalchemy import func, select, text
@@ -14,6 +15,7 @@ from app.services import points as points_service
 from app.services.scope import EVERYTHING
 from app.services.unit_of_work import unit_of_work
 
+from .boundaries import QIBIN, box_of, point_in, polygon, split
 from .names import NameMaker
 
 DISTRICT = ("410611", "淇滨区")
@@ -60,9 +62,10 @@ def is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Grid))
 
 
-def _grid(session, code, name, level, parent=None, households=0, population=0, kind="comprehensive", branch=None):
+def _grid(session, code, name, level, box, parent=None, households=0, population=0, kind="comprehensive",
+          branch=None):
     grid = Grid(code=code, name=name, level=level, kind=kind, parent=parent, households=households,
-                population=population, party_branch=branch)
+                population=population, party_branch=branch, boundary=polygon(box))
     session.add(grid)
     session.flush()
     return grid
@@ -82,32 +85,33 @@ def _worker(session, names: NameMaker, grid, role, employment="full_time", years
 def load_demo(session: Session) -> dict:
     """Load the demo district into ``session`` (not committed). Returns what was made."""
     names = NameMaker(20261122)
-    district = _grid(session, DISTRICT[0], DISTRICT[1], "district", branch="中共淇滨区委")
+    district = _grid(session, DISTRICT[0], DISTRICT[1], "district", QIBIN, branch="中共淇滨区委")
     district_leader = _worker(session, names, district, "grid_leader", hours="80")
     grids = {district.code: district}
     communities: dict[str, Grid] = {}
     leaders = [(district, district_leader)]
-    for s_code, (s_name, s_communities) in STREETS.items():
-        street = _grid(session, DISTRICT[0] + s_code, s_name, "street", district, branch=f"{s_name}党工委")
+    for (s_code, (s_name, s_communities)), s_box in zip(STREETS.items(), split(QIBIN, len(STREETS))):
+        street = _grid(session, DISTRICT[0] + s_code, s_name, "street", s_box, district, branch=f"{s_name}党工委")
         grids[street.code] = street
         leaders.append((street, _worker(session, names, street, "grid_leader", hours="76")))
-        for c_code, (c_name, blocks) in s_communities.items():
-            community = _grid(session, street.code + c_code, c_name, "community", street, branch=f"{c_name}党委")
+        for (c_code, (c_name, blocks)), c_box in zip(s_communities.items(), split(s_box, len(s_communities))):
+            community = _grid(session, street.code + c_code, c_name, "community", c_box, street,
+                              branch=f"{c_name}党委")
             grids[community.code] = community
             communities[c_name] = community
             leaders.append((community, _worker(session, names, community, "chief_grid_leader", hours="90")))
             _worker(session, names, community, "grid_worker", hours="70")
             _worker(session, names, community, "mediator", employment="part_time", hours="24")
-            for b_index, b_name in enumerate(blocks, start=1):
-                block = _grid(session, f"{community.code}-{b_index:02d}", b_name, "block", community,
+            for b_index, (b_name, b_box) in enumerate(zip(blocks, split(c_box, len(blocks))), start=1):
+                block = _grid(session, f"{community.code}-{b_index:02d}", b_name, "block", b_box, community,
                               branch=f"{b_name}党支部")
                 grids[block.code] = block
                 leaders.append((block, _worker(session, names, block, "grid_leader", hours="74")))
                 _worker(session, names, block, "grid_worker", hours=str(60 + names.rng.randrange(30)))
                 _worker(session, names, block, "informant", employment="part_time", hours="12")
-                for n in range(1, 3):
+                for n, n_box in enumerate(split(b_box, 2), start=1):
                     households = 48 + names.rng.randrange(80)
-                    building = _grid(session, f"{block.code}-{n:02d}", f"{b_name}{n}号楼", "building", block,
+                    building = _grid(session, f"{block.code}-{n:02d}", f"{b_name}{n}号楼", "building", n_box, block,
                                      households=households, population=int(households * 2.7))
                     grids[building.code] = building
                     leaders.append((building, _worker(session, names, building, "building_leader",
@@ -220,6 +224,7 @@ def load_incidents_demo(session: Session) -> None:
     from app.services.users import GRID_WORKER, SECRETARY, STREET_OFFICER
 
     categories = {c.name: c.id for c in session.scalars(select(IncidentCategory))}
+    places = random.Random(20261203)  # each incident's location, inside its grid
     municipal = session.scalar(select(Department.id).where(Department.name == "淇滨区市政工程处"))
 
     def actor(code, role, name):
@@ -231,8 +236,10 @@ def load_incidents_demo(session: Session) -> None:
         worker = actor(block if len(code) > 12 else code, GRID_WORKER, "网格员")
         secretary = actor(code[:12], SECRETARY, "社区书记")
         street = actor(code[:9], STREET_OFFICER, "街道干部")
+        grid_id, boundary = session.execute(select(Grid.id, Grid.boundary).where(Grid.code == code)).one()
+        latitude, longitude = point_in(box_of(boundary), places)
         incident = incidents.report(session, worker, incidents.Report(
-            grid_id=session.scalar(select(Grid.id).where(Grid.code == code)), category_id=categories[category],
+            grid_id=grid_id, category_id=categories[category], latitude=latitude, longitude=longitude,
             title=title, address=address, urgency=urgency, source="patrol",
             description=f"{address}：{title}，请尽快处理。"))
         if state == "reported":

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import random
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Department, Grid, IncidentCategory, PointsRule
 
+from .boundaries import HEBI_CITY, QIBIN, point_in, polygon, split
 from .demo import FUNCTIONAL_DEPARTMENTS, PAIRED_UNITS, SKILLS
 from .names import NameMaker
 
@@ -177,20 +180,21 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
         for block, count in zip(blocks, _split(shape.buildings, len(blocks), rng)):
             for n in range(count):
                 buildings.append((next(grid_id), f"{block[1]}-{n + 1:02d}", f"{block[2]}{n + 1}号楼", "building", block[0]))
-    columns = ["id", "code", "name", "level", "kind", "parent_id", "households", "population", "party_branch"]
+    boxes = _boxes(districts, [streets, communities, blocks, buildings])
+    columns = ["id", "code", "name", "level", "kind", "parent_id", "households", "population", "party_branch", "boundary"]
     for level_rows in (districts, streets, communities):
-        copier.copy("grids", columns, ((row[0], row[1], row[2], row[3], "comprehensive", row[4], 0, 0, f"{row[2]}党组织")
-                                       for row in level_rows))
+        copier.copy("grids", columns, ((row[0], row[1], row[2], row[3], "comprehensive", row[4], 0, 0, f"{row[2]}党组织",
+                                        _outline(boxes[row[0]])) for row in level_rows))
 
     def base_grid(row):  # households live in the smallest grids
         households = 20 + rng.randrange(100) if row[3] == "building" else 100 + rng.randrange(200)
         # about one block in eight is a dedicated grid (a school, a market, a company)
         kind = "dedicated" if row[3] == "block" and rng.random() < 0.12 else "comprehensive"
         return (row[0], row[1], row[2], row[3], kind, row[4], households, int(households * (2.3 + rng.random())),
-                f"{row[2]}党支部" if row[3] == "block" else None)
+                f"{row[2]}党支部" if row[3] == "block" else None, _outline(boxes[row[0]]))
     if buildings:
-        copier.copy("grids", columns, ((row[0], row[1], row[2], row[3], "comprehensive", row[4], 0, 0, f"{row[2]}党支部")
-                                       for row in blocks))
+        copier.copy("grids", columns, ((row[0], row[1], row[2], row[3], "comprehensive", row[4], 0, 0, f"{row[2]}党支部",
+                                        _outline(boxes[row[0]])) for row in blocks))
         copier.copy("grids", columns, (base_grid(row) for row in buildings))
     else:
         copier.copy("grids", columns, (base_grid(row) for row in blocks))
@@ -297,9 +301,10 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
     open_states = ["reported", "accepted", "in_progress", "dispatched", "reopened"]
     escalated_sample: list[tuple] = []
     counts["incidents"] = counts["incident_events"] = 0
+    places = random.Random(seed + 1)  # locations apart: the rest of the data stays as it was without them
     incident_columns = ["id", "source", "category_id", "urgency", "title", "description", "address", "grid_id",
                         "reporter_name", "status", "level", "holder_grid_id", "department_id", "deadline", "rating",
-                        "created_at", "resolved_at", "closed_at"]
+                        "created_at", "resolved_at", "closed_at", "latitude", "longitude"]
     event_columns = ["incident_id", "action", "actor_name", "actor_role", "from_status", "to_status", "from_level",
                      "to_level", "handler", "note", "created_at"]
     for first in range(0, shape.incidents, BATCH):
@@ -307,7 +312,7 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
         for i in range(first, min(first + BATCH, shape.incidents)):
             row, events = _incident(i, shape, rng, names, now, categories, hours, by_id, chain, targets, functional,
                                     open_states, open_count)
-            incident_rows.append(row)
+            incident_rows.append((*row, *point_in(boxes[row[7]], places)))
             event_rows.extend(events)
             if row[10] in ("community", "department") and len(escalated_sample) < shape.whistles * 3:
                 escalated_sample.append(row)
@@ -347,6 +352,23 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
     session.execute(text("ANALYZE"))
     echo(f"  whistles: {counts['whistles']}")
     return counts
+
+
+def _boxes(roots, levels) -> dict:
+    """Each grid's rectangle: the roots share Hebi's country (one district: 淇滨区's own), and each
+    level's grids split their parent's rectangle among them."""
+    boxes = dict(zip((row[0] for row in roots), [QIBIN] if len(roots) == 1 else split(HEBI_CITY, len(roots))))
+    for level_rows in levels:
+        children = defaultdict(list)
+        for row in level_rows:
+            children[row[4]].append(row[0])
+        for parent, ids in children.items():
+            boxes.update(zip(ids, split(boxes[parent], len(ids))))
+    return boxes
+
+
+def _outline(box) -> str:
+    return json.dumps(polygon(box), separators=(",", ":"))
 
 
 def _incident(i, shape, rng, names, now, categories, hours, by_id, chain, targets, functional, open_states, open_count):

@@ -14,6 +14,7 @@ from app.services.points import check_invariants
 from seed.generate import load_district
 
 from .migrations.test_migrations import alembic_config
+from .services.test_maps import check_nesting, located_inside_their_grids
 
 
 @pytest.fixture
@@ -43,6 +44,9 @@ def test_small_district_is_consistent(small_district):
     # the codes the demo logins are scoped to exist
     for code in ("410611", "410611001", "410611001001", "410611002001", "410611001001-01"):
         assert session.scalar(select(Grid.id).where(Grid.code == code)), code
+    # every grid outlined inside its parent, every incident located inside its grid
+    check_nesting(session.scalars(select(Grid)).all())
+    located_inside_their_grids(session)
     # sequences continue after the loaded ids
     assert session.scalar(text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")) > counts["incidents"]
 
@@ -84,4 +88,6 @@ def test_small_city_has_several_districts_and_scoped_logins(database_url):
         assert counts["points_entries"] == counts["service_records"]  # the city rewards every record
         assert check_invariants(session) == []
         assert session.scalar(select(Grid.id).where(Grid.code == "370202001001"))
+        check_nesting(session.scalars(select(Grid)).all())
+        located_inside_their_grids(session)
     engine.dispose()

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Numeric,
     String,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import base as pg_base
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy_utils import LtreeType
@@ -49,6 +50,9 @@ class Grid(Model):
             "parent_id IS NOT NULL OR level = 'district'", name="grids_only_district_is_root"
         ),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="grids_not_own_parent"),
+        CheckConstraint("boundary IS NULL OR (jsonb_typeof(boundary) = 'object' "
+                        "AND boundary->>'type' IN ('Polygon', 'MultiPolygon') "
+                        "AND jsonb_typeof(boundary->'coordinates') = 'array')", name="grids_boundary_geometry"),
         Index("grids_path_gist", "path", postgresql_using="gist"),
         Index("grids_parent_id_idx", "parent_id"),
         fk_index("grids", "leader_id"),
@@ -67,6 +71,8 @@ class Grid(Model):
     population: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     area_km2: Mapped[Optional[Decimal]] = mapped_column(Numeric(10, 3))
     party_branch: Mapped[Optional[str]] = mapped_column(String(100))
+    # the outline as a GeoJSON geometry (migration 0021); read only by the map, not by every list
+    boundary: Mapped[Optional[dict]] = mapped_column(JSONB, deferred=True)
     leader_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey(
             "workers.id", ondelete="SET NULL", use_alter=True, name="grids_leader_id_fkey"

@@ -12,6 +12,7 @@ def register_views(appbuilder) -> None:
     from ..api.grids import GridApi
     from .departments import DepartmentModelView
     from .grids import GridModelView
+    from .maps import MapView
     from .incidents import DeadlineRuleModelView, IncidentCategoryModelView, IncidentEventModelView, IncidentModelView
     from .people import ServiceRecordModelView, VolunteerModelView, WorkerModelView
     from .emergencies import EmergencyResponseModelView
@@ -79,4 +80,5 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(PointsRuleModelView, "Points rules", label=_l("Points rules"), icon="fa-balance-scale",
                         category="Points bank")
     appbuilder.add_view_no_menu(RedemptionLineModelView)
+    appbuilder.add_view_no_menu(MapView)
     appbuilder.add_api(GridApi)

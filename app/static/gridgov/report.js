@@ -15,12 +15,7 @@
     return;
   }
 
-  if (navigator.geolocation && document.getElementById("latitude")) {
-    navigator.geolocation.getCurrentPosition(function (position) {
-      document.getElementById("latitude").value = position.coords.latitude.toFixed(6);
-      document.getElementById("longitude").value = position.coords.longitude.toFixed(6);
-    }, function () {}, { timeout: 5000, maximumAge: 600000 });
-  }
+  locate(form.querySelector("[data-report-location]"));
 
   var limit = parseInt(form.getAttribute("data-max-bytes"), 10);
   var photo = form.querySelector("input[type=file][name=photo]");
@@ -123,6 +118,91 @@
   function prepared() {
     if (!pending) { pending = preparePhoto(); }
     return pending;
+  }
+
+  // The location: the phone's, when the user allows it, shown as a pin on a small map over the grid's
+  // outline; dragging the pin or tapping the map sets it by hand; without either, none is sent.
+  function locate(box) {
+    var latitude = document.getElementById("latitude"), longitude = document.getElementById("longitude");
+    if (!box || !latitude || !longitude) { return; }
+    var status = box.querySelector("[data-location-status]"), canvas = box.querySelector("[data-location-map]");
+    var clear = box.querySelector("[data-location-clear]"), grid = document.getElementById("grid");
+    var map = null, pin = null, outline = null;
+
+    function tell(name, metres) {
+      status.textContent = (box.getAttribute("data-" + name) || "").replace("{metres}", metres);
+    }
+
+    function place(lat, lng, how, metres) {
+      latitude.value = lat.toFixed(6);
+      longitude.value = lng.toFixed(6);
+      clear.hidden = false;
+      tell(how, metres);
+      if (!map) { return; }
+      if (pin) {
+        pin.setLatLng([lat, lng]);
+      } else {
+        pin = L.marker([lat, lng], { draggable: true, autoPan: true, keyboard: true }).addTo(map);
+        pin.on("dragend", function () {
+          var at = pin.getLatLng();
+          place(at.lat, at.lng, "moved");
+        });
+      }
+      if (how !== "moved") { show(); }
+    }
+
+    // The grid's outline and the pin together, or whichever is known.
+    function show() {
+      var bounds = outline ? outline.getBounds() : null;
+      if (pin) { bounds = bounds ? bounds.extend(pin.getLatLng()) : null; }
+      if (bounds) { map.fitBounds(bounds, { padding: [12, 12], animate: false }); } else if (pin) { map.setView(pin.getLatLng(), 16, { animate: false }); }
+    }
+
+    function drawOutline() {
+      var template = box.getAttribute("data-outline");
+      if (!map || !template || !grid || !grid.value) { return; }
+      fetch(template.replace("{id}", grid.value).replace("%7Bid%7D", grid.value), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : { geometry: null }; })
+        .then(function (data) {
+          if (outline) { map.removeLayer(outline); outline = null; }
+          if (!data.geometry) { return; }
+          outline = L.geoJSON(data.geometry, { style: { color: "#2c3e50", weight: 2, fillOpacity: 0.08 }, interactive: false })
+            .addTo(map);
+          show();
+        })
+        .catch(function () { /* the outline is a help, not a need */ });
+    }
+
+    if (typeof L !== "undefined") {
+      canvas.hidden = false;
+      map = L.map(canvas, { zoomSnap: 0.5, maxZoom: 19 }).setView([35.74, 114.29], 12);
+      var tiles = box.getAttribute("data-tiles");
+      if (tiles) { L.tileLayer(tiles, { attribution: box.getAttribute("data-attribution") || "", maxZoom: 19 }).addTo(map); }
+      map.on("click", function (event) { place(event.latlng.lat, event.latlng.lng, "moved"); });
+      drawOutline();
+      if (grid) {
+        if (window.jQuery) { window.jQuery(grid).on("change", drawOutline); } else { grid.addEventListener("change", drawOutline); }
+      }
+    }
+    clear.addEventListener("click", function () {
+      latitude.value = "";
+      longitude.value = "";
+      if (pin) { map.removeLayer(pin); pin = null; }
+      clear.hidden = true;
+      tell("refused");
+    });
+    var kept = [parseFloat(latitude.value), parseFloat(longitude.value)];
+    if (!isNaN(kept[0]) && !isNaN(kept[1])) {  // a refused form keeps the place that was given
+      place(kept[0], kept[1], "moved");
+    } else if (navigator.geolocation) {
+      tell("finding");
+      navigator.geolocation.getCurrentPosition(function (position) {
+        if (latitude.value) { return; }  // placed by hand meanwhile
+        place(position.coords.latitude, position.coords.longitude, "captured", Math.round(position.coords.accuracy || 0));
+      }, function () { if (!latitude.value) { tell("refused"); } }, { timeout: 8000, maximumAge: 600000 });
+    } else {
+      tell("unavailable");
+    }
   }
 
   restore();
