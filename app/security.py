@@ -137,11 +137,14 @@ def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=Fa
     return pairs
 
 
+# The dashboard (一屏知全域) of the user's area: leaders, dispatch centres and street officers.
+DASHBOARD = [("can_show", "DashboardView"), ("menu_access", "Dashboard")]
+
 ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(rules_write=True, items_write=True)
-    + _incidents(configure=True, blow=True, declare=True),
+    + _incidents(configure=True, blow=True, declare=True) + DASHBOARD,
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
-    + _incidents(blow=True, check_in=True),
+    + _incidents(blow=True, check_in=True) + DASHBOARD,
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
     + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True) + _incidents(check_in=True),
     GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(check_in=True),
@@ -150,7 +153,8 @@ ROLE_PERMISSIONS = {
     # Volunteers read their own record; their points and redemptions have their own screens; they
     # report incidents (随手拍) and rate the ones they reported.
     VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(whistles=False, emergencies=False),
-    LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(act=False, report=False),
+    LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(act=False, report=False)
+    + DASHBOARD,
 }
 ROLES = [ADMIN, *ROLE_PERMISSIONS]
 
