@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 
 from ..extensions import db
 from ..fab.filters import current_scope
@@ -20,7 +20,7 @@ def _rate(value: float | None) -> float | None:
 def chart_data(board: dashboard_service.Dashboard) -> dict:
     """What dashboard.js draws, with the page's words (the tables beside the charts say the same)."""
     return {
-        "labels": {"received": gettext("Received"), "resolved": gettext("Resolved"),
+        "labels": {"received": gettext("Received"), "resolved": pgettext("figure", "Resolved"),
                    "completion": gettext("Completion rate"), "on_time": gettext("On-time rate"),
                    "satisfaction": gettext("Average satisfaction"), "checked_in": gettext("Checked in"),
                    "waiting": gettext("Waiting")},

@@ -33,9 +33,9 @@
   if (data.categories.length) {
     draw("chart-categories", {
       tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
-      legend: { type: "scroll", bottom: 0 },
-      series: [{ type: "pie", radius: ["35%", "65%"], center: ["50%", "45%"], data: data.categories,
-                 label: { show: !narrow, formatter: "{b}\n{d}%" } }]
+      legend: { bottom: 0 },
+      series: [{ type: "pie", radius: ["30%", "58%"], center: ["50%", "40%"], data: data.categories,
+                 label: { formatter: "{d}%" } }]
     });
   }
 
