@@ -239,18 +239,15 @@ def totals(session: Session, scope: Scope) -> FigureRow:
 
 def child_figures(session: Session, parent_id: int | None) -> list[FigureRow]:
     """The figures of each grid right under ``parent_id`` (the roots of the tree when None), over
-    the incidents reported under it, from its own tallies: one index range a child, whatever
-    the number of incidents. A child with no incident has a row of zeros."""
+    the incidents it sees (as its own dashboard's totals), added up from its own tallies: one
+    index range a child, whatever the number of incidents. A child with no incident has a row of
+    zeros."""
     tally = incident_tallies.c
-    child, base = aliased(Grid), aliased(Grid)
+    child = aliased(Grid)
     parent = child.parent_id.is_(None) if parent_id is None else child.parent_id == parent_id
-    reported_under = base.path.descendant_of(child.path)  # not one it holds, reported elsewhere
-    measures = [func.coalesce(func.sum(column).filter(reported_under), 0)
-                for column in (tally.received, tally.resolved, tally.on_time, tally.rated, tally.rating_sum)]
-    query = (select(child.id, child.name, *measures)
+    query = (select(child.id, child.name, *_tally_measures())
              .select_from(child)
              .outerjoin(incident_tallies, tally.grid_id == child.id)
-             .outerjoin(base, base.id == tally.base_grid_id)
              .where(parent)
              .group_by(child.id, child.name, child.code)
              .order_by(child.code))
