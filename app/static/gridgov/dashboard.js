@@ -26,7 +26,7 @@
     yAxis: { type: "value", minInterval: 1 },
     series: [
       { name: words.received, type: "bar", data: data.received, itemStyle: { color: "#5470c6" } },
-      { name: words.resolved, type: "line", data: data.resolved, smooth: true, itemStyle: { color: "#3ba272" } }
+      { name: words.resolved, type: "line", data: data.resolved, itemStyle: { color: "#3ba272" } }
     ]
   });
 
