@@ -10,13 +10,14 @@ import datetime
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..models import EmergencyResponse, Grid
 from . import emergencies, figures
 from .errors import OutOfScope
 from .local_time import TIMEZONE
-from .scope import EVERYTHING, Scope, get_visible, grid_scope, visible
+from .scope import EVERYTHING, Scope, visible
+from .typed import as_key
 
 MONTHS = 12  # the trend's length, this month included
 
@@ -64,32 +65,46 @@ def _month_series(rows: list[figures.MonthRow], since: datetime.date, months: in
     return series
 
 
-def _several_roots(session: Session, scope: Scope) -> bool:
-    return scope.is_all and len(session.scalars(select(Grid.id).where(Grid.parent_id.is_(None)).limit(2)).all()) > 1
+def _roots(session: Session) -> list[Grid]:
+    """The roots of the tree: one (a district's deployment) or several (a city's districts)."""
+    return list(session.scalars(select(Grid).where(Grid.parent_id.is_(None)).order_by(Grid.code).limit(2)))
 
 
-def _area(session: Session, scope: Scope, grid_id) -> tuple[Grid | None, Scope]:
-    """The grid shown and the scope its figures are counted over. A grid outside the user's scope
-    (or none at all) is ``OutOfScope``. Without a grid: the user's own grid; for everything, the
-    root of the tree when there is one, else every district together."""
+def _trail(session: Session, scope: Scope, grid_id) -> list[Grid]:
+    """The grids the scope sees from the top down to ``grid_id`` (its last), in one query; a grid
+    outside the scope (or none at all) is ``OutOfScope``."""
+    key = as_key(grid_id)
+    if key is None:
+        raise OutOfScope(_not_found())
+    shown = aliased(Grid)
+    trail = list(session.scalars(
+        select(Grid).where(Grid.path.ancestor_of(select(shown.path).where(shown.id == key).scalar_subquery()),
+                           visible(scope, Grid))
+        .order_by(func.nlevel(Grid.path))))
+    if not trail or trail[-1].id != key:
+        raise OutOfScope(_not_found())
+    return trail
+
+
+def _area(session: Session, scope: Scope, grid_id) -> tuple[list[Grid], Scope, bool]:
+    """The trail down to the grid shown, the scope its figures are counted over, and whether the
+    user sees several districts above it. Without a grid: the user's own grid; for everything,
+    the root of the tree when there is one, else every district together (an empty trail)."""
     if scope.kind not in ("grid", "all"):
         raise OutOfScope(_not_found())
-    if grid_id is not None:
-        grid = get_visible(session, scope, Grid, grid_id)
-        return grid, grid_scope(session, grid.id)
-    if scope.kind == "grid":
-        return session.get(Grid, scope.grid_id), scope
-    roots = session.scalars(select(Grid).where(Grid.parent_id.is_(None)).limit(2)).all()
-    if len(roots) == 1:
-        return roots[0], grid_scope(session, roots[0].id)
-    return None, EVERYTHING
-
-
-def _trail(session: Session, scope: Scope, grid: Grid | None) -> list[Grid]:
-    if grid is None:
-        return []
-    return list(session.scalars(select(Grid).where(Grid.path.ancestor_of(grid.path), visible(scope, Grid))
-                                .order_by(func.nlevel(Grid.path))))
+    several = False
+    if grid_id is None:
+        if scope.kind == "grid":
+            return _trail(session, scope, scope.grid_id), scope, False
+        roots = _roots(session)
+        if len(roots) != 1:
+            return [], EVERYTHING, True
+        grid_id = roots[0].id
+    elif scope.is_all:
+        several = len(_roots(session)) > 1
+    trail = _trail(session, scope, grid_id)
+    shown = trail[-1]
+    return trail, Scope("grid", grid_id=shown.id, grid_path=str(shown.path)), several
 
 
 def _emergency(session: Session, area: Scope, area_level: str | None) -> Emergency | None:
@@ -115,25 +130,24 @@ def _ranked(rows: list[figures.FigureRow]) -> list[figures.FigureRow]:
 
 def dashboard(session: Session, scope: Scope, grid_id=None, *, today: datetime.date | None = None) -> Dashboard:
     """The dashboard of the user's scope, or of the grid ``grid_id`` inside it."""
-    grid, area = _area(session, scope, grid_id)
+    trail, area, several = _area(session, scope, grid_id)
+    grid = trail[-1] if trail else None
     today = today or datetime.datetime.now(TIMEZONE).date()
     since = first_month(today)
-    children = figures.child_figures(session, grid.id if grid is not None else None)
-    area_level = None
-    if children:
-        area_level = session.scalar(select(Grid.level).where(Grid.id == children[0].key))
+    area_level, children = figures.child_figures(session, grid.id if grid is not None else None)
+    months, categories = figures.months(session, area, since)
     return Dashboard(
         grid=grid,
-        trail=_trail(session, scope, grid),
+        trail=trail,
         totals=figures.totals(session, area),
         overdue=figures.overdue(session, area),
-        months=_month_series(figures.months(session, area, since), since, MONTHS),
-        categories=figures.categories(session, area, since),
+        months=_month_series(months, since, MONTHS),
+        categories=categories,
         areas=_ranked(children),
         whistles=figures.whistles_by_department(session, area),
         emergency=_emergency(session, area, area_level),
         area_level=area_level,
-        several_roots=_several_roots(session, scope),
+        several_roots=several,
     )
 
 

@@ -237,21 +237,22 @@ def totals(session: Session, scope: Scope) -> FigureRow:
 
 # --- the dashboard's figures (services/dashboard.py) -------------------------------------------
 
-def child_figures(session: Session, parent_id: int | None) -> list[FigureRow]:
-    """The figures of each grid right under ``parent_id`` (the roots of the tree when None), over
-    the incidents it sees (as its own dashboard's totals), added up from its own tallies: one
-    index range a child, whatever the number of incidents. A child with no incident has a row of
-    zeros."""
+def child_figures(session: Session, parent_id: int | None) -> tuple[str | None, list[FigureRow]]:
+    """The level of the grids right under ``parent_id`` (the roots of the tree when None) and the
+    figures of each, over the incidents it sees (as its own dashboard's totals), added up from its
+    own tallies: one index range a child, whatever the number of incidents. A child with no
+    incident has a row of zeros."""
     tally = incident_tallies.c
     child = aliased(Grid)
     parent = child.parent_id.is_(None) if parent_id is None else child.parent_id == parent_id
-    query = (select(child.id, child.name, *_tally_measures())
+    query = (select(child.level, child.id, child.name, *_tally_measures())
              .select_from(child)
              .outerjoin(incident_tallies, tally.grid_id == child.id)
              .where(parent)
-             .group_by(child.id, child.name, child.code)
+             .group_by(child.id, child.name, child.code, child.level)
              .order_by(child.code))
-    return [_row(*values) for values in session.execute(query)]
+    found = session.execute(query).all()
+    return (found[0][0] if found else None), [_row(*values[1:]) for values in found]
 
 
 @dataclass
@@ -270,38 +271,34 @@ def _month_tallies(scope: Scope, since: datetime.date):
     return and_(tallied, incident_month_tallies.c.month >= since)
 
 
-def months(session: Session, scope: Scope, since: datetime.date) -> list[MonthRow]:
-    """Received and resolved (of those received) per local month from ``since`` (a first day of a
-    month) on, over the incidents the scope sees; a month with none is not listed."""
+def months(session: Session, scope: Scope, since: datetime.date) -> tuple[list[MonthRow], list[tuple[str, int]]]:
+    """Over the incidents the scope sees reported from ``since`` (a first day of a month) on:
+    received and resolved (of those received) per local month, oldest first (a month with none is
+    not listed); and received per category, most first. One grouped query."""
     tally = incident_month_tallies.c
     rows = _month_tallies(scope, since)
     if rows is not None:
-        query = (select(tally.month, func.sum(tally.received), func.sum(tally.resolved))
-                 .where(rows).group_by(tally.month).having(func.sum(tally.received) > 0).order_by(tally.month))
+        counted = (select(tally.month, tally.category_id, func.sum(tally.received).label("received"),
+                          func.sum(tally.resolved).label("resolved"))
+                   .where(rows).group_by(tally.month, tally.category_id).subquery())
     else:
         month = cast(func.date_trunc("month", func.timezone(TIMEZONE_NAME, Incident.created_at)), Date)
-        query = (select(month, func.count(), func.count().filter(Incident.status.in_(RESOLVED)))
-                 .where(visible(scope, Incident), *_period(Incident.created_at, since, None))
-                 .group_by(month).order_by(month))
-    return [MonthRow(month, int(received), int(resolved)) for month, received, resolved in session.execute(query)]
-
-
-def categories(session: Session, scope: Scope, since: datetime.date) -> list[tuple[str, int]]:
-    """(category, received) over the incidents the scope sees reported since ``since``, most first."""
-    tally = incident_month_tallies.c
-    rows = _month_tallies(scope, since)
-    if rows is not None:
-        counted = (select(tally.category_id, func.sum(tally.received).label("received"))
-                   .where(rows).group_by(tally.category_id).subquery())
-    else:
-        counted = (select(Incident.category_id, func.count().label("received"))
+        counted = (select(month.label("month"), Incident.category_id, func.count().label("received"),
+                          func.count().filter(Incident.status.in_(RESOLVED)).label("resolved"))
                    .where(visible(scope, Incident), *_period(Incident.created_at, since, None))
-                   .group_by(Incident.category_id).subquery())
-    query = (select(IncidentCategory.name, counted.c.received)
-             .join(IncidentCategory, IncidentCategory.id == counted.c.category_id)
-             .where(counted.c.received > 0)
-             .order_by(counted.c.received.desc(), IncidentCategory.name))
-    return [(name, int(received)) for name, received in session.execute(query)]
+                   .group_by(month, Incident.category_id).subquery())
+    found = session.execute(select(counted.c.month, IncidentCategory.name, counted.c.received, counted.c.resolved)
+                            .join(IncidentCategory, IncidentCategory.id == counted.c.category_id)
+                            .where(counted.c.received > 0)).all()
+    per_month: dict[datetime.date, list[int]] = {}
+    per_category: dict[str, int] = {}
+    for month, name, received, resolved in found:
+        figures = per_month.setdefault(month, [0, 0])
+        figures[0] += int(received)
+        figures[1] += int(resolved)
+        per_category[name] = per_category.get(name, 0) + int(received)
+    return ([MonthRow(month, *per_month[month]) for month in sorted(per_month)],
+            sorted(per_category.items(), key=lambda item: (-item[1], item[0])))
 
 
 def overdue(session: Session, scope: Scope) -> int:
