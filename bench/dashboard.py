@@ -17,6 +17,7 @@ ones' plans (``--explain``).
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import platform
 import sys
@@ -56,7 +57,43 @@ def scenarios(url: str) -> list[tuple[str, str, str]]:
         ("4 a district (district dispatcher)", "dispatcher", "/dashboard/"),
         ("5 a street (street officer)", "street", "/dashboard/"),
         ("6 a community, drilled into", "street", f"/dashboard/{community}"),
+        ("reference: the start page (administrator)", "admin", "/"),
+        ("reference: incident figures of a street", "street", "/incidentmodelview/figures/?by=community"),
     ]
+
+
+def tree_cpu(roots: list[int]) -> dict[str, float]:
+    """CPU seconds used so far by these processes and their descendants (the app's gunicorn,
+    this data set's PostgreSQL), from /proc: unlike latency, not inflated by other programs on a
+    shared machine. Split by name into app and postgres."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, tuple[str, float]] = {}
+    for path in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(path) as fh:
+                data = fh.read()
+        except OSError:
+            continue
+        pid = int(data.split()[0])
+        name = data[data.index("(") + 1:data.rindex(")")]
+        fields = data[data.rindex(")") + 2:].split()
+        children.setdefault(int(fields[1]), []).append(pid)
+        stats[pid] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    used = {"app": 0.0, "postgres": 0.0}
+    todo = list(roots)
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        if pid in stats:
+            name, seconds = stats[pid]
+            used["postgres" if name.startswith("postgres") else "app"] += seconds
+    return used
+
+
+def postmaster(instance: str) -> int:
+    with open(os.path.join(instance, "pgdata", "postmaster.pid")) as fh:
+        return int(fh.readline())
 
 
 def main() -> None:
@@ -86,21 +123,27 @@ def main() -> None:
         wait_until_listening(process, port)
         print(f"data set: {args.dataset} (scale {args.scale:g}); {args.clients} client(s) x {args.requests} requests "
               f"a page; gunicorn {args.workers} workers; {platform.node()}, {os.cpu_count()} CPUs")
-        print("\n| page | p50 ms | p95 ms | max ms | requests/s | app CPU ms/req | PostgreSQL CPU ms/req |")
+        print(f"load average before: {os.getloadavg()[0]:.1f}")
+        print("\n| page | p50 ms | p95 ms | max ms | requests/s | server CPU ms/req: app | PostgreSQL |")
         print("|---|---:|---:|---:|---:|---:|---:|")
+        servers = [process.pid, postmaster(env["GRIDGOV_INSTANCE_DIR"])]
         sessions: dict[str, list[Client]] = {}
         for name, user, path in pages:
             if user not in sessions:
                 password = ADMIN_PASSWORD if user == "admin" else DEMO_PASSWORD
                 sessions[user] = [Client(port, user, password) for _ in range(args.clients)]
             status, body = sessions[user][0].get(path)
-            if status != 200 or b"dashboard-data" not in body:
+            if status != 200 or (path.startswith("/dashboard/") and b"dashboard-data" not in body):
                 raise SystemExit(f"{path} as {user}: {status}")
             warm(sessions[user], path)
+            before = tree_cpu(servers)
             latencies, used = measure(sessions[user], path, args.requests)
+            after = tree_cpu(servers)
             rates = per_request([used])
+            cpu = {kind: (after[kind] - before[kind]) / used["n"] * 1000 for kind in after}
             print(f"| {name} | {pct(latencies, 50):.1f} | {pct(latencies, 95):.1f} | {max(latencies):.1f} | "
-                  f"{rates['rps']:.1f} | {rates['app']:.1f} | {rates['postgres']:.1f} |")
+                  f"{rates['rps']:.1f} | {cpu['app']:.1f} | {cpu['postgres']:.1f} |")
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         process.terminate()
         process.wait(timeout=30)
