@@ -177,11 +177,14 @@ HIDDEN_MENUS = {
 # The administrator holds every permission but has no points account and no grid to check in.
 ADMIN_HIDDEN_MENUS = ("My points", "Redeem rewards", "Emergency tasks")
 
+# The dashboard (一屏知全域) of the user's area: leaders, dispatch centres and street officers.
+DASHBOARD = [("can_show", "DashboardView"), ("menu_access", "Dashboard")]
+
 ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(rules_write=True, items_write=True)
-    + _incidents(configure=True, blow=True, declare=True, oversee=True),
+    + _incidents(configure=True, blow=True, declare=True, oversee=True) + DASHBOARD,
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
-    + _incidents(blow=True, check_in=True, oversee=True),
+    + _incidents(blow=True, check_in=True, oversee=True) + DASHBOARD,
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
     + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True)
     + _incidents(check_in=True, oversee=True),
@@ -191,7 +194,8 @@ ROLE_PERMISSIONS = {
     # Volunteers read their own record; their points and redemptions have their own screens; they
     # report incidents (随手拍) and rate the ones they reported.
     VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(whistles=False, emergencies=False),
-    LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(act=False, report=False, oversee=True),
+    LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank()
+    + _incidents(act=False, report=False, oversee=True) + DASHBOARD,
 }
 ROLE_PERMISSIONS = {role: _menu_without(pairs, *HIDDEN_MENUS.get(role, ())) for role, pairs in ROLE_PERMISSIONS.items()}
 ROLES = [ADMIN, *ROLE_PERMISSIONS]

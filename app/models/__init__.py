@@ -4,7 +4,8 @@ from flask_appbuilder import Model
 from .departments import Department, department_communities
 from .emergencies import EmergencyResponse, ResponseTask
 from .grids import Grid
-from .incidents import DeadlineRule, Incident, IncidentCategory, IncidentEvent, incident_scopes, incident_tallies
+from .incidents import (DeadlineRule, Incident, IncidentCategory, IncidentEvent, incident_month_tallies, incident_scopes,
+                        incident_tallies)
 from .logins import login_failures
 from .people import ServiceRecord, Volunteer, Worker
 from .points import (LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement,
@@ -44,6 +45,7 @@ __all__ = [
     "incident_scopes",
     "reference_version",
     "incident_tallies",
+    "incident_month_tallies",
     "points_earned",
     "auth_version",
 ]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Computed,
+    Date,
     DateTime,
     FetchedValue,
     ForeignKey,
@@ -234,6 +235,21 @@ incident_tallies = Table(
     Column("rated", Integer, nullable=False),
     Column("rating_sum", Integer, nullable=False),
     PrimaryKeyConstraint("grid_id", "base_grid_id", name="incident_tallies_pkey"),
+)
+
+
+# Incidents received and resolved per grid that sees them, local month and category (migration
+# 0023): the dashboard's trend and category mix over a year are a few rows of a grid. Kept by
+# statement triggers on incidents, never written here.
+incident_month_tallies = Table(
+    "incident_month_tallies",
+    Model.metadata,
+    Column("grid_id", Integer, nullable=False),
+    Column("month", Date, nullable=False),
+    Column("category_id", Integer, nullable=False),
+    Column("received", Integer, nullable=False),
+    Column("resolved", Integer, nullable=False),
+    PrimaryKeyConstraint("grid_id", "month", "category_id", name="incident_month_tallies_pkey"),
 )
 
 

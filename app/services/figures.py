@@ -11,8 +11,9 @@ from sqlalchemy import Date, Integer, and_, any_, cast, distinct, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
-from ..models import (Department, Grid, Incident, Volunteer, Whistle, Worker, incident_scopes, incident_tallies,
-                      whistle_incidents)
+from ..models import (Department, Grid, Incident, IncidentCategory, Volunteer, Whistle, WhistleSummons, Worker,
+                      incident_month_tallies, incident_scopes, incident_tallies, whistle_incidents)
+from ..models.choices import OPEN_STATUSES, in_constants
 from .scope import Scope, visible
 from .local_time import TIMEZONE_NAME
 
@@ -80,14 +81,14 @@ def _tally_measures():
             for column in (tally.received, tally.resolved, tally.on_time, tally.rated, tally.rating_sum)]
 
 
-def _tallied_grids(scope: Scope):
-    """The grids whose tallies hold every incident the scope sees (None: tallies do not serve
-    it): a grid scope's own grid; for everything, the roots of the tree (every incident is seen
-    by the root above it)."""
+def _tallied_grids(scope: Scope, grid_id=incident_tallies.c.grid_id):
+    """The grids whose tallies (``grid_id``: a tally table's column) hold every incident the
+    scope sees (None: tallies do not serve it): a grid scope's own grid; for everything, the
+    roots of the tree (every incident is seen by the root above it)."""
     if scope.kind == "grid":
-        return incident_tallies.c.grid_id == scope.grid_id
+        return grid_id == scope.grid_id
     if scope.is_all:
-        return incident_tallies.c.grid_id.in_(select(Grid.id).where(Grid.parent_id.is_(None)))
+        return grid_id.in_(select(Grid.id).where(Grid.parent_id.is_(None)))
     return None
 
 
@@ -232,3 +233,99 @@ def totals(session: Session, scope: Scope) -> FigureRow:
     row = _row(None, "", *figures)
     row.open_whistles = int(whistles)
     return row
+
+
+# --- the dashboard's figures (services/dashboard.py) -------------------------------------------
+
+def child_figures(session: Session, parent_id: int | None) -> tuple[str | None, list[FigureRow]]:
+    """The level of the grids right under ``parent_id`` (the roots of the tree when None) and the
+    figures of each, over the incidents it sees (as its own dashboard's totals), added up from its
+    own tallies: one index range a child, whatever the number of incidents. A child with no
+    incident has a row of zeros."""
+    tally = incident_tallies.c
+    child = aliased(Grid)
+    parent = child.parent_id.is_(None) if parent_id is None else child.parent_id == parent_id
+    query = (select(child.level, child.id, child.name, *_tally_measures())
+             .select_from(child)
+             .outerjoin(incident_tallies, tally.grid_id == child.id)
+             .where(parent)
+             .group_by(child.id, child.name, child.code, child.level)
+             .order_by(child.code))
+    found = session.execute(query).all()
+    return (found[0][0] if found else None), [_row(*values[1:]) for values in found]
+
+
+@dataclass
+class MonthRow:
+    month: datetime.date
+    received: int
+    resolved: int
+
+
+def _month_tallies(scope: Scope, since: datetime.date):
+    """The rows of ``incident_month_tallies`` that hold the incidents the scope sees reported
+    since ``since`` (None: the scope is not served by them)."""
+    tallied = _tallied_grids(scope, incident_month_tallies.c.grid_id)
+    if tallied is None:
+        return None
+    return and_(tallied, incident_month_tallies.c.month >= since)
+
+
+def months(session: Session, scope: Scope, since: datetime.date) -> tuple[list[MonthRow], list[tuple[str, int]]]:
+    """Over the incidents the scope sees reported from ``since`` (a first day of a month) on:
+    received and resolved (of those received) per local month, oldest first (a month with none is
+    not listed); and received per category, most first. One grouped query."""
+    tally = incident_month_tallies.c
+    rows = _month_tallies(scope, since)
+    if rows is not None:
+        counted = (select(tally.month, tally.category_id, func.sum(tally.received).label("received"),
+                          func.sum(tally.resolved).label("resolved"))
+                   .where(rows).group_by(tally.month, tally.category_id).subquery())
+    else:
+        month = cast(func.date_trunc("month", func.timezone(TIMEZONE_NAME, Incident.created_at)), Date)
+        counted = (select(month.label("month"), Incident.category_id, func.count().label("received"),
+                          func.count().filter(Incident.status.in_(RESOLVED)).label("resolved"))
+                   .where(visible(scope, Incident), *_period(Incident.created_at, since, None))
+                   .group_by(month, Incident.category_id).subquery())
+    found = session.execute(select(counted.c.month, IncidentCategory.name, counted.c.received, counted.c.resolved)
+                            .join(IncidentCategory, IncidentCategory.id == counted.c.category_id)
+                            .where(counted.c.received > 0)).all()
+    per_month: dict[datetime.date, list[int]] = {}
+    per_category: dict[str, int] = {}
+    for month, name, received, resolved in found:
+        figures = per_month.setdefault(month, [0, 0])
+        figures[0] += int(received)
+        figures[1] += int(resolved)
+        per_category[name] = per_category.get(name, 0) + int(received)
+    return ([MonthRow(month, *per_month[month]) for month in sorted(per_month)],
+            sorted(per_category.items(), key=lambda item: (-item[1], item[0])))
+
+
+def overdue(session: Session, scope: Scope) -> int:
+    """How many incidents the scope sees are open and past their deadline: read from the open
+    incidents' index (a few thousand in a city), each checked against the scope."""
+    return int(session.scalar(select(func.count()).select_from(Incident).where(
+        in_constants(Incident.status, OPEN_STATUSES), Incident.deadline < func.now(), visible(scope, Incident))))
+
+
+@dataclass
+class DepartmentWhistles:
+    department_id: int
+    name: str
+    open: int
+    late: int
+
+
+def whistles_by_department(session: Session, scope: Scope) -> list[DepartmentWhistles]:
+    """Per summoned department, the open whistles the scope sees, and how many of them are past
+    their deadline without the department's result: most late first."""
+    late = func.count().filter(Whistle.deadline < func.now(), WhistleSummons.result_at.is_(None))
+    rows = session.execute(
+        select(Department.id, Department.name, func.count(), late)
+        .select_from(Whistle)
+        .join(WhistleSummons, WhistleSummons.whistle_id == Whistle.id)
+        .join(Department, Department.id == WhistleSummons.department_id)
+        .where(Whistle.status == "open", visible(scope, Whistle))
+        .group_by(Department.id, Department.name)
+        .order_by(late.desc(), func.count().desc(), Department.name))
+    return [DepartmentWhistles(int(i), name, int(count), int(overdue_count)) for i, name, count, overdue_count in rows]

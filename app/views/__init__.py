@@ -35,6 +35,8 @@ def register_views(appbuilder) -> None:
     headers.install(current_app)
     register_error_pages(current_app)
     current_app.teardown_request(uploads.discard_uploads)
+    from .dashboard import DashboardView
+    appbuilder.add_view(DashboardView, "Dashboard", label=_l("Dashboard"), icon="fa-area-chart")
     appbuilder.add_view(GridModelView, "Grids", label=_l("Grids"), icon="fa-th", category="Territory",
                         category_label=_l("Territory"), category_icon="fa-map")
     appbuilder.add_link("Grid tree", href="/gridmodelview/tree/", label=_l("Grid tree"), icon="fa-sitemap",
