@@ -120,6 +120,8 @@ class Incident(Model):
               postgresql_where=text(f"status IN {sql_in(PENDING_STATUSES)}")),
         Index("incidents_department_open_idx", "department_id", "deadline",
               postgresql_where=text(f"level = 'department' AND status IN {sql_in(OPEN_STATUSES)}")),
+        Index("incidents_supervised_idx", "id",
+              postgresql_where=text(f"supervised_at IS NOT NULL AND status IN {sql_in(PENDING_STATUSES)}")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -42,8 +42,8 @@ class Dashboard:
     areas: list[figures.FigureRow]  # the sub-areas, best completion rate first
     whistles: list[figures.DepartmentWhistles]
     emergency: Emergency | None
-    # 督办: incidents flagged supervised and not yet closed; None until incidents carry the flag
-    supervised: int | None = None
+    # 督办: incidents flagged supervised and not yet closed
+    supervised: int = 0
     area_level: str | None = field(default=None)  # the level of the sub-areas (None: no sub-area)
     several_roots: bool = False  # the user sees every district, above the trail
 
@@ -141,6 +141,7 @@ def dashboard(session: Session, scope: Scope, grid_id=None, *, today: datetime.d
         trail=trail,
         totals=figures.totals(session, area),
         overdue=figures.overdue(session, area),
+        supervised=figures.supervised(session, area),
         months=_month_series(months, since, MONTHS),
         categories=categories,
         areas=_ranked(children),

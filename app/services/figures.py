@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..models import (Department, Grid, Incident, IncidentCategory, Volunteer, Whistle, WhistleSummons, Worker,
                       incident_month_tallies, incident_scopes, incident_tallies, whistle_incidents)
-from ..models.choices import OPEN_STATUSES, in_constants
+from ..models.choices import OPEN_STATUSES, PENDING_STATUSES, in_constants
 from .scope import Scope, visible
 from .local_time import TIMEZONE_NAME
 
@@ -92,7 +92,7 @@ def _tallied_grids(scope: Scope, grid_id=incident_tallies.c.grid_id):
     return None
 
 
-def _per_base_grid(scope: Scope, since: datetime.date | None, until: datetime.date | None):
+def per_base_grid(scope: Scope, since: datetime.date | None, until: datetime.date | None):
     """The measures per base grid over the incidents the scope sees: from ``incident_tallies``
     over all time; over a period, a grid scope counts its entries in ``incident_scopes`` instead
     of visiting every incident."""
@@ -117,7 +117,7 @@ def _period(created_at, since: datetime.date | None, until: datetime.date | None
     return ([local_day >= since] if since else []) + ([local_day < until] if until else [])
 
 
-def _row(key, label, received, resolved, on_time, rated, rating_sum) -> FigureRow:
+def figure_row(key, label, received, resolved, on_time, rated, rating_sum) -> FigureRow:
     return FigureRow(key, str(label), int(received), int(resolved), int(on_time), int(rated),
                      float(rating_sum) / int(rated) if rated else None)
 
@@ -199,7 +199,7 @@ def figures(session: Session, scope: Scope, by: str = "community", *, since: dat
         if scope.is_all and since is None and until is None:
             query = _own_tallies(by)
         else:
-            query = _by_grid_level(by, _per_base_grid(scope, since, until), 5)
+            query = _by_grid_level(by, per_base_grid(scope, since, until), 5)
         whistle_ids = open_whistles.subquery()
         base, group = aliased(Grid), aliased(Grid)
         whistles = dict(session.execute(
@@ -214,7 +214,7 @@ def figures(session: Session, scope: Scope, by: str = "community", *, since: dat
             .group_by(key, label, order).order_by(order)
         whistles = dict(session.execute(
             joins(open_whistles.with_only_columns(key, func.count(distinct(Whistle.id)))).group_by(key)).all())
-    rows = [_row(*values) for values in session.execute(query)]
+    rows = [figure_row(*values) for values in session.execute(query)]
     for row in rows:
         row.open_whistles = int(whistles.get(row.key, 0))
     return rows
@@ -230,7 +230,7 @@ def totals(session: Session, scope: Scope) -> FigureRow:
     open_whistles = (select(func.count(Whistle.id)).where(Whistle.status == "open", visible(scope, Whistle))
                      .scalar_subquery())
     *figures, whistles = session.execute(measures.add_columns(open_whistles)).one()  # one round trip
-    row = _row(None, "", *figures)
+    row = figure_row(None, "", *figures)
     row.open_whistles = int(whistles)
     return row
 
@@ -252,7 +252,7 @@ def child_figures(session: Session, parent_id: int | None) -> tuple[str | None, 
              .group_by(child.id, child.name, child.code, child.level)
              .order_by(child.code))
     found = session.execute(query).all()
-    return (found[0][0] if found else None), [_row(*values[1:]) for values in found]
+    return (found[0][0] if found else None), [figure_row(*values[1:]) for values in found]
 
 
 @dataclass
@@ -306,6 +306,14 @@ def overdue(session: Session, scope: Scope) -> int:
     incidents' index (a few thousand in a city), each checked against the scope."""
     return int(session.scalar(select(func.count()).select_from(Incident).where(
         in_constants(Incident.status, OPEN_STATUSES), Incident.deadline < func.now(), visible(scope, Incident))))
+
+
+def supervised(session: Session, scope: Scope) -> int:
+    """How many incidents the scope sees are supervised (督办) and not yet closed: read from the
+    index of those alone (migration 0021)."""
+    return int(session.scalar(select(func.count()).select_from(Incident).where(
+        Incident.supervised_at.is_not(None), in_constants(Incident.status, PENDING_STATUSES),
+        visible(scope, Incident))))
 
 
 @dataclass

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased, undefer
 
 from ..models import Grid, Incident, incident_scopes
 from ..models.choices import OPEN_STATUSES
-from .figures import _per_base_grid, _row  # the figures' own measures, rolled up here by child
+from .figures import figure_row, per_base_grid  # the figures' own measures, rolled up here by child
 from .scope import Scope, get_visible, is_visible, visible
 
 PIN_LIMIT = 2000
@@ -70,9 +70,9 @@ def _counted(scope: Scope, area: MapArea) -> Scope:
     return scope
 
 
-def _by_child(session: Session, area: MapArea, per_base_grid, measures: int) -> dict[int, tuple]:
+def _by_child(session: Session, area: MapArea, base_query, measures: int) -> dict[int, tuple]:
     """A query of (base grid id, measures…) summed per child of the area."""
-    per_grid = per_base_grid.subquery()
+    per_grid = base_query.subquery()
     base = aliased(Grid)
     key, *columns = list(per_grid.c)
     sums = [func.sum(column) for column in columns[:measures]]
@@ -104,11 +104,11 @@ def children_figures(session: Session, scope: Scope, area: MapArea) -> dict[int,
     if not area.children:
         return {}
     counted = _counted(scope, area)
-    received = _by_child(session, area, _per_base_grid(counted, None, None), 5)
+    received = _by_child(session, area, per_base_grid(counted, None, None), 5)
     open_ = _by_child(session, area, _open_per_base_grid(counted), 2)
     result = {}
     for child in area.children:
-        row = _row(child.id, child.name, *received.get(child.id, (0, 0, 0, 0, 0)))
+        row = figure_row(child.id, child.name, *received.get(child.id, (0, 0, 0, 0, 0)))
         still_open, overdue = open_.get(child.id, (0, 0))
         result[child.id] = {"received": row.received, "resolved": row.resolved, "open": int(still_open),
                             "overdue": int(overdue), "completion_rate": row.completion_rate}

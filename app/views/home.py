@@ -4,7 +4,7 @@ tap from its page, with the buttons of their daily work; and the menu bar's to-d
 A volunteer starts on their points, a leader on the dashboard when they may open it."""
 from __future__ import annotations
 
-from flask import current_app, g, redirect, url_for
+from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -108,8 +108,8 @@ class HomeView(IndexView):
         if scope.kind == "volunteer":  # a volunteer's start page is their points
             return redirect(url_for("PointsView.me"))
         roles = {role.name for role in g.user.roles}
-        if roles == {LEADER} and "DashboardView.index" in current_app.view_functions:
-            return redirect(url_for("DashboardView.index"))
+        if roles == {LEADER} and sm.has_access("can_show", "DashboardView"):  # a leader reads the dashboard
+            return redirect(url_for("DashboardView.show"))
         actor = current_actor()
         bench = todos.workbench(db.session, actor)
         cache.keep_in_request("to-dos waiting", bench.waiting)
@@ -118,7 +118,7 @@ class HomeView(IndexView):
         can = {name: sm.has_access(permission, view) for name, (permission, view) in {
             "report": ("can_report", "IncidentModelView"), "declare": ("can_declare", "EmergencyResponseModelView"),
             "blow": ("can_blow", "WhistleModelView"), "figures": ("can_figures", "IncidentModelView"),
-            "responses": ("can_list", "EmergencyResponseModelView"),
+            "responses": ("can_list", "EmergencyResponseModelView"), "dashboard": ("can_show", "DashboardView"),
         }.items()}
         lists = {key: url_for(endpoint) for key, (endpoint, permission, view) in SECTION_LISTS.items()
                  if sm.has_access(permission, view)}

@@ -13,7 +13,7 @@
 
 Each home page reads its to-dos from the pending incidents only (open or awaiting a rating: a few
 thousand of a million at city size): a GIN index of who sees them, and a department's open
-holdings by deadline.
+holdings by deadline; the dashboard counts the supervised ones from an index of them alone.
 
 Revision ID: 0021
 Revises: 0020
@@ -63,11 +63,14 @@ def upgrade():
                     postgresql_using='gin', postgresql_where=sa.text(PENDING))
     op.create_index('incidents_department_open_idx', 'incidents', ['department_id', 'deadline'], unique=False,
                     postgresql_where=sa.text(f"level = 'department' AND {OPEN}"))
+    op.create_index('incidents_supervised_idx', 'incidents', ['id'], unique=False,
+                    postgresql_where=sa.text(f"supervised_at IS NOT NULL AND {PENDING}"))
     op.execute(GUARD.format(extra=", NEW.rated_on_behalf", old_extra=", OLD.rated_on_behalf"))
 
 
 def downgrade():
     op.execute(GUARD.format(extra="", old_extra=""))
+    op.drop_index('incidents_supervised_idx', table_name='incidents')
     op.drop_index('incidents_department_open_idx', table_name='incidents')
     op.drop_index('incidents_pending_scope_gin', table_name='incidents')
     op.drop_column('incidents', 'rated_on_behalf')

@@ -44,7 +44,7 @@ def test_the_leaders_district_by_hand(session):
     assert board.grid.code == DISTRICT and [g.code for g in board.trail] == [DISTRICT]
     assert (board.totals.received, board.totals.resolved) == (12, 4)
     assert board.overdue == 1  # 小区门禁损坏, past its deadline
-    assert board.supervised is None  # until incidents carry the 督办 flag
+    assert board.supervised == 0
     assert len(board.months) == 12 and board.months[0].month < board.months[-1].month
     assert [(m.received, m.resolved) for m in board.months] == [(0, 0)] * 11 + [(12, 4)]
     assert sorted(board.categories, key=lambda c: (-c[1], c[0])) == board.categories
@@ -60,6 +60,20 @@ def test_the_leaders_district_by_hand(session):
     assert board.emergency.response.title == "金山街道防汛三级响应"
     assert board.emergency.totals.done == 3
     assert [(p.name, p.done) for p in board.emergency.areas] == [("金山街道", 3)]
+
+
+def test_supervised_incidents_count_until_closed_and_only_in_their_area(session):
+    incident = new_incident(session)
+    incidents.oversee(session, actor(session, "street"), incident.id, "supervise", "列入督办")
+    assert dashboard.dashboard(session, scope_of(session, "leader")).supervised == 1
+    assert dashboard.dashboard(session, scope_of(session, "leader"), grid(session, JINSHAN).id).supervised == 0
+    worker = actor(session, "worker")
+    for action in ("accept", "handle"):
+        incidents.act(session, worker, incident.id, action)
+    incidents.act(session, worker, incident.id, "resolve", note="已处理")
+    assert dashboard.dashboard(session, scope_of(session, "leader")).supervised == 1  # resolved, not yet closed
+    incidents.act(session, actor(session, "secretary"), incident.id, "rate", rating=5)
+    assert dashboard.dashboard(session, scope_of(session, "leader")).supervised == 0
 
 
 def test_the_administrator_sees_the_single_district_as_the_leader_does(session):

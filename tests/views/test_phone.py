@@ -144,20 +144,20 @@ LISTS = {name: f"/{name}modelview/list/" for name in (
     "incidentcategory", "deadlinerule", "rewarditem", "redemption", "pointsaccount", "ledgerentry", "pointsrule")}
 TREE, REPORT, TASKS = "/gridmodelview/tree/", "/incidentmodelview/report", "/emergencyresponsemodelview/tasks/"
 ME, REDEEM, HONOUR = "/points/me/", "/points/redeem/", "/points/honour/"
-DECLARE = "/emergencyresponsemodelview/declare"
+DECLARE, DASHBOARD = "/emergencyresponsemodelview/declare", "/dashboard/"
 STAFF = {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
                             "emergencyresponse", "rewarditem", "redemption", "pointsaccount", "ledgerentry",
                             "pointsrule")} | {TREE, REPORT, HONOUR}
 MENUS = {
-    "dispatcher": STAFF | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE},
-    "street": STAFF | {TASKS},
+    "dispatcher": STAFF | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE, DASHBOARD},
+    "street": STAFF | {TASKS, DASHBOARD},
     "secretary": STAFF | {TASKS},
     "worker": {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, HONOUR},
     "department": {LISTS["department"], LISTS["incident"], LISTS["whistle"]},
     "volunteer": {LISTS["volunteer"], LISTS["servicerecord"], LISTS["incident"], REPORT, ME, REDEEM, HONOUR,
                   LISTS["pointsrule"]},
     "leader": {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
-                                  "emergencyresponse")} | {TREE, HONOUR},
+                                  "emergencyresponse")} | {TREE, HONOUR, DASHBOARD},
 }
 
 
