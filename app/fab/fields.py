@@ -13,10 +13,15 @@ from wtforms.validators import InputRequired, Optional
 
 
 def choice_field(label, labels: dict, required: bool = True, description="") -> SelectField:
+    """A closed list's drop-down. A required one starts on an empty "please choose", not on its
+    first choice: a form saved without a look must not pick a level or a role by itself."""
+    choices = [(key, text) for key, text in labels.items()]
+    if required:
+        choices = [("", _l("Please choose")), *choices]
     return SelectField(
         label,
-        choices=[(key, text) for key, text in labels.items()],
-        validators=[InputRequired()] if required else [Optional()],
+        choices=choices,
+        validators=[InputRequired(message=_l("Choose one of the list."))] if required else [Optional()],
         widget=Select2Widget(),
         description=description,
     )
