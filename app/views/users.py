@@ -194,8 +194,9 @@ class GridgovRoleModelView(ListArguments, RoleModelView):
 
     def _init_forms(self):
         super()._init_forms()
-        for form in (self.add_form, self.edit_form):
-            form.permissions.kwargs["get_label"] = permission_label
+        for form in (self.add_form, self.edit_form, self.search_form):
+            if hasattr(form, "permissions"):
+                form.permissions.kwargs["get_label"] = permission_label
 
     def __init__(self, *args, **kwargs):
         # FAB's role list prints each role's permissions: one query per role; loaded with the page.
