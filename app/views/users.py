@@ -14,7 +14,7 @@ from flask_appbuilder.security.views import (AuthDBView, ResetMyPasswordView, Ro
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_appbuilder.views import expose
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import ImmutableMultiDict
 from sqlalchemy.orm import joinedload, selectinload
@@ -93,12 +93,14 @@ def permission_label(permission_view) -> str:
 
 
 def permission_names(permissions) -> str:
-    """A role's permissions grouped by screen: "网格（查看列表、查看详情）；事件（…）"."""
+    """A role's permissions grouped by screen: "网格（查看列表、查看详情）；事件（…）", "Grids (List, View a
+    record); Incidents (…)"."""
     grouped: dict = {}
     for view, action in sorted(_permission_parts(p) for p in permissions or []):
         grouped.setdefault(view, []).append(action)
-    return "；".join(gettext("%(screen)s (%(actions)s)", screen=view, actions="、".join(actions))
-                    for view, actions in grouped.items())
+    between_actions, between_screens = pgettext("between items", ", "), pgettext("between groups", "; ")
+    return between_screens.join(gettext("%(screen)s (%(actions)s)", screen=view, actions=between_actions.join(actions))
+                                for view, actions in grouped.items())
 
 
 class GridgovUserDBModelView(ListArguments, PickerMixin, UserDBModelView):
