@@ -185,3 +185,17 @@ def test_words_with_two_meanings_read_right_where_they_are(login, session):
     assert "姓名" in volunteers
     timeline = secretary.get("/incidenteventmodelview/list/").get_data(as_text=True)
     assert "操作人" in timeline  # the timeline's "By" keeps its own sense
+
+
+def test_a_required_relation_in_a_form_starts_empty_and_must_be_chosen(login, session):
+    from app.models import DeadlineRule
+
+    admin = login("admin")
+    html = admin.get("/deadlinerulemodelview/add").get_data(as_text=True)
+    assert first_option(html, "category")[1] == "请选择" and first_option(html, "urgency")[1] == "请选择"
+    before = session.scalar(select(func.count()).select_from(DeadlineRule))
+    html = admin.post("/deadlinerulemodelview/add", {"category": "", "urgency": "critical", "hours": "5"}
+                      ).get_data(as_text=True)
+    assert "该字段是必填字段" in html  # WTForms' own message, in the user's language
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(DeadlineRule)) == before
