@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,10 +14,15 @@ from wtforms.validators import InputRequired, Optional
 
 
 def choice_field(label, labels: dict, required: bool = True, description="") -> SelectField:
+    """A closed list's drop-down. A required one starts on an empty "please choose", not on its
+    first choice: a form saved without a look must not pick a level or a role by itself."""
+    choices = [(key, text) for key, text in labels.items()]
+    if required:
+        choices = [("", _l("Please choose")), *choices]
     return SelectField(
         label,
-        choices=[(key, text) for key, text in labels.items()],
-        validators=[InputRequired()] if required else [Optional()],
+        choices=choices,
+        validators=[InputRequired(message=_l("Choose one of the list."))] if required else [Optional()],
         widget=Select2Widget(),
         description=description,
     )
@@ -68,8 +74,15 @@ def flag_field(label, description="") -> BooleanField:
 
 
 def label_empty_choices(form) -> None:
-    """FAB leaves the empty choice of an optional relation unlabelled (Select2 shows "__None")."""
+    """FAB leaves the empty choice of an optional relation unlabelled (Select2 shows "__None"), and
+    gives a required one no empty choice, so its first row (a category, a community) is chosen
+    unless someone changes it: it starts on "please choose", and its DataRequired refuses that."""
     for name in dir(form):
         unbound = getattr(form, name, None)
-        if isinstance(unbound, UnboundField) and unbound.kwargs.get("allow_blank"):
+        if not isinstance(unbound, UnboundField):
+            continue
+        if unbound.kwargs.get("allow_blank"):
             unbound.kwargs["blank_text"] = _l("(none)")
+        elif unbound.field_class is QuerySelectField and type(unbound.kwargs.get("widget")) is Select2Widget:
+            unbound.kwargs["allow_blank"] = True
+            unbound.kwargs["blank_text"] = _l("Please choose")

@@ -32,6 +32,16 @@ def yes_no(value) -> str:
 yes_no.gridgov_pure = True
 
 
+def readable_cells(formatters: dict | None, datamodel, columns) -> dict:
+    """``formatters`` with 是/否 for each boolean among ``columns`` and a blank for an empty value
+    of the others: FAB's own views (users, roles) print True, False and None."""
+    formatters = dict(formatters or {})
+    for column in dict.fromkeys(columns):
+        if column not in formatters:
+            formatters[column] = yes_no if datamodel.is_boolean(column) else blank_if_none
+    return formatters
+
+
 def list_rows(value_columns, pks, columns, formatters, checkbox: bool, links: tuple, button_texts: dict,
               nonce: str, placeholder: str, labels: dict | None = None) -> Markup:
     """The rows of a list page's table, made in Python (FAB's widget does it in Jinja, a call

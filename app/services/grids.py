@@ -85,26 +85,47 @@ class Rollup:
     workers: int
 
 
-def rollups(session: Session, grids: list[Grid]) -> list[Rollup]:
-    """Sub-grid counts, households, population and workers of each grid's subtree, in two
-    grouped queries whatever the number of grids (each served by the ltree GiST index)."""
-    if not grids:
-        return []
+def _is_base_grid(grid):
+    """A base grid has no sub-grids: its households and population are the ones typed on it."""
+    child = aliased(Grid)
+    return ~select(child.id).where(child.parent_id == grid.id).exists()
+
+
+def counted_figures(session: Session, grid_ids) -> dict[int, tuple[int, int, int]]:
+    """(sub-grids, households, population) of each grid: a base grid's households and
+    population are its own typed numbers, any other grid's the sum of the base grids of its
+    subtree (what a community or street types itself would count twice or stay 0). The one
+    rule behind the tree, the list and the record: one grouped query for all ``grid_ids``,
+    served by the ltree GiST index and the parent_id index."""
+    ids = [int(i) for i in dict.fromkeys(grid_ids) if i is not None]
+    if not ids:
+        return {}
     top = aliased(Grid)
     below = aliased(Grid)
-    ids = [g.id for g in grids]
+    base = _is_base_grid(below)
     rows = session.execute(
         select(
             top.id,
             func.count(below.id) - 1,
-            func.coalesce(func.sum(below.households), 0),
-            func.coalesce(func.sum(below.population), 0),
+            func.coalesce(func.sum(below.households).filter(base), 0),
+            func.coalesce(func.sum(below.population).filter(base), 0),
         )
         .join(below, below.path.descendant_of(top.path))
         .where(top.id.in_(ids))
         .group_by(top.id)
     ).all()
-    figures = {row[0]: row[1:] for row in rows}
+    return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in rows}
+
+
+def rollups(session: Session, grids: list[Grid]) -> list[Rollup]:
+    """Sub-grid counts, households, population (``counted_figures``) and workers of each
+    grid's subtree, in two grouped queries whatever the number of grids."""
+    if not grids:
+        return []
+    top = aliased(Grid)
+    below = aliased(Grid)
+    ids = [g.id for g in grids]
+    figures = counted_figures(session, ids)
     worker_rows = session.execute(
         select(top.id, func.count(Worker.id))
         .join(below, below.path.descendant_of(top.path))
@@ -113,11 +134,7 @@ def rollups(session: Session, grids: list[Grid]) -> list[Rollup]:
         .group_by(top.id)
     ).all()
     workers = dict(worker_rows)
-    return [
-        Rollup(g, int(figures.get(g.id, (0, 0, 0))[0]), int(figures.get(g.id, (0, 0, 0))[1]),
-               int(figures.get(g.id, (0, 0, 0))[2]), int(workers.get(g.id, 0)))
-        for g in grids
-    ]
+    return [Rollup(g, *figures.get(g.id, (0, 0, 0)), int(workers.get(g.id, 0))) for g in grids]
 
 
 @dataclass

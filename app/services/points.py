@@ -29,7 +29,7 @@ from ..models import (
 )
 from ..models.points import MAX_ADJUSTMENT, MAX_RULE_POINTS, MAX_STOCK_CHANGE
 from .errors import DomainError, OutOfScope, ValidationError
-from .scope import Scope, can_write_under, get_visible, visible
+from .scope import Scope, can_write_under, get_visible, grid_scope, visible
 from .unit_of_work import change_once, unit_of_work
 from .local_time import TIMEZONE
 
@@ -530,6 +530,22 @@ def honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, 
             groups[key].append(HonourRow(len(groups[key]) + 1, volunteer_id, name, community_name, int(points)))
     return {**{kind: dict(groups) for kind, groups in roll.items()}, "level": level,
             "district": _district_of(session, scope, street_id)}
+
+
+def roll_scope(session: Session, scope: Scope) -> Scope:
+    """The area whose honour roll a user is shown: the public roll of the community they belong
+    to when their own scope is narrower (a volunteer's home community; a grid worker's
+    community, above a block or building), else their own scope."""
+    community_id = None
+    if scope.kind == "volunteer":
+        community_id = session.scalar(select(Volunteer.community_id).where(Volunteer.id == scope.volunteer_id))
+    elif scope.kind == "grid" and scope.grid_path:
+        path = [int(label) for label in scope.grid_path.split(".")]
+        if len(path) > 1:
+            community_id = session.scalar(select(Grid.id).where(Grid.id.in_(path), Grid.level == "community"))
+        if community_id == scope.grid_id:
+            return scope
+    return grid_scope(session, community_id) if community_id is not None else scope
 
 
 def roll_level(session: Session, scope: Scope, street_id: int | None = None, district_id: int | None = None) -> str:

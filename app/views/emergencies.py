@@ -7,6 +7,7 @@ from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from ..extensions import db
 from ..models import EmergencyResponse
@@ -23,7 +24,7 @@ from .incidents import current_actor
 from .redirects import safe_redirect_target
 
 LEVEL_LABELS = {"III": _l("Level III"), "II": _l("Level II"), "I": _l("Level I")}
-STATUS_LABELS = {"active": _l("Active"), "ended": _l("Ended")}
+STATUS_LABELS = {"active": lazy_pgettext("emergency response", "Active"), "ended": _l("Ended")}
 
 
 class EmergencyResponseModelView(ScopedModelView):

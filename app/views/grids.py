@@ -33,10 +33,36 @@ GRID_LABELS = {
 }
 
 
+COUNTED = ("households", "population")
+
+
+class GridInterface(EagerInterface):
+    """A grid's households and population as the tree counts them (``counted_figures``: its own
+    typed numbers for a base grid, its base grids' sum otherwise), for a list page's grids in
+    one query, and for a record's."""
+
+    def get_values(self, lst, list_columns):
+        rows = list(lst)
+        values = list(super().get_values(rows, list_columns))
+        if any(column in list_columns for column in COUNTED):
+            counted = grid_service.counted_figures(db.session, [grid.id for grid in rows])
+            for grid, row in zip(rows, values):
+                _, row["households"], row["population"] = counted.get(grid.id, (0, 0, 0))
+        return values
+
+    def get_values_item(self, item, show_columns):
+        values = super().get_values_item(item, show_columns)
+        if item is not None and any(column in show_columns for column in COUNTED):
+            _, households, population = grid_service.counted_figures(db.session, [item.id]).get(item.id, (0, 0, 0))
+            figures = {"households": households, "population": population}
+            values = [figures.get(column, value) for column, value in zip(show_columns, values)]
+        return values
+
+
 class GridModelView(ScopedModelView):
     """网格 — the grids of the user's area."""
 
-    datamodel = EagerInterface(Grid)
+    datamodel = GridInterface(Grid)
     list_title = _l("Grids")
     show_title = _l("Grid")
     add_title = _l("Add grid")
@@ -50,12 +76,15 @@ class GridModelView(ScopedModelView):
     edit_columns = ["parent", "code", "name", "level", "kind", "leader", "party_branch",
                     "households", "population", "area_km2"]
     search_columns = ["code", "name", "level", "kind", "parent"]
-    order_columns = ["code", "name", "level", "households", "population"]
+    # not households or population: a grid's are counted from its base grids, not its columns
+    order_columns = ["code", "name", "level"]
     base_order = ("code", "asc")
     formatters_columns = {"level": label_of(GRID_LEVEL_LABELS), "kind": label_of(GRID_KIND_LABELS)}
     description_columns = {
         "code": _l("Unique code printed on the grid's public sign, e.g. 410611001001-01."),
         "leader": _l("A worker of this grid."),
+        "households": _l("Counted for a grid without sub-grids; a grid with sub-grids shows the sum of its base grids."),
+        "population": _l("Counted for a grid without sub-grids; a grid with sub-grids shows the sum of its base grids."),
     }
     validators_columns = {"code": [Length(max=32)], "name": [Length(max=100)], "party_branch": [Length(max=100)]}
     add_form_extra_fields = {

@@ -11,6 +11,7 @@ from flask_appbuilder.models.sqla.filters import FilterEqual, FilterRelationOneT
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from markupsafe import Markup, escape
 from wtforms.validators import Length, NumberRange
 
@@ -193,7 +194,7 @@ class IncidentModelView(ScopedModelView):
         "status": _l("Status"), "level": _l("Level"), "grid": _l("Grid"), "holder_grid": _l("Held by"),
         "department": _l("Department"), "handler_worker": _l("Handler"), "deadline": _l("Deadline"),
         "overdue": _l("Overdue"), "created_at": _l("Reported at"), "source": _l("Source"),
-        "description": _l("Description"), "address": _l("Address"), "reporter_name": _l("Reporter"),
+        "description": _l("Description"), "address": lazy_pgettext("where an incident happened", "Address"), "reporter_name": _l("Reporter"),
         "reporter_phone": _l("Reporter's phone"), "rating": _l("Satisfaction"), "rating_note": _l("Rating note"),
         "resolved_at": _l("Resolved at"), "closed_at": _l("Closed at"),
         "rated_on_behalf": _l("Rated by staff for the resident"), "supervised_at": _l("Supervised since"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms.validators import Length, ValidationError
 
 from ..extensions import db
@@ -26,7 +27,7 @@ from ..fab.pickers import COMMUNITIES
 from .points import ServiceRecordAwardMixin
 
 PERSON_LABELS = {
-    "name": _l("Name"),
+    "name": lazy_pgettext("a person's", "Name"),
     "phone": _l("Mobile phone"),
     "id_number": _l("Resident ID number"),
     "party_member": _l("Party member"),

@@ -346,10 +346,11 @@ class PointsView(BaseView):
             year = this_year
         street = row_key(request.args.get("street", ""))
         district = None if street is not None else row_key(request.args.get("district", ""))
-        roll = points.honour_roll(db.session, current_scope(), year, street_id=street, district_id=district)
+        scope = points.roll_scope(db.session, current_scope())  # a volunteer's or worker's community
+        roll = points.honour_roll(db.session, scope, year, street_id=street, district_id=district)
         place = {"street": street} if street is not None else {"district": district} if district is not None else {}
         # what the whole roll (no street or district chosen) ranks: its link says all streets or all districts
-        top = points.roll_level(db.session, current_scope()) if place else roll["level"]
+        top = points.roll_level(db.session, scope) if place else roll["level"]
         return self.render_template("gridgov/honour_roll.html", roll=roll, year=year, this_year=this_year,
                                     place=place, top=top)
 

@@ -8,6 +8,7 @@ from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import selectinload
 
 from ..extensions import cache, db
@@ -24,7 +25,7 @@ from .formats import local_time
 from .service_calls import call_service
 from .incidents import current_actor, overdue_flag
 
-WHISTLE_STATUS_LABELS = {"open": _l("Open"), "closed": _l("Closed")}
+WHISTLE_STATUS_LABELS = {"open": _l("Open"), "closed": lazy_pgettext("whistle", "Closed")}
 WHISTLE_LEVEL_LABELS = {"street": _l("Street"), "district": _l("District")}
 
 
