@@ -325,15 +325,16 @@ class DepartmentWhistles:
 
 
 def whistles_by_department(session: Session, scope: Scope) -> list[DepartmentWhistles]:
-    """Per summoned department, the open whistles the scope sees, and how many of them are past
-    their deadline without the department's result: most late first."""
-    late = func.count().filter(Whistle.deadline < func.now(), WhistleSummons.result_at.is_(None))
+    """Per summoned department, the open whistles the scope sees that still wait for its result,
+    and how many of them are past their deadline: most late first."""
+    waiting = WhistleSummons.result_at.is_(None)
+    late = func.count().filter(Whistle.deadline < func.now())
     rows = session.execute(
         select(Department.id, Department.name, func.count(), late)
         .select_from(Whistle)
         .join(WhistleSummons, WhistleSummons.whistle_id == Whistle.id)
         .join(Department, Department.id == WhistleSummons.department_id)
-        .where(Whistle.status == "open", visible(scope, Whistle))
+        .where(Whistle.status == "open", waiting, visible(scope, Whistle))
         .group_by(Department.id, Department.name)
         .order_by(late.desc(), func.count().desc(), Department.name))
     return [DepartmentWhistles(int(i), name, int(count), int(overdue_count)) for i, name, count, overdue_count in rows]

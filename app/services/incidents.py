@@ -610,7 +610,8 @@ def oversight_actions(session: Session, actor: Actor, incident: Incident) -> lis
     if incident.status not in PENDING_STATUSES or not oversees(session, actor, incident):
         return []
     names = []
-    if incident.status in OPEN_STATUSES and incident.deadline is not None and incident.deadline < _now(session):
+    if incident.status in OPEN_STATUSES and incident.deadline is not None and incident.deadline < _now(session) \
+            and incident.urged_at is None:  # once until the holder acts
         names.append("urge")
     if incident.supervised_at is None:
         names.append("supervise")
@@ -634,6 +635,8 @@ def oversee(session: Session, actor: Actor, incident_id, action: str, note: str 
         if action == "urge":
             if incident.status not in OPEN_STATUSES or incident.deadline is None or incident.deadline >= now:
                 raise Conflict(_l("Only an open incident past its deadline can be urged."))
+            if incident.urged_at is not None:
+                raise Conflict(_l("It has been urged already: the holder has not acted since."))
             incident.urged_at = now
         else:
             if incident.status not in PENDING_STATUSES:

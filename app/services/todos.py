@@ -28,7 +28,7 @@ from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy_utils import Ltree
 
-from ..models import (EmergencyResponse, Grid, Incident, LedgerEntry, PointsAccount, Redemption, ResponseTask,
+from ..models import (EmergencyResponse, Grid, Incident, IncidentEvent, LedgerEntry, PointsAccount, Redemption, ResponseTask,
                       ServiceRecord,
                       Whistle, WhistleSummons)
 from ..models.choices import OPEN_STATUSES
@@ -115,10 +115,15 @@ def _oversees_below(actor: Actor) -> bool:
 
 
 def _to_rate(actor: Actor):
-    """Resolved incidents of a secretary's community, waiting for the resident's rating."""
-    if SECRETARY not in actor.roles or actor.scope.kind != "grid":
+    """Resolved incidents under a secretary or grid worker, waiting for the resident's rating that
+    they may record (``incidents.can_rate``: not the ones they resolved themselves)."""
+    if not ({SECRETARY, GRID_WORKER} & actor.roles) or actor.scope.kind != "grid":
         return None
-    return and_(_pending(actor, ("resolved",)), Incident.status == "resolved")
+    resolver = (select(IncidentEvent.actor_id).where(IncidentEvent.incident_id == Incident.id,
+                                                     IncidentEvent.action == "resolve")
+                .order_by(IncidentEvent.id.desc()).limit(1).scalar_subquery())
+    return and_(_pending(actor, ("resolved",)), Incident.status == "resolved",
+                resolver.is_distinct_from(actor.user_id))
 
 
 # --- counting ---------------------------------------------------------------------------------
@@ -140,7 +145,7 @@ def _summonses(actor: Actor):
     if DEPARTMENT_OFFICER not in actor.roles or actor.scope.kind != "department":
         return None
     return and_(WhistleSummons.department_id == actor.scope.department_id, WhistleSummons.result.is_(None),
-                WhistleSummons.whistle_id.in_(select(Whistle.id).where(Whistle.status == "open")))
+                WhistleSummons.whistle_id.in_(select(Whistle.id).where(Whistle.status == "open").correlate(None)))
 
 
 def _tasks(actor: Actor):
@@ -275,15 +280,17 @@ def _whistle_items(session: Session, actor: Actor, now) -> list[Item]:
 
 
 def _summons_items(session: Session, actor: Actor, now) -> list[Item]:
-    rows = session.execute(select(WhistleSummons, Whistle).join(Whistle, Whistle.id == WhistleSummons.whistle_id)
-                           .where(_summonses(actor)).options(selectinload(Whistle.grid))
+    # columns, not entities: Whistle's ``overdue`` property reads the summonses and would
+    # correlate with this query's own
+    rows = session.execute(select(WhistleSummons.reported_at, Whistle.id, Whistle.reason, Whistle.deadline, Grid.name)
+                           .join(Whistle, Whistle.id == WhistleSummons.whistle_id)
+                           .outerjoin(Grid, Grid.id == Whistle.grid_id)
+                           .where(_summonses(actor))
                            .order_by(WhistleSummons.reported_at.is_not(None), Whistle.deadline, Whistle.id)
                            .limit(SHOWN)).all()
-    return [Item("summons", whistle.id, whistle.reason,
-                 "to_report_in" if summons.reported_at is None else "result_due",
-                 whistle.grid.name if whistle.grid else None, whistle.deadline,
-                 "overdue" if summons.reported_at is None and whistle.deadline < now else None)
-            for summons, whistle in rows]
+    return [Item("summons", whistle_id, reason, "to_report_in" if reported_at is None else "result_due", grid,
+                 deadline, "overdue" if reported_at is None and deadline < now else None)
+            for reported_at, whistle_id, reason, deadline, grid in rows]
 
 
 def _task_items(session: Session, actor: Actor, now) -> list[Item]:

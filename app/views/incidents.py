@@ -75,7 +75,8 @@ def timeline_html(events) -> Markup:
     out = []
     for e in events:
         role = system if e.actor_role == "system" else escape(e.actor_role)
-        moved = f"{escape(statuses[e.from_status])} → " if e.from_status else ""
+        # an urging or a supervision changes no status: no "A → A"
+        moved = f"{escape(statuses[e.from_status])} → " if e.from_status and e.from_status != e.to_status else ""
         handler = f" · {escape(e.handler)}" if e.handler else ""
         note = f'<div class="gridgov-note">{escape(e.note)}</div>' if e.note else ""
         out.append(

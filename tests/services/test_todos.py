@@ -146,3 +146,35 @@ def test_every_role_gets_a_workbench_without_error(session):
                      "leader"):
         bench = todos.workbench(session, actor(session, username))
         assert bench.waiting == todos.waiting(session, actor(session, username))
+
+
+def test_a_department_sees_its_summonses_on_its_home(session):
+    from ..services.test_whistles import blow, street_incident
+
+    blow(session, street_incident(session))  # summons 城管 (the demo department officer's) and 市政
+    summonses = section(session, "department", "summonses")
+    assert summonses is not None and summonses.count >= 1
+    assert {item.state for item in summonses.items} == {"to_report_in"}
+
+
+def test_to_rate_lists_what_the_user_may_rate(session):
+    incident = new_incident(session)
+    secretary = actor(session, "secretary")
+    for action in ("accept", "handle"):
+        incidents.act(session, secretary, incident.id, action)
+    incidents.act(session, secretary, incident.id, "resolve", note="已处理")
+    assert incident.id not in ids(section(session, "secretary", "to_rate"))  # she resolved it
+    assert incident.id in ids(section(session, "worker", "to_rate"))
+    assert "rate" in incidents.allowed_actions(session, actor(session, "worker"), incident)
+
+
+def test_an_urging_waits_for_the_holder_before_another(session):
+    incident = new_incident(session)
+    past_deadline(session, incident)
+    street = actor(session, "street")
+    incidents.oversee(session, street, incident.id, "urge", "请处理")
+    assert "urge" not in incidents.oversight_actions(session, street, incident)
+    with pytest.raises(Conflict):
+        incidents.oversee(session, street, incident.id, "urge", "再催")
+    incidents.act(session, actor(session, "worker"), incident.id, "accept")
+    assert "urge" in incidents.oversight_actions(session, street, incident)

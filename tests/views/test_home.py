@@ -126,3 +126,13 @@ def test_every_role_home_answers(login):
 def test_english_home(login):
     page = login("secretary", lang="en").get("/").get_data(as_text=True)
     assert "My work bench" in page and "Report an incident" in page
+
+
+def test_a_department_officer_home_lists_the_whistles_to_report_in(session, login):
+    from ..services.test_whistles import blow, street_incident
+
+    whistle = blow(session, street_incident(session))
+    response = login("department").get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert f'href="/whistlemodelview/show/{whistle.id}"' in page and "待报到" in page
