@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 import psycopg2  # noqa: E402
 
 from lists import (ADMIN_PASSWORD, DEMO_PASSWORD, Client, measure, open_dataset, pct, per_request,  # noqa: E402
-                   start_server, wait_until_listening, warm)
+                   record_statements, start_server, wait_until_listening, warm)
 from app import server  # noqa: E402
 
 
@@ -154,25 +154,12 @@ def main() -> None:
 def statements(pages: list[tuple[str, str, str]], slowest: int) -> None:
     """Each page once more in this process: its SQL statements, their time, and the plans
     (EXPLAIN ANALYZE) of the slowest."""
-    from sqlalchemy import event
-
     from app import create_app
     from app.extensions import db
 
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
-    ran: list[tuple[float, str]] = []
-    with app.app_context():
-        engine = db.engine
-
-        @event.listens_for(engine, "before_cursor_execute")
-        def started(conn, cursor, statement, parameters, context, executemany):
-            context.bench_started = time.perf_counter()
-
-        @event.listens_for(engine, "after_cursor_execute")
-        def finished(conn, cursor, statement, parameters, context, executemany):
-            ran.append(((time.perf_counter() - context.bench_started) * 1000,
-                        cursor.mogrify(statement, parameters).decode()))
+    ran = record_statements(app)
 
     clients = {}
     for name, user, path in pages:

@@ -258,15 +258,13 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def explain(app, pages: list[tuple[str, str, str, str]], slowest: int = 2) -> None:
-    """Requests each scenario's gridgov page once more in this process, records every SQL
-    statement it runs with its parameters, and prints how many ran and the EXPLAIN (ANALYZE)
-    of the slowest ones: the plans of the queries the pages really run."""
+def record_statements(app) -> list[tuple[float, str]]:
+    """A list that from now on receives (milliseconds, statement with its parameters) for every
+    SQL statement the app runs."""
     from sqlalchemy import event
 
     from app.extensions import db
 
-    app.config["WTF_CSRF_ENABLED"] = False  # the in-process client logs in without a form
     ran: list[tuple[float, str]] = []
     with app.app_context():
         engine = db.engine
@@ -279,6 +277,15 @@ def explain(app, pages: list[tuple[str, str, str, str]], slowest: int = 2) -> No
         def finished(conn, cursor, statement, parameters, context, executemany):
             ran.append(((time.perf_counter() - context.bench_started) * 1000,
                         cursor.mogrify(statement, parameters).decode()))
+    return ran
+
+
+def explain(app, pages: list[tuple[str, str, str, str]], slowest: int = 2) -> None:
+    """Requests each scenario's gridgov page once more in this process, records every SQL
+    statement it runs with its parameters, and prints how many ran and the EXPLAIN (ANALYZE)
+    of the slowest ones: the plans of the queries the pages really run."""
+    app.config["WTF_CSRF_ENABLED"] = False  # the in-process client logs in without a form
+    ran = record_statements(app)
 
     clients = {}
     for name, user, path, _ in pages:
