@@ -357,11 +357,16 @@ def can_rate(session: Session, actor: Actor, incident: Incident) -> bool:
     return actor.user_id is None or actor.user_id != resolver_id(session, incident)
 
 
+def resolver_of(incident_id):
+    """The login that last resolved an incident (its latest ``resolve`` timeline row), as a
+    scalar subquery of ``incident_id`` (a value, or ``Incident.id`` in a query of incidents)."""
+    return (select(IncidentEvent.actor_id).where(IncidentEvent.incident_id == incident_id,
+                                                 IncidentEvent.action == "resolve")
+            .order_by(IncidentEvent.id.desc()).limit(1).scalar_subquery())
+
+
 def resolver_id(session: Session, incident: Incident) -> int | None:
-    """The login that last resolved the incident (its latest ``resolve`` timeline row)."""
-    return session.scalar(select(IncidentEvent.actor_id).where(IncidentEvent.incident_id == incident.id,
-                                                               IncidentEvent.action == "resolve")
-                          .order_by(IncidentEvent.id.desc()).limit(1))
+    return session.scalar(select(resolver_of(incident.id)))
 
 
 def act(session: Session, actor: Actor, incident_id, action: str, *, note: str | None = None,

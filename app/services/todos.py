@@ -28,11 +28,11 @@ from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy_utils import Ltree
 
-from ..models import (EmergencyResponse, Grid, Incident, IncidentEvent, LedgerEntry, PointsAccount, Redemption, ResponseTask,
+from ..models import (EmergencyResponse, Grid, Incident, LedgerEntry, PointsAccount, Redemption, ResponseTask,
                       ServiceRecord,
                       Whistle, WhistleSummons)
 from ..models.choices import OPEN_STATUSES
-from .incidents import ROLE_LEVELS, Actor, deadline_state, near_deadline_condition, overdue_condition
+from .incidents import ROLE_LEVELS, Actor, deadline_state, near_deadline_condition, overdue_condition, resolver_of
 from .scope import visible
 from .users import DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
@@ -119,11 +119,8 @@ def _to_rate(actor: Actor):
     they may record (``incidents.can_rate``: not the ones they resolved themselves)."""
     if not ({SECRETARY, GRID_WORKER} & actor.roles) or actor.scope.kind != "grid":
         return None
-    resolver = (select(IncidentEvent.actor_id).where(IncidentEvent.incident_id == Incident.id,
-                                                     IncidentEvent.action == "resolve")
-                .order_by(IncidentEvent.id.desc()).limit(1).scalar_subquery())
     return and_(_pending(actor, ("resolved",)), Incident.status == "resolved",
-                resolver.is_distinct_from(actor.user_id))
+                resolver_of(Incident.id).is_distinct_from(actor.user_id))
 
 
 # --- counting ---------------------------------------------------------------------------------
