@@ -57,6 +57,7 @@ PERMISSION_LABELS = {
     "can_award": _l("Award points"), "can_adjust": _l("Adjust points"), "can_tree": _l("Grid tree"),
     "resetmypassword": _l("Change my password"), "resetpasswords": _l("Reset passwords"),
     "userinfoedit": _l("Edit own user info"), "copyrole": _l("Copy roles"),
+    "can_oversee": _l("Urge and supervise"), "can_read": _l("Read"),
 }
 VIEW_LABELS = {
     "GridModelView": _l("Grids"), "GridApi": _l("Grids (API)"), "WorkerModelView": _l("Workers"),
@@ -74,7 +75,7 @@ VIEW_LABELS = {
     "ViewMenuModelView": _l("Views and menus"), "PermissionViewModelView": _l("Permissions on views and menus"),
     "List Users": _l("Users"), "List Roles": _l("Roles"), "List Groups": _l("Groups"),
     "Permission on Views/Menus": _l("Permissions on views and menus"), "Views/Menus": _l("Views and menus"),
-    "Base Permissions": _l("Permissions"),
+    "Base Permissions": _l("Permissions"), "DashboardView": _l("Dashboard"), "GridMap": _l("Grid map"),
 }
 
 
