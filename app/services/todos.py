@@ -230,15 +230,35 @@ def workbench(session: Session, actor: Actor) -> Workbench:
             section.states = _held_states(session, incident_conditions[key], now)
         if section.count:
             if key in incident_conditions:
-                section.items = _incident_items(session, incident_conditions[key], key, now)
+                section.items = _incident_items(session, incident_conditions[key], key, now, 0, SHOWN)
             else:
-                section.items = _ITEMS[key](session, actor, now)
+                section.items = _ITEMS[key](session, actor, now, 0, SHOWN)
         sections.append(section)
     return Workbench(sections)
 
 
 TO_ACCEPT = ("reported", "returned", "reopened")
 IN_HAND = ("accepted", "dispatched", "in_progress")
+
+
+def section(session: Session, actor: Actor, key: str, offset: int, limit: int) -> Section | None:
+    """One section of the actor's to-dos in full, a page at a time (its "see all"): its count and
+    the ``limit`` items from ``offset``, in the work bench's order; None when the actor has no
+    such section."""
+    now = session.scalar(select(func.now()))
+    queries = _counts(actor, now)
+    if key not in queries:
+        return None
+    count, late = _figures(session, {key: queries[key]})[key]
+    found = Section(key, count, late=late)
+    incident_conditions = _incident_conditions(actor, now)
+    if key == "held" and count:
+        found.states = _held_states(session, incident_conditions[key], now)
+    if key in incident_conditions:
+        found.items = _incident_items(session, incident_conditions[key], key, now, offset, limit)
+    else:
+        found.items = _ITEMS[key](session, actor, now, offset, limit)
+    return found
 
 
 def _held_states(session: Session, condition, now) -> dict[str, int]:
@@ -252,13 +272,13 @@ def _held_states(session: Session, condition, now) -> dict[str, int]:
             if count}
 
 
-def _incident_items(session: Session, condition, key: str, now) -> list[Item]:
+def _incident_items(session: Session, condition, key: str, now, offset: int, limit: int) -> list[Item]:
     urgent_first = (Incident.urged_at.is_(None), Incident.deadline.nulls_last(), Incident.id.desc())
     if key == "to_rate":
         urgent_first = (Incident.resolved_at.desc(), Incident.id.desc())
     incidents = session.scalars(select(Incident).where(condition)
                                 .options(selectinload(Incident.holder_grid), selectinload(Incident.department))
-                                .order_by(*urgent_first).limit(SHOWN)).all()
+                                .order_by(*urgent_first).offset(offset).limit(limit)).all()
     items = []
     for incident in incidents:
         where = incident.department.name if incident.level == "department" and incident.department else (
@@ -269,14 +289,14 @@ def _incident_items(session: Session, condition, key: str, now) -> list[Item]:
     return items
 
 
-def _whistle_items(session: Session, actor: Actor, now) -> list[Item]:
+def _whistle_items(session: Session, actor: Actor, now, offset: int, limit: int) -> list[Item]:
     whistles = session.scalars(select(Whistle).where(_whistles(actor)).options(selectinload(Whistle.grid))
-                               .order_by(Whistle.deadline, Whistle.id).limit(SHOWN)).all()
+                               .order_by(Whistle.deadline, Whistle.id).offset(offset).limit(limit)).all()
     return [Item("whistle", w.id, w.reason, "open", w.grid.name if w.grid else None, w.deadline,
                  "overdue" if w.deadline < now else None) for w in whistles]
 
 
-def _summons_items(session: Session, actor: Actor, now) -> list[Item]:
+def _summons_items(session: Session, actor: Actor, now, offset: int, limit: int) -> list[Item]:
     # columns, not entities: Whistle's ``overdue`` property reads the summonses and would
     # correlate with this query's own
     rows = session.execute(select(WhistleSummons.reported_at, Whistle.id, Whistle.reason, Whistle.deadline, Grid.name)
@@ -284,34 +304,34 @@ def _summons_items(session: Session, actor: Actor, now) -> list[Item]:
                            .outerjoin(Grid, Grid.id == Whistle.grid_id)
                            .where(_summonses(actor))
                            .order_by(WhistleSummons.reported_at.is_not(None), Whistle.deadline, Whistle.id)
-                           .limit(SHOWN)).all()
+                           .offset(offset).limit(limit)).all()
     return [Item("summons", whistle_id, reason, "to_report_in" if reported_at is None else "result_due", grid,
                  deadline, "overdue" if reported_at is None and deadline < now else None)
             for reported_at, whistle_id, reason, deadline, grid in rows]
 
 
-def _task_items(session: Session, actor: Actor, now) -> list[Item]:
+def _task_items(session: Session, actor: Actor, now, offset: int, limit: int) -> list[Item]:
     rows = session.execute(select(ResponseTask, EmergencyResponse, Grid)
                            .join(EmergencyResponse, EmergencyResponse.id == ResponseTask.response_id)
                            .join(Grid, Grid.id == ResponseTask.grid_id)
-                           .where(_tasks(actor)).order_by(EmergencyResponse.declared_at.desc(), Grid.code)
-                           .limit(SHOWN)).all()
+                           .where(_tasks(actor)).order_by(EmergencyResponse.declared_at.desc(), Grid.code, ResponseTask.id)
+                           .offset(offset).limit(limit)).all()
     return [Item("task", task.id, response.title, "to_check_in", grid.name)
             for task, response, grid in rows]
 
 
-def _redemption_items(session: Session, actor: Actor, now) -> list[Item]:
+def _redemption_items(session: Session, actor: Actor, now, offset: int, limit: int) -> list[Item]:
     redemptions = session.scalars(select(Redemption).where(_redemptions(actor))
                                   .options(selectinload(Redemption.account).selectinload(PointsAccount.volunteer))
-                                  .order_by(Redemption.id).limit(SHOWN)).all()
+                                  .order_by(Redemption.id).offset(offset).limit(limit)).all()
     return [Item("redemption", r.id, r.account.volunteer.name if r.account and r.account.volunteer else f"#{r.id}",
                  "pending", None, r.created_at, points=r.total_points) for r in redemptions]
 
 
-def _record_items(session: Session, actor: Actor, now) -> list[Item]:
+def _record_items(session: Session, actor: Actor, now, offset: int, limit: int) -> list[Item]:
     records = session.scalars(select(ServiceRecord).where(_records(actor))
                               .options(selectinload(ServiceRecord.volunteer))
-                              .order_by(ServiceRecord.date.desc(), ServiceRecord.id.desc()).limit(SHOWN)).all()
+                              .order_by(ServiceRecord.date.desc(), ServiceRecord.id.desc()).offset(offset).limit(limit)).all()
     return [Item("record", r.id, r.activity, "to_award", r.volunteer.name if r.volunteer else None)
             for r in records]
 

@@ -4,7 +4,7 @@ tap from its page, with the buttons of their daily work; and the menu bar's to-d
 A volunteer starts on their points, a leader on the dashboard when they may open it."""
 from __future__ import annotations
 
-from flask import g, redirect, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_appbuilder import IndexView, expose
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -47,18 +47,8 @@ HELD_STATES = {
     "overdue": _l("Overdue"),
     "urged": _l("Urged"),
 }
-# where "see all" of a section leads: (endpoint, permission, view)
-SECTION_LISTS = {
-    "held": ("IncidentModelView.list", "can_list", "IncidentModelView"),
-    "department": ("IncidentModelView.list", "can_list", "IncidentModelView"),
-    "overdue_below": ("IncidentModelView.list", "can_list", "IncidentModelView"),
-    "to_rate": ("IncidentModelView.list", "can_list", "IncidentModelView"),
-    "summonses": ("WhistleModelView.board", "can_list", "WhistleModelView"),
-    "whistles": ("WhistleModelView.board", "can_list", "WhistleModelView"),
-    "tasks": ("EmergencyResponseModelView.tasks", "can_check_in", "EmergencyResponseModelView"),
-    "redemptions": ("RedemptionModelView.list", "can_list", "RedemptionModelView"),
-    "records": ("ServiceRecordModelView.list", "can_list", "ServiceRecordModelView"),
-}
+# a section's whole list ("see all") is read a page of this many at a time
+SECTION_PAGE = 50
 
 
 def item_url(item: todos.Item) -> str:
@@ -120,14 +110,30 @@ class HomeView(IndexView):
             "blow": ("can_blow", "WhistleModelView"), "figures": ("can_figures", "IncidentModelView"),
             "responses": ("can_list", "EmergencyResponseModelView"), "dashboard": ("can_show", "DashboardView"),
         }.items()}
-        lists = {key: url_for(endpoint) for key, (endpoint, permission, view) in SECTION_LISTS.items()
-                 if sm.has_access(permission, view)}
         figures = None
         if scope.kind in ("grid", "all", "department") and GRID_WORKER not in roles:
             figures = figure_service.totals(db.session, scope)
         return self.render_template(
             self.index_template, appbuilder=self.appbuilder, bench=bench, responses=responses, can=can,
-            lists=lists, figures=figures, counts=figure_service.area_counts(db.session, scope) if figures else None,
+            figures=figures, counts=figure_service.area_counts(db.session, scope) if figures else None,
             titles=translated(SECTION_TITLES), states=translated(STATE_LABELS), item_url=item_url,
             held_states=translated(HELD_STATES),
             phone_first=GRID_WORKER in roles, local_time=local_time)
+
+    @expose("/todos/<key>/")
+    def todos(self, key):
+        """One section of the to-dos in full ("see all"), a page at a time, most urgent first."""
+        if not _signed_in():
+            return redirect(self.appbuilder.get_url_for_login)
+        page = request.args.get("page", "0")
+        page = int(page) if page.isdigit() and len(page) < 7 else 0
+        section = todos.section(db.session, current_actor(), key, page * SECTION_PAGE, SECTION_PAGE)
+        if section is None or key not in SECTION_TITLES:
+            abort(404)
+        pages = max(1, -(-section.count // SECTION_PAGE))
+        if page >= pages:
+            return redirect(url_for("HomeView.todos", key=key, page=pages - 1))
+        return self.render_template(
+            "gridgov/todo_section.html", appbuilder=self.appbuilder, section=section, page=page,
+            pages=pages, titles=translated(SECTION_TITLES), states=translated(STATE_LABELS), item_url=item_url,
+            held_states=translated(HELD_STATES), local_time=local_time)

@@ -136,3 +136,31 @@ def test_a_department_officer_home_lists_the_whistles_to_report_in(session, logi
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert f'href="/whistlemodelview/show/{whistle.id}"' in page and "待报到" in page
+
+
+def test_see_all_lists_every_item_of_a_section_a_page_at_a_time(session, login, monkeypatch):
+    from app.services import todos
+    from app.views import home
+
+    titles = [f"井盖松动{number}" for number in range(4)]
+    for title in titles:
+        worker, _ = report(session, login, title)
+    monkeypatch.setattr(todos, "SHOWN", 2)  # the work bench shows two of each section
+    monkeypatch.setattr(home, "SECTION_PAGE", 3)
+    home_page = worker.get("/").get_data(as_text=True)
+    held = re.search(r'id="todo-held".*?</section>', home_page, re.S).group(0)
+    assert held.count('class="list-group-item gridgov-todo') == 2
+    count = int(re.search(r'<span class="badge">(\d+)</span>', held).group(1))
+    assert count >= len(titles)
+    assert 'href="/todos/held/"' in held  # "see all" opens the whole section, not a bare list
+    pages = [worker.get(f"/todos/held/?page={page}").get_data(as_text=True) for page in range(-(-count // 3))]
+    links = [link for page in pages for link in re.findall(r'gridgov-todo[^"]*">\s*<a href="([^"]+)"', page)]
+    assert len(links) == count == len(set(links))  # every item once over the pages
+    assert all(any(title in page for page in pages) for title in titles)
+    assert worker.get(f"/todos/held/?page={len(pages) + 5}").status_code == 302  # past the last page: back to it
+    assert worker.get("/todos/held/?page=-1").status_code == 200
+    assert worker.get("/todos/redemptions/").status_code == 404  # a section the worker has not
+    assert worker.get("/todos/nonsense/").status_code == 404
+    # another community's secretary does not see them there either
+    other = login("secretary2").get("/todos/held/").get_data(as_text=True)
+    assert not any(title in other for title in titles)
