@@ -102,8 +102,6 @@ class GridModelView(ScopedModelView):
         return {"parent_id": item.parent_id}
 
     def check(self, item, *, is_new, original):
-        if item.code:
-            item.code = item.code.strip()
         grid_service.check_grid(db.session, current_scope(), item, original_parent_id=original.get("parent_id"), is_new=is_new)
 
     def check_delete(self, item):
