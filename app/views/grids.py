@@ -17,6 +17,7 @@ from ..fab.filters import current_scope
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
 from ..fab.rendering import label_of
+from .imports import Importable
 
 GRID_LABELS = {
     "code": _l("Grid code"),
@@ -59,8 +60,10 @@ class GridInterface(EagerInterface):
         return values
 
 
-class GridModelView(ScopedModelView):
+class GridModelView(Importable, ScopedModelView):
     """网格 — the grids of the user's area."""
+
+    import_kind = "grids"
 
     datamodel = GridInterface(Grid)
     list_title = _l("Grids")
