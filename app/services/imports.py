@@ -89,13 +89,22 @@ def _normal(text) -> str:
     return text.lower()
 
 
-def _choice_of(column: Column, value) -> str:
-    wanted = _normal(value)
+def choice_names(column: Column) -> dict[str, str]:
+    """Every way the file may write one of the column's values: its key, its zh and en labels."""
+    names = {}
     for key, label in column.choices.items():
-        if wanted == key.lower() or any(wanted == _normal(in_language(label, lang)) for lang in LANGUAGES):
-            return key
-    raise CellError(_l("%(column)s: choose one of %(values)s.", column=column.label,
-                       values="、".join(str(label) for label in column.choices.values())))
+        names[key.lower()] = key
+        for language in LANGUAGES:
+            names.setdefault(_normal(in_language(label, language)), key)
+    return names
+
+
+def _choice_of(column: Column, value, names: dict | None) -> str:
+    key = (names if names is not None else choice_names(column)).get(_normal(value))
+    if key is None:
+        raise CellError(_l("%(column)s: choose one of %(values)s.", column=column.label,
+                           values="、".join(str(label) for label in column.choices.values())))
+    return key
 
 
 def _text(value) -> str:
@@ -106,8 +115,9 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def parse_cell(column: Column, value):
-    """The cell's value as its column's type; None for an empty cell; ``CellError`` else."""
+def parse_cell(column: Column, value, names: dict | None = None):
+    """The cell's value as its column's type; None for an empty cell; ``CellError`` else.
+    ``names``: the column's ``choice_names``, made once per file."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     kind = column.kind
@@ -148,13 +158,13 @@ def parse_cell(column: Column, value):
         if isinstance(value, bool):
             return value
         text = _normal(_text(value))
-        if text in YES or text == _normal(in_language(_l("Yes"), "zh")):
+        if text in YES:
             return True
-        if text in NO or text == _normal(in_language(_l("No"), "zh")):
+        if text in NO:
             return False
         raise CellError(_l("%(column)s: enter 是 or 否 (yes or no).", column=column.label))
     if kind == "choice":
-        return _choice_of(column, _text(value))
+        return _choice_of(column, _text(value), names)
     raise ValueError(kind)
 
 
@@ -343,12 +353,13 @@ def _header_map(kind: Kind, header: list[str]) -> tuple[dict, list[str]]:
 
 def _rows(kind: Kind, table) -> tuple[list[Row], list[str]]:
     columns, ignored = _header_map(kind, table.header)
+    names = {column.name: choice_names(column) for column in columns.values() if column.choices}
     rows = []
     for line, cells in table.rows:
         row = Row(line=line, values={})
         for index, column in columns.items():
             try:
-                value = parse_cell(column, cells[index] if index < len(cells) else None)
+                value = parse_cell(column, cells[index] if index < len(cells) else None, names.get(column.name))
             except CellError as error:
                 row.refuse(error.message)
                 continue
