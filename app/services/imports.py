@@ -35,7 +35,7 @@ from ..models.choices import (DEPARTMENT_KIND_LABELS, EMPLOYMENT_TYPE_LABELS, GR
 from . import grids as grid_service
 from . import people as people_service
 from .db_errors import MESSAGES as REFUSALS
-from .errors import DomainError, ValidationError
+from .errors import DomainError
 from .personal_data import normalise_mobile, normalise_resident_id
 from .scope import Scope, can_write_under, visible
 from .spreadsheet_reader import MAX_BYTES, MAX_ROWS, BadFile, read_table

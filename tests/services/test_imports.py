@@ -6,7 +6,6 @@ import codecs
 import csv
 import datetime
 import io
-import zipfile
 from decimal import Decimal
 
 import openpyxl
@@ -168,6 +167,13 @@ def test_volunteers_and_their_service_records(session, zh):
     first, done = run(session, secretary(session), "volunteers", volunteers)
     assert first.counts["new"] == 1 and done.applied
     assert imports.preview(session, secretary(session), "volunteers", volunteers).counts["unchanged"] == 1
+    session.rollback()
+    moved = xlsx([["姓名", "手机号", "身份证号", "志愿者类型", "所属社区编码", "特长"],
+                  ["李文华", "13803921234", ID2, "居民", XIANGJIANG, "理发、修家电"],
+                  ["周敏", "13803925678", None, "居民", JINSHAN, ""]])
+    preview = imports.preview(session, secretary(session), "volunteers", moved)
+    assert [(str(c[3]), c[5]) for c in preview.of(imports.CHANGED)[0].changes] == [("特长", "理发、修家电")]
+    assert "管辖" in messages(preview)[3]  # another street's community: outside her area
     session.rollback()
     header = ["志愿者身份证号", "志愿者手机号", "志愿者", "日期", "时长（小时）", "服务内容", "服务类型"]
     records = xlsx([header, [ID2, "", "李文华", datetime.date(2025, 5, 10), 2, "清理楼道", "清洁家园"],
