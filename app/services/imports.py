@@ -747,10 +747,7 @@ def _plan_grids(session: Session, scope: Scope, rows: list[Row]) -> None:
                 + [("parent_id", columns["parent_code"])], title=f"{grid.name}（{grid.code}）")
         if row.action == UNCHANGED or existing is None:
             continue
-        parents = {g.id: g.code for g in stored.values()} | {
-            r.record.id: r.record.code for r in rows if r.record is not None and r.record.id is not None}
-        _show_refs(row, {"parent_id": lambda before: parents.get(before) or (existing.parent.code if existing.parent
-                                                                                   else "")},
+        _show_refs(row, {"parent_id": lambda _: existing.parent.code if existing.parent else ""},
                    {"parent_id": parent_code or ""})
         if grid.parent is not None and grid.parent.id is None:  # moved under a grid new in this file
             row.changes = [change for change in row.changes if change[0] != "parent_id"] + [
@@ -938,6 +935,7 @@ def template(kind_name: str) -> bytes:
     help_sheet.append([])
     for text in (
         kind.key_note,
+        _l("Replace the example on row 2 with your own records; the columns marked * are required."),
         _l("An empty optional cell keeps what an existing record has; a new record takes the default. An import "
            "never erases a value: clear it on the record's page."),
         _l("The first sheet is read: its first row is the header, the rows under it are the records. No formulas, "
