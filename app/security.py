@@ -140,6 +140,11 @@ def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=Fa
     return pairs
 
 
+def _imports(*views):
+    """台账导入: the lists whose records the role may bring in from Excel (it may add and edit them)."""
+    return [("can_import", view) for view in views]
+
+
 # The menu: each category and its entries (app/views/__init__.py registers them; a test holds
 # the two the same).
 MENU = {
@@ -182,12 +187,15 @@ DASHBOARD = [("can_show", "DashboardView"), ("menu_access", "Dashboard")]
 
 ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(rules_write=True, items_write=True)
-    + _incidents(configure=True, blow=True, declare=True, oversee=True) + DASHBOARD,
+    + _incidents(configure=True, blow=True, declare=True, oversee=True) + DASHBOARD
+    + _imports("DepartmentModelView"),
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
-    + _incidents(blow=True, check_in=True, oversee=True) + DASHBOARD,
+    + _incidents(blow=True, check_in=True, oversee=True) + DASHBOARD
+    + _imports("GridModelView", "WorkerModelView"),
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
     + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True)
-    + _incidents(check_in=True, oversee=True),
+    + _incidents(check_in=True, oversee=True)
+    + _imports("GridModelView", "WorkerModelView", "VolunteerModelView", "ServiceRecordModelView"),
     GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(check_in=True),
     DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False)
     + _incidents(report=False, answer=True, emergencies=False),

@@ -1,6 +1,7 @@
 """Rules of the grid tree: where a grid may hang, who may put it there, and rolled-up figures."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -13,6 +14,10 @@ from .errors import OutOfScope, ValidationError
 from .scope import Scope, can_write_under, is_under, visible
 
 
+# as the grids_code_format constraint (migration 0001)
+CODE_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
+
+
 def check_grid(session: Session, scope: Scope, grid: Grid, *, original_parent_id=None, is_new: bool) -> None:
     """Refuse a grid that breaks the tree or the user's scope. Raises ``ValidationError``."""
     # The grid may already be pending in the session: it must not be flushed before it passes.
@@ -23,9 +28,14 @@ def check_grid(session: Session, scope: Scope, grid: Grid, *, original_parent_id
 def _check_grid(session: Session, scope: Scope, grid: Grid, original_parent_id, is_new: bool) -> None:
     if grid.level not in GRID_LEVELS:
         raise ValidationError(_l("Choose a level."), field="level")
-    code = (grid.code or "").strip()
+    code = grid.code = (grid.code or "").strip()
     if not code:
         raise ValidationError(_l("This field is required."), field="code")
+    if not CODE_RE.match(code):
+        raise ValidationError(_l("A grid code has 1 to 32 letters, digits or dashes."), field="code")
+    for figure in ("households", "population", "area_km2"):
+        if (getattr(grid, figure) or 0) < 0:
+            raise ValidationError(_l("Enter a number of 0 or more."), field=figure)
     clash = session.scalar(select(Grid.id).where(func.lower(Grid.code) == code.lower(), Grid.id != (grid.id or 0)))
     if clash:
         raise ValidationError(_l("A grid with this code already exists."), field="code")

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from ..models import Department, Grid, PointsRule, ServiceRecord, Volunteer, Worker
 from .errors import ValidationError
 from .personal_data import (
+    is_valid_contact_phone,
     is_valid_mobile,
     is_valid_resident_id,
+    normalise_contact_phone,
     normalise_mobile,
     normalise_resident_id,
 )
@@ -39,6 +41,7 @@ def _unflushed(check):
 
 MOBILE_MESSAGE = _l("Enter a valid mainland mobile number: 11 digits starting with 13–19.")
 RESIDENT_ID_MESSAGE = _l("Enter a valid 18-character resident ID number.")
+CONTACT_PHONE_MESSAGE = _l("Enter a valid mobile number or a landline such as 0392-3312345.")
 
 
 def clean_personal_data(person) -> None:
@@ -119,6 +122,9 @@ def check_department(session: Session, scope: Scope, department: Department) -> 
     department.name = (department.name or "").strip()
     if not department.name:
         raise ValidationError(_l("This field is required."), field="name")
+    department.contact_phone = normalise_contact_phone(department.contact_phone)
+    if department.contact_phone is not None and not is_valid_contact_phone(department.contact_phone):
+        raise ValidationError(CONTACT_PHONE_MESSAGE, field="contact_phone")
     for community in department.communities:
         if community.level != "community":
             raise ValidationError(_l("Departments are paired with grids of community level."), field="communities")

@@ -6,6 +6,8 @@ import re
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 RESIDENT_ID_RE = re.compile(r"^\d{17}[\dX]$")
+# an office's number: a mobile or a landline (0392-3312345), as CONTACT_PHONE_CHECK in the model
+CONTACT_PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 
@@ -22,6 +24,16 @@ def normalise_mobile(value: str | None) -> str | None:
 
 def is_valid_mobile(value: str | None) -> bool:
     return bool(value) and bool(MOBILE_RE.match(value))
+
+
+def normalise_contact_phone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip().replace(" ", "") or None
+
+
+def is_valid_contact_phone(value: str | None) -> bool:
+    return bool(value) and bool(CONTACT_PHONE_RE.match(value))
 
 
 def resident_id_check_char(first17: str) -> str:

@@ -16,6 +16,7 @@ from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
 from ..fab.rendering import label_of
 from ..fab.pickers import COMMUNITIES
+from .imports import Importable
 
 
 def communities_seen(communities) -> str:
@@ -29,8 +30,10 @@ def communities_seen(communities) -> str:
     return names
 
 
-class DepartmentModelView(ScopedModelView):
+class DepartmentModelView(Importable, ScopedModelView):
     """职能部门 / 下沉单位."""
+
+    import_kind = "departments"
 
     datamodel = EagerInterface(Department)
     pick_where = {"communities": COMMUNITIES}

@@ -22,7 +22,7 @@ PAGES = {
     403: (_l("Access denied"), _l("You are not allowed to open this page.")),
     404: (_l("Page not found"), _l("This page does not exist, or it is outside your area.")),
     405: (_l("Not allowed this way"), _l("This page cannot be opened this way. Go back and use the page's buttons.")),
-    413: (_l("Too large to send"), _l("What you sent is larger than %(size)s MB. Go back and choose a smaller photo: what you typed is usually still there.")),
+    413: (_l("Too large to send"), _l("What you sent is larger than %(size)s MB. Go back and choose a smaller photo or file: what you typed is usually still there.")),
     429: (_l("Too many attempts"), _l("There were too many attempts in a short time. Wait a minute and try again.")),
     500: (_l("Something went wrong"), _l("The server could not finish this request. It has been noted; try again later.")),
 }

@@ -17,6 +17,7 @@ from ..fab.filters import current_scope
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
 from ..fab.rendering import label_of
+from .imports import Importable
 
 GRID_LABELS = {
     "code": _l("Grid code"),
@@ -59,8 +60,10 @@ class GridInterface(EagerInterface):
         return values
 
 
-class GridModelView(ScopedModelView):
+class GridModelView(Importable, ScopedModelView):
     """网格 — the grids of the user's area."""
+
+    import_kind = "grids"
 
     datamodel = GridInterface(Grid)
     list_title = _l("Grids")
@@ -102,8 +105,6 @@ class GridModelView(ScopedModelView):
         return {"parent_id": item.parent_id}
 
     def check(self, item, *, is_new, original):
-        if item.code:
-            item.code = item.code.strip()
         grid_service.check_grid(db.session, current_scope(), item, original_parent_id=original.get("parent_id"), is_new=is_new)
 
     def check_delete(self, item):

@@ -24,6 +24,7 @@ from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
 from ..fab.rendering import label_of, yes_no
 from ..fab.pickers import COMMUNITIES
+from .imports import Importable
 from .points import ServiceRecordAwardMixin
 
 PERSON_LABELS = {
@@ -55,8 +56,10 @@ PERSONAL_DATA_VALIDATORS = {
 }
 
 
-class WorkerModelView(ScopedModelView):
+class WorkerModelView(Importable, ScopedModelView):
     """网格员 and the other grid roles."""
+
+    import_kind = "workers"
 
     datamodel = EagerInterface(Worker)
     list_title = _l("Workers")
@@ -108,8 +111,10 @@ class WorkerModelView(ScopedModelView):
         people_service.check_worker(db.session, current_scope(), item)
 
 
-class ServiceRecordModelView(ServiceRecordAwardMixin, ScopedModelView):
+class ServiceRecordModelView(ServiceRecordAwardMixin, Importable, ScopedModelView):
     """志愿服务记录 — also shown as the related list of a volunteer; secretaries award points."""
+
+    import_kind = "service_records"
 
     datamodel = EagerInterface(ServiceRecord)
     method_permission_name = {"muldelete": "delete", "award": "award"}
@@ -139,8 +144,10 @@ class ServiceRecordModelView(ServiceRecordAwardMixin, ScopedModelView):
         people_service.check_service_record(db.session, current_scope(), item)
 
 
-class VolunteerModelView(ScopedModelView):
+class VolunteerModelView(Importable, ScopedModelView):
     """志愿者 — with their service records as a related list."""
+
+    import_kind = "volunteers"
 
     datamodel = EagerInterface(Volunteer)
     pick_where = {"community": COMMUNITIES}

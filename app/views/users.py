@@ -57,7 +57,7 @@ PERMISSION_LABELS = {
     "can_award": _l("Award points"), "can_adjust": _l("Adjust points"), "can_tree": _l("Grid tree"),
     "resetmypassword": _l("Change my password"), "resetpasswords": _l("Reset passwords"),
     "userinfoedit": _l("Edit own user info"), "copyrole": _l("Copy roles"),
-    "can_oversee": _l("Urge and supervise"), "can_read": _l("Read"),
+    "can_oversee": _l("Urge and supervise"), "can_read": _l("Read"), "can_import": _l("Import from Excel"),
 }
 VIEW_LABELS = {
     "GridModelView": _l("Grids"), "GridApi": _l("Grids (API)"), "WorkerModelView": _l("Workers"),

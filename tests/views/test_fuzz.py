@@ -261,6 +261,8 @@ def endpoints(session) -> list:
         ("/emergencyresponsemodelview/declare", [], {
             "area": KEY, "level": words("I", "II", "III", "IV"), "title": VALUE, "directive": VALUE}),
         ("/emergencyresponsemodelview/end/{}", some_ids(session, EmergencyResponse), {}),
+        ("/workermodelview/import/", [], {"step": words("upload", "confirm", "cancel"), "token": VALUE, "file": VALUE}),
+        ("/gridmodelview/import/", [], {"step": words("upload", "confirm", "cancel"), "token": VALUE}),
     ]
 
 
