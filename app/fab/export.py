@@ -109,10 +109,12 @@ class ExportMixin:
         formatters = self.formatters_columns or {}
         makers = [self._cell_maker(column, formatters.get(column), masked, hidden) for column in columns]
         for rows in self.datamodel.chunks(filters, *order, CHUNK_ROWS):
+            # the chunk's cells made before the access log is written: its commit may expire the rows
+            cells = [[make(values[column]) for column, make in zip(columns, makers)]
+                     for values in self.datamodel.get_values(rows, columns)]
             if in_clear:  # only a ScopedModelView has masked columns
                 self.log_personal_data([self.datamodel.get_pk_value(row) for row in rows], in_clear, place)
-            for values in self.datamodel.get_values(rows, columns):
-                yield [make(values[column]) for column, make in zip(columns, makers)]
+            yield from cells
 
     @staticmethod
     def _cell_maker(column, formatter, masked, hidden):
