@@ -45,7 +45,7 @@ def export_cell(value, formatter=None):
         return None
     if isinstance(value, Markup):
         value = value.striptags()
-    elif isinstance(value, (list, tuple, set)) or type(value).__name__ == "InstrumentedList":
+    elif isinstance(value, (list, tuple, set)):  # a collection (a user's roles)
         value = "、".join(str(item) for item in value)
     text = str(value)
     return text or None
