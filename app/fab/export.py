@@ -107,7 +107,8 @@ class ExportMixin:
         masked = getattr(self, "masked_columns", {})
         in_clear = [column for column in columns if column in masked and column not in hidden]
         formatters = self.formatters_columns or {}
-        makers = [self._cell_maker(column, formatters.get(column), masked, hidden) for column in columns]
+        words = {True: yes_no(True), False: yes_no(False)}  # translated once, not per row
+        makers = [self._cell_maker(column, formatters.get(column), masked, hidden, words) for column in columns]
         for rows in self.datamodel.chunks(filters, *order, CHUNK_ROWS):
             # the chunk's cells made before the access log is written: its commit may expire the rows
             cells = [[make(values[column]) for column, make in zip(columns, makers)]
@@ -117,7 +118,8 @@ class ExportMixin:
             yield from cells
 
     @staticmethod
-    def _cell_maker(column, formatter, masked, hidden):
+    def _cell_maker(column, formatter, masked, hidden, words):
+        """How a column's value becomes its cell, for every row of one export."""
         if column in hidden:
             masker = masked[column]
             return lambda value: None if value is None else str(masker(value))
@@ -130,4 +132,10 @@ class ExportMixin:
                 return made[value]
 
             return label
-        return lambda value: export_cell(value, formatter)
+
+        def cell(value):
+            if value is True or value is False:
+                return words[value]
+            return export_cell(value, formatter)
+
+        return cell
