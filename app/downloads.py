@@ -189,8 +189,7 @@ def send(table: Table, extension: str) -> Response:
         response = send_file(out, mimetype=XLSX_TYPE, as_attachment=True, download_name="export.xlsx",
                              etag=False, conditional=False)
     elif extension == "csv":
-        response = Response(stream_with_context(csv_chunks(table)), mimetype="text/csv",
-                            content_type="text/csv; charset=utf-8")
+        response = Response(stream_with_context(csv_chunks(table)), content_type="text/csv; charset=utf-8")
     else:
         raise ValueError(extension)
     response.headers["Content-Disposition"] = content_disposition(table.title, table.ascii_name, extension)
