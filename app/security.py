@@ -35,7 +35,8 @@ from .services.users import (
 from .views.users import (GridgovAuthDBView, GridgovGroupModelView, GridgovResetMyPasswordView,
                           GridgovRoleModelView, GridgovUserDBModelView)
 
-READ = ("can_list", "can_show")
+# Whoever reads a list may take it out as a file (the role editor can withdraw can_export).
+READ = ("can_list", "can_show", "can_export")
 WRITE = READ + ("can_add", "can_edit", "can_delete")
 
 # What every login may do with its own account.

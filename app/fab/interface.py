@@ -136,10 +136,28 @@ class EagerInterface(SQLAInterface):
             _ONE_ROW.reset(token)
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
+        return self.count_up_to(filters, COUNT_CAP, query, select_columns)
+
+    def count_up_to(self, filters, cap: int, query=None, select_columns=None) -> int:
+        """How many rows ``filters`` keep, counted up to ``cap`` + 1 (never a whole table)."""
+        query = self.session.query(self.obj) if query is None else query
         inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
         # the key, not a constant: FAB may make the query DISTINCT
-        capped = inner.with_entities(*sa_inspect(self.obj).primary_key).limit(COUNT_CAP + 1).subquery()
+        capped = inner.with_entities(*sa_inspect(self.obj).primary_key).limit(cap + 1).subquery()
         return self.session.scalar(select(func.count()).select_from(capped))
+
+    def chunks(self, filters, order_column: str, order_direction: str, size: int):
+        """Every row ``filters`` keep, in the list's order, ``size`` rows at a time with what a
+        list prints (an export). The keys stream from a server-side cursor on a connection of
+        their own, so a commit between chunks (the access log's) does not close it; each chunk's
+        rows and related rows are then read by their keys, so memory does not grow with the rows."""
+        (key,) = sa_inspect(self.obj).primary_key
+        keys = self._apply_inner_all(self.session.query(self.obj), filters, order_column, order_direction,
+                                     aliases_mapping={}).with_entities(key).statement
+        with self.session.get_bind().connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=size).execute(keys)
+            for part in result.partitions(size):
+                yield self._rows([row[0] for row in part])
 
     def apply_pagination(self, query, page, page_size):
         return super().apply_pagination(query, capped_page(page, page_size), page_size)

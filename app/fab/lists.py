@@ -25,6 +25,16 @@ class ListArguments:
         hidden = self.hidden_columns()
         return [column for column in self.order_columns if column not in hidden]
 
+    def allowed_order(self, order_column: str, order_direction: str) -> tuple[str, str]:
+        """The order asked for when the user may sort by it, else the list's default order."""
+        if order_column not in self.sortable_columns() or order_direction not in ("asc", "desc"):
+            return self.base_order or ("", "")
+        return order_column, order_direction
+
+    def list_order(self) -> tuple[str, str]:
+        """The order the request's ``_oc_<View>`` and ``_od_<View>`` ask of this view's list."""
+        return self.allowed_order(*urltools.get_order_args().get(self.__class__.__name__, ("", "")))
+
     def _read_filter_args(self, searched_only: bool = True) -> None:
         urltools.get_filter_args(self._filters, disallow_if_not_in_search=searched_only,
                                  hidden=self.hidden_columns())
@@ -48,8 +58,7 @@ class ListArguments:
         outside 1 to ``MAX_PAGE_SIZE`` to the default, a negative page to the first."""
         widgets = widgets or {}
         sortable = self.sortable_columns()
-        if order_column not in sortable or order_direction not in ("asc", "desc"):
-            order_column, order_direction = self.base_order or ("", "")
+        order_column, order_direction = self.allowed_order(order_column, order_direction)
         if page_size is None or not 0 < page_size <= MAX_PAGE_SIZE:
             page_size = self.page_size
         if page is not None and page < 0:

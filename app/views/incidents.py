@@ -9,12 +9,13 @@ from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterRelationOneToManyEqual
 from flask_appbuilder.security.decorators import has_access
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from markupsafe import Markup, escape
 from wtforms.validators import Length, NumberRange
 
+from .. import downloads
 from ..extensions import db
 from ..models import DeadlineRule, Grid, Incident, IncidentCategory, IncidentEvent
 from ..models.choices import (
@@ -187,7 +188,9 @@ class IncidentModelView(ScopedModelView):
 
     datamodel = IncidentInterface(Incident)
     bulk_actions = False
-    include_route_methods = {"list", "show", "act", "oversee", "report", "photo", "figures", "pick"}
+    include_route_methods = {"list", "show", "act", "oversee", "report", "photo", "figures", "figures_export", "pick"}
+    # the figures' file: who may export this view's lists and read the figures
+    method_permission_name = {"muldelete": "delete", "figures_export": "export"}
     list_title = _l("Incidents")
     show_title = _l("Incident")
     label_columns = {
@@ -240,18 +243,38 @@ class IncidentModelView(ScopedModelView):
     def list_extra(self) -> dict:
         return {"totals": figure_service.totals(db.session, current_scope())}
 
+    def _figures(self):
+        """(grouping, since, until, rows) of the figures the request asks for."""
+        by = request.args.get("by")
+        if by not in figure_service.GROUPINGS:
+            by = figure_service.default_grouping(db.session, current_scope())
+        since, until = _date(request.args.get("since")), _date(request.args.get("until"))
+        return by, since, until, figure_service.figures(db.session, current_scope(), by, since=since, until=until)
+
     @expose("/figures/")
     @has_access
     def figures(self):
         """办结率 and the rest, per community, street, district, department or month, over the user's
         scope (by district by default over several districts)."""
-        by = request.args.get("by")
-        if by not in figure_service.GROUPINGS:
-            by = figure_service.default_grouping(db.session, current_scope())
-        since, until = _date(request.args.get("since")), _date(request.args.get("until"))
-        rows = figure_service.figures(db.session, current_scope(), by, since=since, until=until)
+        by, since, until, rows = self._figures()
+        may_export = self.appbuilder.sm.has_access("can_export", self.class_permission_name)
         return self.render_template("gridgov/incident_figures.html", rows=rows, by=by, since=since, until=until,
-                                    totals=figure_service.totals(db.session, current_scope()))
+                                    totals=figure_service.totals(db.session, current_scope()),
+                                    grouping_labels=translated(GROUPING_LABELS), may_export=may_export)
+
+    @expose("/figures/export/<string:fmt>")
+    @has_access
+    def figures_export(self, fmt):
+        """The figures page's table as a file (its grouping and period)."""
+        if fmt not in downloads.FORMATS:
+            abort(404)
+        if not self.appbuilder.sm.has_access("can_figures", self.class_permission_name):
+            flash(str(_l("Access is Denied")), "danger")
+            return redirect(url_for("IncidentModelView.list"))
+        by, since, until, rows = self._figures()
+        title = f"{gettext('Incident figures')}_{translated(GROUPING_LABELS)[by]}"
+        return downloads.send(downloads.Table(title, f"incident_figures_{by}", figure_headers(by),
+                                              figure_cells(rows)), fmt)
 
     def manages_rows(self) -> bool:
         """Grid staff who act on incidents call the reporter back; leaders and departments see
@@ -347,6 +370,29 @@ class IncidentModelView(ScopedModelView):
         if incident is None or not incident.photo:
             abort(404)
         return send_from_directory(photos_dir(), incident.photo, max_age=3600)
+
+
+GROUPING_LABELS = {"community": _l("Community"), "street": _l("Street"),
+                   "district": lazy_pgettext("figures grouped by", "District"), "department": _l("Department"),
+                   "month": _l("Month")}
+
+
+def figure_headers(by: str) -> list[str]:
+    """The figures table's headers, the first naming the grouping."""
+    return [str(translated(GROUPING_LABELS)[by]), gettext("Received"), pgettext("resolved or closed", "Resolved"),
+            gettext("Completion rate"), gettext("On-time rate"), gettext("Average satisfaction"),
+            gettext("Open whistles")]
+
+
+def figure_cells(rows):
+    """The figures as a file's rows: counts as numbers, rates as percentages, no rating blank."""
+    for row in rows:
+        yield [row.label, row.received, row.resolved, _percent(row.completion_rate), _percent(row.on_time_rate),
+               None if row.average_rating is None else round(row.average_rating, 2), row.open_whistles]
+
+
+def _percent(value):
+    return None if value is None else downloads.Percent(value)
 
 
 def _date(value):

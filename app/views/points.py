@@ -100,6 +100,7 @@ class RewardItemModelView(ScopedModelView):
                      "price": _l("Points price"), "stock": _l("Stock"), "community": _l("Offered by"),
                      "active": _l("Active"), "restock": _l("Add to stock"), "picture_file": _l("Picture")}
     list_columns = ["picture", "name", "price", "stock", "community", "active"]
+    export_columns = ["name", "price", "stock", "community", "active", "description"]  # a file holds no picture
     show_columns = ["name", "picture", "description", "price", "stock", "community", "active"]
     add_columns = ["community", "name", "description", "price", "restock", "active", "picture_file"]
     edit_columns = ["community", "name", "description", "price", "restock", "active", "picture_file"]

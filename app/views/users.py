@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from ..services.errors import DomainError
 from ..services.users import ROLE_LABELS, check_user_scope
+from ..fab.export import ExportMixin
 from ..fab.filters import type_searched_relations
 from ..fab.interface import EagerInterface
 from ..fab.lists import ListArguments
@@ -58,6 +59,7 @@ PERMISSION_LABELS = {
     "resetmypassword": _l("Change my password"), "resetpasswords": _l("Reset passwords"),
     "userinfoedit": _l("Edit own user info"), "copyrole": _l("Copy roles"),
     "can_oversee": _l("Urge and supervise"), "can_read": _l("Read"), "can_import": _l("Import from Excel"),
+    "can_export": _l("Export to Excel and CSV"),
 }
 VIEW_LABELS = {
     "GridModelView": _l("Grids"), "GridApi": _l("Grids (API)"), "WorkerModelView": _l("Workers"),
@@ -104,7 +106,7 @@ def permission_names(permissions) -> str:
                                 for view, actions in grouped.items())
 
 
-class GridgovUserDBModelView(ListArguments, PickerMixin, UserDBModelView):
+class GridgovUserDBModelView(ExportMixin, ListArguments, PickerMixin, UserDBModelView):
     # family name (姓) before given name (名), as Chinese names are written
     list_columns = ["last_name", "first_name", "username", "email", "active", "roles", "grid", "department"]
     add_columns = ["last_name", "first_name", "username", "active", "email", "roles",

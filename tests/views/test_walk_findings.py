@@ -162,14 +162,14 @@ def test_the_role_editor_names_permissions_in_the_users_language(login, session)
     admin = login("admin")
     roles = admin.get("/roles/list/").get_data(as_text=True)
     assert "can_list" not in roles and "GridModelView" not in roles and "区级调度员" in roles
-    assert "网格（查看列表、查看详情" in roles
+    assert "网格（导出为 Excel 和 CSV、查看列表、查看详情" in roles
     from app.models import GridgovUser
 
     role_id = session.scalar(select(GridgovUser).where(GridgovUser.username == "dispatcher")).roles[0].id
     edit = admin.get(f"/roles/edit/{role_id}").get_data(as_text=True)
-    assert "can list on" not in edit and "事件 · 处置事件" in edit
+    assert "can list on" not in edit and "事件 · 处置事件" in edit and "事件 · 导出为 Excel 和 CSV" in edit
     english = login("admin", lang="en").get(f"/roles/show/{role_id}").get_data(as_text=True)
-    assert "Incidents (Handle incidents" in english and "can_act" not in english
+    assert "Incidents (Export to Excel and CSV, Handle incidents" in english and "can_act" not in english
 
 
 def test_words_with_two_meanings_read_right_where_they_are(login, session):

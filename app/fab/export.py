@@ -1,0 +1,141 @@
+"""Every list out to Excel and CSV (``ExportMixin``): ``/<view>/export/xlsx`` and ``/export/csv``
+hold exactly the rows the list shows the user — the scope, the search and the order of the
+list's URL — with its columns under their labels in the user's language, masked columns
+masked for who sees them masked, codes as their labels, times and numbers typed."""
+from __future__ import annotations
+
+import datetime
+import decimal
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.exceptions import ApplyFilterException
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy.exc import DataError
+
+from .. import downloads
+from ..extensions import appbuilder, db
+from .rendering import blank_if_none, yes_no
+
+# The most rows one export holds: a district's 70,000 incidents pass, a city's million do not.
+EXPORT_CAP = 200_000
+# Rows read (and written) at a time.
+CHUNK_ROWS = 1000
+# What a list page's URL carries that an export keeps: the search and the order.
+_KEPT_ARGS = ("_flt_", "_oc_", "_od_")
+EXPORT_LABELS = {"xlsx": _l("Export Excel"), "csv": _l("Export CSV")}
+TYPED = (int, float, decimal.Decimal, datetime.date)  # datetime is a date
+
+
+def export_cell(value, formatter=None):
+    """A list's value as a file's cell: a yes/no in words, a time, date or number as itself, a
+    code or a related row as the list prints it, without HTML."""
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, TYPED):
+        return value
+    if formatter is not None and formatter is not blank_if_none:
+        value = formatter(value)
+        if isinstance(value, TYPED) and not isinstance(value, bool):
+            return value
+    if value is None:
+        return None
+    if isinstance(value, Markup):
+        value = value.striptags()
+    elif isinstance(value, (list, tuple, set)):  # a collection (a user's roles)
+        value = "、".join(str(item) for item in value)
+    text = str(value)
+    return text or None
+
+
+def export_links(view_name: str) -> list[tuple[str, str, str]]:
+    """(format, label, URL) of the export buttons of the list page of this request, each URL
+    carrying the page's search and order; none on a record page's related lists (their rows are
+    the record's, which the URL does not say) or without the permission."""
+    if request.endpoint != f"{view_name}.list" or not appbuilder.sm.has_access("can_export", view_name):
+        return []
+    args = {arg: request.args.getlist(arg) for arg in request.args if arg.startswith(_KEPT_ARGS)}
+    return [(fmt, str(label), url_for(f"{view_name}.export", fmt=fmt, **args)) for fmt, label in EXPORT_LABELS.items()]
+
+
+class ExportMixin:
+    """A model view whose list page exports to .xlsx and .csv (permission ``can_export``)."""
+
+    # The columns of the file; None: the list's.
+    export_columns: list | None = None
+
+    def __init__(self, *args, **kwargs):
+        routes = self.include_route_methods
+        if routes is not None and "list" in routes:  # a view that lists exports its list
+            self.include_route_methods = set(routes) | {"export"}
+        super().__init__(*args, **kwargs)
+
+    @expose("/export/<string:fmt>")
+    @has_access
+    def export(self, fmt):
+        if fmt not in downloads.FORMATS:
+            abort(404)
+        self._read_filter_args()
+        filters = self._filters.get_joined_filters(self._base_filters)
+        order = self.list_order()
+        try:
+            count = self.datamodel.count_up_to(filters, EXPORT_CAP)
+        except (DataError, ApplyFilterException):  # a typed value its column cannot hold
+            db.session.rollback()
+            flash(_("A search value does not fit its field, so nothing was searched for."), "warning")
+            return self._back_to_list()
+        if count > EXPORT_CAP:
+            flash(_("An export holds at most %(cap)s rows and this list has more: narrow the search and "
+                    "export again.", cap=f"{EXPORT_CAP:,}"), "warning")
+            return self._back_to_list()
+        columns = list(self.export_columns or self.list_columns)
+        table = downloads.Table(
+            title=str(self.list_title), ascii_name=self.__class__.__name__.replace("ModelView", "").lower(),
+            headers=[str(self.label_columns.get(column, column)) for column in columns],
+            rows=self._export_rows(filters, order, columns, request.path))
+        return downloads.send(table, fmt)
+
+    def _back_to_list(self):
+        args = {arg: request.args.getlist(arg) for arg in request.args if arg.startswith(_KEPT_ARGS)}
+        return redirect(url_for(f"{self.__class__.__name__}.list", **args))
+
+    def _export_rows(self, filters, order, columns, place: str):
+        hidden = self.hidden_columns()
+        masked = getattr(self, "masked_columns", {})
+        in_clear = [column for column in columns if column in masked and column not in hidden]
+        formatters = self.formatters_columns or {}
+        words = {True: yes_no(True), False: yes_no(False)}  # translated once, not per row
+        makers = [self._cell_maker(column, formatters.get(column), masked, hidden, words) for column in columns]
+        for rows in self.datamodel.chunks(filters, *order, CHUNK_ROWS):
+            # the chunk's cells made before the access log is written: its commit may expire the rows
+            cells = [[make(values[column]) for column, make in zip(columns, makers)]
+                     for values in self.datamodel.get_values(rows, columns)]
+            if in_clear:  # only a ScopedModelView has masked columns
+                self.log_personal_data([self.datamodel.get_pk_value(row) for row in rows], in_clear, place)
+            yield from cells
+
+    @staticmethod
+    def _cell_maker(column, formatter, masked, hidden, words):
+        """How a column's value becomes its cell, for every row of one export."""
+        if column in hidden:
+            masker = masked[column]
+            return lambda value: None if value is None else str(masker(value))
+        if getattr(formatter, "gridgov_pure", False):  # a closed list's label: made once per value
+            made = {}
+
+            def label(value):
+                if value not in made:
+                    made[value] = export_cell(value, formatter)
+                return made[value]
+
+            return label
+
+        def cell(value):
+            if value is True or value is False:
+                return words[value]
+            return export_cell(value, formatter)
+
+        return cell
