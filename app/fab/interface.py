@@ -146,7 +146,7 @@ class EagerInterface(SQLAInterface):
         capped = inner.with_entities(*sa_inspect(self.obj).primary_key).limit(cap + 1).subquery()
         return self.session.scalar(select(func.count()).select_from(capped))
 
-    def chunks(self, filters, order_column: str, order_direction: str, size: int):
+    def chunks(self, filters, order_column: str, order_direction: str, size: int, columns=None):
         """Every row ``filters`` keep, in the list's order, ``size`` rows at a time with what a
         list prints (an export). The keys stream from a server-side cursor on a connection of
         their own, so a commit between chunks (the access log's) does not close it; each chunk's
@@ -156,8 +156,11 @@ class EagerInterface(SQLAInterface):
                                      aliases_mapping={}).with_entities(key).statement
         with self.session.get_bind().connect() as connection:
             result = connection.execution_options(stream_results=True, yield_per=size).execute(keys)
+            # a chunk's related rows each read once, by key (a list page joins its 20 rows' instead:
+            # over 1,000 rows the joined copies cost more to load than one more query)
+            options = None if columns is None else eager_loads(self.obj, columns, join=False)
             for part in result.partitions(size):
-                yield self._rows([row[0] for row in part])
+                yield self._rows([row[0] for row in part], options)
 
     def apply_pagination(self, query, page, page_size):
         return super().apply_pagination(query, capped_page(page, page_size), page_size)
@@ -195,11 +198,12 @@ class EagerInterface(SQLAInterface):
         return super().query(filters, order_column, order_direction, page, page_size, select_columns,
                              outer_default_load)
 
-    def _rows(self, keys: list) -> list:
-        """The rows of these keys, in their order, with the related rows they print."""
+    def _rows(self, keys: list, options=None) -> list:
+        """The rows of these keys, in their order, with the related rows they print (``options``:
+        how they are loaded, else as the list loads them)."""
         (key,) = sa_inspect(self.obj).primary_key
         rows = {getattr(row, key.key): row for row in
-                self.session.query(self.obj).filter(key.in_(keys)).options(*self._eager())}
+                self.session.query(self.obj).filter(key.in_(keys)).options(*(self._eager() if options is None else options))}
         return [rows[k] for k in keys if k in rows]
 
     def _keys_then_rows(self, filters, order_column, order_direction, page, page_size):
@@ -224,18 +228,19 @@ def capped_page(page, page_size):
     return page
 
 
-def eager_loads(model, columns) -> tuple:
+def eager_loads(model, columns, join: bool = True) -> tuple:
     """Eager loading for every relation among ``columns``, and for the relations the related
-    model's own name is made of (``__repr_relations__``, e.g. an account's holder)."""
+    model's own name is made of (``__repr_relations__``, e.g. an account's holder): a row's one
+    related row joined (``join``) or, like a collection, read in one more query."""
     options = []
     mapper = sa_inspect(model)
     for column in dict.fromkeys(columns):
         relationship = mapper.relationships.get(column)
         if relationship is None:
             continue
-        option = _eager_option(relationship, getattr(model, column))
+        option = _eager_option(relationship, getattr(model, column), join)
         target = relationship.mapper.class_
-        nested = [_eager_option(sa_inspect(target).relationships[name], getattr(target, name))
+        nested = [_eager_option(sa_inspect(target).relationships[name], getattr(target, name), join)
                   for name in getattr(target, "__repr_relations__", ())]
         options.append(option.options(*nested) if nested else option)
     return tuple(options)
@@ -295,6 +300,6 @@ def related_rows(model, names) -> RelatedRows:
     return RelatedRows(tuple(names), source, tuple(options))
 
 
-def _eager_option(relationship, attribute):
-    """A row's one related row joins into the same query; a collection loads in one more."""
-    return selectinload(attribute) if relationship.uselist else joinedload(attribute)
+def _eager_option(relationship, attribute, join: bool = True):
+    """A row's one related row joins into the same query (``join``); a collection loads in one more."""
+    return joinedload(attribute) if join and not relationship.uselist else selectinload(attribute)
