@@ -128,11 +128,11 @@ def parse_cell(column: Column, value, names: dict | None = None):
         kind = "text"
     if kind in ("text", "ref", "refs"):
         text = _text(value)
-        if column.length and len(text) > column.length:
-            raise CellError(_l("%(column)s: at most %(count)s characters.", column=column.label, count=column.length))
-        if kind == "ref" and column.name.endswith("code"):
+        if kind == "ref" and column.name.endswith("code"):  # a grid as lists and exports print it: 名称（code）
             match = _CODE_IN_NAME.search(text)
             text = match.group(1) if match else text
+        if column.length and len(text) > column.length:
+            raise CellError(_l("%(column)s: at most %(count)s characters.", column=column.label, count=column.length))
         if kind == "refs":
             return [part for part in re.split(r"[\s,，;；、]+", text) if part]
         return text

@@ -78,6 +78,9 @@ class WorkerModelView(Importable, ScopedModelView):
     list_columns = ["name", "role", "grid", "phone", "employment", "party_member", "training_hours"]
     show_columns = ["name", "role", "grid", "phone", "id_number", "employment", "party_member",
                     "start_date", "training_hours", "department"]
+    # the file holds the whole record, so that it can be imported back as it is (the grid as
+    # 名称（code）, which the import reads)
+    export_columns = show_columns
     add_columns = ["grid", "name", "role", "phone", "id_number", "employment", "party_member",
                    "start_date", "training_hours", "department"]
     edit_columns = add_columns
@@ -166,6 +169,7 @@ class VolunteerModelView(Importable, ScopedModelView):
     list_columns = ["name", "kind", "community", "unit", "phone", "skills"]
     show_columns = ["name", "kind", "community", "unit", "phone", "id_number", "address",
                     "party_member", "skills"]
+    export_columns = show_columns  # the whole record, to be imported back as it is
     add_columns = ["community", "name", "kind", "unit", "phone", "id_number", "address",
                    "party_member", "skills"]
     edit_columns = add_columns

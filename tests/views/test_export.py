@@ -54,7 +54,7 @@ def labels(app, view, language: str) -> list[str]:
     from flask_babel import force_locale
 
     with app.test_request_context(), force_locale(language):
-        return [str(view.label_columns[column]) for column in view.list_columns]
+        return [str(view.label_columns[column]) for column in view.export_columns or view.list_columns]
 
 
 def test_a_secretarys_worker_export_holds_her_list_in_clear_with_chinese_headers(login, app):
@@ -67,8 +67,11 @@ def test_a_secretarys_worker_export_holds_her_list_in_clear_with_chinese_headers
     assert sorted(row[0] for row in rows[1:]) == sorted(page_names(html))
     phones = [row[3] for row in rows[1:] if row[3]]
     assert phones and all(FULL_MOBILE_RE.fullmatch(phone) for phone in phones)  # she manages them: in clear
-    assert all(row[5] in ("是", "否") for row in rows[1:])
-    assert all(isinstance(row[6], (int, float)) for row in rows[1:] if row[6] is not None)
+    # the whole record, so that it imports back (tests/views/test_imports.py): the ID number too
+    assert rows[0][4] == "身份证号" and rows[0][7] == "入职日期"
+    assert all(row[6] in ("是", "否") for row in rows[1:])
+    assert all(isinstance(row[7], datetime.datetime) for row in rows[1:])  # a date cell
+    assert all(isinstance(row[8], (int, float)) for row in rows[1:] if row[8] is not None)
 
 
 def test_a_grid_worker_gets_the_phones_masked_as_his_list_shows_them(login):
@@ -88,7 +91,8 @@ def test_the_personal_data_hook_hears_of_columns_in_clear_only(login, monkeypatc
                         lambda self, ids, columns, place: heard.append((list(ids), list(columns), place)))
     rows = xlsx_rows(login("secretary").get("/workermodelview/export/xlsx"))
     assert heard and len({i for ids, _, _ in heard for i in ids}) == len(rows) - 1
-    assert all(columns == ["phone"] and "/workermodelview/export/xlsx" in place for _, columns, place in heard)
+    assert all(columns == ["phone", "id_number"] and "/workermodelview/export/xlsx" in place
+               for _, columns, place in heard)
     heard.clear()
     xlsx_rows(login("worker").get("/workermodelview/export/xlsx"))
     assert heard == []
