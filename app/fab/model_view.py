@@ -18,6 +18,7 @@ from ..services.errors import DomainError
 from ..services.unit_of_work import unit_of_work
 from ..uploads import keep_uploads
 from . import urltools
+from .access_log import PersonalDataLog
 from .fields import label_empty_choices, number_fields
 from .filters import SCOPED, current_scope, replace_search_filters, scope_relation_choices, type_searched_relations
 from .interface import EagerInterface, eager_loads
@@ -27,12 +28,13 @@ from .rendering import blank_if_none
 from .widgets import SearchWidget
 
 
-class ScopedModelView(ListArguments, PickerMixin, ModelView):
+class ScopedModelView(PersonalDataLog, ListArguments, PickerMixin, ModelView):
     """A ModelView whose every path to a row goes through the user's scope.
 
     list/show/edit/delete use ``base_filters``; relation choices in add, edit and search forms
     use the same filter; create, edit and delete run the service ``check`` and the bulk
-    action reloads its rows through the scope (FAB's ``action_post`` does not)."""
+    action reloads its rows through the scope (FAB's ``action_post`` does not); what it shows of
+    people's personal data in clear is logged (``PersonalDataLog``)."""
 
     base_filters = SCOPED
     page_size = 20

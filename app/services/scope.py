@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy_utils import Ltree
 
 from ..models import (
+    AuditEntry,
     Department,
     EmergencyResponse,
     Grid,
@@ -319,6 +320,14 @@ def _response_task_rule(scope: Scope):
     return false()
 
 
+def _audit_rule(scope: Scope):
+    # The changes of rows in the grid scope, before or after (a worker moved out stays in the
+    # history of both grids); by the tree as it is now, so a moved grid's history moves with it.
+    if scope.kind == "grid":
+        return AuditEntry.grid_ids.overlap(func.array(_grids_in_subtree(scope.grid_path).scalar_subquery()))
+    return false()
+
+
 def _user_rule(scope: Scope):
     # Only administrators manage logins.
     return false()
@@ -344,6 +353,7 @@ RULES: dict[type, Callable[[Scope], object]] = {
     ResponseTask: _response_task_rule,
     WhistleSummons: _summons_rule,
     PointsRule: _points_rule_rule,
+    AuditEntry: _audit_rule,
     # Configuration lists are public to every logged-in user.
     IncidentCategory: lambda scope: true(),
     DeadlineRule: lambda scope: true(),
