@@ -64,33 +64,29 @@ AUDIT = r"""
 CREATE FUNCTION gridgov_audit() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
-    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+    old_row jsonb;
+    new_row jsonb;
     grid_source text := TG_ARGV[2];
-    options jsonb := TG_ARGV[3]::jsonb;
-    changes jsonb := '{}';
-    field text;
-    before jsonb;
-    after jsonb;
+    options jsonb;
+    changes jsonb;
     grid_ids int[] := '{}';
     lookup text[];
 BEGIN
     IF current_setting('gridgov.audit', true) = 'summary' THEN
         RETURN NULL;  -- a bulk load: its loader writes one summary row per table
     END IF;
-    FOR field IN SELECT jsonb_object_keys(coalesce(new_row, old_row)) LOOP
-        CONTINUE WHEN options->'ignored' ? field;
-        before := old_row->field;
-        after := new_row->field;
-        CONTINUE WHEN TG_OP = 'UPDATE' AND before IS NOT DISTINCT FROM after;
-        CONTINUE WHEN coalesce(before, 'null') = 'null' AND coalesce(after, 'null') = 'null';
-        IF options->'hidden' ? field THEN
-            changes := changes || jsonb_build_object(field, 'changed');
-        ELSE
-            changes := changes || jsonb_build_object(field, jsonb_build_array(
-                gridgov_audit_value(before, field, options), gridgov_audit_value(after, field, options)));
-        END IF;
-    END LOOP;
+    old_row := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+    new_row := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+    options := TG_ARGV[3]::jsonb;
+    SELECT coalesce(jsonb_object_agg(field, CASE
+               WHEN options->'hidden' ? field THEN to_jsonb('changed'::text)
+               ELSE jsonb_build_array(gridgov_audit_value(old_row->field, field, options),
+                                      gridgov_audit_value(new_row->field, field, options)) END), '{}')
+    INTO changes
+    FROM jsonb_object_keys(coalesce(new_row, old_row)) AS field
+    WHERE NOT coalesce(options->'ignored' ? field, false)
+      AND (old_row->field) IS DISTINCT FROM (new_row->field)
+      AND NOT (coalesce(old_row->field, 'null') = 'null' AND coalesce(new_row->field, 'null') = 'null');
     IF TG_OP = 'UPDATE' AND changes = '{}' THEN
         RETURN NULL;  -- only derived or bookkeeping columns changed
     END IF;
