@@ -112,6 +112,7 @@ class AuditEntryModelView(ScopedModelView):
 
     datamodel = EagerInterface(AuditEntry)
     base_permissions = ["can_list", "can_show"]
+    include_route_methods = {"list", "show"}  # read-only: the database refuses changes anyway
     bulk_actions = False
     list_title = _l("Audit trail")
     show_title = _l("Audit entry")
@@ -166,6 +167,7 @@ class PersonalDataAccessModelView(ScopedModelView):
 
     datamodel = SubjectInterface(PersonalDataAccess)
     base_permissions = ["can_list", "can_show"]
+    include_route_methods = {"list", "show"}
     bulk_actions = False
     list_title = _l("Personal data access log")
     show_title = _l("Personal data access")

@@ -161,3 +161,19 @@ def test_the_logs_speak_english_too(login):
     assert "Audit trail" in html and "Changed fields" in html
     html = login("admin").get(AUDIT).get_data(as_text=True)
     assert "审计日志" in html
+
+
+def test_the_trail_filters_by_user_table_record_and_time(login, session):
+    secretary = login("secretary")
+    secretary.post("/workermodelview/add", {**NEW_WORKER, "grid": grid_id(session, XIANGJIANG + "-01")})
+    admin = login("admin")
+    by_her = admin.get(f"{AUDIT}?_flt_0_actor={user_id(session, 'secretary')}").get_data(as_text=True)
+    assert record_count(by_her) == 1 and "赵" not in by_her
+    workers = count(session, AuditEntry, AuditEntry.table_name == "workers")
+    assert record_count(admin.get(f"{AUDIT}?_flt_0_table_name=workers").get_data(as_text=True)) == workers
+    assert record_count(admin.get(f"{AUDIT}?_flt_1_at=2000-01-01 00:00:00").get_data(as_text=True)) == \
+        count(session, AuditEntry)
+    assert record_count(admin.get(f"{AUDIT}?_flt_2_at=2000-01-01 00:00:00").get_data(as_text=True)) == 0
+    # a read-only list: no delete, no edit, no add
+    page = admin.get(AUDIT).get_data(as_text=True)
+    assert "fa-trash" not in page and admin.get("/auditentrymodelview/delete/1").status_code == 404
