@@ -17,7 +17,7 @@ AUDIT_ACTIONS = ("insert", "update", "delete", "load")
 class AuditEntry(Model):
     """审计日志 — one changed row: who, when, which record, and each changed field before → after
     (personal data masked, secrets only marked "changed"). ``grid_ids`` are the row's grids before
-    and after (the scope of who may read it); ``record_table`` and ``record_id`` name the record
+    and after and every grid above them (who may read it: services/scope.py); ``record_table`` and ``record_id`` name the record
     whose history it is (a department's pairing belongs to the department)."""
 
     __tablename__ = "audit_entries"

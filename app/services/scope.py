@@ -322,9 +322,10 @@ def _response_task_rule(scope: Scope):
 
 def _audit_rule(scope: Scope):
     # The changes of rows in the grid scope, before or after (a worker moved out stays in the
-    # history of both grids); by the tree as it is now, so a moved grid's history moves with it.
+    # history of both grids): each entry keeps its row's grids and those above them, GIN-indexed
+    # (migration 0024). The tree as it was then: a grid moved since keeps its old entries' scope.
     if scope.kind == "grid":
-        return AuditEntry.grid_ids.overlap(func.array(_grids_in_subtree(scope.grid_path).scalar_subquery()))
+        return AuditEntry.grid_ids.contains([scope.grid_id])
     return false()
 
 

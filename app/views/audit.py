@@ -123,6 +123,7 @@ class AuditEntryModelView(ScopedModelView):
     }
     list_columns = ["at", "actor", "action", "table_name", "record_id", "changed_fields"]
     show_columns = ["at", "actor", "action", "table_name", "record_table", "record_id", "changes"]
+    add_columns = edit_columns = ["action"]  # no add or edit routes, but FAB still builds the forms
     search_columns = ["actor", "table_name", "record_table", "record_id", "at"]
     order_columns = ["at"]
     base_order = ("id", "desc")
@@ -177,6 +178,7 @@ class PersonalDataAccessModelView(ScopedModelView):
     }
     list_columns = ["at", "viewer", "subject_table", "subject", "fields", "place"]
     show_columns = ["at", "viewer", "subject_table", "subject_id", "subject", "fields", "place"]
+    add_columns = edit_columns = ["place"]
     search_columns = ["viewer", "subject_table", "subject_id", "at"]
     order_columns = ["at"]
     base_order = ("id", "desc")

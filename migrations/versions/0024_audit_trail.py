@@ -5,8 +5,10 @@ by one trigger function (``gridgov_audit``) in the same transaction as the chang
 leaves none, and no path (form, service, import, psql) makes a change without one. The acting user
 is the transaction's ``gridgov.actor_id`` setting (the app sets it before its first write: app/fab/
 actor.py); none means the system (a CLI, a migration). Each trigger's arguments say whose history
-the row belongs to (a department's pairing is the department's), how to find its grid (for the
-secretaries' scope), and which columns hold personal data (masked here exactly as
+the row belongs to (a department's pairing is the department's), how to find its grid (the entry
+keeps it with every grid above it at the time, before and after the change: a secretary's,
+street's or district's scope finds its entries through one GIN-indexed array, as incidents do,
+migration 0006), and which columns hold personal data (masked here exactly as
 ``services/personal_data.py`` masks them), secrets ("changed", never a value) or derived values
 (left out). A bulk loader that sets ``gridgov.audit = 'summary'`` in its transaction writes one
 summary row per table itself instead of one per row (seed/generate.py).
@@ -58,7 +60,7 @@ $$;
 
 # TG_ARGV: [0] the table whose history the row belongs to, [1] the column holding that record's id,
 # [2] where the row's grid is: '' (none), a column of the row, or 'table.column:foreign_key' read
-# through the row's foreign key, [3] JSON options: mobile / resident_id / address (masked),
+# through the row's foreign key (the entry keeps that grid and all above it, before and after), [3] JSON options: mobile / resident_id / address (masked),
 # hidden (only "changed"), ignored (derived columns, left out).
 AUDIT = r"""
 CREATE FUNCTION gridgov_audit() RETURNS trigger
@@ -69,7 +71,8 @@ DECLARE
     grid_source text := TG_ARGV[2];
     options jsonb;
     changes jsonb;
-    grid_ids int[] := '{}';
+    row_grids int[] := '{}';
+    grid_ids int[];
     lookup text[];
 BEGIN
     IF current_setting('gridgov.audit', true) = 'summary' THEN
@@ -94,12 +97,19 @@ BEGIN
         lookup := regexp_split_to_array(grid_source, '[.:]');
         EXECUTE format('SELECT coalesce(array_agg(DISTINCT %I) FILTER (WHERE %I IS NOT NULL), ''{}'') FROM %I WHERE id = ANY($1)',
                        lookup[2], lookup[2], lookup[1])
-            INTO grid_ids
+            INTO row_grids
             USING ARRAY[(old_row->>lookup[3])::int, (new_row->>lookup[3])::int];
     ELSIF grid_source <> '' THEN
-        SELECT coalesce(array_agg(DISTINCT g) FILTER (WHERE g IS NOT NULL), '{}') INTO grid_ids
-        FROM unnest(ARRAY[(old_row->>grid_source)::int, (new_row->>grid_source)::int]) AS g;
+        row_grids := ARRAY[(old_row->>grid_source)::int, (new_row->>grid_source)::int];
     END IF;
+    -- the row's grids and every grid above them: the labels of their paths (a grid's path is
+    -- its ancestors' ids and its own, migration 0001); a grid's own row carries its path
+    SELECT coalesce(array_agg(DISTINCT label::int), '{}') INTO grid_ids
+    FROM (SELECT path FROM grids WHERE id = ANY(row_grids) AND TG_TABLE_NAME <> 'grids'
+          UNION ALL SELECT (old_row->>'path')::ltree WHERE TG_TABLE_NAME = 'grids'
+          UNION ALL SELECT (new_row->>'path')::ltree WHERE TG_TABLE_NAME = 'grids') AS row_grid (path),
+         unnest(string_to_array(row_grid.path::text, '.')) AS label
+    WHERE row_grid.path IS NOT NULL;
     INSERT INTO audit_entries (actor_id, table_name, record_table, record_id, action, changes, grid_ids)
     VALUES (nullif(current_setting('gridgov.actor_id', true), '')::int, TG_TABLE_NAME,
             coalesce(nullif(TG_ARGV[0], ''), TG_TABLE_NAME), (coalesce(new_row, old_row)->>TG_ARGV[1])::bigint,
