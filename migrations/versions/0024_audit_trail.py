@@ -60,8 +60,9 @@ $$;
 
 # TG_ARGV: [0] the table whose history the row belongs to, [1] the column holding that record's id,
 # [2] where the row's grid is: '' (none), a column of the row, or 'table.column:foreign_key' read
-# through the row's foreign key (the entry keeps that grid and all above it, before and after), [3] JSON options: mobile / resident_id / address (masked),
-# hidden (only "changed"), ignored (derived columns, left out).
+# through the row's foreign key (the entry keeps that grid and all above it, before and after),
+# [3] JSON options: mobile / resident_id / address (masked), hidden (only "changed"), ignored
+# (derived columns, left out).
 AUDIT = r"""
 CREATE FUNCTION gridgov_audit() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -70,9 +71,7 @@ DECLARE
     new_row jsonb;
     grid_source text := TG_ARGV[2];
     options jsonb;
-    changes jsonb;
     row_grids int[] := '{}';
-    grid_ids int[];
     lookup text[];
 BEGIN
     IF current_setting('gridgov.audit', true) = 'summary' THEN
@@ -81,39 +80,37 @@ BEGIN
     old_row := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
     new_row := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
     options := TG_ARGV[3]::jsonb;
-    SELECT coalesce(jsonb_object_agg(field, CASE
-               WHEN options->'hidden' ? field THEN to_jsonb('changed'::text)
-               ELSE jsonb_build_array(gridgov_audit_value(old_row->field, field, options),
-                                      gridgov_audit_value(new_row->field, field, options)) END), '{}')
-    INTO changes
-    FROM jsonb_object_keys(coalesce(new_row, old_row)) AS field
-    WHERE NOT coalesce(options->'ignored' ? field, false)
-      AND (old_row->field) IS DISTINCT FROM (new_row->field)
-      AND NOT (coalesce(old_row->field, 'null') = 'null' AND coalesce(new_row->field, 'null') = 'null');
-    IF TG_OP = 'UPDATE' AND changes = '{}' THEN
-        RETURN NULL;  -- only derived or bookkeeping columns changed
-    END IF;
     IF grid_source LIKE '%:%' THEN
         lookup := regexp_split_to_array(grid_source, '[.:]');
-        EXECUTE format('SELECT coalesce(array_agg(DISTINCT %I) FILTER (WHERE %I IS NOT NULL), ''{}'') FROM %I WHERE id = ANY($1)',
-                       lookup[2], lookup[2], lookup[1])
+        EXECUTE format('SELECT array_agg(%I) FROM %I WHERE id = ANY($1)', lookup[2], lookup[1])
             INTO row_grids
             USING ARRAY[(old_row->>lookup[3])::int, (new_row->>lookup[3])::int];
     ELSIF grid_source <> '' THEN
         row_grids := ARRAY[(old_row->>grid_source)::int, (new_row->>grid_source)::int];
     END IF;
-    -- the row's grids and every grid above them: the labels of their paths (a grid's path is
-    -- its ancestors' ids and its own, migration 0001); a grid's own row carries its path
-    SELECT coalesce(array_agg(DISTINCT label::int), '{}') INTO grid_ids
-    FROM (SELECT path FROM grids WHERE id = ANY(row_grids) AND TG_TABLE_NAME <> 'grids'
-          UNION ALL SELECT (old_row->>'path')::ltree WHERE TG_TABLE_NAME = 'grids'
-          UNION ALL SELECT (new_row->>'path')::ltree WHERE TG_TABLE_NAME = 'grids') AS row_grid (path),
-         unnest(string_to_array(row_grid.path::text, '.')) AS label
-    WHERE row_grid.path IS NOT NULL;
+    -- One statement: the changed fields (none: only derived or bookkeeping columns changed, no
+    -- entry), and the row's grids with every grid above them, the labels of their paths (a grid's
+    -- path is its ancestors' ids and its own, migration 0001; a grid's own row carries it).
     INSERT INTO audit_entries (actor_id, table_name, record_table, record_id, action, changes, grid_ids)
-    VALUES (nullif(current_setting('gridgov.actor_id', true), '')::int, TG_TABLE_NAME,
-            coalesce(nullif(TG_ARGV[0], ''), TG_TABLE_NAME), (coalesce(new_row, old_row)->>TG_ARGV[1])::bigint,
-            lower(TG_OP), changes, grid_ids);
+    SELECT nullif(current_setting('gridgov.actor_id', true), '')::int, TG_TABLE_NAME,
+           coalesce(nullif(TG_ARGV[0], ''), TG_TABLE_NAME), (coalesce(new_row, old_row)->>TG_ARGV[1])::bigint,
+           lower(TG_OP), changed.fields,
+           (SELECT coalesce(array_agg(DISTINCT label::int), '{}')
+            FROM (SELECT path FROM grids WHERE id = ANY(row_grids) AND TG_TABLE_NAME <> 'grids'
+                  UNION ALL SELECT (old_row->>'path')::ltree WHERE TG_TABLE_NAME = 'grids'
+                  UNION ALL SELECT (new_row->>'path')::ltree WHERE TG_TABLE_NAME = 'grids') AS row_grid (path),
+                 unnest(string_to_array(row_grid.path::text, '.')) AS label
+            WHERE row_grid.path IS NOT NULL)
+    FROM (SELECT coalesce(jsonb_object_agg(field, CASE
+                     WHEN options->'hidden' ? field THEN to_jsonb('changed'::text)
+                     ELSE jsonb_build_array(gridgov_audit_value(old_row->field, field, options),
+                                            gridgov_audit_value(new_row->field, field, options)) END), '{}')
+          FROM jsonb_object_keys(coalesce(new_row, old_row)) AS field
+          WHERE NOT coalesce(options->'ignored' ? field, false)
+            AND (old_row->field) IS DISTINCT FROM (new_row->field)
+            AND NOT (coalesce(old_row->field, 'null') = 'null' AND coalesce(new_row->field, 'null') = 'null'))
+         AS changed (fields)
+    WHERE TG_OP <> 'UPDATE' OR changed.fields <> '{}';
     RETURN NULL;
 END
 $$;
