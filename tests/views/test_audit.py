@@ -177,3 +177,18 @@ def test_the_trail_filters_by_user_table_record_and_time(login, session):
     # a read-only list: no delete, no edit, no add
     page = admin.get(AUDIT).get_data(as_text=True)
     assert "fa-trash" not in page and admin.get("/auditentrymodelview/delete/1").status_code == 404
+
+
+def test_an_incidents_reporter_phone_shown_in_clear_is_logged(login, session):
+    from app.models import Incident
+
+    incident = session.scalar(select(Incident).where(Incident.status != "closed").order_by(Incident.id))
+    incident.reporter_name, incident.reporter_phone = "报事人", "13812345678"
+    session.commit()
+    login("leader").get(f"/incidentmodelview/show/{incident.id}")  # masked for a leader
+    assert seen(session, "incidents", incident.id) == []
+    admin = login("admin")
+    page = admin.get(f"/incidentmodelview/show/{incident.id}").get_data(as_text=True)
+    assert incident.reporter_phone in page and "personaldataaccessmodelview/list/" in page
+    (row,) = seen(session, "incidents", incident.id)
+    assert row.fields == ["reporter_phone"] and row.viewer_id == user_id(session, "admin")
