@@ -111,9 +111,11 @@ class AuditEntryModelView(ScopedModelView):
     """审计日志 — every change to the base records, newest first."""
 
     datamodel = EagerInterface(AuditEntry)
-    base_permissions = ["can_list", "can_show"]
-    include_route_methods = {"list", "show"}  # read-only: the database refuses changes anyway
+    # read and taken out as a file (the lists' export), never changed: the database refuses it anyway
+    base_permissions = ["can_list", "can_show", "can_export"]
+    include_route_methods = {"list", "show"}
     bulk_actions = False
+    muldelete = None  # not even the bulk delete's permission (FAB adds an action's own)
     list_title = _l("Audit trail")
     show_title = _l("Audit entry")
     label_columns = {
@@ -167,9 +169,10 @@ class PersonalDataAccessModelView(ScopedModelView):
     """个人信息查看记录 — who was shown whose phone, ID number or address in clear (administrators)."""
 
     datamodel = SubjectInterface(PersonalDataAccess)
-    base_permissions = ["can_list", "can_show"]
+    base_permissions = ["can_list", "can_show", "can_export"]
     include_route_methods = {"list", "show"}
     bulk_actions = False
+    muldelete = None
     list_title = _l("Personal data access log")
     show_title = _l("Personal data access")
     label_columns = {

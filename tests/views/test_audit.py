@@ -192,3 +192,10 @@ def test_an_incidents_reporter_phone_shown_in_clear_is_logged(login, session):
     assert incident.reporter_phone in page and "personaldataaccessmodelview/list/" in page
     (row,) = seen(session, "incidents", incident.id)
     assert row.fields == ["reporter_phone"] and row.viewer_id == user_id(session, "admin")
+
+
+def test_the_logs_offer_no_permission_to_change_them(app):
+    with app.app_context():
+        views = {view.__class__.__name__: view for view in app.appbuilder.baseviews}
+        for name in ("AuditEntryModelView", "PersonalDataAccessModelView"):
+            assert not {"can_add", "can_edit", "can_delete"} & set(views[name].base_permissions), name
