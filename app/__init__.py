@@ -8,6 +8,7 @@ from flask import Flask, abort, request
 from werkzeug.datastructures import ImmutableMultiDict
 
 from . import statics
+from .fab import actor
 from .database import MIGRATIONS_DIR, check_server_version, ping_after_idle, resolve_database_url
 from .extensions import appbuilder, csrf, db, migrate
 
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         db.init_app(app)
         ping_after_idle(db.engine)
+        actor.install(db.session)
         check_server_version(db.engine)
         migrate.init_app(app, db, directory=MIGRATIONS_DIR)
         appbuilder.init_app(app, db.session)

@@ -183,19 +183,24 @@ HIDDEN_MENUS = {
 # The administrator holds every permission but has no points account and no grid to check in.
 ADMIN_HIDDEN_MENUS = ("My points", "Redeem rewards", "Emergency tasks")
 
+# The audit trail (审计日志) of the user's area, in the administrator's Security menu: secretaries,
+# street officers and dispatch centres, who change the base records. The access log is the
+# administrator's alone.
+AUDIT = _view("AuditEntryModelView", READ, "Audit trail") + [("menu_access", "Security")]
+
 # The dashboard (一屏知全域) of the user's area: leaders, dispatch centres and street officers.
 DASHBOARD = [("can_show", "DashboardView"), ("menu_access", "Dashboard")]
 
 ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(rules_write=True, items_write=True)
-    + _incidents(configure=True, blow=True, declare=True, oversee=True) + DASHBOARD
+    + _incidents(configure=True, blow=True, declare=True, oversee=True) + DASHBOARD + AUDIT
     + _imports("DepartmentModelView"),
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
-    + _incidents(blow=True, check_in=True, oversee=True) + DASHBOARD
+    + _incidents(blow=True, check_in=True, oversee=True) + DASHBOARD + AUDIT
     + _imports("GridModelView", "WorkerModelView"),
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
     + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True)
-    + _incidents(check_in=True, oversee=True)
+    + _incidents(check_in=True, oversee=True) + AUDIT
     + _imports("GridModelView", "WorkerModelView", "VolunteerModelView", "ServiceRecordModelView"),
     GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(check_in=True),
     DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False)

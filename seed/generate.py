@@ -23,6 +23,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.models import Department, Grid, IncidentCategory, PointsRule
+from app.services import audit
 
 from .boundaries import HEBI_CITY, QIBIN, point_in, polygon, split
 from .demo import FUNCTIONAL_DEPARTMENTS, PAIRED_UNITS, SKILLS
@@ -144,6 +145,7 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
     now = now or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     copier = Copier(session)
     counts: dict[str, int] = {}
+    audit.bulk_load(session)  # one audit row per table for what follows, not one per row
 
     # --- departments ----------------------------------------------------------------------
     departments = []
@@ -154,6 +156,7 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
         departments.append(Department(name=name, kind="paired_unit", contact_name=names.name(), contact_phone=names.phone()))
     session.add_all(departments)
     session.flush()
+    counts["departments"] = len(departments)
     functional = [d.id for d in departments if d.kind == "functional"]
     units = [d.id for d in departments if d.kind == "paired_unit"]
 
@@ -348,6 +351,7 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
     counts["whistles"] = len(whistle_rows)
     for table in ("grids", "workers", "volunteers", "service_records", "incidents", "whistles"):
         session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+    audit.record_bulk_load(session, counts)
     session.commit()
     session.execute(text("ANALYZE"))
     echo(f"  whistles: {counts['whistles']}")

@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from app.models import Grid, Incident, IncidentEvent, PointsAccount, Worker
+from app.models import AuditEntry, Grid, Incident, IncidentEvent, PointsAccount, Worker
 from app.services.points import check_invariants
 from seed.generate import load_district
 
@@ -47,6 +47,12 @@ def test_small_district_is_consistent(small_district):
     # every grid outlined inside its parent, every incident located inside its grid
     check_nesting(session.scalars(select(Grid)).all())
     located_inside_their_grids(session)
+    # the audit trail has one summary row per loaded table, not one per row (app/services/audit.py)
+    loads = dict(session.execute(select(AuditEntry.table_name, AuditEntry.changes["rows"].as_integer())
+                                 .where(AuditEntry.action == "load")).all())
+    assert loads["grids"] == counts["grids"] and loads["workers"] == counts["workers"]
+    assert loads["service_records"] == counts["service_records"] and "incidents" not in loads
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == len(loads)
     # sequences continue after the loaded ids
     assert session.scalar(text("SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")) > counts["incidents"]
 

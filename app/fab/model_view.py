@@ -18,6 +18,7 @@ from ..services.errors import DomainError
 from ..services.unit_of_work import unit_of_work
 from ..uploads import keep_uploads
 from . import urltools
+from .access_log import PersonalDataLog
 from .export import ExportMixin
 from .fields import label_empty_choices, number_fields
 from .filters import SCOPED, current_scope, replace_search_filters, scope_relation_choices, type_searched_relations
@@ -28,12 +29,13 @@ from .rendering import blank_if_none
 from .widgets import SearchWidget
 
 
-class ScopedModelView(ExportMixin, ListArguments, PickerMixin, ModelView):
+class ScopedModelView(PersonalDataLog, ExportMixin, ListArguments, PickerMixin, ModelView):
     """A ModelView whose every path to a row goes through the user's scope.
 
     list/show/edit/delete use ``base_filters``; relation choices in add, edit and search forms
     use the same filter; create, edit and delete run the service ``check`` and the bulk
-    action reloads its rows through the scope (FAB's ``action_post`` does not)."""
+    action reloads its rows through the scope (FAB's ``action_post`` does not); what it shows of
+    people's personal data in clear is logged (``PersonalDataLog``)."""
 
     base_filters = SCOPED
     page_size = 20
@@ -103,10 +105,6 @@ class ScopedModelView(ExportMixin, ListArguments, PickerMixin, ModelView):
         if current_scope().kind == "volunteer":
             return True
         return appbuilder.sm.has_access("can_edit", self.class_permission_name)
-
-    def log_personal_data(self, ids, columns, place: str) -> None:
-        """Record that the user was shown ``columns`` (personal data) of the rows ``ids`` in clear
-        at ``place`` (a page or an export): the access log. Never given the values."""
 
     def _masking(self, masker):
         def format_value(value):

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from ..extensions import cache
 from ..headers import csp_nonce
+from .access_log import record_links
 from .export import export_links
 from .interface import COUNT_CAP
 from .rendering import list_rows, show_rows
@@ -77,4 +78,5 @@ def install(app) -> None:
     app.jinja_env.globals.update(
         gridgov_count_cap=COUNT_CAP, gridgov_navbar=navbar, gridgov_once=page_frame,
         gridgov_todo_mark=Markup(TODO_MARK),
-        gridgov_rows=list_rows, gridgov_show_rows=show_rows, gridgov_export_links=export_links)
+        gridgov_rows=list_rows, gridgov_show_rows=show_rows, gridgov_export_links=export_links,
+        gridgov_record_links=record_links)

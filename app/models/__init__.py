@@ -1,6 +1,7 @@
 """All tables of gridgov. Importing this package registers every model on FAB's metadata."""
 from flask_appbuilder import Model
 
+from .audit import AuditEntry, PersonalDataAccess
 from .departments import Department, department_communities
 from .emergencies import EmergencyResponse, ResponseTask
 from .grids import Grid
@@ -17,6 +18,8 @@ from .whistles import Whistle, WhistleSummons, whistle_incidents
 metadata = Model.metadata
 
 __all__ = [
+    "AuditEntry",
+    "PersonalDataAccess",
     "Department",
     "EmergencyResponse",
     "ResponseTask",

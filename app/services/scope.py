@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy_utils import Ltree
 
 from ..models import (
+    AuditEntry,
     Department,
     EmergencyResponse,
     Grid,
@@ -319,6 +320,15 @@ def _response_task_rule(scope: Scope):
     return false()
 
 
+def _audit_rule(scope: Scope):
+    # The changes of rows in the grid scope, before or after (a worker moved out stays in the
+    # history of both grids): each entry keeps its row's grids and those above them, GIN-indexed
+    # (migration 0024). The tree as it was then: a grid moved since keeps its old entries' scope.
+    if scope.kind == "grid":
+        return AuditEntry.grid_ids.contains([scope.grid_id])
+    return false()
+
+
 def _user_rule(scope: Scope):
     # Only administrators manage logins.
     return false()
@@ -344,6 +354,7 @@ RULES: dict[type, Callable[[Scope], object]] = {
     ResponseTask: _response_task_rule,
     WhistleSummons: _summons_rule,
     PointsRule: _points_rule_rule,
+    AuditEntry: _audit_rule,
     # Configuration lists are public to every logged-in user.
     IncidentCategory: lambda scope: true(),
     DeadlineRule: lambda scope: true(),

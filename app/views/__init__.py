@@ -10,6 +10,7 @@ from ..fab import templating
 
 def register_views(appbuilder) -> None:
     from ..api.grids import GridApi
+    from .audit import AuditEntryModelView, PersonalDataAccessModelView
     from .departments import DepartmentModelView
     from .grids import GridModelView
     from .maps import MapView
@@ -83,4 +84,9 @@ def register_views(appbuilder) -> None:
                         category="Points bank")
     appbuilder.add_view_no_menu(RedemptionLineModelView)
     appbuilder.add_view_no_menu(MapView)
+    # 审计日志 and 个人信息查看记录: beside the administrator's users and roles
+    appbuilder.add_view(AuditEntryModelView, "Audit trail", label=_l("Audit trail"), icon="fa-history",
+                        category="Security")
+    appbuilder.add_view(PersonalDataAccessModelView, "Personal data access", label=_l("Personal data access log"),
+                        icon="fa-eye", category="Security")
     appbuilder.add_api(GridApi)

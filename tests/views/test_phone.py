@@ -145,13 +145,14 @@ LISTS = {name: f"/{name}modelview/list/" for name in (
 TREE, REPORT, TASKS = "/gridmodelview/tree/", "/incidentmodelview/report", "/emergencyresponsemodelview/tasks/"
 ME, REDEEM, HONOUR = "/points/me/", "/points/redeem/", "/points/honour/"
 DECLARE, DASHBOARD = "/emergencyresponsemodelview/declare", "/dashboard/"
+AUDIT = "/auditentrymodelview/list/"
 STAFF = {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
                             "emergencyresponse", "rewarditem", "redemption", "pointsaccount", "ledgerentry",
                             "pointsrule")} | {TREE, REPORT, HONOUR}
 MENUS = {
-    "dispatcher": STAFF | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE, DASHBOARD},
-    "street": STAFF | {TASKS, DASHBOARD},
-    "secretary": STAFF | {TASKS},
+    "dispatcher": STAFF | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE, DASHBOARD, AUDIT},
+    "street": STAFF | {TASKS, DASHBOARD, AUDIT},
+    "secretary": STAFF | {TASKS, AUDIT},
     "worker": {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, HONOUR},
     "department": {LISTS["department"], LISTS["incident"], LISTS["whistle"]},
     "volunteer": {LISTS["volunteer"], LISTS["servicerecord"], LISTS["incident"], REPORT, ME, REDEEM, HONOUR,
@@ -170,7 +171,8 @@ def test_each_role_sees_the_menu_entries_that_give_it_something(login, username)
 
 def test_the_administrator_sees_everything_but_a_points_account_and_check_ins(login):
     entries = menu_entries(login("admin"))
-    assert set(LISTS.values()) | {TREE, REPORT, HONOUR, "/users/list/", "/roles/list/"} <= entries
+    assert set(LISTS.values()) | {TREE, REPORT, HONOUR, "/users/list/", "/roles/list/", AUDIT,
+                                  "/personaldataaccessmodelview/list/"} <= entries
     assert not {ME, REDEEM, TASKS} & entries
 
 

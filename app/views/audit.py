@@ -1,0 +1,191 @@
+"""审计日志 and 个人信息查看记录: read-only lists, newest first.
+
+Administrators read the whole audit trail; secretaries, street and district staff the changes of
+rows in their grid scope (``services/scope.py``). Only administrators read the access log, which
+names each person by name and masked phone: reading it shows no personal data in clear."""
+from __future__ import annotations
+
+import json
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from ..extensions import db
+from ..models import AuditEntry, PersonalDataAccess
+from ..services import audit as audit_service
+from ..fab.fields import choice_field
+from ..fab.interface import EagerInterface
+from ..fab.model_view import ScopedModelView
+from ..fab.rendering import label_of
+from .formats import local_time
+
+TABLE_LABELS = {
+    "grids": _l("Grids"),
+    "workers": _l("Workers"),
+    "volunteers": _l("Volunteers"),
+    "service_records": _l("Service records"),
+    "departments": _l("Departments"),
+    "department_communities": _l("Communities served"),
+    "ab_user": _l("Users"),
+    "ab_user_role": _l("Roles of a user"),
+    "ab_role": _l("Roles"),
+    "ab_permission_view_role": _l("Permissions of a role"),
+    "points_rules": _l("Points rules"),
+    "reward_items": _l("Reward catalog"),
+    "incident_categories": _l("Incident categories"),
+    "incident_deadlines": _l("Deadlines"),
+    "incidents": _l("Incidents"),
+}
+RECORD_LABELS = {table: TABLE_LABELS[table] for table in audit_service.RECORD_TABLES}
+SUBJECT_LABELS = {table: TABLE_LABELS[table] for table in audit_service.SUBJECTS}
+ACTION_LABELS = {"insert": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
+                 "load": _l("Bulk load")}
+# Fields no screen labels (foreign keys of the pairing tables, a bulk load's count).
+FIELD_LABELS = {
+    "id": _l("No."),
+    "department_id": _l("Department"),
+    "grid_id": _l("Grid"),
+    "user_id": _l("User"),
+    "role_id": _l("Role"),
+    "permission_view_id": _l("Permission"),
+    "rows": _l("Rows loaded"),
+    "password": _l("Password"),
+    "path": _l("Grid path"),
+    "boundary": _l("Boundary"),
+}
+
+
+def _screen_labels() -> dict:
+    """Each field's label as the audited tables' screens name it (``grid_id`` as their ``grid``)."""
+    labels = {}
+    for view in current_app.appbuilder.baseviews:
+        datamodel = getattr(view, "datamodel", None)
+        if datamodel is None or datamodel.obj.__tablename__ not in audit_service.AUDITED_TABLES:
+            continue
+        for column, label in (type(view).label_columns or {}).items():
+            labels.setdefault(column, label)
+            labels.setdefault(f"{column}_id", label)
+    return labels
+
+
+def field_label(field: str) -> str:
+    return str(FIELD_LABELS.get(field) or _screen_labels().get(field) or field)
+
+
+def _value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def changed_fields(fields) -> str:
+    return "、".join(field_label(field) for field in fields or ())
+
+
+def before_after(changes) -> Markup:
+    """Each changed field, its value before → after (a secret only "changed")."""
+    rows = []
+    for field, change in (changes or {}).items():
+        if isinstance(change, list) and len(change) == 2:
+            before, after = _value(change[0]), _value(change[1])
+        else:
+            before, after = "", _("changed (not recorded)") if change == "changed" else _value(change)
+        rows.append(Markup("<tr><th>{}</th><td>{}</td><td>→</td><td>{}</td></tr>").format(
+            field_label(field), before, after))
+    head = Markup("<tr><th>{}</th><th>{}</th><th></th><th>{}</th></tr>").format(_("Field"), _("Before"), _("After"))
+    return Markup('<table class="table table-condensed gridgov-changes">') + head + Markup("").join(rows) \
+        + Markup("</table>")
+
+
+def actor_name(user) -> str:
+    return str(user) if user is not None else _("System")
+
+
+class AuditEntryModelView(ScopedModelView):
+    """审计日志 — every change to the base records, newest first."""
+
+    datamodel = EagerInterface(AuditEntry)
+    # read and taken out as a file (the lists' export), never changed: the database refuses it anyway
+    base_permissions = ["can_list", "can_show", "can_export"]
+    include_route_methods = {"list", "show"}
+    bulk_actions = False
+    muldelete = None  # not even the bulk delete's permission (FAB adds an action's own)
+    list_title = _l("Audit trail")
+    show_title = _l("Audit entry")
+    label_columns = {
+        "at": _l("Time"), "actor": _l("By"), "action": _l("Action"), "table_name": _l("Table"),
+        "record_table": _l("Record type"), "record_id": _l("Record No."), "changed_fields": _l("Changed fields"),
+        "changes": _l("Before → after"),
+    }
+    list_columns = ["at", "actor", "action", "table_name", "record_id", "changed_fields"]
+    show_columns = ["at", "actor", "action", "table_name", "record_table", "record_id", "changes"]
+    add_columns = edit_columns = ["action"]  # no add or edit routes, but FAB still builds the forms
+    search_columns = ["actor", "table_name", "record_table", "record_id", "at"]
+    order_columns = ["at"]
+    base_order = ("id", "desc")
+    formatters_columns = {
+        "at": local_time, "actor": actor_name, "action": label_of(ACTION_LABELS),
+        "table_name": label_of(TABLE_LABELS), "record_table": label_of(TABLE_LABELS),
+        "changed_fields": changed_fields, "changes": before_after,
+    }
+    search_form_extra_fields = {
+        "table_name": choice_field(_l("Table"), TABLE_LABELS, required=False),
+        "record_table": choice_field(_l("Record type"), RECORD_LABELS, required=False),
+    }
+
+
+class SubjectInterface(EagerInterface):
+    """The log's rows with each person named as their page names them, masked (one query per table)."""
+
+    def get_values(self, lst, list_columns):
+        rows = list(lst)
+        values = list(super().get_values(rows, list_columns))
+        if "subject" in list_columns:
+            labels = audit_service.subject_labels(db.session, [(r.subject_table, r.subject_id) for r in rows])
+            for row, value in zip(rows, values):
+                value["subject"] = labels.get((row.subject_table, row.subject_id), f"#{row.subject_id}")
+        return values
+
+    def get_values_item(self, item, show_columns):
+        values = super().get_values_item(item, show_columns)
+        if item is not None and "subject" in show_columns:
+            label = audit_service.subject_labels(db.session, [(item.subject_table, item.subject_id)]).get(
+                (item.subject_table, item.subject_id), f"#{item.subject_id}")
+            values = [label if column == "subject" else value for column, value in zip(show_columns, values)]
+        return values
+
+
+def field_names(fields) -> str:
+    return "、".join(field_label(field) for field in fields or ())
+
+
+class PersonalDataAccessModelView(ScopedModelView):
+    """个人信息查看记录 — who was shown whose phone, ID number or address in clear (administrators)."""
+
+    datamodel = SubjectInterface(PersonalDataAccess)
+    base_permissions = ["can_list", "can_show", "can_export"]
+    include_route_methods = {"list", "show"}
+    bulk_actions = False
+    muldelete = None
+    list_title = _l("Personal data access log")
+    show_title = _l("Personal data access")
+    label_columns = {
+        "at": _l("Time"), "viewer": _l("Seen by"), "subject_table": _l("Record type"), "subject_id": _l("Record No."),
+        "subject": _l("Person"), "fields": _l("Data shown"), "place": _l("Where"),
+    }
+    list_columns = ["at", "viewer", "subject_table", "subject", "fields", "place"]
+    show_columns = ["at", "viewer", "subject_table", "subject_id", "subject", "fields", "place"]
+    add_columns = edit_columns = ["place"]
+    search_columns = ["viewer", "subject_table", "subject_id", "at"]
+    order_columns = ["at"]
+    base_order = ("id", "desc")
+    formatters_columns = {
+        "at": local_time, "viewer": actor_name, "subject_table": label_of(TABLE_LABELS), "fields": field_names,
+    }
+    search_form_extra_fields = {"subject_table": choice_field(_l("Record type"), SUBJECT_LABELS, required=False)}
