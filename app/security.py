@@ -156,6 +156,7 @@ MENU = {
                   "Incident categories", "Deadlines"),
     "Points bank": ("My points", "Redeem rewards", "Honour roll", "Reward catalog", "Redemptions",
                     "Points accounts", "Points ledger", "Points rules"),
+    "Audit": ("Audit trail", "Personal data access"),
 }
 
 
@@ -183,10 +184,9 @@ HIDDEN_MENUS = {
 # The administrator holds every permission but has no points account and no grid to check in.
 ADMIN_HIDDEN_MENUS = ("My points", "Redeem rewards", "Emergency tasks")
 
-# The audit trail (审计日志) of the user's area, in the administrator's Security menu: secretaries,
-# street officers and dispatch centres, who change the base records. The access log is the
-# administrator's alone.
-AUDIT = _view("AuditEntryModelView", READ, "Audit trail") + [("menu_access", "Security")]
+# The audit trail (审计日志) of the user's area, in the Audit menu: secretaries, street officers and
+# dispatch centres, who change the base records. The access log is the administrator's alone.
+AUDIT = _view("AuditEntryModelView", READ, "Audit trail") + [("menu_access", "Audit")]
 
 # The dashboard (一屏知全域) of the user's area: leaders, dispatch centres and street officers.
 DASHBOARD = [("can_show", "DashboardView"), ("menu_access", "Dashboard")]

@@ -77,3 +77,12 @@ def test_the_secretary_imports_workers_from_the_template_on_her_phone(journey, s
         expect(page.locator("table.gridgov-list")).to_contain_text(name)
     secretary.assert_fits()
     secretary.screenshot("7-imported-workers-phone")
+
+    # …and in the audit trail: three new workers, recorded as hers
+    page.goto("/auditentrymodelview/list/?_flt_0_table_name=workers")
+    rows = page.locator("table.gridgov-list tbody tr")
+    expect(rows.first).to_be_visible()
+    shown = page.locator("table.gridgov-list").inner_text()
+    assert shown.count("新增") >= 3 and "湘江书记" in shown
+    secretary.assert_fits()
+    secretary.screenshot("7-imported-workers-audit-phone")

@@ -199,3 +199,46 @@ def test_the_logs_offer_no_permission_to_change_them(app):
         views = {view.__class__.__name__: view for view in app.appbuilder.baseviews}
         for name in ("AuditEntryModelView", "PersonalDataAccessModelView"):
             assert not {"can_add", "can_edit", "can_delete"} & set(views[name].base_permissions), name
+
+
+def test_both_logs_export_and_the_access_log_names_its_people_masked(login, session):
+    import io
+
+    import openpyxl
+
+    worker = worker_in(session, XIANGJIANG)
+    login("secretary").get(f"/workermodelview/show/{worker.id}")
+    admin = login("admin")
+    exported = admin.get(ACCESS.replace("list/", "export/xlsx"))
+    assert exported.status_code == 200
+    rows = [[cell for cell in row] for row in openpyxl.load_workbook(io.BytesIO(exported.data)).worksheets[0]
+            .iter_rows(values_only=True)]
+    text_of_file = "\n".join(" ".join(str(cell) for cell in row if cell is not None) for row in rows)
+    assert worker.name in text_of_file and not FULL_MOBILE_RE.search(text_of_file)
+    trail = admin.get(AUDIT.replace("list/", "export/csv"))
+    assert trail.status_code == 200 and trail.data.decode("utf-8-sig").count("\n") > 1
+    assert not FULL_MOBILE_RE.search(trail.data.decode("utf-8-sig"))
+    # the secretary exports her area's trail; the access log is the administrator's alone
+    assert login("secretary").get(AUDIT.replace("list/", "export/csv")).status_code == 200
+    assert login("secretary").get(ACCESS.replace("list/", "export/csv")).status_code in (302, 403, 404)
+
+
+def test_an_import_is_audited_row_by_row_with_the_importer(login, session):
+    import io
+
+    from .test_imports import token_of, upload
+
+    secretary = login("secretary")
+    exported = secretary.get("/workermodelview/export/csv").data.decode("utf-8-sig").splitlines()
+    header, first = exported[0], exported[1].split(",")
+    first[0] = first[0] + "改"  # a changed name: the import updates that worker
+    response = upload(secretary, (header + "\n" + ",".join(first) + "\n").encode("utf-8"), "workers.csv")
+    token = token_of(response)
+    assert token, response.get_data(as_text=True)[:2000]
+    before = count(session, AuditEntry)
+    assert secretary.post("/workermodelview/import/", {"step": "confirm", "token": token}).status_code == 302
+    session.expire_all()
+    entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert count(session, AuditEntry) == before + 1
+    assert entry.table_name == "workers" and entry.action == "update" and entry.actor_id == user_id(session, "secretary")
+    assert entry.changes["name"][1] == first[0]
