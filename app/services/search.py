@@ -29,6 +29,10 @@ MATCHERS = {
     Grid: _grids,
     Worker: lambda text: select(Worker.id).where(Worker.name.ilike(contains_pattern(text))),
     Volunteer: lambda text: select(Volunteer.id).where(Volunteer.name.ilike(contains_pattern(text))),
+    # a login by its user name or the person's name (the audit trail's "by")
+    GridgovUser: lambda text: select(GridgovUser.id).where(or_(
+        GridgovUser.username == text, (GridgovUser.last_name + GridgovUser.first_name).ilike(contains_pattern(text)),
+        (GridgovUser.first_name + " " + GridgovUser.last_name).ilike(contains_pattern(text)))),
 }
 
 
