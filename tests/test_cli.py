@@ -85,8 +85,11 @@ def gridgov_run(instance: Path, workers: int):
     port = free_port()
     env = environment(GRIDGOV_INSTANCE_DIR=str(instance), DATABASE_URL=None)
     gridgov = os.path.join(os.path.dirname(sys.executable), "gridgov")
+    # the output goes to a file: a pipe nobody reads while the app runs fills up (64 KB of
+    # tracebacks after a restarted server) and blocks the app's next log line, and its request
+    output = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
     proc = subprocess.Popen([gridgov, "run", "--port", str(port), "--workers", str(workers)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=output, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 180
@@ -102,7 +105,10 @@ def gridgov_run(instance: Path, workers: int):
         yield proc, base
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.output, _ = proc.communicate(timeout=120)
+        proc.wait(timeout=120)
+        output.seek(0)
+        proc.output = output.read()
+        output.close()
 
 
 def test_run_serves_on_the_embedded_database_and_stops_it(instance_dir):

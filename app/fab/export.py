@@ -69,6 +69,9 @@ class ExportMixin:
 
     # The columns of the file; None: the list's.
     export_columns: list | None = None
+    # How a column is written to a file when not as the page prints it (a record page's table of
+    # changes as one line of text).
+    export_formatters_columns: dict = {}
 
     def __init__(self, *args, **kwargs):
         routes = self.include_route_methods
@@ -109,7 +112,7 @@ class ExportMixin:
         hidden = self.hidden_columns()
         masked = getattr(self, "masked_columns", {})
         in_clear = [column for column in columns if column in masked and column not in hidden]
-        formatters = self.formatters_columns or {}
+        formatters = {**(self.formatters_columns or {}), **self.export_formatters_columns}
         words = {True: yes_no(True), False: yes_no(False)}  # translated once, not per row
         makers = [self._cell_maker(column, formatters.get(column), masked, hidden, words) for column in columns]
         readers = [self._value_reader(column) for column in columns]

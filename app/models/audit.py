@@ -48,6 +48,11 @@ class AuditEntry(Model):
         """The names of the changed fields (a list page prints them, the record page each change)."""
         return list(self.changes or {})
 
+    @property
+    def change_set(self) -> tuple[str, dict]:
+        """The changes with the table they were made in (which says what each field's values mean)."""
+        return self.table_name, self.changes or {}
+
     def __repr__(self) -> str:
         return f"{self.table_name} {self.record_id} {self.action}"
 

@@ -13,7 +13,10 @@ from sqlalchemy import String, func, insert, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from ..models import AuditEntry, Incident, PersonalDataAccess, Volunteer, Worker
+from flask_appbuilder.security.sqla.models import Role
+
+from ..models import (AuditEntry, Department, Grid, GridgovUser, Incident, IncidentCategory, PersonalDataAccess,
+                      PointsRule, Volunteer, Worker)
 from .personal_data import mask_mobile
 from .typed import as_keys
 from .unit_of_work import unit_of_work
@@ -88,3 +91,31 @@ def subject_labels(session: Session, subjects: Iterable[tuple[str, int]]) -> dic
         for key, person, number in session.execute(select(model.id, name, phone).where(model.id.in_(keys))):
             labels[(table, key)] = " ".join(filter(None, [person or "", mask_mobile(number)])) or str(key)
     return labels
+
+
+# How an audited change names a record it points at (a worker's grid, a rule's community…).
+NAMES = {
+    "grids": lambda: (Grid, Grid.name + "（" + Grid.code + "）"),
+    "departments": lambda: (Department, Department.name),
+    "workers": lambda: (Worker, Worker.name),
+    "volunteers": lambda: (Volunteer, Volunteer.name),
+    "points_rules": lambda: (PointsRule, PointsRule.name),
+    "incident_categories": lambda: (IncidentCategory, IncidentCategory.name),
+    "ab_user": lambda: (GridgovUser, GridgovUser.username),
+    "ab_role": lambda: (Role, Role.name),
+}
+
+
+def names_of(session: Session, records: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The names of these (table, id) records, one query per table; a record gone since is left
+    out (its page prints its number)."""
+    wanted: dict[str, set[int]] = {}
+    for table, key in records:
+        if table in NAMES:
+            wanted.setdefault(table, set()).add(key)
+    names = {}
+    for table, keys in wanted.items():
+        model, name = NAMES[table]()
+        for key, label in session.execute(select(model.id, name).where(model.id.in_(keys))):
+            names[(table, key)] = label
+    return names

@@ -19,6 +19,8 @@ from ..fab.fields import choice_field
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
 from ..fab.rendering import label_of
+from ..models.choices import (DEPARTMENT_KIND_LABELS, EMPLOYMENT_TYPE_LABELS, GRID_KIND_LABELS, GRID_LEVEL_LABELS,
+                              RULE_UNIT_LABELS, URGENCY_LABELS, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS)
 from .formats import local_time
 
 TABLE_LABELS = {
@@ -57,47 +59,94 @@ FIELD_LABELS = {
 }
 
 
+# A coded field's values, by table: shown by their labels, as the table's own screens show them.
+CHOICES = {
+    ("workers", "role"): WORKER_ROLE_LABELS, ("workers", "employment"): EMPLOYMENT_TYPE_LABELS,
+    ("volunteers", "kind"): VOLUNTEER_KIND_LABELS, ("grids", "level"): GRID_LEVEL_LABELS,
+    ("grids", "kind"): GRID_KIND_LABELS, ("departments", "kind"): DEPARTMENT_KIND_LABELS,
+    ("points_rules", "unit"): RULE_UNIT_LABELS, ("incident_deadlines", "urgency"): URGENCY_LABELS,
+}
+# A key of another record: shown by that record's name (``audit.names_of``), by the table it names.
+REFERENCES = {
+    "grid_id": "grids", "parent_id": "grids", "community_id": "grids", "department_id": "departments",
+    "unit_id": "departments", "leader_id": "workers", "volunteer_id": "volunteers", "rule_id": "points_rules",
+    "points_rule_id": "points_rules", "category_id": "incident_categories", "user_id": "ab_user",
+    "role_id": "ab_role",
+}
+
+
 def _screen_labels() -> dict:
-    """Each field's label as the audited tables' screens name it (``grid_id`` as their ``grid``)."""
+    """Each field's label as the audited tables' screens name it (``grid_id`` as their ``grid``),
+    by table: a volunteer's ``kind`` is its volunteer type, a grid's its grid kind."""
     labels = {}
     for view in current_app.appbuilder.baseviews:
         datamodel = getattr(view, "datamodel", None)
         if datamodel is None or datamodel.obj.__tablename__ not in audit_service.AUDITED_TABLES:
             continue
+        table = datamodel.obj.__tablename__
         for column, label in (type(view).label_columns or {}).items():
-            labels.setdefault(column, label)
-            labels.setdefault(f"{column}_id", label)
+            labels.setdefault((table, column), label)
+            labels.setdefault((table, f"{column}_id"), label)
     return labels
 
 
-def field_label(field: str) -> str:
-    return str(FIELD_LABELS.get(field) or _screen_labels().get(field) or field)
+def field_label(field: str, table: str | None = None) -> str:
+    labels = _screen_labels()
+    found = FIELD_LABELS.get(field) or labels.get((table, field)) or next(
+        (label for (_table, name), label in labels.items() if name == field), None)
+    return str(found or field)
 
 
-def _value(value) -> str:
+def _value(value, table: str | None = None, field: str | None = None, names: dict | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
+    choices = CHOICES.get((table, field))
+    if choices is not None and value in choices:
+        return str(choices[value])
+    if names is not None and field in REFERENCES and isinstance(value, int):
+        return names.get((REFERENCES[field], value), f"#{value}")
     return str(value)
 
 
 def changed_fields(fields) -> str:
-    return "、".join(field_label(field) for field in fields or ())
+    return "、".join(field_label(field) for field in fields or () if field != "id")
 
 
-def before_after(changes) -> Markup:
-    """Each changed field, its value before → after (a secret only "changed")."""
-    rows = []
-    for field, change in (changes or {}).items():
+def _names(table: str, changes: dict) -> dict:
+    """The names of the records the changes' keys point at, in one query per table."""
+    wanted = [(REFERENCES[field], value) for field, change in changes.items() if field in REFERENCES
+              and isinstance(change, list) for value in change if isinstance(value, int)]
+    return audit_service.names_of(db.session, wanted) if wanted else {}
+
+
+def _changes(change_set):
+    """(label, before, after) of each change, the entry's own number left out."""
+    table, changes = change_set
+    names = _names(table, changes)
+    for field, change in changes.items():
+        if field == "id":
+            continue
         if isinstance(change, list) and len(change) == 2:
-            before, after = _value(change[0]), _value(change[1])
+            before, after = (_value(value, table, field, names) for value in change)
         else:
             before, after = "", _("changed (not recorded)") if change == "changed" else _value(change)
-        rows.append(Markup("<tr><th>{}</th><td>{}</td><td>→</td><td>{}</td></tr>").format(
-            field_label(field), before, after))
+        yield field_label(field, table), before, after
+
+
+def changes_text(change_set) -> str:
+    """The changes as one line of a file: 角色：楼栋长 → 网格员；手机号：… (before → after)."""
+    return _("; ").join(f"{label}{_(': ')}{before} → {after}" for label, before, after in _changes(change_set))
+
+
+def before_after(change_set) -> Markup:
+    """Each changed field, its value before → after (a secret only "changed")."""
+    rows = []
+    for label, before, after in _changes(change_set):
+        rows.append(Markup("<tr><th>{}</th><td>{}</td><td>→</td><td>{}</td></tr>").format(label, before, after))
     head = Markup("<tr><th>{}</th><th>{}</th><th></th><th>{}</th></tr>").format(_("Field"), _("Before"), _("After"))
     return Markup('<table class="table table-condensed gridgov-changes">') + head + Markup("").join(rows) \
         + Markup("</table>")
@@ -121,10 +170,13 @@ class AuditEntryModelView(ScopedModelView):
     label_columns = {
         "at": _l("Time"), "actor": _l("By"), "action": _l("Action"), "table_name": _l("Table"),
         "record_table": _l("Record type"), "record_id": _l("Record No."), "changed_fields": _l("Changed fields"),
-        "changes": _l("Before → after"),
+        "changes": _l("Before → after"), "change_set": _l("Before → after"),
     }
     list_columns = ["at", "actor", "action", "table_name", "record_id", "changed_fields"]
-    show_columns = ["at", "actor", "action", "table_name", "record_table", "record_id", "changes"]
+    show_columns = ["at", "actor", "action", "table_name", "record_table", "record_id", "change_set"]
+    # a file answers "who changed what from what to what": the changes in words, not their names
+    export_columns = ["at", "actor", "action", "table_name", "record_id", "change_set"]
+    export_formatters_columns = {"change_set": changes_text}
     add_columns = edit_columns = ["action"]  # no add or edit routes, but FAB still builds the forms
     search_columns = ["actor", "table_name", "record_table", "record_id", "at"]
     order_columns = ["at"]
@@ -132,7 +184,7 @@ class AuditEntryModelView(ScopedModelView):
     formatters_columns = {
         "at": local_time, "actor": actor_name, "action": label_of(ACTION_LABELS),
         "table_name": label_of(TABLE_LABELS), "record_table": label_of(TABLE_LABELS),
-        "changed_fields": changed_fields, "changes": before_after,
+        "changed_fields": changed_fields, "change_set": before_after,
     }
     search_form_extra_fields = {
         "table_name": choice_field(_l("Table"), TABLE_LABELS, required=False),

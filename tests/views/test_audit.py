@@ -244,3 +244,16 @@ def test_an_import_is_audited_row_by_row_with_the_importer(login, session):
     assert count(session, AuditEntry) == before + 1
     assert entry.table_name == "workers" and entry.action == "update" and entry.actor_id == user_id(session, "secretary")
     assert entry.changes["name"][1] == first[0]
+
+
+def test_an_entry_shows_labels_and_names_not_codes_and_keys(login, session):
+    secretary = login("secretary")
+    secretary.post("/workermodelview/add", {**NEW_WORKER, "grid": grid_id(session, XIANGJIANG + "-01")})
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.table_name == "workers")
+                            .order_by(AuditEntry.id.desc())).first()
+    page = secretary.get(f"/auditentrymodelview/show/{entry.id}").get_data(as_text=True)
+    grid_name = session.scalar(text("SELECT name FROM grids WHERE code = :c"), {"c": XIANGJIANG + "-01"})
+    assert "网格员" in page and "grid_worker" not in page  # the role's label
+    assert grid_name in page  # the grid by its name, not its key
+    exported = secretary.get(AUDIT.replace("list/", "export/csv")).data.decode("utf-8-sig")
+    assert "→" in exported and "网格员" in exported  # the file holds each change before → after
