@@ -18,7 +18,7 @@ from app.services import imports
 from app.services.errors import DomainError
 from app.services.personal_data import resident_id_check_char
 from app.services.scope import EVERYTHING, grid_scope
-from app.services.spreadsheet_reader import BadFile
+from app.services.spreadsheet_reader import BadFile, read_table
 
 XIANGJIANG = "410611001001"  # 湘江社区: the secretary's community
 JINSHAN = "410611002001"  # 金山社区: another street's
@@ -256,6 +256,40 @@ def test_refused_files(session, zh):
         message = refusal(session, data, filename)
         assert all(word in message for word in words), (name, message)
     assert count(session, Worker) == before
+
+
+def test_a_declared_dimension_is_not_trusted(session, zh):
+    """A sheet declaring A1:XFD1048576 over rows 999 apart is read at once (openpyxl would pad every
+    row, the gaps too, to 16,384 columns); a stale dimension loses neither rows nor columns."""
+    import time  # noqa: PLC0415
+
+    from .import_files import declared
+
+    rows = [WORKER_HEADER]
+    for number in range(60):
+        rows += [[None]] * 998 + [worker(name=f"测试{number}", phone=f"139392{number:05d}", id_number="")]
+    data = declared(xlsx(rows), "A1:XFD1048576")
+    started = time.monotonic()
+    assert len(read_table(data, "x.xlsx").rows) == 60
+    assert time.monotonic() - started < 0.5  # was 120 s
+    preview = imports.preview(session, secretary(session), "workers", data, "x.xlsx")
+    assert preview.counts["new"] == 60, messages(preview)
+    assert max(row.line for row in preview.rows) == 1 + 59 * 999 + 999
+
+    five = worker_rows(*(worker(name=f"人{n}", phone=f"1393920000{n}", id_number="") for n in range(5)))
+    preview = imports.preview(session, secretary(session), "workers", declared(xlsx(five), "A1:H2"), "x.xlsx")
+    assert preview.counts["new"] == 5, messages(preview)
+    # the ninth column (本年度培训学时) beyond a declared A1:H2 is read
+    preview = imports.preview(session, secretary(session), "workers",
+                              declared(xlsx(worker_rows(worker(hours="abc"))), "A1:H2"), "x.xlsx")
+    assert "本年度培训学时" in messages(preview)[2]
+
+
+def test_rows_after_a_long_run_of_empty_rows_are_read(session, zh):
+    rows = worker_rows(worker()) + [[None]] * 1500 + [worker(name="王强", phone="13939205678", id_number=ID2)]
+    for data, filename in ((xlsx(rows), "x.xlsx"), (csv_bytes([r if r != [None] else [] for r in rows]), "x.csv")):
+        preview = imports.preview(session, secretary(session), "workers", data, filename)
+        assert preview.counts["new"] == 2, (filename, messages(preview))
 
 
 def test_missing_headers_are_named(session, zh):
