@@ -159,3 +159,61 @@ def test_an_exported_list_imports_back_unchanged(login, session, view, noun, fmt
     assert response.status_code == 200
     assert f"未变 {lines}" in html, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))[:3000]
     assert "新增 0" in html and "修改 0" in html and "有错 0" in html
+
+
+def test_simultaneous_confirmations_apply_the_file_once(app, login, session, monkeypatch):
+    """Six confirmations of one token at once (the same browser's cookie): every one finds the kept
+    file before any goes on, and exactly one writes the rows; the others get 404."""
+    import threading  # noqa: PLC0415
+
+    from app import pending_imports  # noqa: PLC0415
+
+    secretary = login("secretary")
+    token = token_of(upload(secretary, xlsx(worker_rows(worker(name="竞态", phone="13939209999", id_number=ID3)))))
+    assert token
+    csrf = secretary.token(PAGE)
+    cookie = secretary.client.get_cookie("session")
+    before = workers(session)
+    count = 6
+    all_found = threading.Barrier(count, timeout=10)
+    real_find = pending_imports.find
+
+    def find(*args, **kwargs):
+        found = real_find(*args, **kwargs)
+        try:
+            all_found.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return found
+
+    monkeypatch.setattr(pending_imports, "find", find)
+    statuses = []
+
+    def confirm():
+        client = app.test_client()
+        client.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+        statuses.append(client.post(PAGE, data={"step": "confirm", "token": token, "csrf_token": csrf}).status_code)
+
+    threads = [threading.Thread(target=confirm) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302] + [404] * (count - 1)
+    assert workers(session) == before + 1
+
+
+def test_a_confirmation_refused_as_stale_gives_the_file_back(login, session):
+    """The records changed after the preview: the confirmation writes nothing, shows the new
+    preview, and the same token confirms it (the claimed file was given back)."""
+    secretary, meanwhile = login("secretary"), login("secretary")
+    first, second = worker(name="先到", phone="13939201111", id_number=""), worker(name="后到", phone="13939202222",
+                                                                                 id_number="")
+    before = workers(session)
+    token = token_of(upload(secretary, xlsx(worker_rows(first, second))))
+    meanwhile.post(PAGE, {"step": "confirm", "token": token_of(upload(meanwhile, xlsx(worker_rows(first))))})
+    assert workers(session) == before + 1
+    stale = secretary.post(PAGE, {"step": "confirm", "token": token})
+    assert stale.status_code == 409 and token_of(stale) == token and workers(session) == before + 1
+    done = secretary.post(PAGE, {"step": "confirm", "token": token})
+    assert done.status_code == 302 and workers(session) == before + 2
