@@ -36,7 +36,8 @@ from . import grids as grid_service
 from . import people as people_service
 from .db_errors import MESSAGES as REFUSALS
 from .errors import DomainError
-from .personal_data import normalise_mobile, normalise_resident_id
+from .personal_data import (is_valid_mobile, mask_address, mask_mobile, mask_resident_id, normalise_mobile,
+                            normalise_resident_id)
 from .scope import Scope, can_write_under, visible
 from .spreadsheet_reader import MAX_BYTES, MAX_ROWS, BadFile, read_table
 from .unit_of_work import unit_of_work
@@ -436,6 +437,21 @@ def _display(value, column: Column | None = None) -> str:
     return str(value)
 
 
+def _masked(attr: str, shown: str) -> str:
+    """A personal-data field's value as the preview shows it (PIPL: masked on both sides of a
+    change, as the lists show it): a mobile, an ID number, an address; a contact phone that is a
+    mobile (an office's landline is not personal)."""
+    if not shown:
+        return shown
+    if attr == "phone" or (attr == "contact_phone" and is_valid_mobile(normalise_mobile(shown))):
+        return mask_mobile(shown)
+    if attr == "id_number":
+        return mask_resident_id(shown)
+    if attr == "address":
+        return mask_address(shown)
+    return shown
+
+
 def _finish(row: Row, existing, record, fields: list[tuple[str, Column | None]], *, title: str) -> None:
     """Mark the checked row new, changed (with each field's before → after) or unchanged."""
     row.record, row.existing, row.title = record, existing, title
@@ -447,7 +463,8 @@ def _finish(row: Row, existing, record, fields: list[tuple[str, Column | None]],
         before, after = _comparable(getattr(existing, attr)), _comparable(getattr(record, attr))
         if before != after:
             label = column.label if column is not None else attr
-            changes.append((attr, before, after, label, _display(before, column), _display(after, column)))
+            changes.append((attr, before, after, label, _masked(attr, _display(before, column)),
+                            _masked(attr, _display(after, column))))
     row.changes = changes
     row.action = CHANGED if changes else UNCHANGED
 

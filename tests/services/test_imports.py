@@ -109,11 +109,30 @@ def test_workers_new_then_unchanged_then_changed(session, zh):
     row = first.of(imports.CHANGED)[0]
     assert row.line == 2
     shown = {str(label): (b, a) for _attr, _b, _a, label, b, a in row.changes}
-    assert shown == {"手机号": ("13939201234", "13939209999"), "角色": ("网格员", "网格长")}
+    assert shown == {"手机号": ("139****1234", "139****9999"), "角色": ("网格员", "网格长")}  # PIPL: masked
     session.expire_all()
     stored = session.scalar(select(Worker).where(Worker.id_number == ID1))
     assert (stored.phone, stored.role) == ("13939209999", "grid_leader")
     assert count(session, Worker) == before + 2
+
+
+def test_a_change_of_personal_data_is_shown_masked(session, zh):
+    """PIPL: the preview's before → after of a phone, an ID number, an address or a mobile contact
+    phone shows them masked, both sides."""
+    scope = secretary(session)
+    run(session, scope, "workers", xlsx(worker_rows(worker(id_number=""))))
+    changed = imports.preview(session, scope, "workers", xlsx(worker_rows(worker(phone="13939201234", id_number=ID2))),
+                              "x.xlsx")
+    (row,) = changed.of(imports.CHANGED)
+    shown = {str(label): (before, after) for _, _, _, label, before, after in row.changes}
+    assert shown["身份证号"] == ("", ID2[:6] + "********" + ID2[-4:])
+    for change in row.changes:
+        assert ID2 not in change[4:]
+    for attr, before, after in (("phone", "13939201234", "13911112222"), ("contact_phone", "13911112222", "0392-3312345"),
+                                ("address", "淇滨区九州路12号3单元401", "淇滨区九州路12号3单元402")):
+        masked = (imports._masked(attr, before), imports._masked(attr, after))
+        assert before not in masked and (after not in masked or attr == "contact_phone"), (attr, masked)
+    assert imports._masked("contact_phone", "0392-3312345") == "0392-3312345"  # an office's landline
 
 
 def test_a_worker_without_id_number_is_matched_by_phone(session, zh):

@@ -70,7 +70,8 @@ def test_reimport_changes_nothing_and_a_change_shows_before_and_after(login, ses
     assert "未变 1" in html and 'id="import-confirm"' not in html
     changed = upload(secretary, xlsx(worker_rows(worker(phone="13939209999"))))
     html = changed.get_data(as_text=True)
-    assert "13939201234" in html and "13939209999" in html and "修改 1" in html
+    assert "修改 1" in html and "139****1234" in html and "139****9999" in html  # PIPL: masked both sides
+    assert "13939201234" not in html and "13939209999" not in html
 
 
 def test_a_row_outside_her_area_is_bad(login, session):
