@@ -18,7 +18,7 @@ import datetime
 import hashlib
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Callable
 
 from flask_babel import force_locale
@@ -73,10 +73,15 @@ class Column:
     note: object = None
     length: int | None = None
     aliases: tuple = ()
+    scale: int | None = None  # a decimal's places as its Numeric column stores them
 
 
 def _length(model, attr: str) -> int | None:
     return getattr(model.__table__.c[attr].type, "length", None)
+
+
+def _scale(model, attr: str) -> int | None:
+    return getattr(model.__table__.c[attr].type, "scale", None)
 
 
 def in_language(text, language: str) -> str:
@@ -152,6 +157,8 @@ def parse_cell(column: Column, value, names: dict | None = None):
             raise CellError(_l("%(column)s: enter a number.", column=column.label)) from None
         if not number.is_finite() or abs(number) >= 10**6:
             raise CellError(_l("%(column)s: enter a number.", column=column.label))
+        if column.scale is not None:  # as PostgreSQL stores it (half away from zero): a re-import is unchanged
+            number = number.quantize(Decimal(1).scaleb(-column.scale), rounding=ROUND_HALF_UP)
         return number
     if kind == "date":
         return _date(column, value)
@@ -266,7 +273,8 @@ WORKER_COLUMNS = (
            note=_l("Empty: full-time.")),
     Column("party_member", _l("Party member"), "bool", note=_l("是 or 否; empty: 否.")),
     Column("start_date", _l("Start date"), "date", required=True, note=_l("A date such as 2024-03-01, not in the future.")),
-    Column("training_hours", _l("Training hours this year"), "decimal", note=_l("0 to 2000; empty: 0.")),
+    Column("training_hours", _l("Training hours this year"), "decimal", note=_l("0 to 2000; empty: 0."),
+           scale=_scale(Worker, "training_hours")),
     Column("department", _l("Department or unit"), "ref", length=_length(Department, "name"),
            note=_l("The name of a department or paired unit, as in the departments list.")),
 )
@@ -295,7 +303,7 @@ GRID_COLUMNS = (
                    "district.")),
     Column("households", _l("Households"), "int", note=_l("A whole number; empty: 0.")),
     Column("population", _l("Population"), "int", note=_l("A whole number; empty: 0.")),
-    Column("area_km2", _l("Area (km²)"), "decimal"),
+    Column("area_km2", _l("Area (km²)"), "decimal", scale=_scale(Grid, "area_km2")),
     Column("party_branch", _l("Party branch"), length=_length(Grid, "party_branch")),
 )
 
@@ -318,7 +326,8 @@ RECORD_COLUMNS = (
     Column("volunteer_name", _l("Volunteer"), length=_length(Volunteer, "name"),
            note=_l("Checked against the volunteer found.")),
     Column("date", _l("Date"), "date", required=True, note=_l("A date such as 2024-03-01, not in the future.")),
-    Column("hours", _l("Hours"), "decimal", required=True, note=_l("More than 0 and at most 24.")),
+    Column("hours", _l("Hours"), "decimal", required=True, note=_l("More than 0 and at most 24."),
+           scale=_scale(ServiceRecord, "hours")),
     Column("activity", _l("Activity"), required=True, length=_length(ServiceRecord, "activity")),
     Column("rule", _l("Activity type"), "ref", length=_length(PointsRule, "name"),
            note=_l("The name of an activity type (points rule) of the district or of the volunteer's community.")),

@@ -221,13 +221,23 @@ def _decoded(data: bytes) -> str:
     raise BadFile(_l("This file is neither an Excel workbook (.xlsx) nor a CSV text file."))
 
 
+# gridgov's CSV export (app/downloads.py, csv_text) writes a text that a spreadsheet would run as a
+# formula behind an apostrophe: read back, the apostrophe is the export's guard, not the text's.
+_GUARDED = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _unguarded(value: str) -> str:
+    return value[1:] if value[:1] == "'" and value[1:2] in _GUARDED and value[1:2] else value
+
+
 def _read_csv(data: bytes) -> Table:
     text = _decoded(data)
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return _rows_of(((number, row) for number, row in enumerate(reader, start=1)), CSV)
+        return _rows_of(((number, [_unguarded(value) for value in row]) for number, row in enumerate(reader, start=1)),
+                        CSV)
     except csv.Error:
         raise BadFile(_l("This file is neither an Excel workbook (.xlsx) nor a CSV text file.")) from None
 

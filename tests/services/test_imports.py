@@ -311,6 +311,29 @@ def test_rows_after_a_long_run_of_empty_rows_are_read(session, zh):
         assert preview.counts["new"] == 2, (filename, messages(preview))
 
 
+def test_decimals_are_rounded_as_the_column_stores_them(session, zh):
+    """Half away from zero, to the Numeric column's scale, as PostgreSQL rounds: a re-import is unchanged."""
+    columns = {column.name: column for kind in ("workers", "grids") for column in imports.KINDS[kind].columns}
+    assert imports.parse_cell(columns["training_hours"], "10.25") == Decimal("10.3")
+    assert imports.parse_cell(columns["training_hours"], 10.35) == Decimal("10.4")
+    assert imports.parse_cell(columns["area_km2"], "0.12345") == Decimal("0.123")
+    assert imports.parse_cell(columns["area_km2"], "0.0125") == Decimal("0.013")
+    scope = secretary(session)
+    data = xlsx([["网格编码", "名称", "层级", "上级网格编码", "面积（平方公里）"],
+                 [BLOCK + "-08", "8号楼", "楼栋微网格", BLOCK, "0.12345"]])
+    first, done = run(session, scope, "grids", data)
+    assert done.applied, messages(first)
+    again = imports.preview(session, scope, "grids", data, "x.xlsx")
+    assert again.counts["unchanged"] == 1, (messages(again), [r.changes for r in again.rows])
+
+
+def test_a_csv_exports_formula_guard_is_dropped(session, zh):
+    from app.services.spreadsheet_reader import read_table as read  # noqa: PLC0415
+
+    table = read(csv_bytes([["姓名", "备注"], ["'=1+1", "'it's"], ["'+86", "'-"], ["'@a", "''="]]), "x.csv")
+    assert [values for _, values in table.rows] == [["=1+1", "'it's"], ["+86", "-"], ["@a", "''="]]
+
+
 def test_missing_headers_are_named(session, zh):
     message = refusal(session, xlsx([["姓名", "备注"], ["张丽", "x"]]))
     assert "手机号" in message and "网格编码" in message and "入职日期" in message

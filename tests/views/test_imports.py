@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.models import Worker
 
 from ..services.import_files import BAD_FILES
-from ..services.test_imports import BLOCK, ID2, ID3, JINSHAN, worker, worker_rows, xlsx
+from ..services.test_imports import BLOCK, ID2, ID3, JINSHAN, csv_bytes, worker, worker_rows, xlsx
 
 PAGE = "/workermodelview/import/"
 TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
@@ -218,3 +218,17 @@ def test_a_confirmation_refused_as_stale_gives_the_file_back(login, session):
     assert stale.status_code == 409 and token_of(stale) == token and workers(session) == before + 1
     done = secretary.post(PAGE, {"step": "confirm", "token": token})
     assert done.status_code == 302 and workers(session) == before + 2
+
+
+def test_more_decimal_places_and_a_guarded_formula_import_back_unchanged(login, session):
+    """Training hours 10.25 (stored 10.3) and a worker named =1+1 (the CSV export writes '=1+1):
+    the same file, and the exported CSV, import back unchanged."""
+    secretary = login("secretary")
+    data = csv_bytes(worker_rows(worker(name="=1+1", phone="13939207777", id_number="", hours="10.25")))
+    assert secretary.post(PAGE, {"step": "confirm", "token": token_of(upload(secretary, data, "w.csv"))}).status_code \
+        == 302
+    assert "未变 1" in upload(secretary, data, "w.csv").get_data(as_text=True)
+    exported = secretary.get("/workermodelview/export/csv")
+    assert "'=1+1" in exported.data.decode("utf-8-sig")
+    html = upload(secretary, exported.data, "workers.csv").get_data(as_text=True)
+    assert "新增 0" in html and "修改 0" in html and "有错 0" in html, re.sub(r"<[^>]+>", " ", html)[:3000]
