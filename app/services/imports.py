@@ -364,6 +364,7 @@ def _header_map(kind: Kind, header: list[str]) -> tuple[dict, list[str]]:
 def _rows(kind: Kind, table) -> tuple[list[Row], list[str]]:
     columns, ignored = _header_map(kind, table.header)
     names = {column.name: choice_names(column) for column in columns.values() if column.choices}
+    example = _example(kind, list(columns.values()), names)
     rows = []
     for line, cells in table.rows:
         row = Row(line=line, values={})
@@ -377,8 +378,29 @@ def _rows(kind: Kind, table) -> tuple[list[Row], list[str]]:
                 row.values[column.name] = value
             elif column.required:
                 row.refuse(_l("%(column)s is required.", column=column.label))
+        if not row.messages and row.values == example:
+            row.refuse(_l("Line %(line)s is the template's example: delete it or change it to real data before "
+                          "importing.", line=line))
         rows.append(row)
     return rows, ignored
+
+
+def _example(kind: Kind, columns: list[Column], names: dict) -> dict | None:
+    """The template's example row as the file's columns read it (a row equal to it was uploaded
+    untouched: it is no real record); None when the file lacks one of the example's columns (it is
+    not the template)."""
+    if any(kind.example.get(column.name) is not None and column not in columns for column in kind.columns):
+        return None
+    example = {}
+    for column in columns:
+        shown = _shown(column, kind.example.get(column.name))
+        try:
+            value = parse_cell(column, shown, names.get(column.name))
+        except CellError:
+            return None
+        if value is not None:
+            example[column.name] = value
+    return example or None
 
 
 def preview(session: Session, scope: Scope, kind_name: str, data: bytes, filename: str = "") -> Preview:

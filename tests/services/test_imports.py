@@ -65,7 +65,7 @@ def worker_rows(*rows):
 
 
 def worker(name="张丽", phone="13939201234", id_number=ID1, role="网格员", grid=BLOCK, employment="专职",
-           party="是", start="2024-03-01", hours="72"):
+           party="是", start="2024-03-01", hours="60"):
     return [name, phone, id_number, role, grid, employment, party, start, hours]
 
 
@@ -383,5 +383,18 @@ def test_templates_read_back_as_their_example(session, zh):
         workbook = openpyxl.load_workbook(io.BytesIO(data))
         assert workbook.sheetnames[1] == "填写说明"
         assert any("匹配" in str(cell.value) for row in workbook["填写说明"].iter_rows() for cell in row), kind
-    preview = imports.preview(session, secretary(session), "workers", imports.template("workers"))
+
+    # uploaded untouched, the example row is refused as the example, in every kind
+    for kind in imports.KINDS:
+        preview = imports.preview(session, EVERYTHING, kind, imports.template(kind), "x.xlsx")
+        assert preview.counts["bad"] == 1 and "第 2 行是模板的示例" in messages(preview)[2], (kind, messages(preview))
+    with force_locale("en"):
+        english = imports.template("workers")
+    assert "模板的示例" in messages(imports.preview(session, EVERYTHING, "workers", english, "x.xlsx"))[2]  # en labels too
+    # changed into real data, it is read as any row
+    workbook = openpyxl.load_workbook(io.BytesIO(imports.template("workers")))
+    workbook.worksheets[0]["A2"] = "李四"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    preview = imports.preview(session, secretary(session), "workers", buffer.getvalue(), "x.xlsx")
     assert preview.counts["new"] == 1, messages(preview)
