@@ -517,11 +517,14 @@ def _write_rows(session: Session, result: Preview) -> None:
                 setattr(row.existing, attr, getattr(row.record, attr))
 
 
-def _grids_by_code(session: Session, codes) -> dict[str, Grid]:
+def _grids_by_code(session: Session, codes, scope: Scope | None = None) -> dict[str, Grid]:
+    """The grids of these codes; with ``scope``, only those it may place records in: a grid outside
+    it is as unknown as a code no grid has (the message does not tell whether it exists)."""
     codes = {code.lower() for code in codes if code}
     if not codes:
         return {}
-    return {grid.code.lower(): grid for grid in session.scalars(select(Grid).where(func.lower(Grid.code).in_(codes)))}
+    return {grid.code.lower(): grid for grid in session.scalars(select(Grid).where(func.lower(Grid.code).in_(codes)))
+            if scope is None or can_write_under(scope, grid)}
 
 
 def _departments_by_name(session: Session, scope: Scope, names) -> dict[str, Department]:
@@ -578,7 +581,7 @@ def _set(record, existing, values: dict, attrs: dict, defaults: dict) -> None:
 
 
 def _unknown_grid(row: Row, code) -> None:
-    row.refuse(_l("No grid has the code %(code)s.", code=code))
+    row.refuse(_l("No grid in your area has the code %(code)s.", code=code))
 
 
 def _unknown_department(row: Row, name) -> None:
@@ -595,7 +598,7 @@ WORKER_DEFAULTS = {"role": "grid_worker", "employment": "full_time", "party_memb
 
 def _plan_workers(session: Session, scope: Scope, rows: list[Row]) -> None:
     rows = _once(rows, _person_key)
-    grids = _grids_by_code(session, [r.values.get("grid_code") for r in rows])
+    grids = _grids_by_code(session, [r.values.get("grid_code") for r in rows], scope)
     departments = _departments_by_name(session, scope, [r.values.get("department") for r in rows])
     by_id, by_phone = _people_in_scope(session, scope, Worker, rows)
     columns = {c.name: c for c in WORKER_COLUMNS}
@@ -652,7 +655,7 @@ VOLUNTEER_DEFAULTS = {"kind": "resident", "party_member": False}
 
 def _plan_volunteers(session: Session, scope: Scope, rows: list[Row]) -> None:
     rows = _once(rows, _person_key)
-    grids = _grids_by_code(session, [r.values.get("community_code") for r in rows])
+    grids = _grids_by_code(session, [r.values.get("community_code") for r in rows], scope)
     units = _departments_by_name(session, scope, [r.values.get("unit") for r in rows])
     by_id, by_phone = _people_in_scope(session, scope, Volunteer, rows)
     columns = {c.name: c for c in VOLUNTEER_COLUMNS}
@@ -694,7 +697,7 @@ def _plan_departments(session: Session, scope: Scope, rows: list[Row]) -> None:
     names = [row.values["name"] for row in rows]
     existing_all = {d.name: d for d in session.scalars(select(Department).where(Department.name.in_(names)))}
     seen = _departments_by_name(session, scope, names)
-    grids = _grids_by_code(session, [code for row in rows for code in row.values.get("communities", [])])
+    grids = _grids_by_code(session, [code for row in rows for code in row.values.get("communities", [])], scope)
     columns = {c.name: c for c in DEPARTMENT_COLUMNS}
     for row in rows:
         name = row.values["name"]
@@ -778,10 +781,10 @@ def _plan_grids(session: Session, scope: Scope, rows: list[Row]) -> None:
                     grid.parent_id = parent.id
                 else:
                     grid.parent = parent
-            elif parent_code.lower() in stored:
+            elif parent_code.lower() in stored and can_write_under(scope, stored[parent_code.lower()]):
                 grid.parent_id = stored[parent_code.lower()].id
             else:
-                row.refuse(_l("No grid has the code %(code)s.", code=parent_code))
+                _unknown_grid(row, parent_code)
                 continue
         if existing is not None:
             set_committed_value(grid, "path", existing.path)

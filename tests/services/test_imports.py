@@ -245,6 +245,19 @@ def test_bad_rows_in_english(session, en):
     assert "11 digits" in messages(preview)[2]
 
 
+def test_a_grid_outside_her_area_reads_as_an_unknown_code(session, zh):
+    """No existence leak: a grid code of another street's grid and a code no grid has get the same
+    message, as a worker's grid and as a new grid's parent."""
+    scope, unknown = secretary(session), "410611999999"
+    rows = worker_rows(worker(grid=JINSHAN), worker(name="王强", phone="13939205678", id_number=ID2, grid=unknown))
+    found = messages(imports.preview(session, scope, "workers", xlsx(rows), "x.xlsx"))
+    assert found[2].replace(JINSHAN, "X") == found[3].replace(unknown, "X") and "管辖范围内没有" in found[2], found
+    grids = xlsx([["网格编码", "名称", "层级", "上级网格编码"], [BLOCK + "-07", "7号楼", "楼栋微网格", JINSHAN],
+                  [BLOCK + "-06", "6号楼", "楼栋微网格", unknown]])
+    found = messages(imports.preview(session, scope, "grids", grids, "x.xlsx"))
+    assert found[2].replace(JINSHAN, "X") == found[3].replace(unknown, "X"), found
+
+
 def test_grid_level_order_and_unknown_parent(session, zh):
     header = ["网格编码", "名称", "层级", "上级网格编码"]
     data = xlsx([header, ["T-1", "错层", "社区/村", BLOCK], ["T-2", "无上级", "小区/街区网格", "NOPE"],
