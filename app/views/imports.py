@@ -51,6 +51,7 @@ class Importable:
     @permission_name("import")
     def import_rows(self):
         if request.method == "GET":
+            pending_imports.sweep()  # expired files go even when nobody uploads again
             return self._import_page()
         step = request.form.get("step")
         if step == "upload":

@@ -232,3 +232,21 @@ def test_more_decimal_places_and_a_guarded_formula_import_back_unchanged(login, 
     assert "'=1+1" in exported.data.decode("utf-8-sig")
     html = upload(secretary, exported.data, "workers.csv").get_data(as_text=True)
     assert "新增 0" in html and "修改 0" in html and "有错 0" in html, re.sub(r"<[^>]+>", " ", html)[:3000]
+
+
+def test_opening_the_import_page_removes_expired_files(app, login):
+    import os  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from app import pending_imports  # noqa: PLC0415
+
+    secretary = login("secretary")
+    token = token_of(upload(secretary, xlsx(worker_rows(worker(name="过期", phone="13939203333", id_number="")))))
+    folder = os.path.join(app.config["INSTANCE_DIR"], "imports")
+    kept = [os.path.join(folder, name) for name in os.listdir(folder) if name.startswith(token)]
+    assert len(kept) == 2
+    old = time.time() - pending_imports.PENDING_SECONDS - 60
+    for path in kept:
+        os.utime(path, (old, old))
+    assert secretary.get(PAGE).status_code == 200
+    assert not any(os.path.exists(path) for path in kept)
