@@ -102,7 +102,7 @@ def _check_zip(data: bytes) -> None:
 
 # Excel writes no XML comment and no DOCTYPE; expat reads a long comment in quadratic time, and a
 # DOCTYPE declares entities. A NUL byte means UTF-16 XML, in which neither would be seen as bytes.
-_XML_PARTS = (".xml", ".rels", ".vml")
+_XML_PARTS = (".xml", ".rels")  # what openpyxl parses (read-only, it skips drawings and comments)
 _NEVER_WRITTEN = re.compile(rb"<!--|<!doctype|\x00", re.IGNORECASE)
 
 
