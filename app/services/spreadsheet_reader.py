@@ -22,6 +22,7 @@ from .errors import ValidationError
 # An upload is at most the app's MAX_CONTENT_LENGTH (config.py); the reader holds the same bound.
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 20_000  # data rows of one file
+EXCEL_ROWS = 1_048_576  # the rows of an Excel sheet: a row numbered beyond it is refused
 # A workbook's zip: what an honest .xlsx of MAX_ROWS rows stays far below. The widest kind's row
 # (workers: 17 columns, every cell at its longest, inline strings) is about 1.4 KB of sheet XML,
 # so MAX_ROWS of them take about 28 MB: 40 MB leaves a margin for styles and shared strings.
@@ -187,6 +188,9 @@ def _xlsx_cells(sheet, columns: _Columns):
     for row in sheet.iter_rows():
         if not row:
             continue
+        if row[-1].row > EXCEL_ROWS:  # a row Excel cannot have: the gaps before it would be read for nothing
+            raise BadFile(_l("This file is not an Excel workbook (.xlsx). Upload the template filled in, or a CSV "
+                             "file."))
         line = None
         values = []
         for cell in row[:columns.limit]:

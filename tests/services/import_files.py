@@ -74,6 +74,14 @@ def _doctype() -> bytes:
                      lambda xml: xml.replace("<worksheet", '<!DOCTYPE worksheet [<!ENTITY a "aaaa">]><worksheet', 1))
 
 
+def _beyond_excels_last_row() -> bytes:
+    """A data row numbered 20,000,000: Excel has 1,048,576 rows (the gap would be read row by row)."""
+    import re  # noqa: PLC0415
+
+    return rewritten(_xlsx(lambda sheet: (sheet.append(HEADER), sheet.append(ROW))),
+                     lambda xml: re.sub(r'r="([A-Z]*)2"', r'r="\g<1>20000000"', xml))
+
+
 def _zip_bomb() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -102,6 +110,7 @@ def BAD_FILES() -> dict:
         "merged, single quotes": (_single_quoted_merge(), "workers.xlsx", ["A1:B1", "合并"]),
         "xml comment": (_comment(), "workers.xlsx", ["注释", "DOCTYPE"]),
         "doctype": (_doctype(), "workers.xlsx", ["注释", "DOCTYPE"]),
+        "a row beyond Excel's last": (_beyond_excels_last_row(), "workers.xlsx", ["不是 Excel"]),
         "100,000 empty rows": (_xlsx(_empty_rows), "workers.xlsx", ["数据行"]),
         "zip bomb": (_zip_bomb(), "workers.xlsx", ["拒绝"]),
         "too many rows": (_many_rows(), "workers.csv", ["20,000"]),
