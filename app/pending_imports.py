@@ -4,7 +4,11 @@ The file itself is kept, never what the browser says it contained: the confirmat
 checks it again. It lies under the instance directory (``instance/imports/``, shared by every
 worker process) with a random name, bound to the user who uploaded it and to that browser's
 signed session; it is removed when it is applied or cancelled, when the same user uploads
-another file of the same kind, and after ``PENDING_SECONDS``."""
+another file of the same kind, and after ``PENDING_SECONDS``.
+
+A confirmation first ``claim``s the file: renaming it is atomic, so of simultaneous confirmations
+of one token exactly one applies it; the others find nothing (404). A confirmation that is refused
+because the records changed ``release``s it for the new preview."""
 from __future__ import annotations
 
 import json
@@ -39,6 +43,30 @@ def _folder() -> str:
 def _paths(token: str) -> tuple[str, str]:
     folder = _folder()
     return os.path.join(folder, token + ".data"), os.path.join(folder, token + ".json")
+
+
+def _claimed_path(token: str) -> str:
+    return os.path.join(_folder(), token + ".claimed")
+
+
+def claim(pending: Pending) -> bool:
+    """Take the kept file for this confirmation alone: False if another request took it first (or
+    it is gone)."""
+    data_path, _ = _paths(pending.token)
+    try:
+        os.rename(data_path, _claimed_path(pending.token))
+    except OSError:
+        return False
+    return True
+
+
+def release(pending: Pending) -> None:
+    """Give a claimed file back: its confirmation was refused and a new preview shows it."""
+    data_path, _ = _paths(pending.token)
+    try:
+        os.rename(_claimed_path(pending.token), data_path)
+    except OSError:
+        pass
 
 
 def sweep() -> None:
@@ -104,7 +132,7 @@ def confirmed_again(pending: Pending, digest: str) -> None:
 def discard(token: str) -> None:
     if not token or not _TOKEN.match(token):
         return
-    for path in _paths(token):
+    for path in (*_paths(token), _claimed_path(token)):
         try:
             os.remove(path)
         except OSError:

@@ -18,7 +18,7 @@ import datetime
 import hashlib
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Callable
 
 from flask_babel import force_locale
@@ -36,7 +36,8 @@ from . import grids as grid_service
 from . import people as people_service
 from .db_errors import MESSAGES as REFUSALS
 from .errors import DomainError
-from .personal_data import normalise_mobile, normalise_resident_id
+from .personal_data import (is_valid_mobile, mask_address, mask_mobile, mask_resident_id, normalise_mobile,
+                            normalise_resident_id)
 from .scope import Scope, can_write_under, visible
 from .spreadsheet_reader import MAX_BYTES, MAX_ROWS, BadFile, read_table
 from .unit_of_work import unit_of_work
@@ -72,10 +73,15 @@ class Column:
     note: object = None
     length: int | None = None
     aliases: tuple = ()
+    scale: int | None = None  # a decimal's places as its Numeric column stores them
 
 
 def _length(model, attr: str) -> int | None:
     return getattr(model.__table__.c[attr].type, "length", None)
+
+
+def _scale(model, attr: str) -> int | None:
+    return getattr(model.__table__.c[attr].type, "scale", None)
 
 
 def in_language(text, language: str) -> str:
@@ -151,6 +157,8 @@ def parse_cell(column: Column, value, names: dict | None = None):
             raise CellError(_l("%(column)s: enter a number.", column=column.label)) from None
         if not number.is_finite() or abs(number) >= 10**6:
             raise CellError(_l("%(column)s: enter a number.", column=column.label))
+        if column.scale is not None:  # as PostgreSQL stores it (half away from zero): a re-import is unchanged
+            number = number.quantize(Decimal(1).scaleb(-column.scale), rounding=ROUND_HALF_UP)
         return number
     if kind == "date":
         return _date(column, value)
@@ -265,7 +273,8 @@ WORKER_COLUMNS = (
            note=_l("Empty: full-time.")),
     Column("party_member", _l("Party member"), "bool", note=_l("是 or 否; empty: 否.")),
     Column("start_date", _l("Start date"), "date", required=True, note=_l("A date such as 2024-03-01, not in the future.")),
-    Column("training_hours", _l("Training hours this year"), "decimal", note=_l("0 to 2000; empty: 0.")),
+    Column("training_hours", _l("Training hours this year"), "decimal", note=_l("0 to 2000; empty: 0."),
+           scale=_scale(Worker, "training_hours")),
     Column("department", _l("Department or unit"), "ref", length=_length(Department, "name"),
            note=_l("The name of a department or paired unit, as in the departments list.")),
 )
@@ -294,7 +303,7 @@ GRID_COLUMNS = (
                    "district.")),
     Column("households", _l("Households"), "int", note=_l("A whole number; empty: 0.")),
     Column("population", _l("Population"), "int", note=_l("A whole number; empty: 0.")),
-    Column("area_km2", _l("Area (km²)"), "decimal"),
+    Column("area_km2", _l("Area (km²)"), "decimal", scale=_scale(Grid, "area_km2")),
     Column("party_branch", _l("Party branch"), length=_length(Grid, "party_branch")),
 )
 
@@ -317,7 +326,8 @@ RECORD_COLUMNS = (
     Column("volunteer_name", _l("Volunteer"), length=_length(Volunteer, "name"),
            note=_l("Checked against the volunteer found.")),
     Column("date", _l("Date"), "date", required=True, note=_l("A date such as 2024-03-01, not in the future.")),
-    Column("hours", _l("Hours"), "decimal", required=True, note=_l("More than 0 and at most 24.")),
+    Column("hours", _l("Hours"), "decimal", required=True, note=_l("More than 0 and at most 24."),
+           scale=_scale(ServiceRecord, "hours")),
     Column("activity", _l("Activity"), required=True, length=_length(ServiceRecord, "activity")),
     Column("rule", _l("Activity type"), "ref", length=_length(PointsRule, "name"),
            note=_l("The name of an activity type (points rule) of the district or of the volunteer's community.")),
@@ -354,6 +364,7 @@ def _header_map(kind: Kind, header: list[str]) -> tuple[dict, list[str]]:
 def _rows(kind: Kind, table) -> tuple[list[Row], list[str]]:
     columns, ignored = _header_map(kind, table.header)
     names = {column.name: choice_names(column) for column in columns.values() if column.choices}
+    example = _example(kind, list(columns.values()), names)
     rows = []
     for line, cells in table.rows:
         row = Row(line=line, values={})
@@ -367,8 +378,29 @@ def _rows(kind: Kind, table) -> tuple[list[Row], list[str]]:
                 row.values[column.name] = value
             elif column.required:
                 row.refuse(_l("%(column)s is required.", column=column.label))
+        if not row.messages and row.values == example:
+            row.refuse(_l("Line %(line)s is the template's example: delete it or change it to real data before "
+                          "importing.", line=line))
         rows.append(row)
     return rows, ignored
+
+
+def _example(kind: Kind, columns: list[Column], names: dict) -> dict | None:
+    """The template's example row as the file's columns read it (a row equal to it was uploaded
+    untouched: it is no real record); None when the file lacks one of the example's columns (it is
+    not the template)."""
+    if any(kind.example.get(column.name) is not None and column not in columns for column in kind.columns):
+        return None
+    example = {}
+    for column in columns:
+        shown = _shown(column, kind.example.get(column.name))
+        try:
+            value = parse_cell(column, shown, names.get(column.name))
+        except CellError:
+            return None
+        if value is not None:
+            example[column.name] = value
+    return example or None
 
 
 def preview(session: Session, scope: Scope, kind_name: str, data: bytes, filename: str = "") -> Preview:
@@ -436,6 +468,21 @@ def _display(value, column: Column | None = None) -> str:
     return str(value)
 
 
+def _masked(attr: str, shown: str) -> str:
+    """A personal-data field's value as the preview shows it (PIPL: masked on both sides of a
+    change, as the lists show it): a mobile, an ID number, an address; a contact phone that is a
+    mobile (an office's landline is not personal)."""
+    if not shown:
+        return shown
+    if attr == "phone" or (attr == "contact_phone" and is_valid_mobile(normalise_mobile(shown))):
+        return mask_mobile(shown)
+    if attr == "id_number":
+        return mask_resident_id(shown)
+    if attr == "address":
+        return mask_address(shown)
+    return shown
+
+
 def _finish(row: Row, existing, record, fields: list[tuple[str, Column | None]], *, title: str) -> None:
     """Mark the checked row new, changed (with each field's before → after) or unchanged."""
     row.record, row.existing, row.title = record, existing, title
@@ -447,7 +494,8 @@ def _finish(row: Row, existing, record, fields: list[tuple[str, Column | None]],
         before, after = _comparable(getattr(existing, attr)), _comparable(getattr(record, attr))
         if before != after:
             label = column.label if column is not None else attr
-            changes.append((attr, before, after, label, _display(before, column), _display(after, column)))
+            changes.append((attr, before, after, label, _masked(attr, _display(before, column)),
+                            _masked(attr, _display(after, column))))
     row.changes = changes
     row.action = CHANGED if changes else UNCHANGED
 
@@ -469,11 +517,14 @@ def _write_rows(session: Session, result: Preview) -> None:
                 setattr(row.existing, attr, getattr(row.record, attr))
 
 
-def _grids_by_code(session: Session, codes) -> dict[str, Grid]:
+def _grids_by_code(session: Session, codes, scope: Scope | None = None) -> dict[str, Grid]:
+    """The grids of these codes; with ``scope``, only those it may place records in: a grid outside
+    it is as unknown as a code no grid has (the message does not tell whether it exists)."""
     codes = {code.lower() for code in codes if code}
     if not codes:
         return {}
-    return {grid.code.lower(): grid for grid in session.scalars(select(Grid).where(func.lower(Grid.code).in_(codes)))}
+    return {grid.code.lower(): grid for grid in session.scalars(select(Grid).where(func.lower(Grid.code).in_(codes)))
+            if scope is None or can_write_under(scope, grid)}
 
 
 def _departments_by_name(session: Session, scope: Scope, names) -> dict[str, Department]:
@@ -530,7 +581,7 @@ def _set(record, existing, values: dict, attrs: dict, defaults: dict) -> None:
 
 
 def _unknown_grid(row: Row, code) -> None:
-    row.refuse(_l("No grid has the code %(code)s.", code=code))
+    row.refuse(_l("No grid in your area has the code %(code)s.", code=code))
 
 
 def _unknown_department(row: Row, name) -> None:
@@ -547,7 +598,7 @@ WORKER_DEFAULTS = {"role": "grid_worker", "employment": "full_time", "party_memb
 
 def _plan_workers(session: Session, scope: Scope, rows: list[Row]) -> None:
     rows = _once(rows, _person_key)
-    grids = _grids_by_code(session, [r.values.get("grid_code") for r in rows])
+    grids = _grids_by_code(session, [r.values.get("grid_code") for r in rows], scope)
     departments = _departments_by_name(session, scope, [r.values.get("department") for r in rows])
     by_id, by_phone = _people_in_scope(session, scope, Worker, rows)
     columns = {c.name: c for c in WORKER_COLUMNS}
@@ -604,7 +655,7 @@ VOLUNTEER_DEFAULTS = {"kind": "resident", "party_member": False}
 
 def _plan_volunteers(session: Session, scope: Scope, rows: list[Row]) -> None:
     rows = _once(rows, _person_key)
-    grids = _grids_by_code(session, [r.values.get("community_code") for r in rows])
+    grids = _grids_by_code(session, [r.values.get("community_code") for r in rows], scope)
     units = _departments_by_name(session, scope, [r.values.get("unit") for r in rows])
     by_id, by_phone = _people_in_scope(session, scope, Volunteer, rows)
     columns = {c.name: c for c in VOLUNTEER_COLUMNS}
@@ -646,7 +697,7 @@ def _plan_departments(session: Session, scope: Scope, rows: list[Row]) -> None:
     names = [row.values["name"] for row in rows]
     existing_all = {d.name: d for d in session.scalars(select(Department).where(Department.name.in_(names)))}
     seen = _departments_by_name(session, scope, names)
-    grids = _grids_by_code(session, [code for row in rows for code in row.values.get("communities", [])])
+    grids = _grids_by_code(session, [code for row in rows for code in row.values.get("communities", [])], scope)
     columns = {c.name: c for c in DEPARTMENT_COLUMNS}
     for row in rows:
         name = row.values["name"]
@@ -730,10 +781,10 @@ def _plan_grids(session: Session, scope: Scope, rows: list[Row]) -> None:
                     grid.parent_id = parent.id
                 else:
                     grid.parent = parent
-            elif parent_code.lower() in stored:
+            elif parent_code.lower() in stored and can_write_under(scope, stored[parent_code.lower()]):
                 grid.parent_id = stored[parent_code.lower()].id
             else:
-                row.refuse(_l("No grid has the code %(code)s.", code=parent_code))
+                _unknown_grid(row, parent_code)
                 continue
         if existing is not None:
             set_committed_value(grid, "path", existing.path)

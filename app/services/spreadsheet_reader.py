@@ -1,6 +1,8 @@
 """Reading an uploaded table (.xlsx or .csv) safely: the file's kind is found from its bytes, not
 its name; a workbook's zip is measured before openpyxl opens it; formulas and merged cells are
-refused; reading stops after a run of empty rows and past a bound on the rows. Every refusal is a
+refused; a sheet's declared dimension is not trusted (a row is read only as wide as the header);
+a workbook XML part holding a comment or a DOCTYPE is refused before any parser sees it; reading
+stops past a bound on the rows. Every refusal is a
 ``BadFile`` with a message in the user's language; nothing here knows what the rows mean."""
 from __future__ import annotations
 
@@ -20,10 +22,12 @@ from .errors import ValidationError
 # An upload is at most the app's MAX_CONTENT_LENGTH (config.py); the reader holds the same bound.
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 20_000  # data rows of one file
-EMPTY_RUN = 1_000  # empty rows in a row end the table (a sheet formatted down to row 1,048,576)
-# A workbook's zip: what an honest .xlsx of MAX_ROWS rows stays far below.
+EXCEL_ROWS = 1_048_576  # the rows of an Excel sheet: a row numbered beyond it is refused
+# A workbook's zip: what an honest .xlsx of MAX_ROWS rows stays far below. The widest kind's row
+# (workers: 17 columns, every cell at its longest, inline strings) is about 1.4 KB of sheet XML,
+# so MAX_ROWS of them take about 28 MB: 40 MB leaves a margin for styles and shared strings.
 MAX_ZIP_MEMBERS = 200
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 40 * 1024 * 1024
 MAX_COLUMNS = 60
 
 XLSX = "xlsx"
@@ -91,9 +95,36 @@ def _check_zip(data: bytes) -> None:
             or any(member.flag_bits & 0x1 for member in members):
         raise BadFile(_l("This workbook unpacks to far more than a table of %(rows)s rows: it is refused.",
                          rows=f"{MAX_ROWS:,}"))
+    for member in members:
+        if member.filename.lower().endswith(_XML_PARTS) and _has_markup_excel_never_writes(archive, member):
+            raise BadFile(_l("This workbook holds XML that Excel never writes (a comment or a DOCTYPE): open it "
+                             "in Excel and save it again as an .xlsx workbook."))
 
 
-_MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z0-9:]+)\"")
+# Excel writes no XML comment and no DOCTYPE; expat reads a long comment in quadratic time, and a
+# DOCTYPE declares entities. A NUL byte means UTF-16 XML, in which neither would be seen as bytes.
+_XML_PARTS = (".xml", ".rels")  # what openpyxl parses (read-only, it skips drawings and comments)
+_NEVER_WRITTEN = re.compile(rb"<!--|<!doctype|\x00", re.IGNORECASE)
+
+
+def _has_markup_excel_never_writes(archive, member) -> bool:
+    """The member's bytes searched a chunk at a time (a chunk's tail is kept, so a match
+    across two chunks is found)."""
+    tail = b""
+    try:
+        with archive.open(member) as stream:
+            while chunk := stream.read(_CHUNK):
+                window = tail + chunk
+                if _NEVER_WRITTEN.search(window):
+                    return True
+                tail = window[-16:]
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
+        raise BadFile(_l("This file is not an Excel workbook (.xlsx). Upload the template filled in, or a CSV "
+                         "file.")) from None
+    return False
+
+
+_MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']([A-Za-z0-9:$]+)[\"']")
 _CHUNK = 1024 * 1024
 
 
@@ -134,7 +165,9 @@ def _read_xlsx(data: bytes) -> Table:
         if merged:
             raise BadFile(_l("Cells %(cells)s are merged: unmerge them and give every row and column its own cell.",
                              cells=merged[0]))
-        return _rows_of(_xlsx_cells(sheet), XLSX)
+        sheet.reset_dimensions()  # the declared <dimension> may be stale, or A1:XFD1048576
+        columns = _Columns()
+        return _rows_of(_xlsx_cells(sheet, columns), XLSX, columns)
     except (ElementTree.ParseError, zipfile.BadZipFile, KeyError, ValueError):
         raise BadFile(_l("This file is not an Excel workbook (.xlsx). Upload the template filled in, or a CSV file.")) \
             from None
@@ -142,13 +175,25 @@ def _read_xlsx(data: bytes) -> Table:
         workbook.close()
 
 
-def _xlsx_cells(sheet):
-    """Each row as (line, values), line None for a row of no cells; a formula refused with its
-    cell's name."""
+class _Columns:
+    """How many columns of a row are read: MAX_COLUMNS until the header is found, then its width."""
+
+    limit = MAX_COLUMNS
+
+
+def _xlsx_cells(sheet, columns: _Columns):
+    """Each row as (line, values), a row of no cells skipped; a formula refused with its cell's
+    name. With no dimension, openpyxl yields a missing row as () and pads a row only up to its
+    last cell; the row is cut to the columns read before any cell of it is looked at."""
     for row in sheet.iter_rows():
+        if not row:
+            continue
+        if row[-1].row > EXCEL_ROWS:  # a row Excel cannot have: the gaps before it would be read for nothing
+            raise BadFile(_l("This file is not an Excel workbook (.xlsx). Upload the template filled in, or a CSV "
+                             "file."))
         line = None
         values = []
-        for cell in row:
+        for cell in row[:columns.limit]:
             if getattr(cell, "row", None) is None:  # an EmptyCell filling a gap
                 values.append(None)
                 continue
@@ -180,13 +225,23 @@ def _decoded(data: bytes) -> str:
     raise BadFile(_l("This file is neither an Excel workbook (.xlsx) nor a CSV text file."))
 
 
+# gridgov's CSV export (app/downloads.py, csv_text) writes a text that a spreadsheet would run as a
+# formula behind an apostrophe: read back, the apostrophe is the export's guard, not the text's.
+_GUARDED = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _unguarded(value: str) -> str:
+    return value[1:] if value[:1] == "'" and value[1:2] in _GUARDED and value[1:2] else value
+
+
 def _read_csv(data: bytes) -> Table:
     text = _decoded(data)
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return _rows_of(((number, row) for number, row in enumerate(reader, start=1)), CSV)
+        return _rows_of(((number, [_unguarded(value) for value in row]) for number, row in enumerate(reader, start=1)),
+                        CSV)
     except csv.Error:
         raise BadFile(_l("This file is neither an Excel workbook (.xlsx) nor a CSV text file.")) from None
 
@@ -196,17 +251,16 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _rows_of(lines, kind: str) -> Table:
+def _rows_of(lines, kind: str, columns: _Columns | None = None) -> Table:
+    """The header and data rows. Empty rows are skipped wherever they are (none ends the table:
+    a row after a long gap is still read); MAX_ROWS and the file's size bound the work."""
     header = None
     table = None
-    empty_run = 0
     for line, values in lines:
+        if header is not None:
+            values = values[:len(header)]
         if all(_blank(value) for value in values):
-            empty_run += 1
-            if empty_run >= EMPTY_RUN:
-                break
             continue
-        empty_run = 0
         if header is None:
             if len(values) > MAX_COLUMNS:
                 values = values[:MAX_COLUMNS]
@@ -214,6 +268,8 @@ def _rows_of(lines, kind: str) -> Table:
             while header and not header[-1]:
                 header.pop()
             table = Table(header=header, header_line=line, kind=kind)
+            if columns is not None:
+                columns.limit = max(len(header), 1)
             continue
         if len(table.rows) >= MAX_ROWS:
             raise BadFile(_l("The file has more than %(rows)s data rows: split it into smaller files.",

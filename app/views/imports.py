@@ -51,6 +51,7 @@ class Importable:
     @permission_name("import")
     def import_rows(self):
         if request.method == "GET":
+            pending_imports.sweep()  # expired files go even when nobody uploads again
             return self._import_page()
         step = request.form.get("step")
         if step == "upload":
@@ -63,7 +64,7 @@ class Importable:
             return redirect(url_for(f"{self.endpoint}.import_rows"))
         if step != "confirm":
             return self._import_page(status=400)
-        if pending is None:
+        if pending is None or not pending_imports.claim(pending):  # another confirmation took it first
             return self._import_page(error=_l("This upload has expired or is not yours: upload the file again."),
                                      status=404)
         return self._confirm(pending)
@@ -84,6 +85,8 @@ class Importable:
         return self._import_page(result=result, token=token)
 
     def _confirm(self, pending):
+        """Apply the file this request has claimed: it is deleted once applied or refused, given
+        back for a new preview when the records changed meanwhile."""
         try:
             result = imports.apply(db.session, current_scope(), self.import_kind, pending.data, pending.filename,
                                    pending.digest)
@@ -99,6 +102,7 @@ class Importable:
         db.session.rollback()
         if result.can_apply:
             pending_imports.confirmed_again(pending, result.digest)
+            pending_imports.release(pending)
             token = pending.token
         else:
             pending_imports.discard(pending.token)

@@ -39,6 +39,49 @@ def _empty_rows(sheet):
         sheet.cell(row=row, column=1).number_format = "@"
 
 
+def rewritten(data: bytes, change) -> bytes:
+    """An .xlsx with its first sheet's XML passed through ``change`` (str -> str), as a hand-made
+    or hostile file would be."""
+    source, buffer = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            content = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                content = change(content.decode("utf-8")).encode("utf-8")
+            archive.writestr(member.filename, content)
+    return buffer.getvalue()
+
+
+def declared(data: bytes, ref: str) -> bytes:
+    """The workbook with its sheet's <dimension> declaring ``ref``, whatever the cells are."""
+    import re  # noqa: PLC0415
+
+    return rewritten(data, lambda xml: re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>', xml))
+
+
+def _single_quoted_merge() -> bytes:
+    return rewritten(_xlsx(_merged), lambda xml: xml.replace('<mergeCell ref="A1:B1"/>', "<mergeCell ref='A1:B1'/>"))
+
+
+def _comment() -> bytes:
+    """12 MB of XML comment in the sheet (expat reads it in quadratic time), under the unzipped cap."""
+    return rewritten(_xlsx(lambda sheet: (sheet.append(HEADER), sheet.append(ROW))),
+                     lambda xml: xml.replace("<sheetData>", "<!--" + "a" * (12 * 1024 * 1024) + "--><sheetData>", 1))
+
+
+def _doctype() -> bytes:
+    return rewritten(_xlsx(lambda sheet: (sheet.append(HEADER), sheet.append(ROW))),
+                     lambda xml: xml.replace("<worksheet", '<!DOCTYPE worksheet [<!ENTITY a "aaaa">]><worksheet', 1))
+
+
+def _beyond_excels_last_row() -> bytes:
+    """A data row numbered 20,000,000: Excel has 1,048,576 rows (the gap would be read row by row)."""
+    import re  # noqa: PLC0415
+
+    return rewritten(_xlsx(lambda sheet: (sheet.append(HEADER), sheet.append(ROW))),
+                     lambda xml: re.sub(r'r="([A-Z]*)2"', r'r="\g<1>20000000"', xml))
+
+
 def _zip_bomb() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -64,6 +107,10 @@ def BAD_FILES() -> dict:
         "header only": (_xlsx(lambda sheet: sheet.append(HEADER)), "workers.xlsx", ["数据行"]),
         "formula": (_xlsx(_formula), "workers.xlsx", ["C2", "公式"]),
         "merged header": (_xlsx(_merged), "workers.xlsx", ["A1:B1", "合并"]),
+        "merged, single quotes": (_single_quoted_merge(), "workers.xlsx", ["A1:B1", "合并"]),
+        "xml comment": (_comment(), "workers.xlsx", ["注释", "DOCTYPE"]),
+        "doctype": (_doctype(), "workers.xlsx", ["注释", "DOCTYPE"]),
+        "a row beyond Excel's last": (_beyond_excels_last_row(), "workers.xlsx", ["不是 Excel"]),
         "100,000 empty rows": (_xlsx(_empty_rows), "workers.xlsx", ["数据行"]),
         "zip bomb": (_zip_bomb(), "workers.xlsx", ["拒绝"]),
         "too many rows": (_many_rows(), "workers.csv", ["20,000"]),

@@ -18,7 +18,7 @@ from app.services import imports
 from app.services.errors import DomainError
 from app.services.personal_data import resident_id_check_char
 from app.services.scope import EVERYTHING, grid_scope
-from app.services.spreadsheet_reader import BadFile
+from app.services.spreadsheet_reader import BadFile, read_table
 
 XIANGJIANG = "410611001001"  # 湘江社区: the secretary's community
 JINSHAN = "410611002001"  # 金山社区: another street's
@@ -65,7 +65,7 @@ def worker_rows(*rows):
 
 
 def worker(name="张丽", phone="13939201234", id_number=ID1, role="网格员", grid=BLOCK, employment="专职",
-           party="是", start="2024-03-01", hours="72"):
+           party="是", start="2024-03-01", hours="60"):
     return [name, phone, id_number, role, grid, employment, party, start, hours]
 
 
@@ -109,11 +109,30 @@ def test_workers_new_then_unchanged_then_changed(session, zh):
     row = first.of(imports.CHANGED)[0]
     assert row.line == 2
     shown = {str(label): (b, a) for _attr, _b, _a, label, b, a in row.changes}
-    assert shown == {"手机号": ("13939201234", "13939209999"), "角色": ("网格员", "网格长")}
+    assert shown == {"手机号": ("139****1234", "139****9999"), "角色": ("网格员", "网格长")}  # PIPL: masked
     session.expire_all()
     stored = session.scalar(select(Worker).where(Worker.id_number == ID1))
     assert (stored.phone, stored.role) == ("13939209999", "grid_leader")
     assert count(session, Worker) == before + 2
+
+
+def test_a_change_of_personal_data_is_shown_masked(session, zh):
+    """PIPL: the preview's before → after of a phone, an ID number, an address or a mobile contact
+    phone shows them masked, both sides."""
+    scope = secretary(session)
+    run(session, scope, "workers", xlsx(worker_rows(worker(id_number=""))))
+    changed = imports.preview(session, scope, "workers", xlsx(worker_rows(worker(phone="13939201234", id_number=ID2))),
+                              "x.xlsx")
+    (row,) = changed.of(imports.CHANGED)
+    shown = {str(label): (before, after) for _, _, _, label, before, after in row.changes}
+    assert shown["身份证号"] == ("", ID2[:6] + "********" + ID2[-4:])
+    for change in row.changes:
+        assert ID2 not in change[4:]
+    for attr, before, after in (("phone", "13939201234", "13911112222"), ("contact_phone", "13911112222", "0392-3312345"),
+                                ("address", "淇滨区九州路12号3单元401", "淇滨区九州路12号3单元402")):
+        masked = (imports._masked(attr, before), imports._masked(attr, after))
+        assert before not in masked and (after not in masked or attr == "contact_phone"), (attr, masked)
+    assert imports._masked("contact_phone", "0392-3312345") == "0392-3312345"  # an office's landline
 
 
 def test_a_worker_without_id_number_is_matched_by_phone(session, zh):
@@ -226,6 +245,19 @@ def test_bad_rows_in_english(session, en):
     assert "11 digits" in messages(preview)[2]
 
 
+def test_a_grid_outside_her_area_reads_as_an_unknown_code(session, zh):
+    """No existence leak: a grid code of another street's grid and a code no grid has get the same
+    message, as a worker's grid and as a new grid's parent."""
+    scope, unknown = secretary(session), "410611999999"
+    rows = worker_rows(worker(grid=JINSHAN), worker(name="王强", phone="13939205678", id_number=ID2, grid=unknown))
+    found = messages(imports.preview(session, scope, "workers", xlsx(rows), "x.xlsx"))
+    assert found[2].replace(JINSHAN, "X") == found[3].replace(unknown, "X") and "管辖范围内没有" in found[2], found
+    grids = xlsx([["网格编码", "名称", "层级", "上级网格编码"], [BLOCK + "-07", "7号楼", "楼栋微网格", JINSHAN],
+                  [BLOCK + "-06", "6号楼", "楼栋微网格", unknown]])
+    found = messages(imports.preview(session, scope, "grids", grids, "x.xlsx"))
+    assert found[2].replace(JINSHAN, "X") == found[3].replace(unknown, "X"), found
+
+
 def test_grid_level_order_and_unknown_parent(session, zh):
     header = ["网格编码", "名称", "层级", "上级网格编码"]
     data = xlsx([header, ["T-1", "错层", "社区/村", BLOCK], ["T-2", "无上级", "小区/街区网格", "NOPE"],
@@ -256,6 +288,63 @@ def test_refused_files(session, zh):
         message = refusal(session, data, filename)
         assert all(word in message for word in words), (name, message)
     assert count(session, Worker) == before
+
+
+def test_a_declared_dimension_is_not_trusted(session, zh):
+    """A sheet declaring A1:XFD1048576 over rows 999 apart is read at once (openpyxl would pad every
+    row, the gaps too, to 16,384 columns); a stale dimension loses neither rows nor columns."""
+    import time  # noqa: PLC0415
+
+    from .import_files import declared
+
+    rows = [WORKER_HEADER]
+    for number in range(60):
+        rows += [[None]] * 998 + [worker(name=f"测试{number}", phone=f"139392{number:05d}", id_number="")]
+    data = declared(xlsx(rows), "A1:XFD1048576")
+    started = time.monotonic()
+    assert len(read_table(data, "x.xlsx").rows) == 60
+    assert time.monotonic() - started < 0.5  # was 120 s
+    preview = imports.preview(session, secretary(session), "workers", data, "x.xlsx")
+    assert preview.counts["new"] == 60, messages(preview)
+    assert max(row.line for row in preview.rows) == 1 + 59 * 999 + 999
+
+    five = worker_rows(*(worker(name=f"人{n}", phone=f"1393920000{n}", id_number="") for n in range(5)))
+    preview = imports.preview(session, secretary(session), "workers", declared(xlsx(five), "A1:H2"), "x.xlsx")
+    assert preview.counts["new"] == 5, messages(preview)
+    # the ninth column (本年度培训学时) beyond a declared A1:H2 is read
+    preview = imports.preview(session, secretary(session), "workers",
+                              declared(xlsx(worker_rows(worker(hours="abc"))), "A1:H2"), "x.xlsx")
+    assert "本年度培训学时" in messages(preview)[2]
+
+
+def test_rows_after_a_long_run_of_empty_rows_are_read(session, zh):
+    rows = worker_rows(worker()) + [[None]] * 1500 + [worker(name="王强", phone="13939205678", id_number=ID2)]
+    for data, filename in ((xlsx(rows), "x.xlsx"), (csv_bytes([r if r != [None] else [] for r in rows]), "x.csv")):
+        preview = imports.preview(session, secretary(session), "workers", data, filename)
+        assert preview.counts["new"] == 2, (filename, messages(preview))
+
+
+def test_decimals_are_rounded_as_the_column_stores_them(session, zh):
+    """Half away from zero, to the Numeric column's scale, as PostgreSQL rounds: a re-import is unchanged."""
+    columns = {column.name: column for kind in ("workers", "grids") for column in imports.KINDS[kind].columns}
+    assert imports.parse_cell(columns["training_hours"], "10.25") == Decimal("10.3")
+    assert imports.parse_cell(columns["training_hours"], 10.35) == Decimal("10.4")
+    assert imports.parse_cell(columns["area_km2"], "0.12345") == Decimal("0.123")
+    assert imports.parse_cell(columns["area_km2"], "0.0125") == Decimal("0.013")
+    scope = secretary(session)
+    data = xlsx([["网格编码", "名称", "层级", "上级网格编码", "面积（平方公里）"],
+                 [BLOCK + "-08", "8号楼", "楼栋微网格", BLOCK, "0.12345"]])
+    first, done = run(session, scope, "grids", data)
+    assert done.applied, messages(first)
+    again = imports.preview(session, scope, "grids", data, "x.xlsx")
+    assert again.counts["unchanged"] == 1, (messages(again), [r.changes for r in again.rows])
+
+
+def test_a_csv_exports_formula_guard_is_dropped(session, zh):
+    from app.services.spreadsheet_reader import read_table as read  # noqa: PLC0415
+
+    table = read(csv_bytes([["姓名", "备注"], ["'=1+1", "'it's"], ["'+86", "'-"], ["'@a", "''="]]), "x.csv")
+    assert [values for _, values in table.rows] == [["=1+1", "'it's"], ["+86", "-"], ["@a", "''="]]
 
 
 def test_missing_headers_are_named(session, zh):
@@ -307,5 +396,18 @@ def test_templates_read_back_as_their_example(session, zh):
         workbook = openpyxl.load_workbook(io.BytesIO(data))
         assert workbook.sheetnames[1] == "填写说明"
         assert any("匹配" in str(cell.value) for row in workbook["填写说明"].iter_rows() for cell in row), kind
-    preview = imports.preview(session, secretary(session), "workers", imports.template("workers"))
+
+    # uploaded untouched, the example row is refused as the example, in every kind
+    for kind in imports.KINDS:
+        preview = imports.preview(session, EVERYTHING, kind, imports.template(kind), "x.xlsx")
+        assert preview.counts["bad"] == 1 and "第 2 行是模板的示例" in messages(preview)[2], (kind, messages(preview))
+    with force_locale("en"):
+        english = imports.template("workers")
+    assert "模板的示例" in messages(imports.preview(session, EVERYTHING, "workers", english, "x.xlsx"))[2]  # en labels too
+    # changed into real data, it is read as any row
+    workbook = openpyxl.load_workbook(io.BytesIO(imports.template("workers")))
+    workbook.worksheets[0]["A2"] = "李四"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    preview = imports.preview(session, secretary(session), "workers", buffer.getvalue(), "x.xlsx")
     assert preview.counts["new"] == 1, messages(preview)

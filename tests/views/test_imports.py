@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.models import Worker
 
 from ..services.import_files import BAD_FILES
-from ..services.test_imports import BLOCK, ID2, ID3, JINSHAN, worker, worker_rows, xlsx
+from ..services.test_imports import BLOCK, ID2, ID3, JINSHAN, csv_bytes, worker, worker_rows, xlsx
 
 PAGE = "/workermodelview/import/"
 TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
@@ -70,7 +70,8 @@ def test_reimport_changes_nothing_and_a_change_shows_before_and_after(login, ses
     assert "未变 1" in html and 'id="import-confirm"' not in html
     changed = upload(secretary, xlsx(worker_rows(worker(phone="13939209999"))))
     html = changed.get_data(as_text=True)
-    assert "13939201234" in html and "13939209999" in html and "修改 1" in html
+    assert "修改 1" in html and "139****1234" in html and "139****9999" in html  # PIPL: masked both sides
+    assert "13939201234" not in html and "13939209999" not in html
 
 
 def test_a_row_outside_her_area_is_bad(login, session):
@@ -159,3 +160,93 @@ def test_an_exported_list_imports_back_unchanged(login, session, view, noun, fmt
     assert response.status_code == 200
     assert f"未变 {lines}" in html, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))[:3000]
     assert "新增 0" in html and "修改 0" in html and "有错 0" in html
+
+
+def test_simultaneous_confirmations_apply_the_file_once(app, login, session, monkeypatch):
+    """Six confirmations of one token at once (the same browser's cookie): every one finds the kept
+    file before any goes on, and exactly one writes the rows; the others get 404."""
+    import threading  # noqa: PLC0415
+
+    from app import pending_imports  # noqa: PLC0415
+
+    secretary = login("secretary")
+    token = token_of(upload(secretary, xlsx(worker_rows(worker(name="竞态", phone="13939209999", id_number=ID3)))))
+    assert token
+    csrf = secretary.token(PAGE)
+    cookie = secretary.client.get_cookie("session")
+    before = workers(session)
+    count = 6
+    all_found = threading.Barrier(count, timeout=10)
+    real_find = pending_imports.find
+
+    def find(*args, **kwargs):
+        found = real_find(*args, **kwargs)
+        try:
+            all_found.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return found
+
+    monkeypatch.setattr(pending_imports, "find", find)
+    statuses = []
+
+    def confirm():
+        client = app.test_client()
+        client.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+        statuses.append(client.post(PAGE, data={"step": "confirm", "token": token, "csrf_token": csrf}).status_code)
+
+    threads = [threading.Thread(target=confirm) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302] + [404] * (count - 1)
+    assert workers(session) == before + 1
+
+
+def test_a_confirmation_refused_as_stale_gives_the_file_back(login, session):
+    """The records changed after the preview: the confirmation writes nothing, shows the new
+    preview, and the same token confirms it (the claimed file was given back)."""
+    secretary, meanwhile = login("secretary"), login("secretary")
+    first, second = worker(name="先到", phone="13939201111", id_number=""), worker(name="后到", phone="13939202222",
+                                                                                 id_number="")
+    before = workers(session)
+    token = token_of(upload(secretary, xlsx(worker_rows(first, second))))
+    meanwhile.post(PAGE, {"step": "confirm", "token": token_of(upload(meanwhile, xlsx(worker_rows(first))))})
+    assert workers(session) == before + 1
+    stale = secretary.post(PAGE, {"step": "confirm", "token": token})
+    assert stale.status_code == 409 and token_of(stale) == token and workers(session) == before + 1
+    done = secretary.post(PAGE, {"step": "confirm", "token": token})
+    assert done.status_code == 302 and workers(session) == before + 2
+
+
+def test_more_decimal_places_and_a_guarded_formula_import_back_unchanged(login, session):
+    """Training hours 10.25 (stored 10.3) and a worker named =1+1 (the CSV export writes '=1+1):
+    the same file, and the exported CSV, import back unchanged."""
+    secretary = login("secretary")
+    data = csv_bytes(worker_rows(worker(name="=1+1", phone="13939207777", id_number="", hours="10.25")))
+    assert secretary.post(PAGE, {"step": "confirm", "token": token_of(upload(secretary, data, "w.csv"))}).status_code \
+        == 302
+    assert "未变 1" in upload(secretary, data, "w.csv").get_data(as_text=True)
+    exported = secretary.get("/workermodelview/export/csv")
+    assert "'=1+1" in exported.data.decode("utf-8-sig")
+    html = upload(secretary, exported.data, "workers.csv").get_data(as_text=True)
+    assert "新增 0" in html and "修改 0" in html and "有错 0" in html, re.sub(r"<[^>]+>", " ", html)[:3000]
+
+
+def test_opening_the_import_page_removes_expired_files(app, login):
+    import os  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from app import pending_imports  # noqa: PLC0415
+
+    secretary = login("secretary")
+    token = token_of(upload(secretary, xlsx(worker_rows(worker(name="过期", phone="13939203333", id_number="")))))
+    folder = os.path.join(app.config["INSTANCE_DIR"], "imports")
+    kept = [os.path.join(folder, name) for name in os.listdir(folder) if name.startswith(token)]
+    assert len(kept) == 2
+    old = time.time() - pending_imports.PENDING_SECONDS - 60
+    for path in kept:
+        os.utime(path, (old, old))
+    assert secretary.get(PAGE).status_code == 200
+    assert not any(os.path.exists(path) for path in kept)
