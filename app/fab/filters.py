@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from flask import g
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.filters import FilterRelationOneToManyEqual, FilterRelationOneToManyNotEqual
+from flask_appbuilder.exceptions import ApplyFilterException
+from flask_appbuilder.models.sqla.filters import (FilterGreater, FilterRelationOneToManyEqual,
+                                                  FilterRelationOneToManyNotEqual, FilterSmaller)
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, or_
+from flask_babel import lazy_pgettext
+import datetime
+
+from sqlalchemy import DateTime, false, or_
 from wtforms import StringField
 
 from ..extensions import cache, db
 from ..services import scope as scope_service
 from ..services import search as search_service
 from ..services import typed
+from ..services.local_time import TIMEZONE
 
 row_key = typed.as_key  # a typed primary key, or None
 
@@ -125,3 +131,41 @@ def scope_relation_choices(view) -> None:
                 fields = dict(getattr(view, attr) or {})
                 fields.setdefault(column, [["id", ScopeFilter, None]])
                 setattr(view, attr, fields)
+
+
+def local_moment(value) -> datetime.datetime:
+    """A typed time (2026-12-04, 2026-12-04 08:30, 12/04/2026 as the date picker fills it) as
+    the lists print times: Beijing time. Anything else is not a time: refused, not ignored."""
+    text = str(value or "").strip().replace("T", " ")
+    for pattern in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d"):
+        try:
+            return datetime.datetime.strptime(text, pattern).replace(tzinfo=TIMEZONE)
+        except ValueError:
+            continue
+    raise ApplyFilterException(f"not a time: {text[:40]!r}")
+
+
+class FilterLocalAfter(FilterGreater):
+    name = lazy_pgettext("a time", "After")
+
+    def apply(self, query, value):
+        return super().apply(query, local_moment(value))
+
+
+class FilterLocalBefore(FilterSmaller):
+    name = lazy_pgettext("a time", "Before")
+
+    def apply(self, query, value):
+        return super().apply(query, local_moment(value))
+
+
+def local_time_searches(view) -> None:
+    """A searched time (with its zone in the database) is typed in Beijing time, as the lists
+    print it, from or before a moment; FAB compared the typed time as UTC, eight hours off, and
+    offered "equal to", which a moment to the second never is."""
+    for column in view.search_columns:
+        if view.datamodel.is_relation(column) or column not in view.datamodel.list_columns:
+            continue
+        kind = getattr(view.datamodel.list_columns[column], "type", None)
+        if isinstance(kind, DateTime) and kind.timezone:
+            replace_search_filters(view, column, FilterLocalAfter, FilterLocalBefore)

@@ -21,7 +21,8 @@ from . import urltools
 from .access_log import PersonalDataLog
 from .export import ExportMixin
 from .fields import label_empty_choices, number_fields
-from .filters import SCOPED, current_scope, replace_search_filters, scope_relation_choices, type_searched_relations
+from .filters import (SCOPED, current_scope, local_time_searches, replace_search_filters, scope_relation_choices,
+                      type_searched_relations)
 from .interface import EagerInterface, eager_loads
 from .lists import ListArguments
 from .pickers import PickerMixin
@@ -64,6 +65,7 @@ class ScopedModelView(PersonalDataLog, ExportMixin, ListArguments, PickerMixin, 
     def _init_properties(self):
         super()._init_properties()
         type_searched_relations(self)
+        local_time_searches(self)
         extra = self.search_form_extra_fields
         # A closed list (status, level…) is searched by equality, not FAB's "starts with".
         for column, field in extra.items():

@@ -173,9 +173,22 @@ def test_the_trail_filters_by_user_table_record_and_time(login, session):
     assert record_count(admin.get(f"{AUDIT}?_flt_0_actor=湘江书记").get_data(as_text=True)) == 1
     workers = count(session, AuditEntry, AuditEntry.table_name == "workers")
     assert record_count(admin.get(f"{AUDIT}?_flt_0_table_name=workers").get_data(as_text=True)) == workers
-    assert record_count(admin.get(f"{AUDIT}?_flt_1_at=2000-01-01 00:00:00").get_data(as_text=True)) == \
+    assert record_count(admin.get(f"{AUDIT}?_flt_0_at=2000-01-01 00:00:00").get_data(as_text=True)) == \
         count(session, AuditEntry)
-    assert record_count(admin.get(f"{AUDIT}?_flt_2_at=2000-01-01 00:00:00").get_data(as_text=True)) == 0
+    assert record_count(admin.get(f"{AUDIT}?_flt_1_at=2000-01-01 00:00:00").get_data(as_text=True)) == 0
+    # a time is typed as the list prints it, in Beijing time: her change is after the minute
+    # before it (in Beijing), though that minute in UTC is eight hours later
+    import datetime
+
+    from app.services.local_time import TIMEZONE
+
+    newest = session.scalar(select(func.max(AuditEntry.at)))
+    minute_before = (newest.astimezone(TIMEZONE) - datetime.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
+    assert record_count(admin.get(f"{AUDIT}?_flt_0_at={minute_before}").get_data(as_text=True)) >= 1
+    assert record_count(admin.get(f"{AUDIT}?_flt_1_at={minute_before}").get_data(as_text=True)) < \
+        count(session, AuditEntry)
+    refused = admin.get(f"{AUDIT}?_flt_0_at=garbage").get_data(as_text=True)
+    assert record_count(refused) == 0 and "不符" in refused  # said, not ignored
     # a read-only list: no delete, no edit, no add
     page = admin.get(AUDIT).get_data(as_text=True)
     assert "fa-trash" not in page and admin.get("/auditentrymodelview/delete/1").status_code == 404

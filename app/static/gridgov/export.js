@@ -16,6 +16,14 @@
       var token = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
       var url = new URL(link.href, window.location.href);
       url.searchParams.set("download", token);
+      // the form the file follows (the figures' grouping and period) as it is now, even when
+      // changed without pressing Show
+      var form = link.getAttribute("data-form") && document.getElementById(link.getAttribute("data-form"));
+      if (form) {
+        new FormData(form).forEach(function (value, name) {
+          if (value) { url.searchParams.set(name, value); } else { url.searchParams.delete(name); }
+        });
+      }
       var label = link.innerHTML, waited = 0;
       link.setAttribute("aria-busy", "true");
       link.classList.add("disabled");
