@@ -31,6 +31,7 @@ CSV_ROWS_PER_CHUNK = 500
 DATE_TIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
 XLSX_MAX_TEXT = 32767
+COLUMN_WIDTH = 20  # characters: an ID number, a date-time, a grid's name
 
 
 class Percent(float):
@@ -81,10 +82,16 @@ def write_xlsx(table: Table, out) -> None:
         moment = workbook.add_format({"num_format": DATE_TIME_FORMAT})
         day = workbook.add_format({"num_format": DATE_FORMAT})
         share = workbook.add_format({"num_format": "0.0%"})
+        # as a 台账 is kept: the header frozen above the rows, columns wide enough for a name or
+        # an 18-digit ID number (set before any row: constant-memory mode writes rows at once)
+        sheet.set_column(0, max(len(table.headers) - 1, 0), COLUMN_WIDTH)
+        sheet.freeze_panes(1, 0)
         for column, text in enumerate(table.headers):
             sheet.write_string(0, column, ILLEGAL_CHARACTERS_RE.sub("", str(text)), bold)
+        last_row = 0
         write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
         for row, values in enumerate(table.rows, start=1):
+            last_row = row
             for column, value in enumerate(values):
                 if value is None:
                     continue
@@ -106,6 +113,8 @@ def write_xlsx(table: Table, out) -> None:
                     write_datetime(row, column, value, day)
                 else:
                     write_string(row, column, ILLEGAL_CHARACTERS_RE.sub("", str(value))[:XLSX_MAX_TEXT])
+        if table.headers:
+            sheet.autofilter(0, 0, last_row, len(table.headers) - 1)  # each column's filter in Excel
     finally:
         workbook.close()
 

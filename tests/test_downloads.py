@@ -66,3 +66,10 @@ def test_a_list_value_becomes_a_cell_without_html():
     assert export_cell(MOMENT, lambda v: "printed") is MOMENT and export_cell(3, str) == 3
     assert export_cell(None, lambda v: Markup('<span class="label">逾期</span>')) == "逾期"
     assert export_cell(["a", "b"]) == "a、b"
+
+
+def test_an_xlsx_keeps_its_header_in_view_with_filters_and_readable_columns():
+    sheet = workbook([[1, "张伟", "410602199001011234"]] * 3, headers=("编号", "姓名", "身份证号"))
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:C4"
+    widths = {column.min: (column.max, column.width) for column in sheet.column_dimensions.values() if column.customWidth}
+    assert widths[1][0] == 3 and widths[1][1] >= 18  # every column, an 18-digit ID number included
