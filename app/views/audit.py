@@ -217,6 +217,25 @@ def field_names(fields) -> str:
     return "、".join(field_label(field) for field in fields or ())
 
 
+# Where a person's data was shown, by the kind of page (the rest of the path names the record).
+PLACES = (("/export/", _l("Export")), ("/edit/", _l("Edit form")), ("/show/", _l("Record page")),
+          ("/list/", _l("List")))
+
+
+def place_label(place: str | None) -> str:
+    """``/workermodelview/edit/108`` as 编辑表单 · 工作人员 No. 108: what a page it was, in words."""
+    place = place or ""
+    kind = next((label for marker, label in PLACES if marker in place), None)
+    if kind is None:
+        return place
+    parts = [part for part in place.split("/") if part]
+    view = next((v for v in current_app.appbuilder.baseviews if v.__class__.__name__.lower() == (parts[0] if parts else "")),
+                None)
+    where = str(getattr(view, "list_title", "") or "") if view is not None else ""
+    tail = parts[-1] if parts and parts[-1].isdigit() else (parts[-1].upper() if "/export/" in place else "")
+    return " · ".join(filter(None, [str(kind), where, tail]))
+
+
 class PersonalDataAccessModelView(ScopedModelView):
     """个人信息查看记录 — who was shown whose phone, ID number or address in clear (administrators)."""
 
@@ -239,5 +258,6 @@ class PersonalDataAccessModelView(ScopedModelView):
     base_order = ("id", "desc")
     formatters_columns = {
         "at": local_time, "viewer": actor_name, "subject_table": label_of(TABLE_LABELS), "fields": field_names,
+        "place": place_label,
     }
     search_form_extra_fields = {"subject_table": choice_field(_l("Record type"), SUBJECT_LABELS, required=False)}

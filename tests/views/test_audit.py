@@ -270,3 +270,11 @@ def test_an_entry_shows_labels_and_names_not_codes_and_keys(login, session):
     assert grid_name in page  # the grid by its name, not its key
     exported = secretary.get(AUDIT.replace("list/", "export/csv")).data.decode("utf-8-sig")
     assert "→" in exported and "网格员" in exported  # the file holds each change before → after
+
+
+def test_the_access_log_says_what_page_showed_the_data(login, session):
+    worker = worker_in(session, XIANGJIANG)
+    login("secretary").get(f"/workermodelview/edit/{worker.id}")
+    log = login("admin").get(f"{ACCESS}?_flt_0_subject_table=workers&_flt_0_subject_id={worker.id}")
+    page = log.get_data(as_text=True)
+    assert f"编辑表单 · 工作人员 · {worker.id}" in page and f"/workermodelview/edit/{worker.id}" not in page
