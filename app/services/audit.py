@@ -13,8 +13,6 @@ from sqlalchemy import String, func, insert, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from flask_appbuilder.security.sqla.models import Role
-
 from ..models import (AuditEntry, Department, Grid, GridgovUser, Incident, IncidentCategory, PersonalDataAccess,
                       PointsRule, Volunteer, Worker)
 from .personal_data import mask_mobile
@@ -102,8 +100,14 @@ NAMES = {
     "points_rules": lambda: (PointsRule, PointsRule.name),
     "incident_categories": lambda: (IncidentCategory, IncidentCategory.name),
     "ab_user": lambda: (GridgovUser, GridgovUser.username),
-    "ab_role": lambda: (Role, Role.name),
+    "ab_role": lambda: _role_names(),
 }
+
+
+def _role_names():
+    """FAB's roles, read as the table it keeps in the same metadata (services know nothing of FAB)."""
+    roles = AuditEntry.metadata.tables["ab_role"]
+    return roles, roles.c.name
 
 
 def names_of(session: Session, records: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
@@ -116,6 +120,7 @@ def names_of(session: Session, records: Iterable[tuple[str, int]]) -> dict[tuple
     names = {}
     for table, keys in wanted.items():
         model, name = NAMES[table]()
-        for key, label in session.execute(select(model.id, name).where(model.id.in_(keys))):
+        key_column = model.c.id if hasattr(model, "c") else model.id
+        for key, label in session.execute(select(key_column, name).where(key_column.in_(keys))):
             names[(table, key)] = label
     return names
