@@ -23,6 +23,7 @@ FORMATS = ("xlsx", "csv")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A text starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_FIRST = frozenset(FORMULA_STARTS)  # the same, looked up by a cell's first character
 # The cookie a download answer sets, which app/static/gridgov/export.js waits for.
 DOWNLOAD_COOKIE = "gridgov_download"
 _TOKEN = re.compile(r"[A-Za-z0-9]{1,32}")
@@ -95,9 +96,11 @@ def write_xlsx(table: Table, out) -> None:
             for column, value in enumerate(values):
                 if value is None:
                     continue
-                if isinstance(value, str):
-                    text = ILLEGAL_CHARACTERS_RE.sub("", value)[:XLSX_MAX_TEXT]
-                    if is_formula(text):
+                if type(value) is str:
+                    text = value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value)
+                    if len(text) > XLSX_MAX_TEXT:
+                        text = text[:XLSX_MAX_TEXT]
+                    if text[:1] in FORMULA_FIRST:
                         write_string(row, column, text, quoted)
                     else:
                         write_string(row, column, text)
