@@ -36,7 +36,7 @@ class WhistleModelView(ScopedModelView):
     bulk_actions = False
     include_route_methods = {"list", "show", "blow", "report_in", "result", "close", "board"}
     # Quick filters on the list page use FAB's URL filters: _flt_0_status (equal),
-    # _flt_2_deadline (smaller than), _flt_0_departments (relation).
+    # _flt_1_deadline (before a moment, typed in Beijing time), _flt_0_departments (relation).
     method_permission_name = {"report_in": "answer", "result": "answer", "blow": "blow", "close": "blow",
                               "board": "list"}
     list_title = _l("Whistles")

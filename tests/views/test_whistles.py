@@ -95,11 +95,13 @@ def test_whistle_list_filters(login, session):
     session.execute(text("ALTER TABLE whistles DISABLE TRIGGER USER"))  # age the first whistle past its deadline
     session.execute(text("UPDATE whistles SET blown_at = now() - interval '3 days', deadline = now() - interval '1 day' "
                          "WHERE id = :id"), {"id": first.id})
+    # the second is due in two hours: not overdue (the link's time is Beijing time, not UTC)
+    session.execute(text("UPDATE whistles SET deadline = now() + interval '2 hours' WHERE id = :id"), {"id": second.id})
     session.execute(text("ALTER TABLE whistles ENABLE TRIGGER USER"))
     session.commit()
     street = login("street")
     page = street.get("/whistlemodelview/list/").get_data(as_text=True)
-    overdue_link = re.search(r'href="(/whistlemodelview/list/\?[^"]*_flt_2_deadline=[^"]+)"', page).group(1).replace("&amp;", "&")
+    overdue_link = re.search(r'href="(/whistlemodelview/list/\?[^"]*_flt_1_deadline=[^"]+)"', page).group(1).replace("&amp;", "&")
     assert record_count(street.get(overdue_link).get_data(as_text=True)) == 1
     emergency = department_id(session, "淇滨区应急管理局")
     assert record_count(street.get(f"/whistlemodelview/list/?_flt_0_departments={emergency}").get_data(as_text=True)) == 1
