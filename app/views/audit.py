@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..extensions import db
+from ..extensions import cache, db
 from ..models import AuditEntry, PersonalDataAccess
 from ..services import audit as audit_service
 from ..fab.fields import choice_field
@@ -77,7 +77,12 @@ REFERENCES = {
 
 def _screen_labels() -> dict:
     """Each field's label as the audited tables' screens name it (``grid_id`` as their ``grid``),
-    by table: a volunteer's ``kind`` is its volunteer type, a grid's its grid kind."""
+    by table: a volunteer's ``kind`` is its volunteer type, a grid's its grid kind. Gathered once
+    a request: an export of the trail labels every field of every entry."""
+    return cache.per_request("audit field labels", _gather_screen_labels)
+
+
+def _gather_screen_labels() -> dict:
     labels = {}
     for view in current_app.appbuilder.baseviews:
         datamodel = getattr(view, "datamodel", None)
