@@ -21,12 +21,15 @@ from sqlalchemy.exc import DataError
 
 from .. import downloads
 from ..extensions import appbuilder, db
+from .interface import column_reads
 from .rendering import blank_if_none, yes_no
 
 # The most rows one export holds: a district's 70,000 incidents pass, a city's million do not.
 EXPORT_CAP = 200_000
 # Rows read (and written) at a time.
 CHUNK_ROWS = 1000
+# Cells of related rows (a grid's name) kept per column of an export, read once for every row naming them.
+RELATED_KEPT = 20_000
 # What a list page's URL carries that an export keeps: the search and the order.
 _KEPT_ARGS = ("_flt_", "_oc_", "_od_")
 EXPORT_LABELS = {"xlsx": _l("Export Excel"), "csv": _l("Export CSV")}
@@ -115,9 +118,13 @@ class ExportMixin:
         formatters = {**(self.formatters_columns or {}), **self.export_formatters_columns}
         words = {True: yes_no(True), False: yes_no(False)}  # translated once, not per row
         makers = [self._cell_maker(column, formatters.get(column), masked, hidden, words) for column in columns]
-        readers = [self._value_reader(column) for column in columns]
         # an interface that makes its values itself (the access log names its people) is asked for them
         own_values = type(self.datamodel).get_values is not SQLAInterface.get_values
+        reads = None if own_values else column_reads(self.datamodel.obj, columns)
+        if reads is not None:
+            yield from self._export_tuples(filters, order, reads, makers, columns, in_clear, place)
+            return
+        readers = [self._value_reader(column) for column in columns]
         for rows in self.datamodel.chunks(filters, *order, CHUNK_ROWS, columns):
             # the chunk's cells made before the access log is written: its commit may expire the rows
             if own_values:
@@ -127,6 +134,30 @@ class ExportMixin:
                 cells = [[make(read(row)) for read, make in zip(readers, makers)] for row in rows]
             if in_clear:  # only a ScopedModelView has masked columns
                 self.log_personal_data([self.datamodel.get_pk_value(row) for row in rows], in_clear, place)
+            yield from cells
+
+    def _export_tuples(self, filters, order, reads, makers, columns, in_clear, place):
+        """The cells of an export whose columns are all columns of the model or its many-to-one
+        relations, read as tuples (no object per row). A related row is read by key once and its
+        cell kept for the next rows naming it; at most ``RELATED_KEPT`` cells are kept per
+        column, so memory does not grow with the rows."""
+        related = {position: {} for position, read in enumerate(reads) if read.related is not None}
+        for part in self.datamodel.tuples(filters, *order, CHUNK_ROWS, [read.expression for read in reads]):
+            for position, kept in related.items():
+                missing = {row[position + 1] for row in part} - kept.keys() - {None}
+                if not missing:
+                    continue
+                if len(kept) + len(missing) > RELATED_KEPT:
+                    kept.clear()
+                    missing = {row[position + 1] for row in part} - {None}
+                make = makers[position]
+                kept.update((key, make(row)) for key, row in
+                            self.datamodel.rows_of(reads[position].related, missing).items())
+            empty = [make(None) for make in makers]  # a row naming no related row
+            cells = [[related[position].get(value, empty[position]) if position in related else make(value)
+                      for position, (value, make) in enumerate(zip(row[1:], makers))] for row in part]
+            if in_clear:
+                self.log_personal_data([row[0] for row in part], in_clear, place)
             yield from cells
 
     def _value_reader(self, column):

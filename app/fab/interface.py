@@ -162,6 +162,25 @@ class EagerInterface(SQLAInterface):
             for part in result.partitions(size):
                 yield self._rows([row[0] for row in part], options)
 
+    def tuples(self, filters, order_column: str, order_direction: str, size: int, expressions):
+        """Every row ``filters`` keep, in the list's order, as tuples (key, *``expressions``),
+        ``size`` at a time, from a server-side cursor on a connection of its own (a commit between
+        chunks does not close it). An export of plain columns reads them so: no object is made
+        for a row, which was half of a district's export."""
+        (key,) = sa_inspect(self.obj).primary_key
+        statement = self._apply_inner_all(self.session.query(self.obj), filters, order_column, order_direction,
+                                          aliases_mapping={}).with_entities(key, *expressions).statement
+        with self.session.get_bind().connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=size).execute(statement)
+            yield from result.partitions(size)
+
+    def rows_of(self, model, keys) -> dict:
+        """key -> row of ``model`` for ``keys``, with the relations its name is made of."""
+        (key,) = sa_inspect(model).primary_key
+        names = getattr(model, "__repr_relations__", ())
+        options = [_eager_option(sa_inspect(model).relationships[name], getattr(model, name), False) for name in names]
+        return {getattr(row, key.key): row for row in self.session.query(model).filter(key.in_(keys)).options(*options)}
+
     def apply_pagination(self, query, page, page_size):
         return super().apply_pagination(query, capped_page(page, page_size), page_size)
 
@@ -244,6 +263,34 @@ def eager_loads(model, columns, join: bool = True) -> tuple:
                   for name in getattr(target, "__repr_relations__", ())]
         options.append(option.options(*nested) if nested else option)
     return tuple(options)
+
+
+class ColumnRead(NamedTuple):
+    expression: object  # what a statement selects for the column
+    related: type | None  # the model of a many-to-one relation, whose key the expression reads
+
+
+def column_reads(model, columns) -> list[ColumnRead] | None:
+    """How each of ``columns`` is read by a statement: a column or a SQL expression of the model
+    as itself, a many-to-one relation by one foreign key as that key (its row is then read by key,
+    once for every row naming it). None when a column is neither (a method, a collection, a
+    dotted name): the whole rows are read then."""
+    mapper = sa_inspect(model)
+    reads = []
+    for column in columns:
+        if column in mapper.column_attrs:
+            reads.append(ColumnRead(getattr(model, column), None))
+            continue
+        relationship = mapper.relationships.get(column)
+        if relationship is None or relationship.direction is not MANYTOONE or relationship.secondary is not None \
+                or len(relationship.local_remote_pairs) != 1 \
+                or len(sa_inspect(relationship.mapper.class_).primary_key) != 1:
+            return None
+        ((local, remote),) = relationship.local_remote_pairs
+        if remote is not sa_inspect(relationship.mapper.class_).primary_key[0]:
+            return None
+        reads.append(ColumnRead(local, relationship.mapper.class_))
+    return reads
 
 
 def plain_many_to_one(model, columns) -> tuple:
