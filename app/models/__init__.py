@@ -9,6 +9,7 @@ from .incidents import (DeadlineRule, Incident, IncidentCategory, IncidentEvent,
                         incident_tallies)
 from .logins import login_failures
 from .people import ServiceRecord, Volunteer, Worker
+from .residents import AttentionTag, House, Household, HouseholdMove, Resident, Visit
 from .points import (LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement,
                      points_earned)
 from .users import GridgovUser
@@ -39,6 +40,12 @@ __all__ = [
     "RewardItem",
     "StockMovement",
     "ServiceRecord",
+    "AttentionTag",
+    "House",
+    "Household",
+    "HouseholdMove",
+    "Resident",
+    "Visit",
     "Volunteer",
     "Worker",
     "metadata",
