@@ -5,7 +5,8 @@ Personal data (PIPL): a resident's phone, ID number and a house's unit and room 
 roles that do not manage them; the sensitive tags are shown only with their own permission. The
 database keeps what must always hold:
 
-- a house lies in a building micro-grid (``houses_before_write``, migration 0025); a household
+- a house lies in a building micro-grid, or in a block grid where there are none
+  (``houses_in_building``, migration 0025); a household
   lies in its house's grid and a resident in its household's (composite foreign keys that follow
   a house moved to another grid);
 - a resident lives in one household at a time (one column, ``household_id``), and every move in
@@ -88,7 +89,7 @@ class AttentionTag(Model):
 
 
 class House(Model):
-    """房屋 — a dwelling or premises in a building micro-grid: its unit and room, use, area,
+    """房屋 — a dwelling or premises in a building micro-grid (or a block grid): its unit and room, use, area,
     ownership and its owner or landlord (a resident)."""
 
     __tablename__ = "houses"

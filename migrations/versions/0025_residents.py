@@ -2,7 +2,7 @@
 
 What must always hold is kept here, whatever path writes the rows (a form, an import, psql):
 
-- a house lies in a building micro-grid (``gridgov_house_in_building``);
+- a house lies in a building micro-grid, or in a block grid that has none (``gridgov_house_in_building``);
 - a household lies in its house's grid and a resident in its household's: composite foreign keys
   that follow a house moved to another grid (ON UPDATE CASCADE);
 - a resident lives in one household at a time (one column), and each move in or out is written to
@@ -47,8 +47,8 @@ $$;
 
 CREATE FUNCTION gridgov_house_in_building() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF (SELECT level FROM grids WHERE id = NEW.grid_id) IS DISTINCT FROM 'building' THEN
-        RAISE EXCEPTION 'a house lies in a building micro-grid'
+    IF (SELECT level FROM grids WHERE id = NEW.grid_id) NOT IN ('block', 'building') THEN
+        RAISE EXCEPTION 'a house lies in a block grid or a building micro-grid'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'houses_grid_is_building';
     END IF;
     RETURN NEW;
