@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 from flask_appbuilder import Model
 from sqlalchemy import (
@@ -152,7 +153,8 @@ class Household(Model):
         fk_index("households", "head_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # generated although the head's key names it (SQLAlchemy takes a key in a foreign key for a given one)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), nullable=False)
     house_id: Mapped[int] = mapped_column(Integer, nullable=False)
     grid_id: Mapped[int] = mapped_column(
@@ -232,6 +234,15 @@ class Resident(Model):
     grid = relationship("Grid", foreign_keys=[grid_id])
     household = relationship("Household", foreign_keys=[household_id],
                              primaryjoin="Resident.household_id == Household.id")
+
+    @property
+    def age(self) -> int | None:
+        """Whole years since the birth date, today in China Standard Time."""
+        if self.birth_date is None:
+            return None
+        today = datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        born = self.birth_date
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
     def __repr__(self) -> str:
         return self.name
