@@ -9,7 +9,7 @@ from .incidents import (DeadlineRule, Incident, IncidentCategory, IncidentEvent,
                         incident_tallies)
 from .logins import login_failures
 from .people import ServiceRecord, Volunteer, Worker
-from .residents import AttentionTag, House, Household, HouseholdMove, Resident, Visit
+from .residents import AttentionTag, GridRecords, House, Household, HouseholdMove, Resident, Visit
 from .points import (LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement,
                      points_earned)
 from .users import GridgovUser
@@ -41,6 +41,7 @@ __all__ = [
     "StockMovement",
     "ServiceRecord",
     "AttentionTag",
+    "GridRecords",
     "House",
     "Household",
     "HouseholdMove",

@@ -317,3 +317,16 @@ class Visit(Model):
 
     def __repr__(self) -> str:
         return f"{self.visited_at:%Y-%m-%d}"
+
+
+class GridRecords(Model):
+    """What 一户一档 counts in one grid: its households and the residents living there now, kept
+    by the rows' triggers (migration 0025). A grid's household and population figures come from
+    here once it has records (services/grids.py ``counted_figures``)."""
+
+    __tablename__ = "grid_records"
+
+    grid_id: Mapped[int] = mapped_column(
+        ForeignKey("grids.id", ondelete="CASCADE", name="grid_records_grid_id_fkey"), primary_key=True)
+    households: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    residents: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))

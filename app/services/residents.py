@@ -309,20 +309,3 @@ def due_visits(session: Session, scope: Scope, *, limit: int = 50, today: dateti
     rows = list(session.scalars(select(Resident).where(condition)
                                 .order_by(Resident.next_visit_due, Resident.id).limit(limit)))
     return count, rows
-
-
-def recorded_figures(session: Session, grid_ids) -> dict[int, tuple[int, int]]:
-    """grid id → (households, residents living there now) recorded in each grid's subtree."""
-    ids = [grid_id for grid_id in grid_ids if grid_id is not None]
-    if not ids:
-        return {}
-    top = Grid.__table__.alias("top")
-    below = Grid.__table__.alias("below")
-    households = dict(session.execute(
-        select(top.c.id, func.count(Household.id)).join(below, below.c.path.descendant_of(top.c.path))
-        .join(Household, Household.grid_id == below.c.id).where(top.c.id.in_(ids)).group_by(top.c.id)).all())
-    people = dict(session.execute(
-        select(top.c.id, func.count(Resident.id)).join(below, below.c.path.descendant_of(top.c.path))
-        .join(Resident, Resident.grid_id == below.c.id)
-        .where(top.c.id.in_(ids), Resident.moved_out.is_(None)).group_by(top.c.id)).all())
-    return {grid_id: (households.get(grid_id, 0), people.get(grid_id, 0)) for grid_id in ids}

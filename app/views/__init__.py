@@ -36,6 +36,9 @@ def register_views(appbuilder) -> None:
     from .home import todo_badge
 
     current_app.jinja_env.globals["gridgov_todo_badge"] = todo_badge
+    from .grids import figures_source
+
+    current_app.jinja_env.globals["gridgov_figures_source"] = figures_source
     headers.install(current_app)
     register_error_pages(current_app)
     current_app.teardown_request(uploads.discard_uploads)

@@ -122,6 +122,49 @@ END
 $$;
 """
 
+COUNTS = r"""
+-- each grid's recorded households and residents living there (moved out: no longer counted),
+-- kept by the rows' triggers: a grid's figures read one row per grid, not its residents
+CREATE FUNCTION gridgov_count_records() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    column_name text := CASE WHEN TG_TABLE_NAME = 'households' THEN 'households' ELSE 'residents' END;
+    old_grid integer;
+    new_grid integer;
+BEGIN
+    IF TG_OP <> 'INSERT' AND (to_jsonb(OLD)->>'moved_out') IS NULL THEN
+        old_grid := OLD.grid_id;
+    END IF;
+    IF TG_OP <> 'DELETE' AND (to_jsonb(NEW)->>'moved_out') IS NULL THEN
+        new_grid := NEW.grid_id;
+    END IF;
+    IF old_grid IS NOT DISTINCT FROM new_grid THEN
+        RETURN NULL;
+    END IF;
+    IF old_grid IS NOT NULL THEN
+        EXECUTE format('UPDATE grid_records SET %I = %I - 1 WHERE grid_id = $1', column_name, column_name)
+            USING old_grid;
+    END IF;
+    IF new_grid IS NOT NULL THEN
+        EXECUTE format('INSERT INTO grid_records (grid_id, %I) VALUES ($1, 1) '
+                       'ON CONFLICT (grid_id) DO UPDATE SET %I = grid_records.%I + 1', column_name, column_name,
+                       column_name) USING new_grid;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- the counts made again from the rows (a bulk loader that loaded with the triggers off calls it)
+CREATE FUNCTION gridgov_recount_records() RETURNS void LANGUAGE sql AS $$
+    DELETE FROM grid_records;
+    INSERT INTO grid_records (grid_id, households, residents)
+    SELECT grid_id, sum(households), sum(residents) FROM (
+        SELECT grid_id, count(*) AS households, 0 AS residents FROM households GROUP BY grid_id
+        UNION ALL
+        SELECT grid_id, 0, count(*) FROM residents WHERE moved_out IS NULL GROUP BY grid_id) AS counted
+    GROUP BY grid_id;
+$$;
+"""
+
 PERSON = {"mobile": ["phone"], "resident_id": ["id_number"]}
 # table: (whose history, its id column, the row's grid, options), as in migration 0024
 AUDITED = {
@@ -282,11 +325,19 @@ def upgrade():
     op.create_index('visits_resident_id_idx', 'visits', ['resident_id', 'visited_at'], unique=False, postgresql_where=sa.text('resident_id IS NOT NULL'))
     op.create_index('visits_visited_at_idx', 'visits', ['visited_at', 'id'], unique=False)
     op.create_index('visits_visitor_id_idx', 'visits', ['visitor_id', 'visited_at'], unique=False)
+    op.create_table('grid_records',
+    sa.Column('grid_id', sa.Integer(), nullable=False),
+    sa.Column('households', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('residents', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.ForeignKeyConstraint(['grid_id'], ['grids.id'], name='grid_records_grid_id_fkey', ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('grid_id', name='grid_records_pkey')
+    )
     op.bulk_insert(sa.table('attention_tags', sa.column('code', sa.String), sa.column('sensitive', sa.Boolean),
                             sa.column('visit_days', sa.Integer), sa.column('position', sa.Integer)),
                    [{"code": code, "sensitive": code in SENSITIVE, "visit_days": 30, "position": position}
                     for position, code in enumerate(TAGS, start=1)])
     op.execute(FUNCTIONS)
+    op.execute(COUNTS)
     op.execute("CREATE TRIGGER houses_in_building BEFORE INSERT OR UPDATE OF grid_id ON houses "
                "FOR EACH ROW EXECUTE FUNCTION gridgov_house_in_building()")
     op.execute("CREATE TRIGGER residents_visit_due BEFORE INSERT OR UPDATE ON residents "
@@ -297,6 +348,10 @@ def upgrade():
                "FOR EACH ROW EXECUTE FUNCTION gridgov_visits_touch()")
     op.execute("CREATE TRIGGER attention_tags_interval AFTER UPDATE OF visit_days ON attention_tags "
                "FOR EACH ROW EXECUTE FUNCTION gridgov_attention_interval()")
+    op.execute("CREATE TRIGGER residents_count AFTER INSERT OR UPDATE OF grid_id, moved_out OR DELETE ON residents "
+               "FOR EACH ROW EXECUTE FUNCTION gridgov_count_records()")
+    op.execute("CREATE TRIGGER households_count AFTER INSERT OR UPDATE OF grid_id OR DELETE ON households "
+               "FOR EACH ROW EXECUTE FUNCTION gridgov_count_records()")
     for table, (record_table, id_column, grid, options) in AUDITED.items():
         arguments = ", ".join(_quoted(value) for value in (record_table, id_column, grid, json.dumps(options)))
         op.execute(f"CREATE TRIGGER {table}_audit AFTER INSERT OR UPDATE OR DELETE ON {table} "
@@ -306,12 +361,14 @@ def upgrade():
 def downgrade():
     for table in AUDITED:
         op.execute(f"DROP TRIGGER {table}_audit ON {table}")
+    op.execute("DROP TRIGGER households_count ON households")
+    op.execute("DROP TRIGGER residents_count ON residents")
     op.execute("DROP TRIGGER attention_tags_interval ON attention_tags")
     op.execute("DROP TRIGGER visits_touch ON visits")
     op.execute("DROP TRIGGER residents_household_move ON residents")
     op.execute("DROP TRIGGER residents_visit_due ON residents")
     op.execute("DROP TRIGGER houses_in_building ON houses")
-    for function in ("gridgov_attention_interval()", "gridgov_visits_touch()", "gridgov_household_move()",
+    for function in ("gridgov_recount_records()", "gridgov_count_records()", "gridgov_attention_interval()", "gridgov_visits_touch()", "gridgov_household_move()",
                      "gridgov_resident_visit_due()", "gridgov_visit_due(varchar[], timestamptz, date, date)",
                      "gridgov_house_in_building()", "gridgov_local_today()"):
         op.execute(f"DROP FUNCTION {function}")
@@ -345,4 +402,5 @@ def downgrade():
     op.drop_index('houses_owner_id_idx', table_name='houses', postgresql_where=sa.text('owner_id IS NOT NULL'))
     op.drop_index('houses_grid_id_unit_room_key', table_name='houses', postgresql_nulls_not_distinct=True)
     op.drop_table('houses')
+    op.drop_table('grid_records')
     op.drop_table('attention_tags')
