@@ -18,7 +18,7 @@ from ..models import Grid, House, Household, Resident, Visit
 from ..models.choices import (ATTENTION_TAGS, ETHNICITIES, HOUSE_OWNERSHIPS, HOUSE_USES, HOUSEHOLD_KINDS, RELATIONS,
                               RESIDENCE_STATUSES, SENSITIVE_TAGS, VISIT_METHODS)
 from . import incidents as incident_service
-from .errors import ValidationError
+from .errors import OutOfScope, ValidationError
 from .local_time import local_today
 from .personal_data import (is_valid_mobile, is_valid_resident_id, normalise_mobile, normalise_resident_id)
 from .pinyin import initials_of
@@ -202,7 +202,7 @@ def move_out(session: Session, scope: Scope, resident_id, on: datetime.date | No
         resident = session.scalar(select(Resident).where(Resident.id == resident_id, visible(scope, Resident))
                                   .with_for_update())
         if resident is None:
-            raise ValidationError(_l("Record not found."))
+            raise OutOfScope(_l("Record not found."))
         if resident.moved_out is not None:
             raise ValidationError(_l("This resident has already moved out."))
         previous = resident.household_id

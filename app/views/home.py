@@ -114,6 +114,7 @@ class HomeView(IndexView):
             "report": ("can_report", "IncidentModelView"), "declare": ("can_declare", "EmergencyResponseModelView"),
             "blow": ("can_blow", "WhistleModelView"), "figures": ("can_figures", "IncidentModelView"),
             "responses": ("can_list", "EmergencyResponseModelView"), "dashboard": ("can_show", "DashboardView"),
+            "visit": ("can_add", "VisitModelView"),
         }.items()}
         figures = None
         if scope.kind in ("grid", "all", "department") and GRID_WORKER not in roles:

@@ -3,18 +3,24 @@ visit intervals. Phones, ID numbers and rooms are masked for who does not manage
 sensitive tags are shown only with ``can_sensitive`` (the residents' view)."""
 from __future__ import annotations
 
-from flask import g
-from flask_appbuilder.fieldwidgets import DateTimePickerWidget, Select2ManyWidget, Select2Widget
+import datetime
+
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.fieldwidgets import (BS3TextAreaFieldWidget, BS3TextFieldWidget, DateTimePickerWidget,
+                                           Select2ManyWidget, Select2Widget)
 from flask_appbuilder.models.sqla.filters import BaseFilter
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false
 from wtforms import DateTimeField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from ..extensions import appbuilder, db
 from ..fab import urltools
 from ..fab.fields import choice_field, flag_field
-from ..fab.filters import current_scope
+from ..fab.filters import current_scope, row_key
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
 from ..fab.rendering import label_of, yes_no
@@ -26,7 +32,8 @@ from ..models.choices import (ATTENTION_TAG_LABELS, ETHNICITY_LABELS, GENDER_LAB
 from ..services import incidents as incident_service
 from ..services import residents as resident_service
 from ..services import search as search_service
-from ..services.local_time import TIMEZONE
+from ..services.errors import DomainError, OutOfScope
+from ..services.local_time import TIMEZONE, local_today
 from ..services.personal_data import mask_mobile, mask_resident_id
 from .formats import local_time
 from .incidents import current_actor
@@ -200,19 +207,32 @@ class VisitModelView(ScopedModelView):
         "visited_at": DateTimeField(_l("Visited at"), format="%Y-%m-%d %H:%M", widget=DateTimePickerWidget(),
                                     validators=[Optional()], description=_l("Empty: now.")),
         "method": choice_field(_l("How"), VISIT_METHOD_LABELS),
-        "found": TextAreaField(_l("What was found"), validators=[Length(max=2000)]),
-        "follow_up": TextAreaField(_l("Follow-up"), validators=[Optional(), Length(max=2000)]),
+        "found": TextAreaField(_l("What was found"), validators=[InputRequired(_l("Write what the visit found.")),
+                                                                  Length(max=2000)], widget=BS3TextAreaFieldWidget()),
+        "follow_up": TextAreaField(_l("Follow-up"), validators=[Optional(), Length(max=2000)],
+                                   widget=BS3TextAreaFieldWidget()),
         "incident_category": SelectField(_l("Raise an incident of the category"), choices=lambda: [
             ("", _l("(none)"))] + [(str(c.id), c.name) for c in incident_service.report_categories(db.session)],
             validators=[Optional()], widget=Select2Widget()),
         "incident_title": StringField(_l("Incident title"), validators=[Optional(), Length(max=100)],
-                                      description=_l("Empty: the start of what was found.")),
+                                      description=_l("Empty: the start of what was found."), widget=BS3TextFieldWidget()),
         "incident_urgency": choice_field(_l("Urgency"), URGENCY_LABELS, required=False),
     }
     edit_form_extra_fields = {key: field for key, field in add_form_extra_fields.items()
                               if key in ("visited_at", "method", "found", "follow_up")}
     search_form_extra_fields = {"method": choice_field(_l("How"), VISIT_METHOD_LABELS, required=False)}
     bulk_actions = False
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        # opened from a resident's or a household's page: whom it visits is filled in
+        if request.method == "GET":
+            for column, model in (("resident", Resident), ("household", Household)):
+                key = row_key(request.args.get(column))
+                if key is not None and hasattr(form, column):
+                    found = search_service.picked(db.session, current_scope(), model, [key])
+                    if found:
+                        getattr(form, column).data = found[0]
+        return super()._get_add_widget(form=form, exclude_cols=exclude_cols, widgets=widgets)
 
     def check(self, item, *, is_new, original):
         if item.visited_at is not None and item.visited_at.tzinfo is None:
@@ -242,7 +262,6 @@ class ResidentModelView(ScopedModelView):
     """实有人口 — with their visits and their moves."""
 
     datamodel = EagerInterface(Resident)
-    list_title = _l("Residents")
     show_title = _l("Resident")
     add_title = _l("Add resident")
     edit_title = _l("Edit resident")
@@ -299,6 +318,45 @@ class ResidentModelView(ScopedModelView):
     }
     related_views = [VisitModelView, HouseholdMoveModelView]
     pick_where = {"grid": RESIDENT_GRIDS}
+    show_template = "gridgov/resident_show.html"
+
+    @property
+    def list_title(self):
+        """"Visits due" when the list is the menu's residents due a visit."""
+        if has_request_context() and request.args.get("_flt_0_next_visit_due"):
+            return _l("Visits due")
+        return _l("Residents")
+
+    list_template = "gridgov/resident_list.html"
+    method_permission_name = {"muldelete": "delete", "move_out": "edit"}
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        widgets = self._show(pk)
+        resident = self.record_shown(pk)
+        return self.render_template(
+            self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=self._related_views,
+            moved_out=resident.moved_out is not None, today=local_today().isoformat())
+
+    @expose("/move_out/<pk>", methods=["POST"])
+    @has_access
+    def move_out(self, pk):
+        """迁出: the resident leaves their household and the grid on the date given."""
+        try:
+            on = datetime.date.fromisoformat(request.form.get("on", ""))
+        except ValueError:
+            flash(gettext("Enter the move-out date."), "danger")
+            return redirect(url_for(".show", pk=pk))
+        try:
+            resident_service.move_out(db.session, current_scope(), row_key(pk), on)
+        except OutOfScope:
+            abort(404)
+        except DomainError as error:
+            flash(str(error), "danger")
+        else:
+            flash(gettext("Moved out: the household membership is closed."), "success")
+        return redirect(url_for(".show", pk=pk))
 
     def _init_properties(self):
         super()._init_properties()
