@@ -428,6 +428,10 @@ class HouseholdModelView(ScopedModelView):
         resident_service.check_household(db.session, current_scope(), item)
 
 
+# a house's page lists the households living in it
+HouseModelView.related_views = [HouseholdModelView]
+
+
 class AttentionTagModelView(ScopedModelView):
     """The tags of people who need care or attention: how often each is visited (administrators)."""
 
