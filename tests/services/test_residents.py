@@ -261,3 +261,35 @@ def test_the_sensitive_tags_a_form_hides_are_kept(session):
                                                                                                     "released_prisoner"]
     assert residents.merged_tags(["elderly_alone"], ["drug_user"], True) == ["elderly_alone"]
     assert residents.shown_tags(["drug_user", "disabled"], False) == ["disabled"]
+
+
+COUNTED = """SELECT grid_id, sum(households), sum(residents) FROM (
+    SELECT grid_id, count(*) AS households, 0 AS residents FROM households GROUP BY grid_id
+    UNION ALL SELECT grid_id, 0, count(*) FROM residents WHERE moved_out IS NULL GROUP BY grid_id) AS counted
+    GROUP BY grid_id"""
+KEPT = "SELECT grid_id, households, residents FROM grid_records WHERE households <> 0 OR residents <> 0"
+
+
+def test_each_grids_records_are_counted_whatever_moves(session):
+    """grid_records holds what counting the rows gives, after adding, moving between grids, moving
+    out and deleting; gridgov_recount_records() (for bulk loaders) makes the same."""
+    def assert_counted():
+        assert set(session.execute(text(KEPT)).all()) == {tuple(map(int, row)) for row in session.execute(text(COUNTED))}
+
+    assert_counted()
+    house = new_house(session)
+    household = new_household(session, house, "T-0401")
+    first = new_resident(session, "韩梅", 11, household=household, relation="head")
+    new_resident(session, "韩雪", 22, code=OTHER_BUILDING)
+    assert_counted()
+    session.execute(update(House).where(House.id == house.id).values(grid_id=grid(session, OTHER_BUILDING).id))
+    session.commit()
+    assert_counted()
+    residents.move_out(session, grid_scope(session, grid(session, BLOCK).id), first.id)
+    assert_counted()
+    session.execute(text("DELETE FROM households WHERE id = :h"), {"h": household.id})
+    session.commit()
+    assert_counted()
+    session.execute(text("SELECT gridgov_recount_records()"))
+    session.commit()
+    assert_counted()
