@@ -367,8 +367,10 @@ HOUSEHOLD_COLUMNS = (
     Column("grid_code", _l("Grid code"), "ref", required=True, length=32, aliases=(_l("Grid"),),
            note=_l("The code of the house's grid, in your area.")),
     Column("unit", _l("Unit (单元)"), length=_length(House, "unit"), note=_l("The house's unit; empty when it has none.")),
-    Column("room", _l("Room"), required=True, length=_length(House, "room"),
+    Column("room", _l("Room"), length=_length(House, "room"),
            note=_l("The house's room: the house must be recorded already (import the houses first).")),
+    Column("house", _l("House"), length=_length(House, "unit") + _length(House, "room"),
+           note=_l("Or, instead of the unit and the room, the house as the lists print it: 1单元101.")),
     Column("kind", _l("Kind of household"), "choice", choices=HOUSEHOLD_KIND_LABELS,
            note=_l("Empty: registered household.")),
     Column("head_id_number", _l("Head's ID number"), "id_number", length=20,
@@ -968,11 +970,22 @@ def _room_key(values: dict) -> tuple:
 def _houses_of(session: Session, grids: dict, rows: list[Row]) -> dict:
     """(grid id, unit, room) → the house, for the houses the rows name in their grids."""
     grid_ids = {grid.id for grid in grids.values()}
-    rooms = {row.values["room"].strip() for row in rows}
+    rooms = {row.values["room"].strip() for row in rows if "room" in row.values}
     if not grid_ids or not rooms:
         return {}
     return {(h.grid_id, h.unit, h.room): h for h in session.scalars(
         select(House).where(House.grid_id.in_(grid_ids), House.room.in_(rooms)))}
+
+
+def _houses_by_address(session: Session, grids: dict, rows: list[Row]) -> dict:
+    """(grid id, unit and room as one text) → the houses, for the rows that name a house so."""
+    grid_ids = {grids[r.values["grid_code"].lower()].id for r in rows
+                if "house" in r.values and "room" not in r.values and r.values["grid_code"].lower() in grids}
+    found = {}
+    if grid_ids:
+        for house in session.scalars(select(House).where(House.grid_id.in_(grid_ids))):
+            found.setdefault((house.grid_id, house.address), []).append(house)
+    return found
 
 
 def _house_title(grid: Grid, house: House) -> str:
@@ -1021,19 +1034,32 @@ def _plan_households(session: Session, scope: Scope, rows: list[Row]) -> None:
     rows = _once(rows, lambda row: row.values["number"])
     grids = _grids_by_code(session, [r.values["grid_code"] for r in rows], scope)
     houses = _houses_of(session, grids, rows)
+    by_address = _houses_by_address(session, grids, rows)
     stored = _households_by_number(session, scope, [r.values["number"] for r in rows])
     heads = _residents_by_id_number(session, scope, [r.values.get("head_id_number") for r in rows])
     columns = {c.name: c for c in HOUSEHOLD_COLUMNS}
     for row in rows:
-        code, unit, room = _room_key(row.values)
-        grid = grids.get(code)
+        grid = grids.get(row.values["grid_code"].lower())
         if grid is None:
             _unknown_grid(row, row.values["grid_code"])
             continue
-        house = houses.get((grid.id, unit, room))
+        if "room" in row.values:
+            _, unit, room = _room_key(row.values)
+            address, found = f"{unit or ''}{room}", [houses.get((grid.id, unit, room))]
+        elif "house" in row.values:
+            address = row.values["house"].replace(" ", "")
+            found = by_address.get((grid.id, address), [None])
+        else:
+            row.refuse(_l("Give the house's room (and its unit), or the house as the lists print it."))
+            continue
+        if len(found) > 1:
+            row.refuse(_l("The grid %(code)s has several houses %(room)s: give the unit and the room apart.",
+                          code=grid.code, room=address))
+            continue
+        house = found[0]
         if house is None:
             row.refuse(_l("The grid %(code)s has no house %(room)s: add or import the house first.", code=grid.code,
-                          room=f"{unit or ''}{room}"))
+                          room=address))
             continue
         existing = stored.get(row.values["number"])
         household = Household(id=existing.id if existing else None, number=row.values["number"], house_id=house.id)
@@ -1047,7 +1073,7 @@ def _plan_households(session: Session, scope: Scope, rows: list[Row]) -> None:
         household.head_id = head.id if head is not None else None
         if not _check(row, resident_service.check_household, session, scope, household):
             continue
-        _finish(row, existing, household, [("house_id", columns["room"]), ("kind", columns["kind"]),
+        _finish(row, existing, household, [("house_id", columns["house"]), ("kind", columns["kind"]),
                                            ("head_id", columns["head_id_number"])], title=household.number)
         if existing is not None:
             _show_refs(row, {"house_id": lambda _: _house_title(existing.house.grid, existing.house),

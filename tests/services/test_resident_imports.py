@@ -196,6 +196,11 @@ def test_a_households_head_is_one_of_its_members(session, zh):
         "T-2502", BUILDING, "9单元", "909", None, None]]), "x.xlsx")
     assert "9单元909" in messages(unknown_house)[2]
     session.rollback()
+    # the house as the lists print it, instead of its unit and room
+    again = imports.preview(session, scope, "households", xlsx([["户号", "网格", "房屋"], [
+        "T-2501", f"9号楼（{BUILDING}）", "2单元501"]]), "x.xlsx")
+    assert again.counts["unchanged"] == 1, messages(again)
+    session.rollback()
     # the spouse made head on the household's row: a change shown by names
     first, done = run(session, scope, "households", xlsx([HOUSEHOLD_HEADER, ["T-2501", BUILDING, "2单元", "501", None,
                                                                              SPOUSE]]))
