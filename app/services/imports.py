@@ -1073,12 +1073,16 @@ def _plan_households(session: Session, scope: Scope, rows: list[Row]) -> None:
         household.head_id = head.id if head is not None else None
         if not _check(row, resident_service.check_household, session, scope, household):
             continue
-        _finish(row, existing, household, [("house_id", columns["house"]), ("kind", columns["kind"]),
-                                           ("head_id", columns["head_id_number"])], title=household.number)
+        # a household follows its house into the house's grid (and its residents follow it)
+        _finish(row, existing, household, [("house_id", columns["house"]), ("grid_id", columns["grid_code"]),
+                                           ("kind", columns["kind"]), ("head_id", columns["head_id_number"])],
+                title=household.number)
         if existing is not None:
             _show_refs(row, {"house_id": lambda _: _house_title(existing.house.grid, existing.house),
+                             "grid_id": lambda _: existing.grid.code,
                              "head_id": lambda _: existing.head.name if existing.head else ""},
-                       {"house_id": _house_title(grid, house), "head_id": head.name if head else ""})
+                       {"house_id": _house_title(grid, house), "grid_id": grid.code,
+                        "head_id": head.name if head else ""})
 
 
 # --- residents ------------------------------------------------------------------------------------

@@ -207,6 +207,21 @@ def test_a_households_head_is_one_of_its_members(session, zh):
     assert done.applied and [(c[4], c[5]) for c in first.of(imports.CHANGED)[0].changes] == [("王秀兰", "李建国")]
 
 
+def test_a_household_moved_to_another_house_takes_its_residents_into_its_grid(session, zh):
+    scope = grid_worker(session)
+    import_family(session, scope)
+    other = BLOCK + "-02"
+    run(session, scope, "houses", xlsx([HOUSE_HEADER, [other, None, "101A", None, None, None]]))
+    first, done = run(session, scope, "households", xlsx([HOUSEHOLD_HEADER, ["T-2501", other, None, "101A", None,
+                                                                             None]]))
+    assert done.applied, messages(first)
+    shown = {str(c[3]): (c[4], c[5]) for c in first.of(imports.CHANGED)[0].changes}
+    assert shown == {"房屋": (f"{BUILDING} 2单元501", f"{other} 101A"), "网格编码": (BUILDING, other)}
+    session.expire_all()
+    moved = household(session)
+    assert moved.grid.code == other and {p.grid_id for p in moved.members} == {moved.grid_id}
+
+
 def test_a_repeated_id_number_or_an_id_number_of_another_area_is_refused(session, zh):
     import_family(session, secretary(session))
     data = xlsx([RESIDENT_HEADER, resident(household=None, grid=JINSHAN_BUILDING, relation=None),
