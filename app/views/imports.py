@@ -40,10 +40,9 @@ class Importable:
 
     @staticmethod
     def _may_see_sensitive() -> bool:
-        """Whether the uploader may see and set the sensitive tags (the residents' rule)."""
-        from .residents import may_see_sensitive  # noqa: PLC0415  (residents' views import this module)
-
-        return may_see_sensitive()
+        """Whether the uploader may see and set the sensitive tags: the permission the residents'
+        screens check (views/residents.py, which imports this module)."""
+        return appbuilder.sm.has_access("can_sensitive", "ResidentModelView")
 
     def _import_page(self, *, result=None, token=None, error=None, notice=None, status=200):
         kind = imports.KINDS[self.import_kind]
