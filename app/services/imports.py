@@ -1235,6 +1235,7 @@ def _may_head(row: Row, existing, household: Household, heads: dict) -> bool:
 def _write_residents(session: Session, result: Preview) -> None:
     """Write the rows; a resident who says they head a household without a head becomes its head,
     and one who left a household no longer heads it (``settle_household``)."""
+    settle = []
     for row in result.rows:
         if row.action == NEW:
             resident, previous = row.record, None
@@ -1246,7 +1247,10 @@ def _write_residents(session: Session, result: Preview) -> None:
             resident.name_initials = row.record.name_initials
         else:
             continue
-        session.flush()
+        if resident.relation == "head" or (previous is not None and previous != resident.household_id):
+            settle.append((resident, previous))
+    session.flush()  # the rows in one go; then the heads, which need the residents' ids
+    for resident, previous in settle:
         resident_service.settle_household(session, resident, previous)
 
 
