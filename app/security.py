@@ -218,9 +218,11 @@ ROLE_PERMISSIONS = {
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
     + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True)
     + _incidents(check_in=True, oversee=True) + AUDIT + _residents(write=True, sensitive=True)
-    + _imports("GridModelView", "WorkerModelView", "VolunteerModelView", "ServiceRecordModelView"),
+    + _imports("GridModelView", "WorkerModelView", "VolunteerModelView", "ServiceRecordModelView")
+    + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView"),
     GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(check_in=True)
-    + _residents(write=True, sensitive=False),
+    + _residents(write=True, sensitive=False)
+    + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView"),
     DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False)
     + _incidents(report=False, answer=True, emergencies=False),
     # Volunteers read their own record; their points and redemptions have their own screens; they

@@ -36,6 +36,7 @@ from ..services.errors import DomainError, OutOfScope
 from ..services.local_time import TIMEZONE, local_today
 from ..services.personal_data import mask_mobile, mask_resident_id
 from .formats import local_time
+from .imports import Importable
 from .incidents import current_actor
 from .people import PERSON_LABELS, PERSONAL_DATA_VALIDATORS
 
@@ -117,10 +118,11 @@ class FilterVisitDue(BaseFilter):
 
 
 # --- houses ---------------------------------------------------------------------------------
-class HouseModelView(ScopedModelView):
+class HouseModelView(Importable, ScopedModelView):
     """房屋 — with the households living in each."""
 
     datamodel = EagerInterface(House)
+    import_kind = "houses"
     list_title = _l("Houses")
     show_title = _l("House")
     add_title = _l("Add house")
@@ -258,10 +260,11 @@ class VisitModelView(ScopedModelView):
             resident_service.raise_incident(db.session, current_actor(), item, category_id, title, urgency)
 
 
-class ResidentModelView(ScopedModelView):
+class ResidentModelView(Importable, ScopedModelView):
     """实有人口 — with their visits and their moves."""
 
     datamodel = EagerInterface(Resident)
+    import_kind = "residents"
     show_title = _l("Resident")
     add_title = _l("Add resident")
     edit_title = _l("Edit resident")
@@ -397,10 +400,11 @@ class ResidentModelView(ScopedModelView):
         resident_service.settle_household(db.session, item, original.get("household_id"))
 
 
-class HouseholdModelView(ScopedModelView):
+class HouseholdModelView(Importable, ScopedModelView):
     """户 — with its members and its moves."""
 
     datamodel = EagerInterface(Household)
+    import_kind = "households"
     list_title = _l("Households")
     show_title = _l("Household")
     add_title = _l("Add household")
