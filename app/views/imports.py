@@ -38,11 +38,9 @@ class Importable:
             extra["import_url"] = url_for(f"{self.endpoint}.import_rows")
         return extra
 
-    @staticmethod
-    def _may_see_sensitive() -> bool:
-        """Whether the uploader may see and set the sensitive tags: the permission the residents'
-        screens check (views/residents.py, which imports this module)."""
-        return appbuilder.sm.has_access("can_sensitive", "ResidentModelView")
+    def _may_see_sensitive(self) -> bool:
+        """Whether the uploader may see and set the sensitive tags (the residents' view says)."""
+        return False
 
     def _import_page(self, *, result=None, token=None, error=None, notice=None, status=200):
         kind = imports.KINDS[self.import_kind]

@@ -373,6 +373,9 @@ class ResidentModelView(Importable, ScopedModelView):
         # who is shown the sensitive tags: a permission of its own, given to roles in security.py
         self.base_permissions = [*self.base_permissions, "can_sensitive"]
 
+    def _may_see_sensitive(self) -> bool:
+        return may_see_sensitive()  # what an import may set and show of the tags
+
     def sees_in_clear(self, column: str) -> bool:
         if column == "tags":
             return may_see_sensitive()
