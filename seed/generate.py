@@ -596,7 +596,7 @@ def load_residents(session: Session, copier: Copier, shape: Shape, *, seed: int,
     cum_methods = list(itertools.accumulate(w for _, w in METHODS))
     methods = [m for m, _ in METHODS]
     now_day = now.astimezone(datetime.timezone(BEIJING)).date()
-    buffers = _Buffers()
+    buffers = _Buffers(copier, counts)
     placed = weight = districts = 0
     region = ""
     last_echo = started
@@ -695,35 +695,93 @@ def load_residents(session: Session, copier: Copier, shape: Shape, *, seed: int,
                                              f"{40 + rng.random() * 120:.2f}",
                                              rng.choices(("owned", "rented", "other"), cum_weights=(50, 95, 100))[0])))
             if len(buffers.residents) >= BATCH:
-                buffers.flush(session, copier, counts)
+                buffers.flush()
         if time.perf_counter() - last_echo > 10:
             last_echo = time.perf_counter()
             _progress(echo, counts, started, shape.residents)
-    buffers.flush(session, copier, counts)
+    buffers.finish()
     for table, trigger in STOOD_IN_FOR:
         session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
     _progress(echo, counts, started, shape.residents, done=True)
+    echo("  of which COPY and UPDATE: " + ", ".join(f"{t} {s:.1f} s" for t, s in buffers.seconds.items()))
     return counts
 
 
 class _Buffers:
-    """One batch's rows, written as COPY lines, in the order the keys need."""
+    """One batch's rows, written as COPY lines, in the order the keys need. A batch is copied by a
+    thread of its own while the next is generated (the database and Python each keep a core busy);
+    one batch waits at most, so memory stays flat."""
 
-    def __init__(self):
+    def __init__(self, copier: Copier, counts: dict):
+        import queue
+        import threading
+
+        self.copier, self.counts = copier, counts
+        self.seconds: dict[str, float] = defaultdict(float)  # in the database, per table
+        self.error: BaseException | None = None
+        self.queue: queue.Queue = queue.Queue(maxsize=1)
+        self.thread = threading.Thread(target=self._write, name="residents-copy", daemon=True)
+        self.thread.start()
+        self._fresh()
+
+    def _fresh(self):
         self.houses, self.households, self.residents, self.moves, self.visits = [], [], [], [], []
         self.owners: list[tuple[int, int]] = []
 
-    def flush(self, session, copier, counts):
-        counts["houses"] += copier.copy_lines("houses", HOUSE_COLUMNS, self.houses)
-        counts["households"] += copier.copy_lines("households", HOUSEHOLD_COLUMNS, self.households)
-        counts["residents"] += copier.copy_lines("residents", RESIDENT_COLUMNS, self.residents)
-        counts["household_moves"] += copier.copy_lines("household_moves", MOVE_COLUMNS, self.moves)
-        counts["visits"] += copier.copy_lines("visits", VISIT_COLUMNS, self.visits)
-        if self.owners:  # the head owns the house they live in (a key the residents' COPY had to come before)
-            session.execute(text("UPDATE houses SET owner_id = o.owner FROM (SELECT unnest(CAST(:h AS int[])) AS house, "
-                                 "unnest(CAST(:o AS int[])) AS owner) o WHERE houses.id = o.house"),
-                            {"h": [h for h, _ in self.owners], "o": [o for _, o in self.owners]})
-        self.__init__()
+    def flush(self) -> None:
+        """Hand the batch to the writer (waiting while it still copies the one before)."""
+        import queue
+
+        batch = (self.houses, self.households, self.residents, self.moves, self.visits, self.owners)
+        self._fresh()
+        while True:
+            self._raise()
+            try:
+                self.queue.put(batch, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        """Copy the last batch and wait for the writer."""
+        self.flush()
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _raise(self):
+        if self.error is not None:
+            raise self.error
+        if not self.thread.is_alive():
+            raise RuntimeError("the residents' writer stopped")
+
+    def _write(self):
+        import time
+
+        try:
+            while True:
+                batch = self.queue.get()
+                if batch is None:
+                    return
+                houses, households, residents, moves, visits, owners = batch
+                for table, columns, lines in (("houses", HOUSE_COLUMNS, houses),
+                                              ("households", HOUSEHOLD_COLUMNS, households),
+                                              ("residents", RESIDENT_COLUMNS, residents),
+                                              ("household_moves", MOVE_COLUMNS, moves),
+                                              ("visits", VISIT_COLUMNS, visits)):
+                    started = time.perf_counter()
+                    self.counts[table] += self.copier.copy_lines(table, columns, lines)
+                    self.seconds[table] += time.perf_counter() - started
+                started = time.perf_counter()
+                if owners:  # the head owns the house they live in (the residents' COPY had to come first)
+                    self.copier.cursor.execute(
+                        "UPDATE houses SET owner_id = o.owner FROM (SELECT unnest(%s::int[]) AS house, "
+                        "unnest(%s::int[]) AS owner) o WHERE houses.id = o.house",
+                        ([h for h, _ in owners], [o for _, o in owners]))
+                self.seconds["owners"] += time.perf_counter() - started
+        except BaseException as error:  # noqa: BLE001 - handed to the generating thread
+            self.error = error
 
 
 def _progress(echo, counts, started, total, done=False):
