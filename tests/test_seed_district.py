@@ -192,6 +192,22 @@ def test_small_district_residents_are_consistent(small_district):
     assert session.scalar(text("SELECT nextval(pg_get_serial_sequence('residents', 'id'))")) > counts["residents"]
 
 
+def test_loaded_tables_keep_the_migrations_indexes(small_district, database_url):
+    """The loader drops the residents' tables' secondary indexes and builds them again at the end:
+    the same ones, defined the same way, as a database just migrated."""
+    session, _ = small_district
+    query = text("SELECT tablename, indexdef FROM pg_indexes WHERE tablename IN "
+                 "('houses', 'households', 'residents', 'household_moves', 'visits') ORDER BY 1, 2")
+    url = database_url("fresh")
+    command.upgrade(alembic_config(url), "head")
+    engine = create_engine(url)
+    with engine.connect() as fresh:
+        expected = fresh.execute(query).all()
+    engine.dispose()
+    assert session.execute(query).all() == expected
+    assert len(expected) > 20
+
+
 def test_small_city_houses_lie_in_block_grids(database_url):
     from seed.generate import load_city
 
