@@ -481,7 +481,7 @@ WORKPLACES = ("鹤壁市人民医院", "淇滨区第一中学", "鹤煤集团", 
 TAG_RULES = (
     ("disabled", 0.015, 0, 96),
     ("low_income", 0.01, 0, 96),
-    ("special_care", 0.0075, 40, 96),           # about 0.5% of everyone
+    ("special_care", 0.011, 40, 96),            # about 0.5% of everyone
     ("community_correction", 0.0008, 18, 60),   # about 0.05%
     ("released_prisoner", 0.0015, 18, 70),      # about 0.1%
     ("severe_mental_disorder", 0.0026, 16, 96), # about 0.2%
