@@ -1,13 +1,16 @@
 """Real-size data: `gridgov seed district` and `gridgov seed city`, loaded with COPY through the
 same constraints and triggers as the app (paths, levels, ID check digits, accounts, ledger
-balances), streamed in batches so that a city fits in memory.
+balances; the residents' three per-row triggers are done in bulk instead, see ``load_residents``), streamed in batches so that a city fits in memory.
 
 - district — Qibin's shape: 1 district, 6 streets, 56 communities, 315 block grids, 2,988
   building grids; 8,400 workers; 5,000 volunteers with service records and earned points;
-  70,000 incidents over the last 12 months with full timelines, 99.58% resolved; whistles.
+  70,000 incidents over the last 12 months with full timelines, 99.58% resolved; whistles;
+  一户一档: 461,500 residents in ~150,000 households and houses under the building grids, with
+  attention tags, household moves and a year of visits (``load_residents``).
 - city — Qingdao's size: 10 districts, 150 streets, 1,640 communities and 16,400 base grids;
   19,100 grid managers and 62,300 informants; 100,000 volunteers with 2,000,000 service records
-  and as many ledger entries; 1,000,000 incidents with timelines.
+  and as many ledger entries; 1,000,000 incidents with timelines; 10,000,000 residents, their
+  houses right under the block grids (the city has no building grids).
 
 Deterministic for a given seed; ``scale`` shrinks every count (the tests load small ones)."""
 from __future__ import annotations
@@ -16,14 +19,17 @@ import datetime
 import io
 import itertools
 import json
+import queue
 import random
+import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from app.models import Department, Grid, IncidentCategory, PointsRule
+from app.models import AuditEntry, Department, Grid, IncidentCategory, PointsRule
 from app.services import audit
 from app.services.personal_data import resident_id_check_char
 from app.services.pinyin import initials_of
@@ -573,8 +579,6 @@ def load_residents(session: Session, copier: Copier, shape: Shape, *, seed: int,
     and ``residents_visit_due`` (``next_visit_due`` as ``gridgov_visit_due`` computes it). They
     are switched on again before the transaction commits; tests/test_seed_district.py checks every
     row against the functions."""
-    import time
-
     rng = random.Random(seed + 2)  # apart from the rest: the older tables stay as they were
     started = time.perf_counter()
     today = session.scalar(text("SELECT gridgov_local_today()"))
@@ -733,9 +737,6 @@ class _Buffers:
     one batch waits at most, so memory stays flat."""
 
     def __init__(self, copier: Copier, counts: dict):
-        import queue
-        import threading
-
         self.copier, self.counts = copier, counts
         self.seconds: dict[str, float] = defaultdict(float)  # in the database, per table
         self.error: BaseException | None = None
@@ -750,8 +751,6 @@ class _Buffers:
 
     def flush(self) -> None:
         """Hand the batch to the writer (waiting while it still copies the one before)."""
-        import queue
-
         batch = (self.houses, self.households, self.residents, self.moves, self.visits, self.owners)
         self._fresh()
         while True:
@@ -777,8 +776,6 @@ class _Buffers:
             raise RuntimeError("the residents' writer stopped")
 
     def _write(self):
-        import time
-
         try:
             while True:
                 batch = self.queue.get()
@@ -805,8 +802,6 @@ class _Buffers:
 
 
 def _progress(echo, counts, started, total, done=False):
-    import time
-
     seconds = time.perf_counter() - started
     residents = counts["residents"]
     echo(f"  residents{'' if done else ' so far'}: {residents:,} in {counts['households']:,} households and "
@@ -978,9 +973,6 @@ def _visitor_logins(session, copier, rng, counts, today) -> dict[int, int]:
 def _record_new_tables(session: Session, counts: dict) -> None:
     """The summary "load" rows of the residents' tables that ``audit.record_bulk_load`` does not
     know yet (its list predates migration 0025)."""
-    from app.models import AuditEntry
-    from sqlalchemy import insert
-
     rows = [{"table_name": table, "record_table": table, "action": "load", "changes": {"rows": counts[table]}}
             for table in RESIDENT_TABLES if counts.get(table) and table not in audit.AUDITED_TABLES]
     if rows:
