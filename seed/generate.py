@@ -26,10 +26,10 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app.models import AuditEntry, Department, Grid, IncidentCategory, PointsRule
+from app.models import Department, Grid, IncidentCategory, PointsRule
 from app.services import audit
 from app.services.personal_data import resident_id_check_char
 from app.services.pinyin import initials_of
@@ -385,7 +385,6 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
                   "households", "residents", "visits", "ab_user"):
         session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
     audit.record_bulk_load(session, counts)
-    _record_new_tables(session, counts)
     session.commit()
     session.execute(text("ANALYZE"))
     return counts
@@ -471,9 +470,6 @@ def _incident(i, shape, rng, names, now, categories, hours, by_id, chain, target
 
 
 # --- 一户一档 ------------------------------------------------------------------------------------
-# The tables the residents' part fills whose audit trigger the summary mode silenced (migration
-# 0025): one "load" row each, as ``audit.record_bulk_load`` writes for the older tables.
-RESIDENT_TABLES = ("houses", "households", "residents", "visits")
 # where people who moved here from elsewhere in Henan were born (their ID numbers' first six digits)
 ELSEWHERE = {"41": ("410602", "410603", "410621", "410622", "410502", "410526", "410702", "410811", "411002",
                     "410102", "410303", "411302", "411502", "411602"),
@@ -521,7 +517,7 @@ VISIT_COLUMNS = ["id", "resident_id", "household_id", "grid_id", "visitor_id", "
 LOADED_TABLES = ("houses", "households", "residents", "household_moves", "visits")
 # The residents' triggers this loader stands in for, in its own transaction (see ``load_residents``).
 STOOD_IN_FOR = (("residents", "residents_visit_due"), ("residents", "residents_household_move"),
-                ("visits", "visits_touch"))
+                ("visits", "visits_touch"), ("residents", "residents_count"), ("households", "households_count"))
 BEIJING = datetime.timedelta(hours=8)  # Asia/Shanghai has kept UTC+8 all year since 1991
 
 
@@ -717,12 +713,15 @@ def load_residents(session: Session, copier: Copier, shape: Shape, *, seed: int,
             last_echo = time.perf_counter()
             _progress(echo, counts, started, shape.residents)
     buffers.finish()
-    for table, trigger in STOOD_IN_FOR:
-        session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
     _progress(echo, counts, started, shape.residents, done=True)
     built = time.perf_counter()
-    # the heads' check, deferred to the commit, runs now: an index is not built over pending checks
+    # the heads' check, deferred to the commit, runs now: neither an index nor a trigger is changed
+    # over pending checks
     session.execute(text("SET CONSTRAINTS households_head_is_member_fkey IMMEDIATE"))
+    for table, trigger in STOOD_IN_FOR:
+        session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
+    # each grid's households and residents, counted once from the rows (the counting triggers were off)
+    session.execute(text("SELECT gridgov_recount_records()"))
     session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     for _, definition in indexes:
         session.execute(text(definition))
@@ -970,10 +969,3 @@ def _visitor_logins(session, copier, rng, counts, today) -> dict[int, int]:
     return logins
 
 
-def _record_new_tables(session: Session, counts: dict) -> None:
-    """The summary "load" rows of the residents' tables that ``audit.record_bulk_load`` does not
-    know yet (its list predates migration 0025)."""
-    rows = [{"table_name": table, "record_table": table, "action": "load", "changes": {"rows": counts[table]}}
-            for table in RESIDENT_TABLES if counts.get(table) and table not in audit.AUDITED_TABLES]
-    if rows:
-        session.execute(insert(AuditEntry), rows)

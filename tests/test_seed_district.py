@@ -177,8 +177,14 @@ def test_small_district_residents_are_consistent(small_district):
     assert sum(shares.values()) < 0.1
     # the triggers stood in for are on again, and work
     assert q("""SELECT count(*) FROM pg_trigger WHERE tgname IN ('residents_visit_due', 'residents_household_move',
-                'visits_touch') AND tgenabled = 'O'""") == 3
+                'visits_touch', 'residents_count', 'households_count') AND tgenabled = 'O'""") == 5
     household, grid = session.execute(text("SELECT id, grid_id FROM households ORDER BY id LIMIT 1")).one()
+    # each grid's counts as the counting triggers would have kept them
+    assert set(session.execute(text("SELECT grid_id, households, residents FROM grid_records")).all()) == set(
+        session.execute(text("""SELECT grid_id, sum(h)::int, sum(r)::int FROM (
+            SELECT grid_id, count(*) AS h, 0 AS r FROM households GROUP BY grid_id UNION ALL
+            SELECT grid_id, 0, count(*) FROM residents WHERE moved_out IS NULL GROUP BY grid_id) AS c
+            GROUP BY grid_id""")).all())
     rid = q(f"""INSERT INTO residents (name, residence_status, party_member, tags, grid_id, household_id, relation)
                 VALUES ('新生儿', 'overseas', false, '{{elderly_alone}}', {grid}, {household}, 'child') RETURNING id""")
     assert q(f"SELECT count(*) FROM household_moves WHERE resident_id = {rid} AND left_on IS NULL") == 1
