@@ -93,6 +93,14 @@ def _residents(*, write: bool, sensitive: bool):
     return pairs
 
 
+def sees_sensitive_tags() -> bool:
+    """Whether the signed-in user is shown the residents' sensitive tags (社区矫正, 刑满释放…) and
+    what they would tell (a visit due because of one): ``can_sensitive``, given by ``_residents``."""
+    from .extensions import appbuilder
+
+    return appbuilder.sm.has_access("can_sensitive", "ResidentModelView")
+
+
 def _departments(write: bool):
     return _view("DepartmentModelView", WRITE if write else READ, "Departments") + [
         ("menu_access", "Territory")

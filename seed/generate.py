@@ -30,6 +30,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.models import Department, Grid, IncidentCategory, PointsRule
+from app.models.choices import SENSITIVE_TAGS
 from app.services import audit
 from app.services.personal_data import resident_id_check_char
 from app.services.pinyin import initials_of
@@ -510,7 +511,7 @@ HOUSE_COLUMNS = ["id", "grid_id", "unit", "room", "use", "area_m2", "ownership"]
 HOUSEHOLD_COLUMNS = ["id", "number", "house_id", "grid_id", "kind", "head_id"]
 RESIDENT_COLUMNS = ["id", "name", "name_initials", "id_number", "phone", "ethnicity", "residence_status", "moved_in",
                     "moved_out", "workplace", "party_member", "tags", "grid_id", "household_id", "relation",
-                    "last_visited_at", "next_visit_due"]
+                    "last_visited_at", "next_visit_due", "care_visit_due"]
 MOVE_COLUMNS = ["resident_id", "household_id", "relation", "joined_on", "left_on"]
 VISIT_COLUMNS = ["id", "resident_id", "household_id", "grid_id", "visitor_id", "visited_at", "method", "found",
                  "follow_up"]
@@ -675,11 +676,12 @@ def load_residents(session: Session, copier: Copier, shape: Shape, *, seed: int,
                     last = _visits(rng, shape, buffers, next_id, rid, gid, visitor, tags, moved_in, now_day,
                                    cum_methods, methods, last)
                 due = _visit_due(tags, visit_days, last, None, today)
+                care_due = _visit_due([t for t in tags if t not in SENSITIVE_TAGS], visit_days, last, None, today)
                 buffers.residents.append(_line((
                     str(rid), row["name"], row["initials"], _text(row["id_number"]), _text(row["phone"]),
                     row["ethnicity"], status, str(moved_in), r"\N", _text(row["workplace"]),
                     "t" if row["party"] else "f", "{" + ",".join(tags) + "}", str(gid), str(hhid), relation,
-                    _text(last and last.isoformat()), _text(due))))
+                    _text(last and last.isoformat()), _text(due), _text(care_due))))
                 buffers.moves.append(_line((str(rid), str(hhid), relation, str(moved_in), r"\N")))
             # a grown child (or a tenant) who moved away: still on the grid's books, with the
             # stretch the household's history keeps
@@ -694,7 +696,7 @@ def load_residents(session: Session, copier: Copier, shape: Shape, *, seed: int,
                 buffers.residents.append(_line((
                     str(rid), row["name"], row["initials"], _text(row["id_number"]), _text(row["phone"]),
                     row["ethnicity"], row["status"], str(moved_in), str(left), _text(row["workplace"]),
-                    "t" if row["party"] else "f", "{}", str(gid), r"\N", r"\N", r"\N", r"\N")))
+                    "t" if row["party"] else "f", "{}", str(gid), r"\N", r"\N", r"\N", r"\N", r"\N")))
                 buffers.moves.append(_line((str(rid), str(hhid), relation, str(moved_in), str(left))))
             # now and then a shop on the ground floor or a vacant flat: a house without a household
             if rng.random() < 0.08:

@@ -156,7 +156,8 @@ def test_small_district_residents_are_consistent(small_district):
                     SELECT max(v.visited_at) FROM visits v
                     WHERE v.resident_id = r.id OR (r.household_id IS NOT NULL AND v.household_id = r.household_id))""") == 0
     assert q("""SELECT count(*) FROM residents
-                WHERE next_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL)""") == 0
+                WHERE next_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL)
+                   OR care_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL, false)""") == 0
     tagged = q("SELECT count(*) FROM residents WHERE tags <> '{}' AND moved_out IS NULL")
     overdue = q("SELECT count(*) FROM residents WHERE next_visit_due < gridgov_local_today()")
     assert q("SELECT count(*) FROM residents WHERE next_visit_due IS NOT NULL") == tagged
@@ -229,5 +230,6 @@ def test_small_city_houses_lie_in_block_grids(database_url):
         assert q("SELECT count(*) FROM residents WHERE id_number NOT LIKE '37%'") == 0
         assert q("SELECT count(DISTINCT left(id_number, 6)) FROM residents WHERE id_number LIKE '3702%'") == 2
         assert q("""SELECT count(*) FROM residents
-                    WHERE next_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL)""") == 0
+                    WHERE next_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL)
+                   OR care_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL, false)""") == 0
     engine.dispose()

@@ -1,7 +1,7 @@
 """一户一档 — the houses, households and residents (实有人口) of each building grid, the tags of
 people who need care or attention (重点人群), and the visits made to them (走访).
 
-Personal data (PIPL): a resident's phone, ID number and a house's unit and room are masked for
+Personal data (PIPL): a resident's phone and ID number and a house's room are masked for
 roles that do not manage them; the sensitive tags are shown only with their own permission. The
 database keeps what must always hold:
 
@@ -16,7 +16,8 @@ database keeps what must always hold:
   commit);
 - gender and birth date are derived from the ID number by the database (generated columns);
 - a resident's next visit is due (``next_visit_due``) a tag's interval after the last visit
-  (``last_visited_at``, kept by the visits' trigger): the overdue list reads one index."""
+  (``last_visited_at``, kept by the visits' trigger): the overdue list reads one index;
+  ``care_visit_due`` counts the tags without the sensitive ones, for who may not see them."""
 from __future__ import annotations
 
 import datetime
@@ -192,6 +193,8 @@ class Resident(Model):
         CheckConstraint("moved_out IS NULL OR moved_in IS NULL OR moved_out >= moved_in", name="residents_moved_out_after_in"),
         CheckConstraint("(household_id IS NULL) = (relation IS NULL)", name="residents_relation_with_household"),
         CheckConstraint("moved_out IS NULL OR household_id IS NULL", name="residents_moved_out_has_no_household"),
+        CheckConstraint("moved_in IS NULL OR moved_in >= DATE '1900-01-01'", name="residents_moved_in_range"),
+        CheckConstraint("moved_out IS NULL OR moved_out >= DATE '1900-01-01'", name="residents_moved_out_range"),
         UniqueConstraint("id_number", name="residents_id_number_key"),
         UniqueConstraint("id", "household_id", name="residents_id_household_id_key"),  # a head is a member
         ForeignKeyConstraint(["household_id", "grid_id"], ["households.id", "households.grid_id"],
@@ -206,6 +209,8 @@ class Resident(Model):
         Index("residents_tags_idx", "tags", postgresql_using="gin"),
         Index("residents_household_id_idx", "household_id"),
         Index("residents_visit_due_idx", "next_visit_due", "grid_id", postgresql_where=text("next_visit_due IS NOT NULL")),
+        Index("residents_care_visit_due_idx", "care_visit_due", "grid_id",
+              postgresql_where=text("care_visit_due IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -230,10 +235,17 @@ class Resident(Model):
     # kept by the database: the last visit (the visits' trigger) and when the next is due
     last_visited_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
     next_visit_due: Mapped[Optional[datetime.date]] = mapped_column(Date)
+    # the same without the sensitive tags: what a role that may not see them is shown
+    care_visit_due: Mapped[Optional[datetime.date]] = mapped_column(Date)
 
     grid = relationship("Grid", foreign_keys=[grid_id])
     household = relationship("Household", foreign_keys=[household_id],
                              primaryjoin="Resident.household_id == Household.id")
+
+    @property
+    def visit_due(self) -> tuple:
+        """(when the next visit is due by all the tags, by the tags without the sensitive ones)."""
+        return self.next_visit_due, self.care_visit_due
 
     @property
     def age(self) -> int | None:
@@ -281,6 +293,7 @@ class Visit(Model):
     __tablename__ = "visits"
     __table_args__ = (
         CheckConstraint("num_nonnulls(resident_id, household_id) = 1", name="visits_one_visited"),
+        CheckConstraint("visited_at >= TIMESTAMPTZ '2000-01-01 00:00+08'", name="visits_visited_at_range"),
         CheckConstraint(f"method IN {sql_in(VISIT_METHODS)}", name="visits_method_valid"),
         CheckConstraint("length(btrim(found)) > 0 AND length(found) <= 2000", name="visits_found_length"),
         CheckConstraint("follow_up IS NULL OR length(follow_up) <= 2000", name="visits_follow_up_length"),

@@ -1121,13 +1121,11 @@ def _tags_of(row: Row, column: Column, names: dict, may_see_sensitive: bool) -> 
     codes = []
     for label in row.values["tags"]:
         code = names.get(_normal(label))
-        if code is None:
+        # a sensitive tag the uploader may not set is refused as an unknown one: the message names
+        # no tag they are not shown
+        if code is None or (code in SENSITIVE_TAGS and not may_see_sensitive):
             row.refuse(_l("%(column)s: choose among %(values)s.", column=column.label, values="、".join(
                 str(label) for label in column.shown_choices(may_see_sensitive).values())))
-            return None
-        if code in SENSITIVE_TAGS and not may_see_sensitive:
-            row.refuse(_l("%(tag)s is a sensitive tag: only who is given the permission to see the sensitive tags "
-                          "may set it.", tag=label))
             return None
         codes.append(code)
     return codes

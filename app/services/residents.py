@@ -29,6 +29,9 @@ MOBILE_MESSAGE = _l("Enter a valid mainland mobile number: 11 digits starting wi
 RESIDENT_ID_MESSAGE = _l("Enter a valid 18-character resident ID number.")
 HOUSEHOLD_NUMBER_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
 TEXT_MOST = 2000
+# as the CHECKs of migration 0025: no visit before 2000, no move before 1900
+EARLIEST_VISIT = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+EARLIEST_MOVE = datetime.date(1900, 1, 1)
 
 
 # --- the sensitive tags ---------------------------------------------------------------------
@@ -143,12 +146,16 @@ def check_resident(session: Session, scope: Scope, resident: Resident, *, previo
         resident.phone = normalise_mobile(resident.phone) or None
         if resident.phone is not None and not is_valid_mobile(resident.phone):
             raise ValidationError(MOBILE_MESSAGE, field="phone")
+        resident.ethnicity = resident.ethnicity or None
         if resident.ethnicity is not None and resident.ethnicity not in ETHNICITIES:
             raise ValidationError(_l("Choose an ethnic group."), field="ethnicity")
         resident.workplace = (resident.workplace or "").strip() or None
         if resident.workplace and len(resident.workplace) > 100:
             raise ValidationError(_l("The workplace has at most 100 characters."), field="workplace")
         today = local_today()
+        for field in ("moved_in", "moved_out"):
+            if getattr(resident, field) is not None and getattr(resident, field) < EARLIEST_MOVE:
+                raise ValidationError(_l("A date from 1900 on."), field=field)
         if resident.moved_in and resident.moved_in > today:
             raise ValidationError(_l("The move-in date cannot be in the future."), field="moved_in")
         if resident.moved_out and resident.moved_out > today:
@@ -257,6 +264,8 @@ def check_visit(session: Session, scope: Scope, visit: Visit) -> None:
             raise ValidationError(_l("Enter when the visit was made."), field="visited_at")
         if visit.visited_at > now + datetime.timedelta(minutes=5):
             raise ValidationError(_l("A visit cannot be in the future."), field="visited_at")
+        if visit.visited_at < EARLIEST_VISIT:
+            raise ValidationError(_l("A visit is dated from 2000 on."), field="visited_at")
         if visit.method not in VISIT_METHODS:
             raise ValidationError(_l("Choose how the visit was made."), field="method")
         visit.found = (visit.found or "").strip()
@@ -296,16 +305,23 @@ def record_visit(session: Session, actor: incident_service.Actor, data: VisitDat
 
 
 # --- visits due -----------------------------------------------------------------------------
-def due_condition(today: datetime.date | None = None, *, overdue_only: bool = False):
-    """Residents due a visit today (or overdue: due before today)."""
+def due_column(sees_sensitive: bool):
+    """The due date a user is shown and listed by: the one the sensitive tags count in only for who
+    may see them (a date the visible tags do not explain would tell of a hidden tag)."""
+    return Resident.next_visit_due if sees_sensitive else Resident.care_visit_due
+
+
+def due_condition(column=Resident.next_visit_due, today: datetime.date | None = None, *, overdue_only: bool = False):
+    """Residents due a visit by ``column`` today (or overdue: due before today)."""
     today = today or local_today()
-    return Resident.next_visit_due < today if overdue_only else Resident.next_visit_due <= today
+    return column < today if overdue_only else column <= today
 
 
-def due_visits(session: Session, scope: Scope, *, limit: int = 50, today: datetime.date | None = None):
+def due_visits(session: Session, scope: Scope, *, sees_sensitive: bool = True, limit: int = 50,
+               today: datetime.date | None = None):
     """(count, the residents most overdue first) of the scope who are due a visit."""
-    condition = and_(Resident.next_visit_due.is_not(None), due_condition(today), visible(scope, Resident))
+    column = due_column(sees_sensitive)
+    condition = and_(column.is_not(None), due_condition(column, today), visible(scope, Resident))
     count = session.scalar(select(func.count()).select_from(Resident).where(condition))
-    rows = list(session.scalars(select(Resident).where(condition)
-                                .order_by(Resident.next_visit_due, Resident.id).limit(limit)))
+    rows = list(session.scalars(select(Resident).where(condition).order_by(column, Resident.id).limit(limit)))
     return count, rows

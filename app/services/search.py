@@ -145,8 +145,8 @@ def _household_pick(text: str):
 
 
 def _house_pick(text: str):
-    # a house by its grid's name (a building): its unit and room are masked for some roles, so
-    # they are neither searched nor shown here
+    # a house by its grid's name (a building) and its unit: its room is masked for some roles, so
+    # it is neither searched nor shown here
     statement = (select(House.id, Grid.name, House.unit, House.id).join(Grid, Grid.id == House.grid_id)
                  .order_by(Grid.code, House.id))
     return statement.where(Grid.name.ilike(contains_pattern(text))) if text else statement

@@ -33,6 +33,7 @@ from ..models import (EmergencyResponse, Grid, Incident, LedgerEntry, PointsAcco
                       ResponseTask, ServiceRecord, Whistle, WhistleSummons)
 from ..models.choices import OPEN_STATUSES
 from .local_time import TIMEZONE_NAME
+from .residents import due_column
 from .incidents import ROLE_LEVELS, Actor, deadline_state, near_deadline_condition, overdue_condition, resolver_of
 from .scope import visible
 from .users import DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
@@ -176,7 +177,8 @@ def _visits(actor: Actor, now):
     for one and the last was longer ago than the interval (the due date the database keeps)."""
     if not ({SECRETARY, GRID_WORKER} & actor.roles) or actor.scope.kind != "grid":
         return None
-    return and_(Resident.next_visit_due <= _local_day(now), visible(actor.scope, Resident))
+    due = due_column(actor.sees_sensitive)  # a visit due for a hidden tag is not theirs to see
+    return and_(due <= _local_day(now), visible(actor.scope, Resident))
 
 
 def _local_day(now):
@@ -199,7 +201,7 @@ def _counts(actor: Actor, now) -> dict[str, object]:
         if condition is None:
             continue
         if key == "visits":  # overdue: due before today
-            late = func.count().filter(Resident.next_visit_due < _local_day(now))
+            late = func.count().filter(due_column(actor.sees_sensitive) < _local_day(now))
         else:
             late = func.count().filter(deadline < now) if deadline is not None else func.count().filter(false())
         columns[key] = select(func.count().label("count"), late.label("late")).select_from(model).where(condition)
@@ -354,9 +356,10 @@ def _record_items(session: Session, actor: Actor, now, offset: int, limit: int) 
 
 
 def _visit_items(session: Session, actor: Actor, now, offset: int, limit: int) -> list[Item]:
-    due = session.execute(select(Resident.id, Resident.name, Grid.name, Resident.next_visit_due)
+    column = due_column(actor.sees_sensitive)
+    due = session.execute(select(Resident.id, Resident.name, Grid.name, column)
                           .join(Grid, Grid.id == Resident.grid_id).where(_visits(actor, now))
-                          .order_by(Resident.next_visit_due, Resident.id).offset(offset).limit(limit)).all()
+                          .order_by(column, Resident.id).offset(offset).limit(limit)).all()
     today = session.scalar(select(_local_day(now)))
     return [Item("resident", key, name, "overdue_visit" if day < today else "visit_due", where,
                  deadline="overdue" if day < today else None) for key, name, where, day in due]

@@ -59,7 +59,7 @@ def register_views(appbuilder) -> None:
     # 一户一档: the base data of each grid
     appbuilder.add_view(ResidentModelView, "Residents", label=_l("Residents"), icon="fa-user", category="Residents",
                         category_label=_l("Households and residents"), category_icon="fa-home")
-    appbuilder.add_link("Visits due", href="/residentmodelview/list/?_flt_0_next_visit_due=due&_oc_ResidentModelView=next_visit_due&_od_ResidentModelView=asc", label=_l("Visits due"),
+    appbuilder.add_link("Visits due", href="/residentmodelview/list/?_flt_0_next_visit_due=due", label=_l("Visits due"),
                         icon="fa-calendar-check-o", category="Residents")
     appbuilder.add_view(VisitModelView, "Visits", label=_l("Visits"), icon="fa-handshake-o", category="Residents")
     appbuilder.add_view(HouseholdModelView, "Households", label=_l("Households"), icon="fa-users",

@@ -17,7 +17,8 @@ from sqlalchemy import false
 from wtforms import DateTimeField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from ..extensions import appbuilder, db
+from ..extensions import db
+from ..security import sees_sensitive_tags
 from ..fab import urltools
 from ..fab.fields import choice_field, flag_field
 from ..fab.filters import current_scope, row_key
@@ -49,7 +50,7 @@ RESIDENT_GRIDS = (Grid.level.in_(("community", "block", "building")),)
 
 def may_see_sensitive() -> bool:
     """Whether the user is shown the sensitive tags (社区矫正, 刑满释放…), within their scope."""
-    return appbuilder.sm.has_access("can_sensitive", "ResidentModelView")
+    return sees_sensitive_tags()
 
 
 def tag_labels(tags) -> str:
@@ -113,8 +114,11 @@ class FilterVisitDue(BaseFilter):
     arg_name = "due"
 
     def apply(self, query, value):
-        return query.filter(Resident.next_visit_due.is_not(None),
-                            resident_service.due_condition(overdue_only=value == "overdue"))
+        # the due date the user may be shown (a hidden tag's visit due tells of the tag), most
+        # overdue first
+        column = resident_service.due_column(may_see_sensitive())
+        return query.filter(column.is_not(None), resident_service.due_condition(
+            column, overdue_only=value == "overdue")).order_by(column)
 
 
 # --- houses ---------------------------------------------------------------------------------
@@ -232,7 +236,7 @@ class VisitModelView(ScopedModelView):
                 key = row_key(request.args.get(column))
                 if key is not None and hasattr(form, column):
                     found = search_service.picked(db.session, current_scope(), model, [key])
-                    if found:
+                    if found and getattr(found[0], "moved_out", None) is None:  # the picker's rule too
                         getattr(form, column).data = found[0]
         return super()._get_add_widget(form=form, exclude_cols=exclude_cols, widgets=widgets)
 
@@ -244,17 +248,15 @@ class VisitModelView(ScopedModelView):
         resident_service.check_visit(db.session, current_scope(), item)
 
     def process_form(self, form, is_created):
-        self._incident = None
-        if is_created:
-            category = form.incident_category.data if hasattr(form, "incident_category") else None
-            self._incident = (int(category), form.incident_title.data, form.incident_urgency.data or "normal") \
-                if category else None
-            for name in ("incident_category", "incident_title", "incident_urgency"):
-                if hasattr(form, name):
-                    delattr(form, name)  # not columns of a visit
+        # the incident the visit raises: read here, written by ``apply`` (the fields stay on the
+        # form, drawn again with its message when the visit is refused)
+        g.gridgov_visit_incident = None
+        if is_created and getattr(form, "incident_category", None) is not None and form.incident_category.data:
+            g.gridgov_visit_incident = (int(form.incident_category.data), form.incident_title.data,
+                                        form.incident_urgency.data or "normal")
 
     def apply(self, item, *, is_new, original):
-        incident = getattr(self, "_incident", None)
+        incident = g.get("gridgov_visit_incident")
         if is_new and incident is not None:
             category_id, title, urgency = incident
             resident_service.raise_incident(db.session, current_actor(), item, category_id, title, urgency)
@@ -274,21 +276,24 @@ class ResidentModelView(Importable, ScopedModelView):
         "moved_out": _l("Moved out"), "workplace": _l("Workplace or school"), "tags": _l("Care and attention"),
         "grid": _l("Grid"), "household": _l("Household"), "relation": _l("Relation to the head"),
         "last_visited_at": _l("Last visited"), "next_visit_due": _l("Next visit due"),
+        "visit_due": _l("Next visit due"),
     }
     list_columns = ["name", "gender", "age", "residence_status", "grid", "household", "phone", "id_number", "tags"]
     show_columns = ["name", "gender", "birth_date", "age", "ethnicity", "id_number", "phone", "residence_status",
                     "grid", "household", "relation", "moved_in", "moved_out", "workplace", "party_member", "tags",
-                    "last_visited_at", "next_visit_due"]
+                    "last_visited_at", "visit_due"]
     export_columns = ["name", "gender", "birth_date", "ethnicity", "id_number", "phone", "residence_status", "grid",
                       "household", "relation", "moved_in", "moved_out", "workplace", "party_member", "tags",
-                      "last_visited_at", "next_visit_due"]
+                      "last_visited_at", "visit_due"]
     add_columns = ["grid", "household", "relation", "name", "id_number", "phone", "ethnicity", "residence_status",
                    "moved_in", "moved_out", "workplace", "party_member", "tags"]
     edit_columns = add_columns
     search_columns = ["name", "grid", "household", "residence_status", "tags", "next_visit_due", "party_member"]
-    order_columns = ["name", "moved_in", "next_visit_due"]
+    order_columns = ["name", "moved_in"]
     base_order = ("name", "asc")
-    masked_columns = {"phone": mask_mobile, "id_number": mask_resident_id, "tags": mask_tags}
+    # the tags and the visit due date: their sensitive part only with can_sensitive
+    masked_columns = {"phone": mask_mobile, "id_number": mask_resident_id, "tags": mask_tags,
+                      "visit_due": lambda dues: dues[1]}
     formatters_columns = {
         "gender": label_of(GENDER_LABELS), "ethnicity": label_of(ETHNICITY_LABELS),
         "residence_status": label_of(RESIDENCE_STATUS_LABELS), "relation": label_of(RELATION_LABELS),
@@ -302,7 +307,9 @@ class ResidentModelView(Importable, ScopedModelView):
         "moved_out": _l("Moving out closes their household membership; the record and its history stay."),
         "tags": _l("Residents with a tag are visited at least once a month (its interval is set per tag)."),
     }
-    validators_columns = {"name": [Length(max=50)], "workplace": [Length(max=100)], **PERSONAL_DATA_VALIDATORS}
+    # lists of their own: FAB adds each view's "required" or "optional" to the list it is given
+    validators_columns = {"name": [Length(max=50)], "workplace": [Length(max=100)],
+                          **{column: list(checks) for column, checks in PERSONAL_DATA_VALIDATORS.items()}}
     add_form_extra_fields = {
         "relation": choice_field(_l("Relation to the head"), RELATION_LABELS, required=False),
         "ethnicity": choice_field(_l("Ethnic group"), ETHNICITY_LABELS, required=False),
@@ -370,6 +377,7 @@ class ResidentModelView(Importable, ScopedModelView):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.formatters_columns["tags"] = self._masking("tags", mask_tags)
+        self.formatters_columns["visit_due"] = self._masking("visit_due", self.masked_columns["visit_due"])
         # who is shown the sensitive tags: a permission of its own, given to roles in security.py
         self.base_permissions = [*self.base_permissions, "can_sensitive"]
 
@@ -377,14 +385,16 @@ class ResidentModelView(Importable, ScopedModelView):
         return may_see_sensitive()  # what an import may set and show of the tags
 
     def sees_in_clear(self, column: str) -> bool:
-        if column == "tags":
+        if column in ("tags", "visit_due"):
             return may_see_sensitive()
         return super().sees_in_clear(column)
 
     def _masking(self, column, masker):
-        if column != "tags":
-            return super()._masking(column, masker)
-        return lambda tags: tag_labels(tags) if self.sees_in_clear("tags") else masker(tags)
+        if column == "tags":
+            return lambda tags: tag_labels(tags) if self.sees_in_clear("tags") else masker(tags)
+        if column == "visit_due":  # (all tags', visible tags') due dates: the one the user may see
+            return lambda dues: dues[0] if self.sees_in_clear("visit_due") else masker(dues)
+        return super()._masking(column, masker)
 
     def _read_filter_args(self, searched_only: bool = True) -> None:
         # a masked column is never searched, but the tags' filter keeps the sensitive ones to who

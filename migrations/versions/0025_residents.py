@@ -15,6 +15,9 @@ What must always hold is kept here, whatever path writes the rows (a form, an im
   (``gridgov_visits_touch``), and ``next_visit_due`` the tags' shortest interval after it
   (``gridgov_resident_visit_due``, before every write of a resident; a tag's new interval
   recomputes its residents). A tagged resident never visited is due from the day tagged.
+  ``care_visit_due`` is the same without the sensitive tags: what a role that may not see them is
+  shown, so that no due date tells of a hidden tag;
+- a visit is dated from 2000 on, a move in or out from 1900 on.
 
 Every table is audited (migration 0024): phone and ID number masked, the tags and what a visit
 found written only as "changed" (sensitive), the derived columns left out.
@@ -58,12 +61,15 @@ $$;
 -- when a resident with these tags is next due a visit: the tags' shortest interval after the last
 -- visit; never visited, from ``since`` (the due date already set) or today; none without a tag
 -- that asks for visits, or once moved out
-CREATE FUNCTION gridgov_visit_due(tags varchar[], last_visited timestamptz, moved_out date, since date)
+-- (``with_sensitive``: counting the sensitive tags too; without them, the due date a role that may not
+-- see them is shown: a date the visible tags do not explain would tell of a hidden one)
+CREATE FUNCTION gridgov_visit_due(tags varchar[], last_visited timestamptz, moved_out date, since date,
+                                  with_sensitive boolean DEFAULT true)
 RETURNS date LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN moved_out IS NOT NULL OR min(visit_days) IS NULL THEN NULL
                 WHEN last_visited IS NULL THEN coalesce(since, gridgov_local_today())
                 ELSE (last_visited AT TIME ZONE 'Asia/Shanghai')::date + min(visit_days) END
-    FROM attention_tags WHERE code = ANY(tags)
+    FROM attention_tags WHERE code = ANY(tags) AND (with_sensitive OR NOT attention_tags.sensitive)
 $$;
 
 CREATE FUNCTION gridgov_resident_visit_due() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -71,6 +77,9 @@ BEGIN
     NEW.next_visit_due := gridgov_visit_due(
         NEW.tags, NEW.last_visited_at, NEW.moved_out,
         CASE WHEN TG_OP = 'UPDATE' AND NEW.last_visited_at IS NULL THEN OLD.next_visit_due END);
+    NEW.care_visit_due := gridgov_visit_due(
+        NEW.tags, NEW.last_visited_at, NEW.moved_out,
+        CASE WHEN TG_OP = 'UPDATE' AND NEW.last_visited_at IS NULL THEN OLD.care_visit_due END, false);
     RETURN NEW;
 END
 $$;
@@ -173,7 +182,7 @@ AUDITED = {
     "households": ("", "id", "grid_id", {}),
     "residents": ("", "id", "grid_id", {**PERSON, "hidden": ["tags"],
                                         "ignored": ["name_initials", "gender", "birth_date", "last_visited_at",
-                                                    "next_visit_due"]}),
+                                                    "next_visit_due", "care_visit_due"]}),
     "visits": ("", "id", "grid_id", {"hidden": ["found", "follow_up"]}),
 }
 
@@ -252,6 +261,9 @@ def upgrade():
     sa.Column('relation', sa.String(length=16), nullable=True),
     sa.Column('last_visited_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('next_visit_due', sa.Date(), nullable=True),
+    sa.Column('care_visit_due', sa.Date(), nullable=True),
+    sa.CheckConstraint("moved_in IS NULL OR moved_in >= DATE '1900-01-01'", name='residents_moved_in_range'),
+    sa.CheckConstraint("moved_out IS NULL OR moved_out >= DATE '1900-01-01'", name='residents_moved_out_range'),
     sa.CheckConstraint("ethnicity IS NULL OR ethnicity IN ('01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13', '14', '15', '16', '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27', '28', '29', '30', '31', '32', '33', '34', '35', '36', '37', '38', '39', '40', '41', '42', '43', '44', '45', '46', '47', '48', '49', '50', '51', '52', '53', '54', '55', '56', '97', '98')", name='residents_ethnicity_valid'),
     sa.CheckConstraint("id_number IS NOT NULL OR residence_status = 'overseas'", name='residents_id_number_required'),
     sa.CheckConstraint("phone IS NULL OR phone ~ '^1[3-9][0-9]{9}$'", name='residents_phone_mobile'),
@@ -282,6 +294,7 @@ def upgrade():
     op.create_index('residents_phone_last4_idx', 'residents', [sa.literal_column('right(phone, 4)')], unique=False)
     op.create_index('residents_tags_idx', 'residents', ['tags'], unique=False, postgresql_using='gin')
     op.create_index('residents_visit_due_idx', 'residents', ['next_visit_due', 'grid_id'], unique=False, postgresql_where=sa.text('next_visit_due IS NOT NULL'))
+    op.create_index('residents_care_visit_due_idx', 'residents', ['care_visit_due', 'grid_id'], unique=False, postgresql_where=sa.text('care_visit_due IS NOT NULL'))
     op.create_table('household_moves',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('resident_id', sa.Integer(), nullable=False),
@@ -312,6 +325,7 @@ def upgrade():
     sa.CheckConstraint('follow_up IS NULL OR length(follow_up) <= 2000', name='visits_follow_up_length'),
     sa.CheckConstraint('length(btrim(found)) > 0 AND length(found) <= 2000', name='visits_found_length'),
     sa.CheckConstraint('num_nonnulls(resident_id, household_id) = 1', name='visits_one_visited'),
+    sa.CheckConstraint("visited_at >= TIMESTAMPTZ '2000-01-01 00:00+08'", name='visits_visited_at_range'),
     sa.ForeignKeyConstraint(['grid_id'], ['grids.id'], name='visits_grid_id_fkey', ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name='visits_household_id_fkey', ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name='visits_incident_id_fkey', ondelete='SET NULL'),
@@ -369,7 +383,7 @@ def downgrade():
     op.execute("DROP TRIGGER residents_visit_due ON residents")
     op.execute("DROP TRIGGER houses_in_building ON houses")
     for function in ("gridgov_recount_records()", "gridgov_count_records()", "gridgov_attention_interval()", "gridgov_visits_touch()", "gridgov_household_move()",
-                     "gridgov_resident_visit_due()", "gridgov_visit_due(varchar[], timestamptz, date, date)",
+                     "gridgov_resident_visit_due()", "gridgov_visit_due(varchar[], timestamptz, date, date, boolean)",
                      "gridgov_house_in_building()", "gridgov_local_today()"):
         op.execute(f"DROP FUNCTION {function}")
     op.drop_constraint('households_head_is_member_fkey', 'households', type_='foreignkey')

@@ -184,10 +184,17 @@ def test_the_visit_due_rule_on_hand_counted_residents(session):
     assert recent.next_visit_due == recent.last_visited_at.astimezone(datetime.timezone(datetime.timedelta(hours=8))).date() + datetime.timedelta(days=30)
     assert late.next_visit_due < today
     assert untagged.next_visit_due is None
+    hidden = new_resident(session, "戊", 19, tags=["drug_user"])  # a sensitive tag only
+    session.refresh(hidden)
+    assert hidden.next_visit_due == today and hidden.care_visit_due is None
+    assert (late.care_visit_due, lonely.care_visit_due) == (late.next_visit_due, lonely.next_visit_due)
     scope = grid_scope(session, grid(session, BUILDING).id)
     count, due = residents.due_visits(session, scope)
-    ours = [person.name for person in due if person.name in "甲乙丙丁"]
-    assert ours == ["丙", "甲"]  # most overdue first; 乙 is not due for 20 days
+    ours = [person.name for person in due if person.name in "甲乙丙丁戊"]
+    assert ours == ["丙", "甲", "戊"]  # most overdue first; 乙 is not due for 20 days
+    # who may not see the sensitive tags is not told of 戊's: no visit due for a tag they cannot see
+    count, due = residents.due_visits(session, scope, sees_sensitive=False)
+    assert [person.name for person in due if person.name in "甲乙丙丁戊"] == ["丙", "甲"]
     # a shorter interval for one tag moves the due dates of those who carry it
     session.execute(update(AttentionTag).where(AttentionTag.code == "disabled").values(visit_days=7))
     session.commit()
@@ -293,3 +300,24 @@ def test_each_grids_records_are_counted_whatever_moves(session):
     session.execute(text("SELECT gridgov_recount_records()"))
     session.commit()
     assert_counted()
+
+
+def test_residents_and_visits_are_audited_with_numbers_masked_and_tags_and_findings_hidden(session):
+    from app.models import AuditEntry
+    from app.services.personal_data import mask_mobile
+
+    person = new_resident(session, "蒋文", 11, phone="13712345678", tags=["drug_user"])
+    person.phone, person.tags = "13787654321", ["elderly_alone"]
+    session.commit()
+    made = visit(session, person, 1)
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.record_table.in_(("residents", "visits")))
+                              .order_by(AuditEntry.id)).all()
+    created, changed = [entry for entry in entries if entry.table_name == "residents"][-2:]
+    assert created.action == "insert" and changed.action == "update"
+    assert changed.changes["phone"] == [mask_mobile("13712345678"), mask_mobile("13787654321")]
+    assert changed.changes["tags"] == "changed"  # which tags: never in the trail
+    assert "next_visit_due" not in changed.changes and "name_initials" not in created.changes
+    (visited,) = [entry for entry in entries if entry.table_name == "visits" and entry.record_id == made.id]
+    assert visited.changes["found"] == "changed" and visited.grid_ids  # found in the area's trail
+    assert not any("13712345678" in str(entry.changes) or "drug_user" in str(entry.changes) for entry in entries)
+    assert created.record_id == changed.record_id == person.id

@@ -146,7 +146,7 @@ TREE, REPORT, TASKS = "/gridmodelview/tree/", "/incidentmodelview/report", "/eme
 ME, REDEEM, HONOUR = "/points/me/", "/points/redeem/", "/points/honour/"
 DECLARE, DASHBOARD = "/emergencyresponsemodelview/declare", "/dashboard/"
 AUDIT = "/auditentrymodelview/list/"
-DUE = "/residentmodelview/list/?_flt_0_next_visit_due=due&amp;_oc_ResidentModelView=next_visit_due&amp;_od_ResidentModelView=asc"
+DUE = "/residentmodelview/list/?_flt_0_next_visit_due=due"
 RESIDENTS = {"/residentmodelview/list/", "/householdmodelview/list/", "/housemodelview/list/", "/visitmodelview/list/",
              DUE}  # 一户一档
 STAFF = {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",

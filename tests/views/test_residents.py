@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.models import GridgovUser, Incident, PersonalDataAccess, Resident, Visit
 from app.services.local_time import local_today
@@ -86,7 +86,7 @@ def test_each_look_in_clear_is_logged_and_a_masked_look_is_not(login, session):
             PersonalDataAccess.viewer_id == viewer_id).order_by(PersonalDataAccess.id.desc()).limit(1))
 
     login("secretary").get(f"/residentmodelview/show/{person.id}")
-    assert set(looks("secretary")) == {"phone", "id_number", "tags"}
+    assert set(looks("secretary")) == {"phone", "id_number", "tags", "visit_due"}  # the due date tells of a tag too
     login("worker").get(f"/residentmodelview/show/{person.id}")
     assert set(looks("worker")) == {"phone", "id_number"}  # the tags it is not shown are not logged
     login("leader").get(f"/residentmodelview/show/{person.id}")
@@ -162,8 +162,14 @@ def test_the_visits_due_list_holds_the_due_residents_of_the_area(login, session)
 
     html = login("worker").get("/residentmodelview/list/?_flt_0_next_visit_due=due").get_data(as_text=True)
     scope = grid_scope(session, grid_id(session, WORKER_BLOCK))
-    due = session.scalars(select(Resident.name).where(visible(scope, Resident), Resident.next_visit_due <= local_today())).all()
+    # the worker may not see the sensitive tags: the residents due by the others only
+    due = session.scalars(select(Resident.name).where(visible(scope, Resident), Resident.care_visit_due <= local_today())).all()
+    hidden = session.scalars(select(Resident.name).where(
+        visible(scope, Resident), Resident.next_visit_due <= local_today(), Resident.care_visit_due.is_(None))).all()
+    assert hidden and not set(hidden) & set(re.findall(r'<td data-label="姓名">([^<]+)</td>', html))
     assert due and record_count(html) == len(due)
     assert set(re.findall(r'<td data-label="姓名">([^<]+)</td>', html)) == set(due)
     overdue = login("worker").get("/residentmodelview/list/?_flt_0_next_visit_due=overdue").get_data(as_text=True)
-    assert 0 < record_count(overdue) < len(due)  # one never visited is due from today, not overdue
+    late = session.scalar(select(func.count()).select_from(Resident).where(
+        visible(scope, Resident), Resident.care_visit_due < local_today()))
+    assert record_count(overdue) == late < len(due)  # one never visited is due from today, not overdue
