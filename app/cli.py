@@ -43,7 +43,8 @@ def prepare_database(app, *, load_demo: bool = True, echo=click.echo) -> None:
 
 
 def load_demo_data(app, echo=click.echo) -> None:
-    from seed.demo import create_demo_users, load_demo, load_incidents_demo, load_points_demo, load_whistles_demo
+    from seed.demo import (create_demo_users, load_demo, load_incidents_demo, load_points_demo, load_residents_demo,
+                           load_whistles_demo)
 
     from .extensions import appbuilder, db
     from .services.unit_of_work import unit_of_work
@@ -56,6 +57,7 @@ def load_demo_data(app, echo=click.echo) -> None:
         load_whistles_demo(db.session)
         password = app.config["GRIDGOV_DEMO_PASSWORD"]
         users = create_demo_users(appbuilder.sm, db.session, password, made)
+        load_residents_demo(db.session)
         echo(f"Loaded the demo district: {len(made['grids'])} grids, {len(made['volunteers'])} volunteers.")
         if users:
             echo(f"Demo logins ({', '.join(users)}) use the demo password: {password}  (demo only)")

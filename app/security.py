@@ -77,6 +77,30 @@ def _people(worker_perms, volunteer_perms, record_perms):
     return pairs + [("menu_access", "People")]
 
 
+def _residents(*, write: bool, sensitive: bool):
+    """一户一档: who keeps the houses, households and residents of their area and records visits
+    (``write``), and who is shown the sensitive tags (``sensitive``). The tags' intervals are
+    the administrator's."""
+    perms = WRITE if write else READ
+    pairs = [("menu_access", "Residents"), ("menu_access", "Visits due")]
+    pairs += _view("ResidentModelView", perms, "Residents")
+    pairs += _view("HouseholdModelView", perms, "Households")
+    pairs += _view("HouseModelView", perms, "Houses")
+    pairs += _view("VisitModelView", perms, "Visits")
+    pairs += _view("HouseholdMoveModelView", READ)
+    if sensitive:
+        pairs += [("can_sensitive", "ResidentModelView")]
+    return pairs
+
+
+def sees_sensitive_tags() -> bool:
+    """Whether the signed-in user is shown the residents' sensitive tags (社区矫正, 刑满释放…) and
+    what they would tell (a visit due because of one): ``can_sensitive``, given by ``_residents``."""
+    from .extensions import appbuilder
+
+    return appbuilder.sm.has_access("can_sensitive", "ResidentModelView")
+
+
 def _departments(write: bool):
     return _view("DepartmentModelView", WRITE if write else READ, "Departments") + [
         ("menu_access", "Territory")
@@ -156,6 +180,7 @@ MENU = {
                   "Incident categories", "Deadlines"),
     "Points bank": ("My points", "Redeem rewards", "Honour roll", "Reward catalog", "Redemptions",
                     "Points accounts", "Points ledger", "Points rules"),
+    "Residents": ("Residents", "Visits due", "Visits", "Households", "Houses", "Care and attention tags"),
     "Audit": ("Audit trail", "Personal data access"),
 }
 
@@ -194,22 +219,25 @@ DASHBOARD = [("can_show", "DashboardView"), ("menu_access", "Dashboard")]
 ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(rules_write=True, items_write=True)
     + _incidents(configure=True, blow=True, declare=True, oversee=True) + DASHBOARD + AUDIT
-    + _imports("DepartmentModelView"),
+    + _residents(write=False, sensitive=False) + _imports("DepartmentModelView"),
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
     + _incidents(blow=True, check_in=True, oversee=True) + DASHBOARD + AUDIT
-    + _imports("GridModelView", "WorkerModelView"),
+    + _residents(write=False, sensitive=True) + _imports("GridModelView", "WorkerModelView"),
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
     + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True)
-    + _incidents(check_in=True, oversee=True) + AUDIT
-    + _imports("GridModelView", "WorkerModelView", "VolunteerModelView", "ServiceRecordModelView"),
-    GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(check_in=True),
+    + _incidents(check_in=True, oversee=True) + AUDIT + _residents(write=True, sensitive=True)
+    + _imports("GridModelView", "WorkerModelView", "VolunteerModelView", "ServiceRecordModelView")
+    + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView"),
+    GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(check_in=True)
+    + _residents(write=True, sensitive=False)
+    + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView"),
     DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False)
     + _incidents(report=False, answer=True, emergencies=False),
     # Volunteers read their own record; their points and redemptions have their own screens; they
     # report incidents (随手拍) and rate the ones they reported.
     VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(whistles=False, emergencies=False),
     LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank()
-    + _incidents(act=False, report=False, oversee=True) + DASHBOARD,
+    + _incidents(act=False, report=False, oversee=True) + DASHBOARD + _residents(write=False, sensitive=False),
 }
 ROLE_PERMISSIONS = {role: _menu_without(pairs, *HIDDEN_MENUS.get(role, ())) for role, pairs in ROLE_PERMISSIONS.items()}
 ROLES = [ADMIN, *ROLE_PERMISSIONS]

@@ -27,7 +27,7 @@ from sqlalchemy import select  # noqa: E402
 
 from app import create_app as create_gridgov_app  # noqa: E402
 from app.extensions import appbuilder, db  # noqa: E402
-from app.models import Grid, GridgovUser, Incident, IncidentEvent, Whistle  # noqa: E402
+from app.models import Grid, GridgovUser, Incident, IncidentEvent, Resident, Whistle  # noqa: E402
 
 ROLES = ("Admin", "Street officer", "Community secretary", "District dispatcher")
 
@@ -95,11 +95,24 @@ class StockWhistleView(ModelView):
     search_columns = ["status", "reason", "grid"]
 
 
-VIEWS = (StockIncidentEventView, StockIncidentView, StockIncidentChartView, StockGridView, StockWhistleView)
+class StockResidentView(ModelView):
+    """gridgov's residents list: the same columns; FAB's search of the name is an ILIKE, and it
+    has no search by the last four digits of a number (the stock scenario searches the phone
+    column with FAB's "ends with" instead)."""
+    datamodel = SQLAInterface(Resident)
+    base_filters = [["grid_id", FilterInFunction, area_grid_ids]]
+    list_columns = ["name", "gender", "residence_status", "grid", "household", "phone", "id_number", "tags"]
+    base_order = ("name", "asc")
+    add_columns = edit_columns = ["name"]
+    search_columns = ["name", "phone", "residence_status", "grid"]
+
+
+VIEWS = (StockIncidentEventView, StockIncidentView, StockIncidentChartView, StockGridView, StockWhistleView,
+         StockResidentView)
 # The menu of bench/stock_app.py: (view, entry); the timeline is reached from an incident's page.
 MENU_CATEGORY = "Stock"
 MENU = ((StockIncidentView, "Incidents"), (StockIncidentChartView, "Incident chart"), (StockGridView, "Grids"),
-        (StockWhistleView, "Whistles"))
+        (StockWhistleView, "Whistles"), (StockResidentView, "Residents"))
 
 
 def register(builder, menu: bool = False) -> None:

@@ -3,7 +3,7 @@
 Loads a generated data set (``gridgov seed district`` or ``city``) into an embedded PostgreSQL
 kept under ``instance/bench-<dataset>/`` (loaded once, reused by later runs), starts the app
 under gunicorn as ``gridgov run`` does (``app/server.py``), logs N concurrent clients in as the
-demo roles, and measures p50/p95 latency of eight scenarios on gridgov's pages and on two stock
+demo roles, and measures p50/p95 latency of its scenarios on gridgov's pages and on two stock
 Flask-AppBuilder baselines over the same tables, showing the same rows with the same search
 fields: ``views``, the plain ModelViews of ``bench/baseline.py`` registered inside gridgov's app
 (on its security manager, menu bar and templates), and ``app``, the same views in a stock FAB
@@ -16,7 +16,7 @@ each gridgov page once more in-process, counts the SQL statements it runs and pr
     .venv/bin/python bench/lists.py --dataset city --scale 1.0 [--baselines views,app]
 
 The street officer (``street``, scoped to the first street) runs the incident scenarios; the
-community secretary (``secretary``) the grid list. Both sides see the same rows.
+community secretary (``secretary``) the grid list and the residents' (一户一档). Both sides see the same rows.
 """
 from __future__ import annotations
 
@@ -202,6 +202,11 @@ def scenarios(url: str) -> list[tuple[str, str, str, str]]:
                        JOIN incident_events e ON e.incident_id = i.id
                        GROUP BY i.id ORDER BY count(*) DESC, i.id LIMIT 1""", (street,))
         incident = cur.fetchone()[0]
+        # a resident of the secretary's community: their name and their phone's last four digits
+        cur.execute("""SELECT r.name, right(r.phone, 4) FROM residents r JOIN grids g ON g.id = r.grid_id
+                       JOIN ab_user u ON u.username = 'secretary' JOIN grids c ON c.id = u.grid_id
+                       WHERE g.path <@ c.path AND r.phone IS NOT NULL ORDER BY r.id LIMIT 1""")
+        name, four = cur.fetchone() or ("张", "0000")
     conn.close()
     return [
         ("1 incidents, page 1", "street", "/incidentmodelview/list/", "/stockincidentview/list/"),
@@ -217,6 +222,12 @@ def scenarios(url: str) -> list[tuple[str, str, str, str]]:
         ("6 incident + timeline", "street", f"/incidentmodelview/show/{incident}", f"/stockincidentview/show/{incident}"),
         ("7 figures of a street", "street", "/incidentmodelview/figures/?by=community", "/stockincidentchartview/chart/"),
         ("8 whistles", "street", "/whistlemodelview/list/", "/stockwhistleview/list/"),
+        # 一户一档: a community's residents, a name searched, the last four digits of a phone
+        ("9a residents of a community", "secretary", "/residentmodelview/list/", "/stockresidentview/list/"),
+        ("9b resident by name", "secretary", f"/residentmodelview/list/?_flt_0_name={quote(name)}",
+         f"/stockresidentview/list/?_flt_0_name={quote(name)}"),
+        ("9c resident by last 4 digits", "secretary", f"/residentmodelview/list/?_flt_0_name={four}",
+         f"/stockresidentview/list/?_flt_1_phone={four}"),
     ]
 
 

@@ -334,3 +334,71 @@ def create_demo_users(sm, session: Session, password: str, made: dict | None = N
         created.append(username)
     session.commit()
     return created
+
+
+RESIDENT_RELATIONS = ("spouse", "child", "parent")
+
+
+def load_residents_demo(session: Session) -> dict:
+    """一户一档 of every building: three houses, a household in each with two to four residents,
+    some of them tagged for care or attention, and visits to those of the demo grid worker's
+    block (one lately, one long ago: overdue, one never). Run after the demo logins exist."""
+    from app.models import GridgovUser, House, Household, Resident
+    from app.services import incidents, residents
+    from app.services.pinyin import initials_of
+    from app.services.scope import grid_scope, visible
+    from app.services.users import GRID_WORKER
+
+    names = NameMaker(20261204)
+    buildings = list(session.scalars(select(Grid).where(Grid.level == "building").order_by(Grid.code)))
+    made = {"houses": 0, "households": 0, "residents": 0, "visits": 0}
+    care = ("elderly_alone", "disabled", "low_income", "left_behind_child", "special_care")
+    for b_index, building in enumerate(buildings):
+        for h_index, room in enumerate(("101", "201", "302"), start=1):
+            house = House(grid=building, unit="1单元", room=room, use="residential", ownership="owned",
+                          area_m2=Decimal(60 + names.rng.randrange(80)))
+            household = Household(number=f"{building.code}-{h_index:02d}", house=house, grid_id=building.id,
+                                  kind="registered" if h_index < 3 else "floating")
+            session.add_all([house, household])
+            session.flush()
+            people = []
+            for p_index in range(2 + names.rng.randrange(3)):
+                name = names.name()
+                tags = []
+                if p_index == 0 and h_index == 1:
+                    tags = [care[b_index % len(care)]]
+                if p_index == 1 and h_index == 2 and b_index % 4 == 0:
+                    tags = ["community_correction"]  # a sensitive tag: shown only with its permission
+                resident = Resident(
+                    name=name, name_initials=initials_of(name), id_number=names.resident_id(), phone=names.phone(),
+                    ethnicity="01" if names.rng.random() < 0.95 else "03", residence_status="registered"
+                    if h_index < 3 else "floating", moved_in=datetime.date(2010 + names.rng.randrange(15), 3, 1),
+                    party_member=names.rng.random() < 0.1, tags=tags, grid_id=building.id,
+                    household_id=household.id, relation="head" if p_index == 0 else RESIDENT_RELATIONS[p_index % 3])
+                session.add(resident)
+                people.append(resident)
+            session.flush()
+            household.head_id = people[0].id
+            if h_index == 1:
+                house.owner_id = people[0].id
+            made["houses"] += 1
+            made["households"] += 1
+            made["residents"] += len(people)
+    session.flush()
+    worker = session.scalar(select(GridgovUser).where(GridgovUser.username == "worker"))
+    if worker is not None and worker.grid_id is not None:
+        actor = incidents.Actor(worker.id, "网格员", frozenset({GRID_WORKER}), grid_scope(session, worker.grid_id))
+        tagged = list(session.scalars(select(Resident).where(
+            Resident.tags != [], visible(actor.scope, Resident)).order_by(Resident.id)))
+        now = datetime.datetime.now(datetime.timezone.utc)
+        for index, resident in enumerate(tagged):
+            if index % 3 == 2:
+                continue  # never visited: due since the day tagged
+            days = 10 if index % 3 == 0 else 40
+            residents.record_visit(session, actor, residents.VisitData(
+                resident_id=resident.id, visited_at=now - datetime.timedelta(days=days), method="home",
+                found="身体状况良好，生活能自理" if index % 2 else "家中暖气不热，已登记跟进",
+                follow_up=None if index % 2 else "联系物业检修暖气"))
+            made["visits"] += 1
+    session.commit()
+    return made

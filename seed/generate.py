@@ -1,21 +1,28 @@
 """Real-size data: `gridgov seed district` and `gridgov seed city`, loaded with COPY through the
 same constraints and triggers as the app (paths, levels, ID check digits, accounts, ledger
-balances), streamed in batches so that a city fits in memory.
+balances; the residents' three per-row triggers are done in bulk instead, see ``load_residents``), streamed in batches so that a city fits in memory.
 
 - district — Qibin's shape: 1 district, 6 streets, 56 communities, 315 block grids, 2,988
   building grids; 8,400 workers; 5,000 volunteers with service records and earned points;
-  70,000 incidents over the last 12 months with full timelines, 99.58% resolved; whistles.
+  70,000 incidents over the last 12 months with full timelines, 99.58% resolved; whistles;
+  一户一档: 461,500 residents in ~150,000 households and houses under the building grids, with
+  attention tags, household moves and a year of visits (``load_residents``).
 - city — Qingdao's size: 10 districts, 150 streets, 1,640 communities and 16,400 base grids;
   19,100 grid managers and 62,300 informants; 100,000 volunteers with 2,000,000 service records
-  and as many ledger entries; 1,000,000 incidents with timelines.
+  and as many ledger entries; 1,000,000 incidents with timelines; 10,000,000 residents, their
+  houses right under the block grids (the city has no building grids).
 
 Deterministic for a given seed; ``scale`` shrinks every count (the tests load small ones)."""
 from __future__ import annotations
 
 import datetime
 import io
+import itertools
 import json
+import queue
 import random
+import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -23,11 +30,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.models import Department, Grid, IncidentCategory, PointsRule
+from app.models.choices import SENSITIVE_TAGS
 from app.services import audit
+from app.services.personal_data import resident_id_check_char
+from app.services.pinyin import initials_of
 
 from .boundaries import HEBI_CITY, QIBIN, point_in, polygon, split
 from .demo import FUNCTIONAL_DEPARTMENTS, PAIRED_UNITS, SKILLS
-from .names import NameMaker
+from .names import NameMaker, resident_name
 
 DISTRICT_CODE = "410611"
 STREETS = ["九州路街道", "金山街道", "长江路街道", "黎阳路街道", "大赉店镇", "钜桥镇"]
@@ -60,6 +70,13 @@ class Shape:
     incidents: int = 70000
     resolved_share: float = 0.9958
     whistles: int = 240
+    # 一户一档: current residents (people who moved out come on top), households of 1–6 people
+    # (~3.1 on average), visits to the tagged about monthly over the past year
+    residents: int = 461_500
+    household_sizes: tuple = (12, 24, 28, 20, 10, 6)   # weights of households of 1, 2 … 6 people
+    visit_months: int = 12
+    visit_kept: float = 0.85        # share of the monthly visits made (the rest missed)
+    household_visits: float = 0.04  # share of households visited at home in the past year
 
     def scaled(self, scale: float) -> "Shape":
         if scale >= 1:
@@ -74,13 +91,15 @@ class Shape:
             grid_workers=shrink(self.grid_workers, 10), helpers=shrink(self.helpers, 20), helper_roles=self.helper_roles,
             volunteers=shrink(self.volunteers, 40), records_per_volunteer=self.records_per_volunteer,
             incidents=shrink(self.incidents, 200), whistles=shrink(self.whistles, 4), resolved_share=self.resolved_share,
+            residents=shrink(self.residents, 300), household_sizes=self.household_sizes,
+            visit_months=self.visit_months, visit_kept=self.visit_kept, household_visits=self.household_visits,
         )
 
 
 DISTRICT = Shape()
 CITY = Shape(districts=10, streets=150, communities=1640, blocks=16400, buildings=0, grid_workers=900,
              helpers=62300, helper_roles=("informant",), volunteers=100000, records_per_volunteer=(20, 20),
-             incidents=1_000_000, whistles=3000)
+             incidents=1_000_000, whistles=3000, residents=10_000_000)
 CITY_DISTRICTS = [("370202", "市南区"), ("370203", "市北区"), ("370211", "黄岛区"), ("370212", "崂山区"),
                   ("370213", "李沧区"), ("370214", "城阳区"), ("370215", "即墨区"), ("370281", "胶州市"),
                   ("370283", "平度市"), ("370285", "莱西市")]
@@ -111,6 +130,16 @@ class Copier:
         buffer.seek(0)
         self.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
         return count
+
+
+    def copy_lines(self, table: str, columns: list[str], lines: list[str]) -> int:
+        """COPY rows already written as lines of tab-separated cells (see ``_cell``)."""
+        if lines:
+            data = "".join(lines)
+            # one read of the whole batch: a reader thread waits for the GIL at every read
+            self.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(data),
+                                    size=len(data) + 1)
+        return len(lines)
 
 
 def _cell(value) -> str:
@@ -349,12 +378,16 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
     copier.copy("whistle_summonses", ["whistle_id", "department_id", "reported_at", "result", "result_at", "rating"],
                 summons_rows)
     counts["whistles"] = len(whistle_rows)
-    for table in ("grids", "workers", "volunteers", "service_records", "incidents", "whistles"):
+    echo(f"  whistles: {counts['whistles']}")
+
+    # --- 一户一档: visitor logins, houses, households, residents, their moves and visits ----------
+    counts.update(load_residents(session, copier, shape, seed=seed, now=now, echo=echo))
+    for table in ("grids", "workers", "volunteers", "service_records", "incidents", "whistles", "houses",
+                  "households", "residents", "visits", "ab_user"):
         session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
     audit.record_bulk_load(session, counts)
     session.commit()
     session.execute(text("ANALYZE"))
-    echo(f"  whistles: {counts['whistles']}")
     return counts
 
 
@@ -435,3 +468,506 @@ def _incident(i, shape, rng, names, now, categories, hours, by_id, chain, target
                  before, after, from_level, to_level, handler, note, at)
                 for action, before, after, from_level, to_level, handler, note, at in events]
     return incident, timeline
+
+
+# --- 一户一档 ------------------------------------------------------------------------------------
+# where people who moved here from elsewhere in Henan were born (their ID numbers' first six digits)
+ELSEWHERE = {"41": ("410602", "410603", "410621", "410622", "410502", "410526", "410702", "410811", "411002",
+                    "410102", "410303", "411302", "411502", "411602"),
+             "37": ("370102", "370302", "370402", "370502", "370602", "370702", "370811", "370902", "371002",
+                    "371102", "371302", "371402", "371502", "371602", "371702")}
+ETHNIC_MINORITIES = ("03", "03", "03", "11", "02", "06", "08", "10", "05", "04", "07", "09")  # 回族 first: Henan's
+WORKPLACES = ("鹤壁市人民医院", "淇滨区第一中学", "鹤煤集团", "富士康鹤壁园区", "天海集团", "个体经营", "淇滨区人民政府",
+              "鹤壁职业技术学院", "京东物流鹤壁站", "中国邮政鹤壁分公司", "鹤壁市第一中学", "建设银行鹤壁分行",
+              "超市营业员", "快递员", "外卖骑手", "出租车司机")
+# the tags, their shares of the people they may apply to, and who that is (an age range)
+TAG_RULES = (
+    ("disabled", 0.015, 0, 96),
+    ("low_income", 0.01, 0, 96),
+    ("special_care", 0.011, 40, 96),            # about 0.5% of everyone
+    ("community_correction", 0.0008, 18, 60),   # about 0.05%
+    ("released_prisoner", 0.0015, 18, 70),      # about 0.1%
+    ("severe_mental_disorder", 0.0026, 16, 96), # about 0.2%
+    ("drug_user", 0.0008, 18, 60),              # about 0.05%
+)
+FOUND = {
+    "elderly_alone": ("身体状况良好，生活能自理", "血压偏高，已提醒按时服药", "检查燃气和用电安全，无隐患", "老人反映腿脚不便，需要助餐服务",
+                      "子女每周来看望，情况稳定"),
+    "disabled": ("辅具使用正常，情况稳定", "了解康复需求，已登记", "残疾人补贴按时发放", "家属照料到位"),
+    "low_income": ("低保金按时领取，生活稳定", "家中有学生，了解助学需求", "反映看病开支大，已告知医疗救助政策"),
+    "left_behind_child": ("学习情况良好，祖父母照看", "与在外务工父母视频联系正常", "了解心理状况，情绪稳定"),
+    "special_care": ("优抚金按时发放，身体尚可", "走访慰问，送去慰问品", "了解住房困难，已上报"),
+    "community_correction": ("按时报到，表现正常", "思想稳定，正在找工作", "家属配合监管"),
+    "released_prisoner": ("就业情况稳定，无异常", "帮助联系就业培训", "家庭关系和睦"),
+    "severe_mental_disorder": ("按时服药，病情稳定", "监护人看护到位", "已联系精防医生随访"),
+    "drug_user": ("尿检正常，无复吸迹象", "参加社区康复，表现良好"),
+}
+FOLLOW_UP = ("联系社区医生上门随访", "协助申请临时救助", "下次走访带米面油", "转交民政专干办理", "提醒子女多回家看望",
+             "协调物业维修", "帮助办理残疾人证年审")
+HOUSEHOLD_FOUND = ("入户走访，了解家庭基本情况，信息已核对", "宣传防诈骗知识，发放宣传单", "核对家庭成员信息，无变化",
+                   "了解居民诉求，反映楼道照明问题", "开展消防安全检查，提醒不在楼道停放电动车")
+METHODS = (("home", 60), ("phone", 30), ("encounter", 6), ("video", 3), ("other", 1))
+HOUSE_COLUMNS = ["id", "grid_id", "unit", "room", "use", "area_m2", "ownership"]
+HOUSEHOLD_COLUMNS = ["id", "number", "house_id", "grid_id", "kind", "head_id"]
+RESIDENT_COLUMNS = ["id", "name", "name_initials", "id_number", "phone", "ethnicity", "residence_status", "moved_in",
+                    "moved_out", "workplace", "party_member", "tags", "grid_id", "household_id", "relation",
+                    "last_visited_at", "next_visit_due", "care_visit_due"]
+MOVE_COLUMNS = ["resident_id", "household_id", "relation", "joined_on", "left_on"]
+VISIT_COLUMNS = ["id", "resident_id", "household_id", "grid_id", "visitor_id", "visited_at", "method", "found",
+                 "follow_up"]
+LOADED_TABLES = ("houses", "households", "residents", "household_moves", "visits")
+# The residents' triggers this loader stands in for, in its own transaction (see ``load_residents``).
+STOOD_IN_FOR = (("residents", "residents_visit_due"), ("residents", "residents_household_move"),
+                ("visits", "visits_touch"), ("residents", "residents_count"), ("households", "households_count"))
+BEIJING = datetime.timedelta(hours=8)  # Asia/Shanghai has kept UTC+8 all year since 1991
+
+
+def _line(cells) -> str:
+    return "\t".join(cells) + "\n"
+
+
+def _text(value) -> str:
+    return r"\N" if value is None else str(value)
+
+
+class _IdNumbers:
+    """Unique 18-character ID numbers (GB 11643) without remembering them: the k-th person of a
+    gender born on a day in the district's own region gets the k-th of that day's 500 sequence
+    numbers of the gender, in an order that looks random; people born elsewhere take the k-th of the
+    50 that belong to the district (one of ten) in their home region. Past those, the next day. The
+    counts start again with each district (its own region is its own): memory stays small."""
+
+    def __init__(self):
+        self.taken: dict[tuple[str, int, bool], int] = defaultdict(int)
+        self.district = 0
+
+    def next_district(self, index: int) -> None:
+        self.taken.clear()
+        self.district = index % 10
+
+    def make(self, region: str, born: datetime.date, male: bool, own: bool) -> tuple[str, datetime.date]:
+        room = 500 if own else 50
+        while True:
+            key = (region, born.toordinal(), male)
+            k = self.taken[key]
+            if k < room:
+                break
+            born -= datetime.timedelta(days=1)
+        self.taken[key] = k + 1
+        if own:
+            slot = (k * 211 + born.toordinal() * 7) % 500  # 211 is prime to 500: no repeats
+        else:
+            slot = self.district * 50 + (k * 7 + born.toordinal()) % 50
+        first17 = f"{region}{born:%Y%m%d}{slot * 2 + (1 if male else 0):03d}"
+        return first17 + resident_id_check_char(first17), born
+
+
+def load_residents(session: Session, copier: Copier, shape: Shape, *, seed: int, now: datetime.datetime,
+                   echo=print) -> dict:
+    """Houses, households and residents for every smallest grid (building micro-grids, or block
+    grids where there are none), in proportion to each grid's typed population; visits to the
+    tagged and some households; a visitor login for every block grid. In batches: memory stays
+    flat at a city's ten million.
+
+    Three per-row triggers are switched off in this transaction and their work done here, in bulk:
+    ``residents_household_move`` (one open ``household_moves`` row per member, joined on the
+    move-in date; people who moved out get the closed stretch it would have left),
+    ``visits_touch`` (``last_visited_at``: the latest visit to the resident or their household)
+    and ``residents_visit_due`` (``next_visit_due`` as ``gridgov_visit_due`` computes it). They
+    are switched on again before the transaction commits; tests/test_seed_district.py checks every
+    row against the functions."""
+    rng = random.Random(seed + 2)  # apart from the rest: the older tables stay as they were
+    started = time.perf_counter()
+    today = session.scalar(text("SELECT gridgov_local_today()"))
+    visit_days = dict(session.execute(text("SELECT code, visit_days FROM attention_tags")).all())
+    level = "building" if shape.buildings else "block"
+    grids = session.execute(text(
+        "SELECT g.id, g.code, g.population, CASE WHEN g.level = 'block' THEN g.id ELSE g.parent_id END "
+        "FROM grids g WHERE g.level = :level ORDER BY g.code"), {"level": level}).all()
+    counts = dict.fromkeys(("houses", "households", "residents", "household_moves", "visits"), 0)
+    counts["ab_user"] = counts["ab_user_role"] = 0
+    if not grids or shape.residents <= 0:
+        return counts
+    visitors = _visitor_logins(session, copier, rng, counts, today)
+    for table, trigger in STOOD_IN_FOR:
+        session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
+    # the indexes no constraint rests on are built once at the end, from their own definitions:
+    # one sort instead of half a million random inserts into each (the constraints' indexes stay)
+    indexes = session.execute(text(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1"),
+        {"tables": list(LOADED_TABLES)}).all()
+    for name, _ in indexes:
+        session.execute(text(f"DROP INDEX {name}"))
+
+    ids = _IdNumbers()
+    initials: dict[str, str] = {}
+    next_id = {"house": 1, "household": 1, "resident": 1, "visit": 1}
+    total_weight = sum(max(1, g[2]) for g in grids)
+    sizes = list(range(1, len(shape.household_sizes) + 1))
+    cum_sizes = list(itertools.accumulate(shape.household_sizes))
+    cum_methods = list(itertools.accumulate(w for _, w in METHODS))
+    methods = [m for m, _ in METHODS]
+    now_day = now.astimezone(datetime.timezone(BEIJING)).date()
+    buffers = _Buffers(copier, counts)
+    placed = weight = districts = 0
+    region = ""
+    last_echo = started
+
+    for gid, code, population, block in grids:
+        weight += max(1, population)
+        target = round(shape.residents * weight / total_weight) - placed
+        placed += target
+        if code[:6] != region:
+            region = code[:6]
+            ids.next_district(districts)
+            districts += 1
+        visitor = visitors[block]
+        houses = _Layout(rng, code, shape.buildings == 0)
+        number = 0
+        while target > 0:
+            size = min(target, rng.choices(sizes, cum_weights=cum_sizes)[0])
+            target -= size
+            # a house: mostly owned, some rented (their people mostly floating), a few public
+            hid = next_id["house"]
+            next_id["house"] += 1
+            ownership = rng.choices(("owned", "rented", "public"), cum_weights=(70, 95, 100))[0]
+            use = "mixed" if rng.random() < 0.02 else "residential"
+            unit, room = houses.next()
+            buffers.houses.append(_line((str(hid), str(gid), _text(unit), room, use, f"{40 + rng.random() * 120:.2f}",
+                                         ownership)))
+            number += 1
+            hhid = next_id["household"]
+            next_id["household"] += 1
+            roll = rng.random()
+            if size >= 4 and roll < 0.03:
+                kind = "collective"
+            elif ownership == "rented" and roll < 0.7:
+                kind = "floating"
+            elif roll < 0.04:
+                kind = "separated"
+            else:
+                kind = "registered"
+            members = _members(rng, size, kind)
+            head_id = next_id["resident"]
+            buffers.households.append(_line((str(hhid), f"{code}-{number:04d}", str(hid), str(gid), kind, str(head_id))))
+            if ownership == "owned":
+                buffers.owners.append((hid, head_id))
+            # when the household came here; children born since came with their birth
+            years_here = rng.randrange(1, 6) if kind == "floating" else rng.randrange(0, 31)
+            arrived = now_day - datetime.timedelta(days=years_here * 365 + rng.randrange(365))
+            household_visits = []
+            if rng.random() < shape.household_visits:
+                at = _visit_time(rng, now_day - datetime.timedelta(days=1 + rng.randrange(364)))
+                if at.date() >= arrived:
+                    household_visits.append(at)
+                    buffers.visits.append(_line((str(next_id["visit"]), r"\N", str(hhid), str(gid), str(visitor),
+                                                 at.isoformat(), "home", rng.choice(HOUSEHOLD_FOUND), r"\N")))
+                    next_id["visit"] += 1
+            for relation, age, male in members:
+                rid = next_id["resident"]
+                next_id["resident"] += 1
+                row = _person(rng, ids, initials, region, kind, relation, age, male, arrived, now_day)
+                moved_in, status = row["moved_in"], row["status"]
+                tags = _tags(rng, age, relation, size, kind)
+                last = max(household_visits) if household_visits else None
+                if tags:
+                    last = _visits(rng, shape, buffers, next_id, rid, gid, visitor, tags, moved_in, now_day,
+                                   cum_methods, methods, last)
+                due = _visit_due(tags, visit_days, last, None, today)
+                care_due = _visit_due([t for t in tags if t not in SENSITIVE_TAGS], visit_days, last, None, today)
+                buffers.residents.append(_line((
+                    str(rid), row["name"], row["initials"], _text(row["id_number"]), _text(row["phone"]),
+                    row["ethnicity"], status, str(moved_in), r"\N", _text(row["workplace"]),
+                    "t" if row["party"] else "f", "{" + ",".join(tags) + "}", str(gid), str(hhid), relation,
+                    _text(last and last.isoformat()), _text(due), _text(care_due))))
+                buffers.moves.append(_line((str(rid), str(hhid), relation, str(moved_in), r"\N")))
+            # a grown child (or a tenant) who moved away: still on the grid's books, with the
+            # stretch the household's history keeps
+            if kind != "collective" and rng.random() < 0.06:
+                rid = next_id["resident"]
+                next_id["resident"] += 1
+                male = rng.random() < 0.5
+                relation = "tenant" if kind == "floating" else "child"
+                row = _person(rng, ids, initials, region, kind, relation, 20 + rng.randrange(16), male, arrived, now_day)
+                left = now_day - datetime.timedelta(days=rng.randrange(1, 3 * 365))
+                moved_in = min(row["moved_in"], left)
+                buffers.residents.append(_line((
+                    str(rid), row["name"], row["initials"], _text(row["id_number"]), _text(row["phone"]),
+                    row["ethnicity"], row["status"], str(moved_in), str(left), _text(row["workplace"]),
+                    "t" if row["party"] else "f", "{}", str(gid), r"\N", r"\N", r"\N", r"\N", r"\N")))
+                buffers.moves.append(_line((str(rid), str(hhid), relation, str(moved_in), str(left))))
+            # now and then a shop on the ground floor or a vacant flat: a house without a household
+            if rng.random() < 0.08:
+                hid = next_id["house"]
+                next_id["house"] += 1
+                if rng.random() < 0.5:
+                    unit, room, use = None, f"商铺{number}", "commercial"
+                else:
+                    (unit, room), use = houses.next(), "residential"
+                buffers.houses.append(_line((str(hid), str(gid), _text(unit), room, use,
+                                             f"{40 + rng.random() * 120:.2f}",
+                                             rng.choices(("owned", "rented", "other"), cum_weights=(50, 95, 100))[0])))
+            if len(buffers.residents) >= BATCH:
+                buffers.flush()
+        if time.perf_counter() - last_echo > 10:
+            last_echo = time.perf_counter()
+            _progress(echo, counts, started, shape.residents)
+    buffers.finish()
+    _progress(echo, counts, started, shape.residents, done=True)
+    built = time.perf_counter()
+    # the heads' check, deferred to the commit, runs now: neither an index nor a trigger is changed
+    # over pending checks
+    session.execute(text("SET CONSTRAINTS households_head_is_member_fkey IMMEDIATE"))
+    for table, trigger in STOOD_IN_FOR:
+        session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
+    # each grid's households and residents, counted once from the rows (the counting triggers were off)
+    session.execute(text("SELECT gridgov_recount_records()"))
+    session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for _, definition in indexes:
+        session.execute(text(definition))
+    echo(f"  heads checked, residents' indexes: {len(indexes)} built in {time.perf_counter() - built:.1f} s")
+    echo("  of which COPY and UPDATE: " + ", ".join(f"{t} {s:.1f} s" for t, s in buffers.seconds.items()))
+    return counts
+
+
+class _Buffers:
+    """One batch's rows, written as COPY lines, in the order the keys need. A batch is copied by a
+    thread of its own while the next is generated (the database and Python each keep a core busy);
+    one batch waits at most, so memory stays flat."""
+
+    def __init__(self, copier: Copier, counts: dict):
+        self.copier, self.counts = copier, counts
+        self.seconds: dict[str, float] = defaultdict(float)  # in the database, per table
+        self.error: BaseException | None = None
+        self.queue: queue.Queue = queue.Queue(maxsize=1)
+        self.thread = threading.Thread(target=self._write, name="residents-copy", daemon=True)
+        self.thread.start()
+        self._fresh()
+
+    def _fresh(self):
+        self.houses, self.households, self.residents, self.moves, self.visits = [], [], [], [], []
+        self.owners: list[tuple[int, int]] = []
+
+    def flush(self) -> None:
+        """Hand the batch to the writer (waiting while it still copies the one before)."""
+        batch = (self.houses, self.households, self.residents, self.moves, self.visits, self.owners)
+        self._fresh()
+        while True:
+            self._raise()
+            try:
+                self.queue.put(batch, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        """Copy the last batch and wait for the writer."""
+        self.flush()
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _raise(self):
+        if self.error is not None:
+            raise self.error
+        if not self.thread.is_alive():
+            raise RuntimeError("the residents' writer stopped")
+
+    def _write(self):
+        try:
+            while True:
+                batch = self.queue.get()
+                if batch is None:
+                    return
+                houses, households, residents, moves, visits, owners = batch
+                for table, columns, lines in (("houses", HOUSE_COLUMNS, houses),
+                                              ("households", HOUSEHOLD_COLUMNS, households),
+                                              ("residents", RESIDENT_COLUMNS, residents),
+                                              ("household_moves", MOVE_COLUMNS, moves),
+                                              ("visits", VISIT_COLUMNS, visits)):
+                    started = time.perf_counter()
+                    self.counts[table] += self.copier.copy_lines(table, columns, lines)
+                    self.seconds[table] += time.perf_counter() - started
+                started = time.perf_counter()
+                if owners:  # the head owns the house they live in (the residents' COPY had to come first)
+                    self.copier.cursor.execute(
+                        "UPDATE houses SET owner_id = o.owner FROM (SELECT unnest(%s::int[]) AS house, "
+                        "unnest(%s::int[]) AS owner) o WHERE houses.id = o.house",
+                        ([h for h, _ in owners], [o for _, o in owners]))
+                self.seconds["owners"] += time.perf_counter() - started
+        except BaseException as error:  # noqa: BLE001 - handed to the generating thread
+            self.error = error
+
+
+def _progress(echo, counts, started, total, done=False):
+    seconds = time.perf_counter() - started
+    residents = counts["residents"]
+    echo(f"  residents{'' if done else ' so far'}: {residents:,} in {counts['households']:,} households and "
+         f"{counts['houses']:,} houses, {counts['visits']:,} visits; {seconds:.1f} s, "
+         f"{residents / max(seconds, 0.001):,.0f} residents/s" + ("" if done else f" (of ~{total:,} living here)"))
+
+
+class _Layout:
+    """The next free unit and room of a grid: a building's units of 6–26 floors with two flats a
+    floor (2单元501); in a block grid without building grids, numbered buildings (3号楼2单元501)."""
+
+    def __init__(self, rng, code, block):
+        self.rng, self.block = rng, block
+        self.building, self.index = 1, 0
+        self.floors = rng.choice((6, 6, 6, 7, 11, 18, 26))
+
+    def next(self) -> tuple[str, str]:
+        per_unit = self.floors * 2
+        unit, rest = divmod(self.index, per_unit)
+        self.index += 1
+        if self.block and unit >= 3:  # three units a building, then the next building
+            self.building += 1
+            self.index, unit, rest = 1, 0, 0
+            self.floors = self.rng.choice((6, 6, 6, 7, 11, 18, 26))
+        floor, flat = divmod(rest, 2)
+        prefix = f"{self.building}号楼" if self.block else ""
+        return f"{prefix}{unit + 1}单元", f"{floor + 1}{flat + 1:02d}"
+
+
+def _members(rng, size, kind):
+    """(relation to the head, age, male) of a household's people."""
+    if kind == "collective":  # a dormitory: unrelated adults
+        head = 25 + rng.randrange(30)
+        return [("head", head, rng.random() < 0.6)] + [("other", 18 + rng.randrange(35), rng.random() < 0.6)
+                                                         for _ in range(size - 1)]
+    if size == 1:
+        age = 65 + rng.randrange(30) if rng.random() < 0.55 else 20 + rng.randrange(45)
+        return [("head", age, rng.random() < 0.5)]
+    shape = rng.random()
+    if size == 2:
+        head = 22 + rng.randrange(70) if shape < 0.8 else 35 + rng.randrange(40)
+    elif size >= 6 or (size == 5 and shape < 0.3):
+        head = 52 + rng.randrange(16)
+    else:
+        head = 26 + rng.randrange(32)
+    male = rng.random() < 0.8
+    people = [("head", head, male)]
+    if size == 2 and shape >= 0.8:  # a single parent with a child
+        return people + [("child", max(0, head - 22 - rng.randrange(15)), rng.random() < 0.5)]
+    people.append(("spouse", min(95, max(20, head + rng.randrange(-3, 6) * (1 if male else -1))), not male))
+    if head >= 52 and size >= 5:  # three generations downwards: a grown child, their spouse, grandchildren
+        child_age = head - 24 - rng.randrange(6)
+        people.append(("child", child_age, True))
+        people.append(("in_law", child_age - 1 + rng.randrange(3), False))
+        for _ in range(size - 4):
+            people.append(("grandchild", rng.randrange(max(1, min(14, child_age - 20))), rng.random() < 0.5))
+        return people
+    children = min(size - 2, 1 if size <= 4 and shape < 0.35 else 2)
+    for _ in range(children):
+        people.append(("child", max(0, head - 22 - rng.randrange(14)), rng.random() < 0.5))
+    for _ in range(size - 2 - children):  # the head's parents
+        people.append(("parent", min(95, head + 24 + rng.randrange(9)), len(people) % 2 == 0))
+    return people
+
+
+def _person(rng, ids, initials, region, kind, relation, age, male, arrived, today):
+    """The personal columns of one resident."""
+    born = today - datetime.timedelta(days=age * 365 + rng.randrange(1, 365))
+    overseas = kind == "floating" and rng.random() < 0.005
+    status = ("overseas" if overseas else "floating" if kind == "floating"
+              else "resident" if kind == "separated" or rng.random() < 0.08 else "registered")
+    if overseas and rng.random() < 0.6:
+        id_number = None  # a passport, not an ID card
+    else:
+        own = status != "floating" and rng.random() < 0.9
+        home = region if own else rng.choice(ELSEWHERE.get(region[:2], ELSEWHERE["41"]))
+        id_number, born = ids.make(home, born, male, own)
+    name = resident_name(rng, male, born.year)
+    short = initials.get(name)
+    if short is None:
+        short = initials[name] = initials_of(name)
+    adult = 18 <= age < 80
+    phone = None
+    if (adult and rng.random() < 0.92) or (age >= 80 and rng.random() < 0.4) or (12 <= age < 18 and rng.random() < 0.3):
+        phone = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+    return {
+        "name": name, "initials": short, "id_number": id_number, "phone": phone,
+        "ethnicity": "01" if rng.random() < 0.98 else rng.choice(ETHNIC_MINORITIES),
+        "status": status, "moved_in": max(arrived, born),
+        "workplace": rng.choice(WORKPLACES) if 22 <= age < 60 and rng.random() < 0.45 else None,
+        "party": age >= 18 and rng.random() < 0.08,
+    }
+
+
+def _tags(rng, age, relation, size, kind):
+    tags = []
+    if size == 1 and age >= 65 and rng.random() < 0.9:
+        tags.append("elderly_alone")
+    if age < 16 and relation in ("child", "grandchild") and rng.random() < 0.018:
+        tags.append("left_behind_child")
+    for tag, share, low, high in TAG_RULES:
+        if low <= age < high and rng.random() < share:
+            tags.append(tag)
+    return tags
+
+
+def _visit_time(rng, day: datetime.date) -> datetime.datetime:
+    """A moment of a working day in Beijing (09:00–17:00), in UTC."""
+    local = datetime.datetime.combine(day, datetime.time(9), datetime.timezone.utc) + datetime.timedelta(
+        minutes=rng.randrange(480))
+    return local - BEIJING
+
+
+def _visits(rng, shape, buffers, next_id, rid, gid, visitor, tags, moved_in, today, cum_methods, methods, last):
+    """About one visit a month over the past months (some missed: those people are overdue), never
+    before the person moved in. Returns the latest visit (or ``last``, a visit to the household)."""
+    found = FOUND[tags[0]]
+    for month in range(shape.visit_months):
+        if rng.random() >= shape.visit_kept:
+            continue
+        day = today - datetime.timedelta(days=month * 30 + rng.randrange(28) + 1)
+        if day < moved_in:
+            break
+        at = _visit_time(rng, day)
+        if last is None or at > last:
+            last = at
+        follow = rng.choice(FOLLOW_UP) if rng.random() < 0.1 else None
+        buffers.visits.append(_line((str(next_id["visit"]), str(rid), r"\N", str(gid), str(visitor), at.isoformat(),
+                                     rng.choices(methods, cum_weights=cum_methods)[0], rng.choice(found),
+                                     _text(follow))))
+        next_id["visit"] += 1
+    return last
+
+
+def _visit_due(tags, visit_days, last, moved_out, today):
+    """``gridgov_visit_due(tags, last_visited, moved_out, NULL)`` (migration 0025) in Python."""
+    intervals = [visit_days[t] for t in tags if visit_days.get(t) is not None]
+    if moved_out is not None or not intervals:
+        return None
+    if last is None:
+        return today
+    return (last + BEIJING).date() + datetime.timedelta(days=min(intervals))
+
+
+def _visitor_logins(session, copier, rng, counts, today) -> dict[int, int]:
+    """A grid worker's login for every block grid (their visits are signed by it), with the Grid
+    worker role when the roles exist. No password: an administrator sets one to hand it over."""
+    blocks = session.execute(text("SELECT id, code FROM grids WHERE level = 'block' ORDER BY id")).all()
+    first = (session.scalar(text("SELECT max(id) FROM ab_user")) or 0) + 1
+    created = datetime.datetime.combine(today, datetime.time(0))
+    rows, logins = [], {}
+    for n, (gid, code) in enumerate(blocks):
+        uid = first + n
+        logins[gid] = uid
+        name = resident_name(rng, rng.random() < 0.5, 1975 + rng.randrange(25))
+        username = f"gw{code}"
+        rows.append((uid, name[1:], name[0], username, "!", True, f"{username}@grid.gridgov.local", 0, 0,
+                     created, created, gid))
+    counts["ab_user"] = copier.copy("ab_user", ["id", "first_name", "last_name", "username", "password", "active",
+                                                "email", "login_count", "fail_login_count", "created_on",
+                                                "changed_on", "grid_id"], rows)
+    role = session.scalar(text("SELECT id FROM ab_role WHERE name = 'Grid worker'"))
+    if role:
+        counts["ab_user_role"] = copier.copy("ab_user_role", ["user_id", "role_id"],
+                                             ((uid, role) for uid in logins.values()))
+    return logins
+
+

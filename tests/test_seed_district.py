@@ -97,3 +97,139 @@ def test_small_city_has_several_districts_and_scoped_logins(database_url):
         check_nesting(session.scalars(select(Grid)).all())
         located_inside_their_grids(session)
     engine.dispose()
+
+
+# --- 一户一档 ------------------------------------------------------------------------------------
+
+def test_small_district_residents_are_consistent(small_district):
+    """Houses, households, residents, moves and visits: valid, unique, and exactly what the
+    triggers the loader stands in for would have left (migration 0025)."""
+    from app.services.personal_data import is_valid_resident_id
+    from app.services.pinyin import initials_of
+    from seed.generate import DISTRICT
+
+    session, counts = small_district
+    q = lambda sql: session.execute(text(sql)).scalar()  # noqa: E731
+    shape = DISTRICT.scaled(0.02)
+    current = q("SELECT count(*) FROM residents WHERE household_id IS NOT NULL")
+    assert current == shape.residents
+    assert q("SELECT count(*) FROM residents") == counts["residents"] > current
+    assert q("SELECT count(*) FROM households") == counts["households"]
+    assert 2.9 < current / counts["households"] < 3.3
+    assert q("SELECT count(*) FROM houses") == counts["houses"] > counts["households"]
+    # everyone lives in a building micro-grid (the district has them) and in their household's grid
+    assert q("SELECT count(*) FROM residents r JOIN grids g ON g.id = r.grid_id WHERE g.level <> 'building'") == 0
+    assert q("SELECT count(*) FROM houses WHERE area_m2 NOT BETWEEN 40 AND 160") == 0
+    # every ID number valid (check digit, birth date), unique, from Qibin or elsewhere in Henan
+    rows = session.execute(text("SELECT id_number, residence_status, name, name_initials, phone FROM residents")).all()
+    numbers = [r[0] for r in rows if r[0] is not None]
+    assert all(is_valid_resident_id(n) for n in numbers)
+    assert len(set(numbers)) == len(numbers)
+    assert all(n.startswith("41") for n in numbers)
+    assert sum(n.startswith("410611") for n in numbers) / len(numbers) > 0.7
+    assert all(r[1] == "overseas" for r in rows if r[0] is None)
+    assert all(r[3] == initials_of(r[2]) for r in rows)
+    phones = [r[4] for r in rows if r[4]]
+    assert len(phones) / len(rows) > 0.6 and len(set(phones)) > 0.99 * len(phones)
+    ages = session.execute(text("SELECT min(date_part('year', age(birth_date))), max(date_part('year', age(birth_date))), "
+                                "count(*) FILTER (WHERE gender = 'male') * 1.0 / count(gender) FROM residents")).one()
+    assert ages[0] == 0 and 85 <= ages[1] <= 95 and 0.4 < ages[2] < 0.6
+    assert q("SELECT count(*) FILTER (WHERE ethnicity = '01') * 1.0 / count(*) FROM residents") > 0.95
+    # the head is a current member, called head; every household has one
+    assert q("SELECT count(*) FROM households h JOIN residents r ON r.id = h.head_id AND r.household_id = h.id "
+             "AND r.relation = 'head'") == counts["households"]
+    assert q("SELECT count(*) FROM residents WHERE relation = 'head'") == counts["households"]
+    # household_moves: one open stretch per current member, as the trigger writes on insert; people
+    # who moved out have their closed stretch, left on the day they moved out
+    assert q("""SELECT count(*) FROM residents r
+                FULL JOIN (SELECT * FROM household_moves WHERE left_on IS NULL) m ON m.resident_id = r.id
+                WHERE r.household_id IS NOT NULL AND (m.id IS NULL OR m.household_id <> r.household_id
+                      OR m.relation IS DISTINCT FROM r.relation
+                      OR m.joined_on <> coalesce(r.moved_in, gridgov_local_today()))
+                   OR (r.id IS NULL) OR (r.household_id IS NULL AND m.id IS NOT NULL)""") == 0
+    assert q("SELECT count(*) FROM household_moves WHERE left_on IS NULL") == current
+    assert q("""SELECT count(*) FROM residents r LEFT JOIN household_moves m ON m.resident_id = r.id
+                WHERE r.moved_out IS NOT NULL AND (m.left_on IS DISTINCT FROM r.moved_out OR m.joined_on > m.left_on)""") == 0
+    assert counts["household_moves"] == q("SELECT count(*) FROM household_moves")
+    # last_visited_at as gridgov_visits_touch leaves it, next_visit_due as gridgov_visit_due computes it
+    assert q("""SELECT count(*) FROM residents r WHERE r.last_visited_at IS DISTINCT FROM (
+                    SELECT max(v.visited_at) FROM visits v
+                    WHERE v.resident_id = r.id OR (r.household_id IS NOT NULL AND v.household_id = r.household_id))""") == 0
+    assert q("""SELECT count(*) FROM residents
+                WHERE next_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL)
+                   OR care_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL, false)""") == 0
+    tagged = q("SELECT count(*) FROM residents WHERE tags <> '{}' AND moved_out IS NULL")
+    overdue = q("SELECT count(*) FROM residents WHERE next_visit_due < gridgov_local_today()")
+    assert q("SELECT count(*) FROM residents WHERE next_visit_due IS NOT NULL") == tagged
+    assert 0.05 * tagged < overdue < 0.4 * tagged
+    # visits: about monthly for the tagged, in the visited person's grid, signed by the block's login
+    assert 6 * tagged < q("SELECT count(*) FROM visits WHERE resident_id IS NOT NULL") < 12 * tagged
+    assert q("SELECT count(*) FROM visits WHERE household_id IS NOT NULL") > 0
+    assert q("""SELECT count(*) FROM visits v JOIN residents r ON r.id = v.resident_id JOIN grids g ON g.id = r.grid_id
+                JOIN ab_user u ON u.id = v.visitor_id
+                WHERE v.grid_id <> r.grid_id OR u.grid_id <> g.parent_id OR v.visited_at > now()""") == 0
+    assert q("SELECT count(*) FROM ab_user WHERE username LIKE 'gw%'") == counts["ab_user"] == shape.blocks
+    # the tags' shares, out of everyone living here
+    shares = dict(session.execute(text(
+        "SELECT tag, count(*) * 1.0 / :n FROM residents, unnest(tags) AS tag GROUP BY tag"), {"n": current}).all())
+    for tag, low, high in (("elderly_alone", 0.012, 0.03), ("disabled", 0.008, 0.025), ("low_income", 0.004, 0.018),
+                           ("special_care", 0.001, 0.01)):
+        assert low < shares.get(tag, 0) < high, (tag, shares)
+    assert sum(shares.values()) < 0.1
+    # the triggers stood in for are on again, and work
+    assert q("""SELECT count(*) FROM pg_trigger WHERE tgname IN ('residents_visit_due', 'residents_household_move',
+                'visits_touch', 'residents_count', 'households_count') AND tgenabled = 'O'""") == 5
+    household, grid = session.execute(text("SELECT id, grid_id FROM households ORDER BY id LIMIT 1")).one()
+    # each grid's counts as the counting triggers would have kept them
+    assert set(session.execute(text("SELECT grid_id, households, residents FROM grid_records")).all()) == set(
+        session.execute(text("""SELECT grid_id, sum(h)::int, sum(r)::int FROM (
+            SELECT grid_id, count(*) AS h, 0 AS r FROM households GROUP BY grid_id UNION ALL
+            SELECT grid_id, 0, count(*) FROM residents WHERE moved_out IS NULL GROUP BY grid_id) AS c
+            GROUP BY grid_id""")).all())
+    rid = q(f"""INSERT INTO residents (name, residence_status, party_member, tags, grid_id, household_id, relation)
+                VALUES ('新生儿', 'overseas', false, '{{elderly_alone}}', {grid}, {household}, 'child') RETURNING id""")
+    assert q(f"SELECT count(*) FROM household_moves WHERE resident_id = {rid} AND left_on IS NULL") == 1
+    assert q(f"SELECT next_visit_due = gridgov_local_today() FROM residents WHERE id = {rid}")
+    session.rollback()
+    # one audit summary row per table, none per row
+    loads = dict(session.execute(select(AuditEntry.table_name, AuditEntry.changes["rows"].as_integer())
+                                 .where(AuditEntry.action == "load")).all())
+    for table in ("houses", "households", "residents", "visits", "ab_user"):
+        assert loads[table] == counts[table], table
+    assert session.scalar(text("SELECT nextval(pg_get_serial_sequence('residents', 'id'))")) > counts["residents"]
+
+
+def test_loaded_tables_keep_the_migrations_indexes(small_district, database_url):
+    """The loader drops the residents' tables' secondary indexes and builds them again at the end:
+    the same ones, defined the same way, as a database just migrated."""
+    session, _ = small_district
+    query = text("SELECT tablename, indexdef FROM pg_indexes WHERE tablename IN "
+                 "('houses', 'households', 'residents', 'household_moves', 'visits') ORDER BY 1, 2")
+    url = database_url("fresh")
+    command.upgrade(alembic_config(url), "head")
+    engine = create_engine(url)
+    with engine.connect() as fresh:
+        expected = fresh.execute(query).all()
+    engine.dispose()
+    assert session.execute(query).all() == expected
+    assert len(expected) > 20
+
+
+def test_small_city_houses_lie_in_block_grids(database_url):
+    from seed.generate import load_city
+
+    url = database_url("city")
+    command.upgrade(alembic_config(url), "head")
+    engine = create_engine(url)
+    with Session(engine) as session:
+        counts = load_city(session, scale=0.0005, echo=lambda *a: None)
+        q = lambda sql: session.execute(text(sql)).scalar()  # noqa: E731
+        assert counts["residents"] > 5000
+        assert q("SELECT count(*) FROM houses h JOIN grids g ON g.id = h.grid_id WHERE g.level <> 'block'") == 0
+        assert q("SELECT count(*) FROM houses WHERE unit LIKE '%号楼%单元'") > 0
+        assert q("SELECT count(*) FROM residents WHERE id_number NOT LIKE '37%'") == 0
+        assert q("SELECT count(DISTINCT left(id_number, 6)) FROM residents WHERE id_number LIKE '3702%'") == 2
+        assert q("""SELECT count(*) FROM residents
+                    WHERE next_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL)
+                   OR care_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL, false)""") == 0
+    engine.dispose()

@@ -22,9 +22,9 @@ class PersonalDataLog:
 
     def shown_in_clear(self, columns) -> list[str]:
         """The masked columns among ``columns`` that this user is shown in clear."""
-        if not self.masked_columns or not self.manages_rows():
+        if not self.masked_columns:
             return []
-        return [column for column in columns if column in self.masked_columns]
+        return [column for column in columns if column in self.masked_columns and self.sees_in_clear(column)]
 
     def log_personal_data(self, ids, columns, place: str) -> None:
         """Record that the rows ``ids`` were shown with ``columns`` (nothing when none of them is

@@ -51,7 +51,7 @@ class ScopedModelView(PersonalDataLog, ExportMixin, ListArguments, PickerMixin, 
     def __init__(self, *args, **kwargs):
         self.formatters_columns = dict(self.formatters_columns or {})
         for column, masker in self.masked_columns.items():
-            self.formatters_columns[column] = self._masking(masker)
+            self.formatters_columns[column] = self._masking(column, masker)
         # FAB prints an empty value as the English word "None".
         for column in set(self.list_columns or []) | set(self.show_columns or []):
             self.formatters_columns.setdefault(column, blank_if_none)
@@ -98,7 +98,7 @@ class ScopedModelView(PersonalDataLog, ExportMixin, ListArguments, PickerMixin, 
     def hidden_columns(self) -> frozenset:
         """The masked columns this user sees masked: never sorted or filtered on either, or the
         order of the rows would tell the hidden phones and ID numbers."""
-        return frozenset() if self.manages_rows() else frozenset(self.masked_columns)
+        return frozenset(column for column in self.masked_columns if not self.sees_in_clear(column))
 
     # --- personal data ----------------------------------------------------------------
     def manages_rows(self) -> bool:
@@ -108,11 +108,16 @@ class ScopedModelView(PersonalDataLog, ExportMixin, ListArguments, PickerMixin, 
             return True
         return appbuilder.sm.has_access("can_edit", self.class_permission_name)
 
-    def _masking(self, masker):
+    def sees_in_clear(self, column: str) -> bool:
+        """Whether this user is shown the masked column ``column`` in clear: who manages the rows
+        (a view may ask more of a column, as the residents' sensitive tags do)."""
+        return self.manages_rows()
+
+    def _masking(self, column, masker):
         def format_value(value):
             if value is None:
                 return ""
-            return value if self.manages_rows() else masker(value)
+            return value if self.sees_in_clear(column) else masker(value)
 
         return format_value
 

@@ -35,7 +35,9 @@ class SearchWidget(FabSearchWidget):
             if request.method != "GET":
                 form_fields[col] = field()
             elif not field.type.startswith("QuerySelect"):
-                form_fields[col] = _FIXED_FIELDS.get((route, col, locale), field)
+                # a field whose choices depend on a permission says which variant it is
+                variant = getattr(field, "cache_variant", None)
+                form_fields[col] = _FIXED_FIELDS.get((route, col, locale, variant), field)
             elif self.filters.datamodel.get_related_model(col) in KEPT_CHOICES:
                 form_fields[col] = cache.get(_ROW_FIELDS, (route, col, locale, current_scope()), field)
             else:

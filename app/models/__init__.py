@@ -9,6 +9,7 @@ from .incidents import (DeadlineRule, Incident, IncidentCategory, IncidentEvent,
                         incident_tallies)
 from .logins import login_failures
 from .people import ServiceRecord, Volunteer, Worker
+from .residents import AttentionTag, GridRecords, House, Household, HouseholdMove, Resident, Visit
 from .points import (LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement,
                      points_earned)
 from .users import GridgovUser
@@ -39,6 +40,13 @@ __all__ = [
     "RewardItem",
     "StockMovement",
     "ServiceRecord",
+    "AttentionTag",
+    "GridRecords",
+    "House",
+    "Household",
+    "HouseholdMove",
+    "Resident",
+    "Visit",
     "Volunteer",
     "Worker",
     "metadata",

@@ -2,6 +2,7 @@
 
 The database holds the keys (CHECK constraints list them); people see the labels."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import Index, literal_column, text
 
 # Grid levels, top to bottom. A grid's level must be strictly below its parent's.
@@ -155,4 +156,136 @@ HANDLING_LEVEL_LABELS = {
     "street": _l("Street"),
     "district": _l("District centre"),
     "department": _l("Department"),
+}
+
+
+# 一户一档 (app/models/residents.py)
+HOUSE_USES = ("residential", "commercial", "mixed", "office", "other")
+HOUSE_USE_LABELS = {
+    "residential": _l("Residential"),
+    "commercial": _l("Commercial"),
+    "mixed": _l("Residential and commercial"),
+    "office": _l("Office"),
+    "other": lazy_pgettext("a kind", "Other"),
+}
+HOUSE_OWNERSHIPS = ("owned", "rented", "public", "other")
+HOUSE_OWNERSHIP_LABELS = {
+    "owned": _l("Owner-occupied"),
+    "rented": _l("Rented out"),
+    "public": _l("Public housing"),
+    "other": lazy_pgettext("a kind", "Other"),
+}
+HOUSEHOLD_KINDS = ("registered", "floating", "collective", "separated")
+HOUSEHOLD_KIND_LABELS = {
+    "registered": _l("Registered household"),
+    "floating": _l("Floating household"),
+    "collective": _l("Collective household"),
+    "separated": _l("Registered elsewhere (人户分离)"),
+}
+RELATIONS = ("head", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "in_law", "tenant", "other")
+RELATION_LABELS = {
+    "head": _l("Head of household"),
+    "spouse": _l("Spouse"),
+    "child": _l("Child"),
+    "parent": _l("Parent"),
+    "grandchild": _l("Grandchild"),
+    "grandparent": _l("Grandparent"),
+    "sibling": _l("Brother or sister"),
+    "in_law": _l("In-law"),
+    "tenant": _l("Tenant"),
+    "other": lazy_pgettext("a relation", "Other"),
+}
+RESIDENCE_STATUSES = ("registered", "resident", "floating", "overseas")
+RESIDENCE_STATUS_LABELS = {
+    "registered": _l("Registered (户籍)"),
+    "resident": _l("Living here, registered elsewhere (常住)"),
+    "floating": _l("Floating (流动)"),
+    "overseas": _l("From abroad (境外)"),
+}
+GENDER_LABELS = {"male": _l("Male"), "female": _l("Female")}
+# GB 3304 codes of China's ethnic groups
+ETHNICITY_LABELS = {
+    "01": lazy_pgettext("ethnic group", "Han"),
+    "02": lazy_pgettext("ethnic group", "Mongol"),
+    "03": lazy_pgettext("ethnic group", "Hui"),
+    "04": lazy_pgettext("ethnic group", "Tibetan"),
+    "05": lazy_pgettext("ethnic group", "Uyghur"),
+    "06": lazy_pgettext("ethnic group", "Miao"),
+    "07": lazy_pgettext("ethnic group", "Yi"),
+    "08": lazy_pgettext("ethnic group", "Zhuang"),
+    "09": lazy_pgettext("ethnic group", "Bouyei"),
+    "10": lazy_pgettext("ethnic group", "Korean"),
+    "11": lazy_pgettext("ethnic group", "Manchu"),
+    "12": lazy_pgettext("ethnic group", "Dong"),
+    "13": lazy_pgettext("ethnic group", "Yao"),
+    "14": lazy_pgettext("ethnic group", "Bai"),
+    "15": lazy_pgettext("ethnic group", "Tujia"),
+    "16": lazy_pgettext("ethnic group", "Hani"),
+    "17": lazy_pgettext("ethnic group", "Kazakh"),
+    "18": lazy_pgettext("ethnic group", "Dai"),
+    "19": lazy_pgettext("ethnic group", "Li"),
+    "20": lazy_pgettext("ethnic group", "Lisu"),
+    "21": lazy_pgettext("ethnic group", "Va"),
+    "22": lazy_pgettext("ethnic group", "She"),
+    "23": lazy_pgettext("ethnic group", "Gaoshan"),
+    "24": lazy_pgettext("ethnic group", "Lahu"),
+    "25": lazy_pgettext("ethnic group", "Sui"),
+    "26": lazy_pgettext("ethnic group", "Dongxiang"),
+    "27": lazy_pgettext("ethnic group", "Naxi"),
+    "28": lazy_pgettext("ethnic group", "Jingpo"),
+    "29": lazy_pgettext("ethnic group", "Kyrgyz"),
+    "30": lazy_pgettext("ethnic group", "Tu"),
+    "31": lazy_pgettext("ethnic group", "Daur"),
+    "32": lazy_pgettext("ethnic group", "Mulao"),
+    "33": lazy_pgettext("ethnic group", "Qiang"),
+    "34": lazy_pgettext("ethnic group", "Blang"),
+    "35": lazy_pgettext("ethnic group", "Salar"),
+    "36": lazy_pgettext("ethnic group", "Maonan"),
+    "37": lazy_pgettext("ethnic group", "Gelao"),
+    "38": lazy_pgettext("ethnic group", "Xibe"),
+    "39": lazy_pgettext("ethnic group", "Achang"),
+    "40": lazy_pgettext("ethnic group", "Pumi"),
+    "41": lazy_pgettext("ethnic group", "Tajik"),
+    "42": lazy_pgettext("ethnic group", "Nu"),
+    "43": lazy_pgettext("ethnic group", "Uzbek"),
+    "44": lazy_pgettext("ethnic group", "Russian"),
+    "45": lazy_pgettext("ethnic group", "Evenki"),
+    "46": lazy_pgettext("ethnic group", "De'ang"),
+    "47": lazy_pgettext("ethnic group", "Bonan"),
+    "48": lazy_pgettext("ethnic group", "Yugur"),
+    "49": lazy_pgettext("ethnic group", "Gin"),
+    "50": lazy_pgettext("ethnic group", "Tatar"),
+    "51": lazy_pgettext("ethnic group", "Derung"),
+    "52": lazy_pgettext("ethnic group", "Oroqen"),
+    "53": lazy_pgettext("ethnic group", "Hezhen"),
+    "54": lazy_pgettext("ethnic group", "Monba"),
+    "55": lazy_pgettext("ethnic group", "Lhoba"),
+    "56": lazy_pgettext("ethnic group", "Jino"),
+    "97": lazy_pgettext("ethnic group", "Other"),
+    "98": lazy_pgettext("ethnic group", "Of foreign origin"),
+}
+ETHNICITIES = tuple(ETHNICITY_LABELS)
+# Tags of people who need care or attention (重点人群); the last four are sensitive: shown only to
+# roles given their permission (can_sensitive).
+ATTENTION_TAGS = ("elderly_alone", "disabled", "low_income", "left_behind_child", "special_care",
+                  "community_correction", "released_prisoner", "severe_mental_disorder", "drug_user")
+SENSITIVE_TAGS = ("community_correction", "released_prisoner", "severe_mental_disorder", "drug_user")
+ATTENTION_TAG_LABELS = {
+    "elderly_alone": _l("Elderly living alone"),
+    "disabled": _l("Person with a disability"),
+    "low_income": _l("Minimum living allowance (低保)"),
+    "left_behind_child": _l("Left-behind child"),
+    "special_care": _l("Entitled to special care (优抚对象)"),
+    "community_correction": _l("Under community correction"),
+    "released_prisoner": _l("Released from prison"),
+    "severe_mental_disorder": _l("Severe mental disorder"),
+    "drug_user": _l("Drug user"),
+}
+VISIT_METHODS = ("home", "phone", "video", "encounter", "other")
+VISIT_METHOD_LABELS = {
+    "home": _l("Home visit"),
+    "phone": _l("Phone call"),
+    "video": _l("Video call"),
+    "encounter": _l("Met in person elsewhere"),
+    "other": lazy_pgettext("a way", "Other"),
 }

@@ -13,8 +13,8 @@ from sqlalchemy import String, func, insert, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from ..models import (AuditEntry, Department, Grid, GridgovUser, Incident, IncidentCategory, PersonalDataAccess,
-                      PointsRule, Volunteer, Worker)
+from ..models import (AuditEntry, Department, Grid, GridgovUser, Household, Incident, IncidentCategory,
+                      PersonalDataAccess, PointsRule, Resident, Volunteer, Worker)
 from .personal_data import mask_mobile
 from .typed import as_keys
 from .unit_of_work import unit_of_work
@@ -22,7 +22,8 @@ from .unit_of_work import unit_of_work
 # The tables whose changes the trigger records (migration 0024), and whose history a record page links to.
 AUDITED_TABLES = ("grids", "workers", "volunteers", "service_records", "departments", "department_communities",
                   "ab_user", "ab_user_role", "ab_role", "ab_permission_view_role", "points_rules", "reward_items",
-                  "incident_categories", "incident_deadlines")
+                  "incident_categories", "incident_deadlines", "attention_tags", "houses", "households", "residents",
+                  "visits")
 # The records a history is kept of (a pairing's history is its department's, a role grant its user's).
 RECORD_TABLES = tuple(t for t in AUDITED_TABLES if t not in ("department_communities", "ab_user_role",
                                                             "ab_permission_view_role"))
@@ -31,6 +32,7 @@ SUBJECTS = {
     "workers": (Worker, Worker.phone),
     "volunteers": (Volunteer, Volunteer.phone),
     "incidents": (Incident, Incident.reporter_phone),
+    "residents": (Resident, Resident.phone),
 }
 PLACE_LENGTH = 200
 
@@ -99,6 +101,8 @@ NAMES = {
     "volunteers": lambda: (Volunteer, Volunteer.name),
     "points_rules": lambda: (PointsRule, PointsRule.name),
     "incident_categories": lambda: (IncidentCategory, IncidentCategory.name),
+    "residents": lambda: (Resident, Resident.name),
+    "households": lambda: (Household, Household.number),
     "ab_user": lambda: (GridgovUser, GridgovUser.username),
     "ab_role": lambda: _role_names(),
 }

@@ -5,10 +5,10 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from ..models import Grid, Worker
+from ..models import Grid, GridRecords, Worker
 from ..models.choices import GRID_LEVEL_RANK, GRID_LEVELS
 from .errors import OutOfScope, ValidationError
 from .scope import Scope, can_write_under, is_under, visible
@@ -101,30 +101,51 @@ def _is_base_grid(grid):
     return ~select(child.id).where(child.parent_id == grid.id).exists()
 
 
+def _has_records():
+    """A grid with households or residents recorded (a row of zeros: all moved out, none now)."""
+    return func.coalesce(GridRecords.households, 0) + func.coalesce(GridRecords.residents, 0) > 0
+
+
 def counted_figures(session: Session, grid_ids) -> dict[int, tuple[int, int, int]]:
-    """(sub-grids, households, population) of each grid: a base grid's households and
-    population are its own typed numbers, any other grid's the sum of the base grids of its
-    subtree (what a community or street types itself would count twice or stay 0). The one
-    rule behind the tree, the list and the record: one grouped query for all ``grid_ids``,
-    served by the ltree GiST index and the parent_id index."""
+    """(sub-grids, households, population) of each grid: what 一户一档 records in its subtree
+    (``grid_records``), and the typed figures of its base grids that have no records yet (what a
+    community or street types itself would count twice or stay 0). The one rule behind the tree,
+    the list and the record: one grouped query for all ``grid_ids``, served by the ltree GiST
+    index and the parent_id index."""
     ids = [int(i) for i in dict.fromkeys(grid_ids) if i is not None]
     if not ids:
         return {}
     top = aliased(Grid)
     below = aliased(Grid)
-    base = _is_base_grid(below)
+    typed = and_(_is_base_grid(below), ~_has_records())  # a base grid without records
     rows = session.execute(
         select(
             top.id,
             func.count(below.id) - 1,
-            func.coalesce(func.sum(below.households).filter(base), 0),
-            func.coalesce(func.sum(below.population).filter(base), 0),
+            func.coalesce(func.sum(GridRecords.households), 0)
+            + func.coalesce(func.sum(below.households).filter(typed), 0),
+            func.coalesce(func.sum(GridRecords.residents), 0)
+            + func.coalesce(func.sum(below.population).filter(typed), 0),
         )
         .join(below, below.path.descendant_of(top.path))
+        .outerjoin(GridRecords, GridRecords.grid_id == below.id)
         .where(top.id.in_(ids))
         .group_by(top.id)
     ).all()
     return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in rows}
+
+
+def figures_source(session: Session, grid_id: int) -> tuple[int, int]:
+    """(base grids whose figures come from 一户一档, base grids) of a grid's subtree: what its page
+    says of where its households and population come from."""
+    below = aliased(Grid)
+    base = _is_base_grid(below)
+    grid = select(Grid.path).where(Grid.id == grid_id).scalar_subquery()
+    recorded, total = session.execute(
+        select(func.count().filter(_has_records()), func.count())
+        .select_from(below).outerjoin(GridRecords, GridRecords.grid_id == below.id)
+        .where(below.path.descendant_of(grid), base)).one()
+    return int(recorded), int(total)
 
 
 def rollups(session: Session, grids: list[Grid]) -> list[Rollup]:

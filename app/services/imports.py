@@ -1,5 +1,5 @@
 """台账导入 — records brought in from Excel or CSV: grids, workers, departments and paired units,
-volunteers, service records.
+volunteers, service records, and 一户一档's houses, households and residents.
 
 ``preview`` reads the file (``spreadsheet_reader``), checks every row with the rules the forms
 use (the services' ``check_*``), and says which rows are new, changed, unchanged or bad.
@@ -9,7 +9,9 @@ writes nothing and gives the new preview.
 
 Rows are matched to existing records by a key (``Kind.key_note``): a grid by its code, a worker
 or volunteer by ID number (else mobile phone) among the records the uploader sees, a department
-by its name, a service record by its volunteer, date and activity. An empty optional cell keeps
+by its name, a service record by its volunteer, date and activity, a house by its grid, unit and
+room, a household by its number, a resident by ID number (else, for a person from abroad who has
+none, by mobile phone). An empty optional cell keeps
 what an existing record has (a new record takes the default): an import never erases. The
 existing records a file names are read in one query per kind, not one per row."""
 from __future__ import annotations
@@ -29,11 +31,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy_utils import Ltree
 
-from ..models import Department, Grid, PointsRule, ServiceRecord, Volunteer, Worker
-from ..models.choices import (DEPARTMENT_KIND_LABELS, EMPLOYMENT_TYPE_LABELS, GRID_KIND_LABELS, GRID_LEVEL_LABELS,
-                              GRID_LEVEL_RANK, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS)
+from ..models import Department, Grid, House, Household, PointsRule, Resident, ServiceRecord, Volunteer, Worker
+from ..models.choices import (ATTENTION_TAG_LABELS, DEPARTMENT_KIND_LABELS, EMPLOYMENT_TYPE_LABELS, ETHNICITY_LABELS,
+                              GRID_KIND_LABELS, GRID_LEVEL_LABELS, GRID_LEVEL_RANK, HOUSE_OWNERSHIP_LABELS,
+                              HOUSE_USE_LABELS, HOUSEHOLD_KIND_LABELS, RELATION_LABELS, RESIDENCE_STATUS_LABELS,
+                              SENSITIVE_TAGS, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS)
 from . import grids as grid_service
 from . import people as people_service
+from . import residents as resident_service
 from .db_errors import MESSAGES as REFUSALS
 from .errors import DomainError
 from .personal_data import (is_valid_mobile, mask_address, mask_mobile, mask_resident_id, normalise_mobile,
@@ -63,7 +68,9 @@ class CellError(Exception):
 @dataclass(frozen=True)
 class Column:
     """One column of a kind's file. ``kind``: text, id_number, int, decimal, date, bool, choice, ref,
-    refs (several codes). ``attr`` is the model attribute it fills; ``length`` comes from the model."""
+    refs (several codes), labels (several of ``choices`` by their labels, the plan reads them).
+    ``attr`` is the model attribute it fills; ``length`` comes from the model. ``hidden_choices``:
+    the choices shown only to who may see the sensitive tags."""
 
     name: str
     label: object
@@ -74,6 +81,11 @@ class Column:
     length: int | None = None
     aliases: tuple = ()
     scale: int | None = None  # a decimal's places as its Numeric column stores them
+    hidden_choices: tuple = ()
+
+    def shown_choices(self, may_see_sensitive: bool) -> dict:
+        return {key: label for key, label in (self.choices or {}).items()
+                if may_see_sensitive or key not in self.hidden_choices}
 
 
 def _length(model, attr: str) -> int | None:
@@ -142,6 +154,8 @@ def parse_cell(column: Column, value, names: dict | None = None):
         if kind == "refs":
             return [part for part in re.split(r"[\s,，;；、]+", text) if part]
         return text
+    if kind == "labels":  # English labels hold spaces: only the separators split them
+        return [part.strip() for part in re.split(r"[,，;；、]+", _text(value)) if part.strip()] or None
     if kind == "int":
         try:
             number = Decimal(_text(value))
@@ -249,6 +263,8 @@ class Kind:
     example: dict
     plan: Callable
     write: Callable
+    # the plan is told whether the uploader may see the sensitive tags (``may_see_sensitive``)
+    sensitive: bool = False
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
@@ -333,6 +349,59 @@ RECORD_COLUMNS = (
            note=_l("The name of an activity type (points rule) of the district or of the volunteer's community.")),
 )
 
+# 一户一档: the columns carry the labels of the screens, so that an exported list imports back
+HOUSE_COLUMNS = (
+    Column("grid_code", _l("Grid code"), "ref", required=True, length=32, aliases=(_l("Grid"),),
+           note=_l("The code of a building micro-grid in your area (or of a block grid without them).")),
+    Column("unit", _l("Unit (单元)"), length=_length(House, "unit"),
+           note=_l("Empty when the building has no units.")),
+    Column("room", _l("Room"), required=True, length=_length(House, "room")),
+    Column("use", _l("Use"), "choice", choices=HOUSE_USE_LABELS, note=_l("Empty: residential.")),
+    Column("area_m2", _l("Area (m²)"), "decimal", scale=_scale(House, "area_m2")),
+    Column("ownership", _l("Ownership"), "choice", choices=HOUSE_OWNERSHIP_LABELS, note=_l("Empty: owner-occupied.")),
+)
+
+HOUSEHOLD_COLUMNS = (
+    Column("number", _l("Household number"), required=True, length=_length(Household, "number"),
+           note=_l("1 to 32 letters, digits or dashes, unique.")),
+    Column("grid_code", _l("Grid code"), "ref", required=True, length=32, aliases=(_l("Grid"),),
+           note=_l("The code of the house's grid, in your area.")),
+    Column("unit", _l("Unit (单元)"), length=_length(House, "unit"), note=_l("The house's unit; empty when it has none.")),
+    Column("room", _l("Room"), length=_length(House, "room"),
+           note=_l("The house's room: the house must be recorded already (import the houses first).")),
+    Column("house", _l("House"), length=_length(House, "unit") + _length(House, "room"),
+           note=_l("Or, instead of the unit and the room, the house as the lists print it: 1单元101.")),
+    Column("kind", _l("Kind of household"), "choice", choices=HOUSEHOLD_KIND_LABELS,
+           note=_l("Empty: registered household.")),
+    Column("head_id_number", _l("Head's ID number"), "id_number", length=20,
+           note=_l("The ID number of one of its members; empty: the head stays as it is (a resident imported as "
+                   "head of a household without one becomes its head).")),
+)
+
+RESIDENT_COLUMNS = (
+    Column("name", lazy_pgettext("a person's", "Name"), required=True, length=_length(Resident, "name")),
+    Column("id_number", _l("Resident ID number"), "id_number", length=20,
+           note=_l("18 characters with the check digit; the last may be X. Type it as text. Only a person from "
+                   "abroad may have none.")),
+    Column("phone", _l("Mobile phone"), length=20,
+           note=_l("11-digit mainland mobile number; matches a person from abroad without an ID number.")),
+    Column("ethnicity", _l("Ethnic group"), "choice", choices=ETHNICITY_LABELS),
+    Column("residence_status", _l("Residence status"), "choice", choices=RESIDENCE_STATUS_LABELS,
+           note=_l("Empty: registered.")),
+    Column("grid_code", _l("Grid code"), "ref", length=32, aliases=(_l("Grid"),),
+           note=_l("Where they live when they are in no household: the code of a grid in your area. With a "
+                   "household, empty or its grid.")),
+    Column("household_number", _l("Household number"), "ref", length=_length(Household, "number"),
+           aliases=(_l("Household"),), note=_l("The number of a household of your area; give the grid code or it.")),
+    Column("relation", _l("Relation to the head"), "choice", choices=RELATION_LABELS,
+           note=_l("Required with a household. 户主 makes them its head when it has none.")),
+    Column("moved_in", _l("Moved in"), "date", note=_l("A date such as 2024-03-01, not in the future.")),
+    Column("workplace", _l("Workplace or school"), length=_length(Resident, "workplace")),
+    Column("party_member", _l("Party member"), "bool", note=_l("是 or 否; empty: 否.")),
+    Column("tags", _l("Care and attention"), "labels", choices=ATTENTION_TAG_LABELS, hidden_choices=SENSITIVE_TAGS,
+           note=_l("Tags separated by 、 or commas; they replace the tags you see (a tag you are not shown stays).")),
+)
+
 
 # --- reading a file into rows ---------------------------------------------------------------------
 def _header_map(kind: Kind, header: list[str]) -> tuple[dict, list[str]]:
@@ -403,26 +472,30 @@ def _example(kind: Kind, columns: list[Column], names: dict) -> dict | None:
     return example or None
 
 
-def preview(session: Session, scope: Scope, kind_name: str, data: bytes, filename: str = "") -> Preview:
-    """What importing the file would do; nothing is written. ``BadFile`` for a refused file."""
+def preview(session: Session, scope: Scope, kind_name: str, data: bytes, filename: str = "", *,
+            may_see_sensitive: bool = False) -> Preview:
+    """What importing the file would do; nothing is written. ``BadFile`` for a refused file.
+    ``may_see_sensitive``: the uploader may see and set the sensitive tags (the view says)."""
     kind = KINDS[kind_name]
     table = read_table(data, filename)
     rows, ignored = _rows(kind, table)
+    options = {"may_see_sensitive": may_see_sensitive} if kind.sensitive else {}
     with session.no_autoflush:
-        kind.plan(session, scope, [row for row in rows if not row.messages])
+        kind.plan(session, scope, [row for row in rows if not row.messages], **options)
     for row in rows:
         if row.messages:
             row.action = BAD
     return Preview(kind=kind_name, rows=rows, ignored_columns=ignored)
 
 
-def apply(session: Session, scope: Scope, kind_name: str, data: bytes, filename: str, confirmed: str) -> Preview:
+def apply(session: Session, scope: Scope, kind_name: str, data: bytes, filename: str, confirmed: str, *,
+          may_see_sensitive: bool = False) -> Preview:
     """Check the file again and write all its rows in one transaction, when the result is still
     the preview the user confirmed (``confirmed``: its digest) and no row is bad; otherwise write
     nothing and give the new preview (``applied`` False)."""
     kind = KINDS[kind_name]
     with unit_of_work(session):
-        result = preview(session, scope, kind_name, data, filename)
+        result = preview(session, scope, kind_name, data, filename, may_see_sensitive=may_see_sensitive)
         if result.digest != confirmed or not result.can_apply:
             return result
         kind.write(session, result)
@@ -884,6 +957,301 @@ def _plan_records(session: Session, scope: Scope, rows: list[Row]) -> None:
             row.refuse(REFUSALS["service_records_awarded_frozen"])
 
 
+# --- houses ---------------------------------------------------------------------------------------
+HOUSE_ATTRS = {"use": "use", "area_m2": "area_m2", "ownership": "ownership"}
+HOUSE_DEFAULTS = {"use": "residential", "ownership": "owned"}
+
+
+def _room_key(values: dict) -> tuple:
+    """A house as a row names it: its grid code, unit (None: none) and room."""
+    return (values["grid_code"].lower(), (values.get("unit") or "").strip() or None, values["room"].strip())
+
+
+def _houses_of(session: Session, grids: dict, rows: list[Row]) -> dict:
+    """(grid id, unit, room) → the house, for the houses the rows name in their grids."""
+    grid_ids = {grid.id for grid in grids.values()}
+    rooms = {row.values["room"].strip() for row in rows if "room" in row.values}
+    if not grid_ids or not rooms:
+        return {}
+    return {(h.grid_id, h.unit, h.room): h for h in session.scalars(
+        select(House).where(House.grid_id.in_(grid_ids), House.room.in_(rooms)))}
+
+
+def _houses_by_address(session: Session, grids: dict, rows: list[Row]) -> dict:
+    """(grid id, unit and room as one text) → the houses, for the rows that name a house so."""
+    grid_ids = {grids[r.values["grid_code"].lower()].id for r in rows
+                if "house" in r.values and "room" not in r.values and r.values["grid_code"].lower() in grids}
+    found = {}
+    if grid_ids:
+        for house in session.scalars(select(House).where(House.grid_id.in_(grid_ids))):
+            found.setdefault((house.grid_id, house.address), []).append(house)
+    return found
+
+
+def _house_title(grid: Grid, house: House) -> str:
+    return f"{grid.code} {house.address}"
+
+
+def _plan_houses(session: Session, scope: Scope, rows: list[Row]) -> None:
+    rows = _once(rows, lambda row: _room_key(row.values))
+    grids = _grids_by_code(session, [r.values["grid_code"] for r in rows], scope)
+    stored = _houses_of(session, grids, rows)
+    columns = {c.name: c for c in HOUSE_COLUMNS}
+    for row in rows:
+        code, unit, room = _room_key(row.values)
+        grid = grids.get(code)
+        if grid is None:
+            _unknown_grid(row, row.values["grid_code"])
+            continue
+        existing = stored.get((grid.id, unit, room))
+        house = House(id=existing.id if existing else None, grid_id=grid.id, unit=unit, room=room,
+                      owner_id=existing.owner_id if existing else None)
+        _set(house, existing, row.values, HOUSE_ATTRS, HOUSE_DEFAULTS)
+        if not _check(row, resident_service.check_house, session, scope, house):
+            continue
+        _finish(row, existing, house, [(attr, columns[name]) for attr, name in HOUSE_ATTRS.items()],
+                title=_house_title(grid, house))
+
+
+# --- households -----------------------------------------------------------------------------------
+def _residents_by_id_number(session: Session, scope: Scope, numbers) -> dict[str, Resident]:
+    numbers = {normalise_resident_id(number) for number in numbers} - {None}
+    if not numbers:
+        return {}
+    return {r.id_number: r for r in session.scalars(select(Resident).where(Resident.id_number.in_(numbers),
+                                                                           visible(scope, Resident)))}
+
+
+def _households_by_number(session: Session, scope: Scope, numbers) -> dict[str, Household]:
+    numbers = {number for number in numbers if number}
+    if not numbers:
+        return {}
+    return {h.number: h for h in session.scalars(select(Household).where(Household.number.in_(numbers),
+                                                                         visible(scope, Household)))}
+
+
+def _plan_households(session: Session, scope: Scope, rows: list[Row]) -> None:
+    rows = _once(rows, lambda row: row.values["number"])
+    grids = _grids_by_code(session, [r.values["grid_code"] for r in rows], scope)
+    houses = _houses_of(session, grids, rows)
+    by_address = _houses_by_address(session, grids, rows)
+    stored = _households_by_number(session, scope, [r.values["number"] for r in rows])
+    heads = _residents_by_id_number(session, scope, [r.values.get("head_id_number") for r in rows])
+    columns = {c.name: c for c in HOUSEHOLD_COLUMNS}
+    for row in rows:
+        grid = grids.get(row.values["grid_code"].lower())
+        if grid is None:
+            _unknown_grid(row, row.values["grid_code"])
+            continue
+        if "room" in row.values:
+            _, unit, room = _room_key(row.values)
+            address, found = f"{unit or ''}{room}", [houses.get((grid.id, unit, room))]
+        elif "house" in row.values:
+            address = row.values["house"].replace(" ", "")
+            found = by_address.get((grid.id, address), [None])
+        else:
+            row.refuse(_l("Give the house's room (and its unit), or the house as the lists print it."))
+            continue
+        if len(found) > 1:
+            row.refuse(_l("The grid %(code)s has several houses %(room)s: give the unit and the room apart.",
+                          code=grid.code, room=address))
+            continue
+        house = found[0]
+        if house is None:
+            row.refuse(_l("The grid %(code)s has no house %(room)s: add or import the house first.", code=grid.code,
+                          room=address))
+            continue
+        existing = stored.get(row.values["number"])
+        household = Household(id=existing.id if existing else None, number=row.values["number"], house_id=house.id)
+        _set(household, existing, row.values, {"kind": "kind"}, {"kind": "registered"})
+        head = existing.head if existing is not None else None
+        if "head_id_number" in row.values:
+            head = heads.get(normalise_resident_id(row.values["head_id_number"]))
+            if head is None:
+                row.refuse(_l("No resident of your area has the head's ID number."))
+                continue
+        household.head_id = head.id if head is not None else None
+        if not _check(row, resident_service.check_household, session, scope, household):
+            continue
+        # a household follows its house into the house's grid (and its residents follow it)
+        _finish(row, existing, household, [("house_id", columns["house"]), ("grid_id", columns["grid_code"]),
+                                           ("kind", columns["kind"]), ("head_id", columns["head_id_number"])],
+                title=household.number)
+        if existing is not None:
+            _show_refs(row, {"house_id": lambda _: _house_title(existing.house.grid, existing.house),
+                             "grid_id": lambda _: existing.grid.code,
+                             "head_id": lambda _: existing.head.name if existing.head else ""},
+                       {"house_id": _house_title(grid, house), "grid_id": grid.code,
+                        "head_id": head.name if head else ""})
+
+
+# --- residents ------------------------------------------------------------------------------------
+RESIDENT_ATTRS = {"name": "name", "id_number": "id_number", "phone": "phone", "ethnicity": "ethnicity",
+                  "residence_status": "residence_status", "moved_in": "moved_in", "workplace": "workplace",
+                  "party_member": "party_member"}
+RESIDENT_DEFAULTS = {"residence_status": "registered", "party_member": False}
+
+
+def _resident_key(row: Row):
+    """A resident's ID number; for a person from abroad without one, their mobile phone."""
+    id_number = normalise_resident_id(row.values.get("id_number"))
+    if id_number:
+        return ("id", id_number)
+    phone = normalise_mobile(row.values.get("phone"))
+    return ("phone", phone) if phone else None
+
+
+def _residents_matched(session: Session, scope: Scope, rows: list[Row]):
+    """(ID number → resident, phone → residents without an ID number) of the scope the rows name."""
+    keys = [_resident_key(row) for row in rows]
+    ids = {value for kind, value in keys if kind == "id"}
+    phones = {value for kind, value in keys if kind == "phone"}
+    by_id = _residents_by_id_number(session, scope, ids)
+    by_phone = {}
+    if phones:
+        for person in session.scalars(select(Resident).where(Resident.phone.in_(phones), Resident.id_number.is_(None),
+                                                             visible(scope, Resident))):
+            by_phone.setdefault(person.phone, []).append(person)
+    return by_id, by_phone
+
+
+def _tags_of(row: Row, column: Column, names: dict, may_see_sensitive: bool) -> list[str] | None:
+    """The tag codes a row's labels name; None when a label is unknown or not the uploader's to set
+    (the row is refused)."""
+    codes = []
+    for label in row.values["tags"]:
+        code = names.get(_normal(label))
+        # a sensitive tag the uploader may not set is refused as an unknown one: the message names
+        # no tag they are not shown
+        if code is None or (code in SENSITIVE_TAGS and not may_see_sensitive):
+            row.refuse(_l("%(column)s: choose among %(values)s.", column=column.label, values="、".join(
+                str(label) for label in column.shown_choices(may_see_sensitive).values())))
+            return None
+        codes.append(code)
+    return codes
+
+
+def _plan_residents(session: Session, scope: Scope, rows: list[Row], *, may_see_sensitive: bool = False) -> None:
+    for row in rows:
+        if _resident_key(row) is None:
+            row.refuse(_l("Give the resident ID number, or the mobile phone of a person from abroad who has none."))
+    rows = _once([row for row in rows if not row.messages], _resident_key)
+    grids = _grids_by_code(session, [r.values.get("grid_code") for r in rows], scope)
+    households = _households_by_number(session, scope, [r.values.get("household_number") for r in rows])
+    by_id, by_phone = _residents_matched(session, scope, rows)
+    columns = {c.name: c for c in RESIDENT_COLUMNS}
+    tag_names = choice_names(columns["tags"])
+    heads = {}  # household id → the line naming its head
+    for row in rows:
+        kind, key = _resident_key(row)
+        found = [by_id[key]] if kind == "id" and key in by_id else by_phone.get(key, []) if kind == "phone" else []
+        if len(found) > 1:
+            row.refuse(_l("Several residents of your area without an ID number have this phone: correct them on "
+                          "their pages first."))
+            continue
+        existing = found[0] if found else None
+        resident = Resident(id=existing.id if existing else None)
+        _set(resident, existing, row.values, RESIDENT_ATTRS, RESIDENT_DEFAULTS)
+        if existing is not None:
+            resident.moved_out = existing.moved_out
+
+        # where they live: the household given, else the one they are in; its grid is theirs
+        code, number = row.values.get("grid_code"), row.values.get("household_number")
+        household = existing.household if existing is not None and number is None else None
+        if number is not None:
+            household = households.get(number)
+            if household is None:
+                row.refuse(_l("No household of your area has the number %(number)s.", number=number))
+                continue
+            if existing is not None and existing.moved_out is not None:
+                row.refuse(_l("This resident has moved out."))
+                continue
+        if household is not None:
+            if code is not None and code.lower() != household.grid.code.lower():
+                row.refuse(_l("The household %(number)s lies in the grid %(code)s.", number=household.number,
+                              code=household.grid.code))
+                continue
+            grid = household.grid
+            same_household = existing is not None and existing.household_id == household.id
+            resident.relation = row.values.get("relation", existing.relation if same_household else None)
+        elif code is not None:
+            grid = grids.get(code.lower())
+            if grid is None:
+                _unknown_grid(row, code)
+                continue
+        elif existing is not None:
+            grid = existing.grid
+        else:
+            row.refuse(_l("Give the grid code or the household number."))
+            continue
+        resident.household_id = household.id if household is not None else None
+        resident.grid_id = grid.id
+
+        previous = list(existing.tags or ()) if existing is not None else []
+        resident.tags = previous
+        if "tags" in row.values:
+            chosen = _tags_of(row, columns["tags"], tag_names, may_see_sensitive)
+            if chosen is None:
+                continue
+            resident.tags = resident_service.merged_tags(chosen, previous, may_see_sensitive)
+        if not _check(row, resident_service.check_resident, session, scope, resident):
+            continue
+        if household is not None and resident.relation == "head" and not _may_head(row, existing, household, heads):
+            continue
+        _finish(row, existing, resident, [(attr, columns[name]) for attr, name in RESIDENT_ATTRS.items()]
+                + [("grid_id", columns["grid_code"]), ("household_id", columns["household_number"]),
+                   ("relation", columns["relation"]), ("tags", columns["tags"])], title=resident.name)
+        if existing is not None:
+            shown = columns["tags"].shown_choices(may_see_sensitive)
+
+            def labels(tags):
+                return "、".join(str(shown[tag]) for tag in resident_service.shown_tags(tags, may_see_sensitive))
+
+            _show_refs(row, {"grid_id": lambda _: existing.grid.code,
+                             "household_id": lambda _: existing.household.number if existing.household else "",
+                             "tags": lambda _: labels(existing.tags)},
+                       {"grid_id": grid.code, "household_id": household.number if household else "",
+                        "tags": labels(resident.tags)})
+
+
+def _may_head(row: Row, existing, household: Household, heads: dict) -> bool:
+    """A row that makes a resident the head (户主) of a household: none of its other rows does, and
+    the household has no other head (the household's page changes a head)."""
+    if household.id in heads:
+        row.refuse(_l("Line %(line)s already names the head of the household %(number)s.", line=heads[household.id],
+                      number=household.number))
+        return False
+    heads[household.id] = row.line
+    already = existing is not None and existing.household_id == household.id and existing.relation == "head"
+    if not already and household.head_id is not None and household.head_id != getattr(existing, "id", None):
+        row.refuse(_l("The household %(number)s already has a head, %(name)s: change its head on the household's "
+                      "page first.", number=household.number, name=household.head.name))
+        return False
+    return True
+
+
+def _write_residents(session: Session, result: Preview) -> None:
+    """Write the rows; a resident who says they head a household without a head becomes its head,
+    and one who left a household no longer heads it (``settle_household``)."""
+    settle = []
+    for row in result.rows:
+        if row.action == NEW:
+            resident, previous = row.record, None
+            session.add(resident)
+        elif row.action == CHANGED:
+            resident, previous = row.existing, row.existing.household_id
+            for attr, *_ in row.changes:
+                setattr(resident, attr, getattr(row.record, attr))
+            resident.name_initials = row.record.name_initials
+        else:
+            continue
+        if resident.relation == "head" or (previous is not None and previous != resident.household_id):
+            settle.append((resident, previous))
+    session.flush()  # the rows in one go; then the heads, which need the residents' ids
+    for resident, previous in settle:
+        resident_service.settle_household(session, resident, previous)
+
+
 KINDS = {
     "grids": Kind("grids", _l("Grids"), Grid, GRID_COLUMNS, _l("A grid is matched by its grid code."),
                   {"code": "410611001001-09", "name": "滨河花园", "level": "block", "kind": "comprehensive",
@@ -917,6 +1285,24 @@ KINDS = {
                              "volunteer_name": "李文华", "date": datetime.date(2025, 5, 10), "hours": Decimal(2),
                              "activity": "清洁家园：湘江路沿街垃圾清理", "rule": "清洁家园"},
                             _plan_records, _write_rows),
+    "houses": Kind("houses", _l("Houses"), House, HOUSE_COLUMNS,
+                   _l("A house is matched by its grid code, unit and room."),
+                   {"grid_code": "410611001001-01-01", "unit": "3单元", "room": "1502", "use": "residential",
+                    "area_m2": Decimal("89.5"), "ownership": "owned"},
+                   _plan_houses, _write_rows),
+    "households": Kind("households", _l("Households"), Household, HOUSEHOLD_COLUMNS,
+                       _l("A household is matched by its household number."),
+                       {"number": "HX-0103-1502", "grid_code": "410611001001-01-01", "unit": "3单元", "room": "1502",
+                        "kind": "registered"},
+                       _plan_households, _write_rows),
+    "residents": Kind("residents", _l("Residents"), Resident, RESIDENT_COLUMNS,
+                      _l("A resident is matched by ID number among the residents of your area; a person from abroad "
+                         "without one, by mobile phone among those who have no ID number."),
+                      {"name": "王秀兰", "id_number": "410611194808150041", "phone": "13903928888", "ethnicity": "01",
+                       "residence_status": "registered", "household_number": "HX-0103-1502", "relation": "head",
+                       "moved_in": datetime.date(2008, 6, 1), "workplace": "退休", "party_member": True,
+                       "tags": ["elderly_alone"]},
+                      _plan_residents, _write_residents, sensitive=True),
 }
 
 
@@ -927,6 +1313,8 @@ TEMPLATE_ROWS = 500  # rows under the header given drop-downs and text cells
 def _shown(column: Column, value):
     if value is None:
         return None
+    if column.kind == "labels":
+        return "、".join(str(column.choices[key]) for key in value)
     if column.choices:
         return str(column.choices[value])
     if isinstance(value, bool):
@@ -938,16 +1326,17 @@ def _shown(column: Column, value):
     return value
 
 
-def _allowed(column: Column) -> str:
+def _allowed(column: Column, may_see_sensitive: bool) -> str:
     if column.choices:
-        return "、".join(str(label) for label in column.choices.values())
+        return "、".join(str(label) for label in column.shown_choices(may_see_sensitive).values())
     return str({"bool": _l("是 or 否"), "date": _l("A date"), "int": _l("A whole number"), "decimal": _l("A number"),
                 "refs": _l("Codes")}.get(column.kind, _l("Text")))
 
 
-def template(kind_name: str) -> bytes:
+def template(kind_name: str, *, may_see_sensitive: bool = False) -> bytes:
     """The kind's .xlsx template in the user's language: the header row, one example row, drop-downs
-    of the closed lists, and a Help sheet on every column, the match key and the limits."""
+    of the closed lists, and a Help sheet on every column, the match key and the limits. The
+    sensitive tags are listed only to who may see them."""
     import io
 
     import openpyxl  # noqa: PLC0415  (only a template download needs it)
@@ -958,6 +1347,7 @@ def template(kind_name: str) -> bytes:
     kind = KINDS[kind_name]
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    long_lists = []  # (column letter, labels) of the drop-downs read from a hidden sheet
     sheet.title = str(kind.title)[:31]
     sheet.append([f"{column.label}*" if column.required else str(column.label) for column in kind.columns])
     sheet.append([_shown(column, kind.example.get(column.name)) for column in kind.columns])
@@ -970,10 +1360,14 @@ def template(kind_name: str) -> bytes:
         if column.kind == "id_number" or column.name.endswith("phone"):
             for row in range(2, TEMPLATE_ROWS + 2):  # as text: Excel would round an 18-digit number
                 sheet.cell(row=row, column=index).number_format = "@"
-        if column.choices or column.kind == "bool":
+        if column.kind in ("choice", "bool"):
             labels = [str(label) for label in column.choices.values()] if column.choices else [
                 str(_l("Yes")), str(_l("No"))]
-            validation = DataValidation(type="list", formula1='"' + ",".join(labels) + '"', allow_blank=True)
+            formula = '"' + ",".join(labels) + '"'
+            if len(formula) > 255 or any("," in label for label in labels):  # Excel's limit of a written list
+                long_lists.append((letter, labels))
+                continue
+            validation = DataValidation(type="list", formula1=formula, allow_blank=True)
             validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
             sheet.add_data_validation(validation)
     sheet.freeze_panes = "A2"
@@ -982,7 +1376,7 @@ def template(kind_name: str) -> bytes:
     help_sheet.append([str(_l("Column")), str(_l("Required")), str(_l("Allowed values")), str(_l("Notes"))])
     for column in kind.columns:
         help_sheet.append([str(column.label), str(_l("Yes")) if column.required else str(_l("No")),
-                           _allowed(column), str(column.note or "")])
+                           _allowed(column, may_see_sensitive), str(column.note or "")])
     help_sheet.append([])
     for text in (
         kind.key_note,
@@ -1004,6 +1398,17 @@ def template(kind_name: str) -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     for cell in help_sheet[1]:
         cell.font = Font(bold=True)
+    if long_lists:  # a list too long for a drop-down's formula (民族) is read from its own hidden sheet
+        lists = workbook.create_sheet("lists")
+        lists.sheet_state = "hidden"
+        for index, (letter, labels) in enumerate(long_lists, start=1):
+            list_letter = get_column_letter(index)
+            for row, label in enumerate(labels, start=1):
+                lists.cell(row=row, column=index, value=label)
+            validation = DataValidation(type="list", formula1=f"lists!${list_letter}$1:${list_letter}${len(labels)}",
+                                        allow_blank=True)
+            validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+            sheet.add_data_validation(validation)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -53,12 +53,14 @@ NOTE_MOST = 500  # a timeline note, as incident_events.note holds it
 # --- who acts --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: the login, its name and roles, and its scope. ``user_id`` None is the system."""
+    """Who acts: the login, its name and roles, and its scope. ``user_id`` None is the system.
+    ``sees_sensitive``: whether they are shown the residents' sensitive tags (their permission)."""
 
     user_id: int | None
     name: str
     roles: frozenset[str]
     scope: Scope
+    sees_sensitive: bool = False
 
     @property
     def role_label(self) -> str:

@@ -14,11 +14,15 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy_utils import Ltree
 
 from ..models import (
+    AttentionTag,
     AuditEntry,
     Department,
     EmergencyResponse,
     Grid,
     GridgovUser,
+    House,
+    Household,
+    HouseholdMove,
     Incident,
     IncidentCategory,
     IncidentEvent,
@@ -28,10 +32,12 @@ from ..models import (
     PointsRule,
     Redemption,
     RedemptionLine,
+    Resident,
     ResponseTask,
     RewardItem,
     ServiceRecord,
     StockMovement,
+    Visit,
     Volunteer,
     Whistle,
     WhistleSummons,
@@ -329,6 +335,19 @@ def _audit_rule(scope: Scope):
     return false()
 
 
+def _in_grid_subtree(grid_id):
+    """一户一档 rows by their grid: a grid scope's subtree. Departments and volunteers see none."""
+    def rule(scope: Scope):
+        if scope.kind == "grid":
+            return grid_id.in_(_grids_in_subtree(scope.grid_path))
+        return false()
+    return rule
+
+
+def _household_move_rule(scope: Scope):
+    return HouseholdMove.resident_id.in_(select(Resident.id).where(_in_grid_subtree(Resident.grid_id)(scope)))
+
+
 def _user_rule(scope: Scope):
     # Only administrators manage logins.
     return false()
@@ -355,6 +374,12 @@ RULES: dict[type, Callable[[Scope], object]] = {
     WhistleSummons: _summons_rule,
     PointsRule: _points_rule_rule,
     AuditEntry: _audit_rule,
+    House: _in_grid_subtree(House.grid_id),
+    Household: _in_grid_subtree(Household.grid_id),
+    Resident: _in_grid_subtree(Resident.grid_id),
+    Visit: _in_grid_subtree(Visit.grid_id),
+    HouseholdMove: _household_move_rule,
+    AttentionTag: lambda scope: true(),
     # Configuration lists are public to every logged-in user.
     IncidentCategory: lambda scope: true(),
     DeadlineRule: lambda scope: true(),

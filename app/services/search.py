@@ -3,13 +3,16 @@ literally, and the rows of a related table a typed name picks (grids with their 
 workers and volunteers by name) — so a search form never lists a whole table as choices."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+import re
+
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ..models import Grid, GridgovUser, Volunteer, Worker
+from ..models import Grid, GridgovUser, House, Household, Resident, Volunteer, Worker
 from ..models.users import person_name
 from . import scope as scope_service
 from .scope import Scope
+from .personal_data import mask_mobile
 from .typed import clean
 
 
@@ -25,8 +28,44 @@ def _grids(text: str):
             .where(or_(match.code == text, match.name.ilike(contains_pattern(text)))))
 
 
+# --- finding a person ---------------------------------------------------------------------
+_DIGITS = re.compile(r"^\d{4}$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_ID = re.compile(r"^\d{17}[\dXx]$")
+_LETTERS = re.compile(r"^[A-Za-z]{1,20}$")
+
+
+def find_condition(text: str):
+    """What a person's search box asks for, as SQL: the last four digits of a phone or ID
+    number, a whole mobile or ID number, pinyin initials (zs), or the start of a name (张三).
+    Never a part of a number other than its last four: a masked number shows them anyway."""
+    text = "".join((text or "").split())
+    if not text:
+        return None
+    if _DIGITS.match(text):
+        return or_(func.right(Resident.phone, 4) == text, func.right(Resident.id_number, 4) == text)
+    if _MOBILE.match(text):
+        return Resident.phone == text
+    if _ID.match(text):
+        return Resident.id_number == text.upper()
+    if _LETTERS.match(text):
+        return Resident.name_initials.startswith(text.lower(), autoescape=True)
+    if text.isdigit():
+        return false()  # part of a number: not a search the mask allows
+    return Resident.name.startswith(text, autoescape=True)
+
+
+
+def _residents(text: str):
+    condition = find_condition(text)
+    return select(Resident.id).where(condition if condition is not None else Resident.id.is_(None))
+
+
 MATCHERS = {
     Grid: _grids,
+    # a person by name, pinyin initials, the last four digits or the whole of a number
+    Resident: _residents,
+    Household: lambda text: select(Household.id).where(Household.number.startswith(text, autoescape=True)),
     Worker: lambda text: select(Worker.id).where(Worker.name.ilike(contains_pattern(text))),
     Volunteer: lambda text: select(Volunteer.id).where(Volunteer.name.ilike(contains_pattern(text))),
     # a login by its user name or the person's name (the audit trail's "by")
@@ -87,7 +126,36 @@ def _named_label(name, home) -> str:
     return f"{name}（{home}）" if home else name
 
 
+def _resident_pick(text: str):
+    statement = (select(Resident.id, Resident.name, Grid.name, Resident.phone).outerjoin(Grid, Grid.id == Resident.grid_id)
+                 .where(Resident.moved_out.is_(None)).order_by(Resident.name, Resident.id))
+    condition = find_condition(text) if text else None
+    return statement if condition is None else statement.where(condition)
+
+
+def _resident_label(name, grid, phone) -> str:
+    # the phone as a masked list shows it: enough to tell two 张伟 apart
+    return " ".join(filter(None, [f"{name}（{grid}）" if grid else name, mask_mobile(phone)]))
+
+
+def _household_pick(text: str):
+    statement = (select(Household.id, Household.number, Grid.name).join(Grid, Grid.id == Household.grid_id)
+                 .order_by(Household.number))
+    return statement.where(Household.number.startswith(text, autoescape=True)) if text else statement
+
+
+def _house_pick(text: str):
+    # a house by its grid's name (a building) and its unit: its room is masked for some roles, so
+    # it is neither searched nor shown here
+    statement = (select(House.id, Grid.name, House.unit, House.id).join(Grid, Grid.id == House.grid_id)
+                 .order_by(Grid.code, House.id))
+    return statement.where(Grid.name.ilike(contains_pattern(text))) if text else statement
+
+
 PICKERS = {
+    Resident: (_resident_pick, _resident_label),
+    Household: (_household_pick, lambda number, grid: f"{number}（{grid}）"),
+    House: (_house_pick, lambda grid, unit, key: f"{grid} {unit or ''} #{key}"),
     Grid: (_grid_pick, _grid_label),
     Worker: (_named_pick(Worker, Worker.grid_id), _named_label),
     Volunteer: (_named_pick(Volunteer, Volunteer.community_id), _named_label),

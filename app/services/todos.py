@@ -2,10 +2,11 @@
 and the number on the menu bar's badge.
 
 Who sees what comes from their roles and scope:
-- a grid worker: the incidents held at grid level by the grids under them, their emergency tasks;
+- a grid worker: the incidents held at grid level by the grids under them, their emergency tasks,
+  the residents of their area due a visit (一户一档);
 - a community secretary: the incidents her community holds (at grid or community level), those
   resolved and waiting for the resident's rating, redemptions to hand over, service records not
-  yet awarded, her emergency tasks;
+  yet awarded, her emergency tasks, the residents of her community due a visit;
 - a street officer or the district dispatcher (and an administrator): the incidents escalated to
   their level, the overdue ones anywhere under them, open whistles (late ones first), emergency
   tasks;
@@ -28,10 +29,11 @@ from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy_utils import Ltree
 
-from ..models import (EmergencyResponse, Grid, Incident, LedgerEntry, PointsAccount, Redemption, ResponseTask,
-                      ServiceRecord,
-                      Whistle, WhistleSummons)
+from ..models import (EmergencyResponse, Grid, Incident, LedgerEntry, PointsAccount, Redemption, Resident,
+                      ResponseTask, ServiceRecord, Whistle, WhistleSummons)
 from ..models.choices import OPEN_STATUSES
+from .local_time import TIMEZONE_NAME
+from .residents import due_column
 from .incidents import ROLE_LEVELS, Actor, deadline_state, near_deadline_condition, overdue_condition, resolver_of
 from .scope import visible
 from .users import DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
@@ -43,7 +45,7 @@ SHOWN = 8  # items a section lists; its count says how many there are in all
 class Item:
     """One thing to do: what it is (``kind`` and ``id`` make its link), its state, when it is due."""
 
-    kind: str  # incident, task, whistle, summons, redemption, record
+    kind: str  # incident, task, whistle, summons, redemption, record, resident (due a visit)
     id: int
     title: str
     state: str  # a key of the view's state labels
@@ -61,7 +63,7 @@ class Item:
 
 @dataclass
 class Section:
-    key: str  # held, to_rate, overdue_below, tasks, whistles, summonses, department, redemptions, records
+    key: str  # held, to_rate, overdue_below, tasks, visits, whistles, summonses, department, redemptions, records
     count: int
     items: list[Item] = field(default_factory=list)
     late: int = 0  # of ``count``: overdue (incidents), past the deadline (whistles, summonses)
@@ -170,6 +172,19 @@ def _records(actor: Actor):
     return and_(visible(actor.scope, ServiceRecord), ~earned, ServiceRecord.rule_id.is_not(None))
 
 
+def _visits(actor: Actor, now):
+    """Residents of the grid worker's or secretary's area due a visit (一户一档): their tags ask
+    for one and the last was longer ago than the interval (the due date the database keeps)."""
+    if not ({SECRETARY, GRID_WORKER} & actor.roles) or actor.scope.kind != "grid":
+        return None
+    due = due_column(actor.sees_sensitive)  # a visit due for a hidden tag is not theirs to see
+    return and_(due <= _local_day(now), visible(actor.scope, Resident))
+
+
+def _local_day(now):
+    return func.date(func.timezone(TIMEZONE_NAME, now))
+
+
 def _counts(actor: Actor, now) -> dict[str, object]:
     """Each section's statement of (count, late)."""
     columns = {}
@@ -181,10 +196,14 @@ def _counts(actor: Actor, now) -> dict[str, object]:
             ("summonses", WhistleSummons, _summonses(actor), None),
             ("tasks", ResponseTask, _tasks(actor), None),
             ("redemptions", Redemption, _redemptions(actor), None),
-            ("records", ServiceRecord, _records(actor), None)):
+            ("records", ServiceRecord, _records(actor), None),
+            ("visits", Resident, _visits(actor, now), None)):
         if condition is None:
             continue
-        late = func.count().filter(deadline < now) if deadline is not None else func.count().filter(false())
+        if key == "visits":  # overdue: due before today
+            late = func.count().filter(due_column(actor.sees_sensitive) < _local_day(now))
+        else:
+            late = func.count().filter(deadline < now) if deadline is not None else func.count().filter(false())
         columns[key] = select(func.count().label("count"), late.label("late")).select_from(model).where(condition)
     return columns
 
@@ -207,7 +226,7 @@ def _figures(session: Session, queries: dict[str, object]) -> dict[str, tuple[in
     return {key: (int(count), int(late or 0)) for key, count, late in zip(subqueries, row[::2], row[1::2])}
 
 
-ORDER = ("held", "department", "summonses", "tasks", "overdue_below", "to_rate", "whistles", "redemptions",
+ORDER = ("held", "department", "summonses", "tasks", "overdue_below", "to_rate", "visits", "whistles", "redemptions",
          "records")
 
 
@@ -336,8 +355,18 @@ def _record_items(session: Session, actor: Actor, now, offset: int, limit: int) 
             for r in records]
 
 
+def _visit_items(session: Session, actor: Actor, now, offset: int, limit: int) -> list[Item]:
+    column = due_column(actor.sees_sensitive)
+    due = session.execute(select(Resident.id, Resident.name, Grid.name, column)
+                          .join(Grid, Grid.id == Resident.grid_id).where(_visits(actor, now))
+                          .order_by(column, Resident.id).offset(offset).limit(limit)).all()
+    today = session.scalar(select(_local_day(now)))
+    return [Item("resident", key, name, "overdue_visit" if day < today else "visit_due", where,
+                 deadline="overdue" if day < today else None) for key, name, where, day in due]
+
+
 _ITEMS = {"whistles": _whistle_items, "summonses": _summons_items, "tasks": _task_items,
-          "redemptions": _redemption_items, "records": _record_items}
+          "redemptions": _redemption_items, "records": _record_items, "visits": _visit_items}
 
 
 def active_responses(session: Session, actor: Actor) -> list[EmergencyResponse]:

@@ -17,6 +17,8 @@ def register_views(appbuilder) -> None:
     from .maps import MapView
     from .incidents import DeadlineRuleModelView, IncidentCategoryModelView, IncidentEventModelView, IncidentModelView
     from .people import ServiceRecordModelView, VolunteerModelView, WorkerModelView
+    from .residents import (AttentionTagModelView, HouseholdModelView, HouseholdMoveModelView, HouseModelView,
+                            ResidentModelView, VisitModelView)
     from .emergencies import EmergencyResponseModelView
     from .whistles import WhistleModelView
     from .points import (
@@ -34,6 +36,9 @@ def register_views(appbuilder) -> None:
     from .home import todo_badge
 
     current_app.jinja_env.globals["gridgov_todo_badge"] = todo_badge
+    from .grids import figures_source
+
+    current_app.jinja_env.globals["gridgov_figures_source"] = figures_source
     headers.install(current_app)
     register_error_pages(current_app)
     current_app.teardown_request(uploads.discard_uploads)
@@ -51,6 +56,18 @@ def register_views(appbuilder) -> None:
                         category="People")
     appbuilder.add_view(ServiceRecordModelView, "Service records", label=_l("Service records"),
                         icon="fa-clock-o", category="People")
+    # 一户一档: the base data of each grid
+    appbuilder.add_view(ResidentModelView, "Residents", label=_l("Residents"), icon="fa-user", category="Residents",
+                        category_label=_l("Households and residents"), category_icon="fa-home")
+    appbuilder.add_link("Visits due", href="/residentmodelview/list/?_flt_0_next_visit_due=due", label=_l("Visits due"),
+                        icon="fa-calendar-check-o", category="Residents")
+    appbuilder.add_view(VisitModelView, "Visits", label=_l("Visits"), icon="fa-handshake-o", category="Residents")
+    appbuilder.add_view(HouseholdModelView, "Households", label=_l("Households"), icon="fa-users",
+                        category="Residents")
+    appbuilder.add_view(HouseModelView, "Houses", label=_l("Houses"), icon="fa-building-o", category="Residents")
+    appbuilder.add_view(AttentionTagModelView, "Care and attention tags", label=_l("Care and attention tags"),
+                        icon="fa-tags", category="Residents")
+    appbuilder.add_view_no_menu(HouseholdMoveModelView)
     incidents_menu = {"category": "Incidents", "category_label": _l("Incidents"), "category_icon": "fa-bell"}
     appbuilder.add_view(IncidentModelView, "Incidents", label=_l("Incidents"), icon="fa-list-alt", **incidents_menu)
     appbuilder.add_link("Report an incident", href="/incidentmodelview/report", label=_l("Report an incident"),

@@ -19,8 +19,10 @@ from ..fab.fields import choice_field
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
 from ..fab.rendering import label_of
-from ..models.choices import (DEPARTMENT_KIND_LABELS, EMPLOYMENT_TYPE_LABELS, GRID_KIND_LABELS, GRID_LEVEL_LABELS,
-                              RULE_UNIT_LABELS, URGENCY_LABELS, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS)
+from ..models.choices import (ATTENTION_TAG_LABELS, DEPARTMENT_KIND_LABELS, EMPLOYMENT_TYPE_LABELS, ETHNICITY_LABELS,
+                              GRID_KIND_LABELS, GRID_LEVEL_LABELS, HOUSE_OWNERSHIP_LABELS, HOUSE_USE_LABELS,
+                              HOUSEHOLD_KIND_LABELS, RELATION_LABELS, RESIDENCE_STATUS_LABELS, RULE_UNIT_LABELS,
+                              URGENCY_LABELS, VISIT_METHOD_LABELS, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS)
 from .formats import local_time
 
 TABLE_LABELS = {
@@ -39,6 +41,11 @@ TABLE_LABELS = {
     "incident_categories": _l("Incident categories"),
     "incident_deadlines": _l("Deadlines"),
     "incidents": _l("Incidents"),
+    "attention_tags": _l("Care and attention tags"),
+    "houses": _l("Houses"),
+    "households": _l("Households"),
+    "residents": _l("Residents"),
+    "visits": _l("Visits"),
 }
 RECORD_LABELS = {table: TABLE_LABELS[table] for table in audit_service.RECORD_TABLES}
 SUBJECT_LABELS = {table: TABLE_LABELS[table] for table in audit_service.SUBJECTS}
@@ -65,13 +72,18 @@ CHOICES = {
     ("volunteers", "kind"): VOLUNTEER_KIND_LABELS, ("grids", "level"): GRID_LEVEL_LABELS,
     ("grids", "kind"): GRID_KIND_LABELS, ("departments", "kind"): DEPARTMENT_KIND_LABELS,
     ("points_rules", "unit"): RULE_UNIT_LABELS, ("incident_deadlines", "urgency"): URGENCY_LABELS,
+    ("houses", "use"): HOUSE_USE_LABELS, ("houses", "ownership"): HOUSE_OWNERSHIP_LABELS,
+    ("households", "kind"): HOUSEHOLD_KIND_LABELS, ("residents", "relation"): RELATION_LABELS,
+    ("residents", "residence_status"): RESIDENCE_STATUS_LABELS, ("residents", "ethnicity"): ETHNICITY_LABELS,
+    ("visits", "method"): VISIT_METHOD_LABELS, ("attention_tags", "code"): ATTENTION_TAG_LABELS,
 }
 # A key of another record: shown by that record's name (``audit.names_of``), by the table it names.
 REFERENCES = {
     "grid_id": "grids", "parent_id": "grids", "community_id": "grids", "department_id": "departments",
     "unit_id": "departments", "leader_id": "workers", "volunteer_id": "volunteers", "rule_id": "points_rules",
     "points_rule_id": "points_rules", "category_id": "incident_categories", "user_id": "ab_user",
-    "role_id": "ab_role",
+    "role_id": "ab_role", "household_id": "households", "owner_id": "residents", "head_id": "residents",
+    "resident_id": "residents", "visitor_id": "ab_user",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Length
 
@@ -13,7 +14,7 @@ from ..models.choices import GRID_KIND_LABELS, GRID_LEVEL_LABELS
 from ..services import grids as grid_service
 from ..services.errors import OutOfScope
 from ..fab.fields import choice_field
-from ..fab.filters import current_scope
+from ..fab.filters import current_scope, row_key
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
 from ..fab.rendering import label_of
@@ -35,6 +36,20 @@ GRID_LABELS = {
 
 
 COUNTED = ("households", "population")
+
+
+def figures_source(pk) -> str:
+    """What a grid's page says of where its households and population come from."""
+    key = row_key(pk)
+    if key is None:
+        return ""
+    recorded, total = grid_service.figures_source(db.session, key)
+    if recorded == 0:
+        return gettext("Households and population as typed: no households or residents are recorded here yet.")
+    if recorded == total:
+        return gettext("Households and population counted from the recorded households and residents.")
+    return gettext("Households and population counted from the recorded households and residents in %(recorded)s "
+                   "of %(total)s base grids, as typed in the others.", recorded=recorded, total=total)
 
 
 class GridInterface(EagerInterface):
@@ -86,8 +101,10 @@ class GridModelView(Importable, ScopedModelView):
     description_columns = {
         "code": _l("Unique code printed on the grid's public sign, e.g. 410611001001-01."),
         "leader": _l("A worker of this grid."),
-        "households": _l("Counted for a grid without sub-grids; a grid with sub-grids shows the sum of its base grids."),
-        "population": _l("Counted for a grid without sub-grids; a grid with sub-grids shows the sum of its base grids."),
+        "households": _l("Typed for a grid without sub-grids until its households are recorded; a grid with "
+                         "sub-grids shows the sum of its base grids."),
+        "population": _l("Typed for a grid without sub-grids until its residents are recorded; a grid with "
+                         "sub-grids shows the sum of its base grids."),
     }
     validators_columns = {"code": [Length(max=32)], "name": [Length(max=100)], "party_branch": [Length(max=100)]}
     add_form_extra_fields = {

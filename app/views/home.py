@@ -30,6 +30,7 @@ SECTION_TITLES = {
     "whistles": _l("Open whistles"),
     "redemptions": _l("Redemptions to hand over"),
     "records": _l("Service records not yet awarded points"),
+    "visits": _l("Residents due a visit"),
 }
 STATE_LABELS = {
     **INCIDENT_STATUS_LABELS,
@@ -39,6 +40,8 @@ STATE_LABELS = {
     "to_check_in": _l("To check in"),
     "pending": _l("Waiting for pick-up"),
     "to_award": _l("To award"),
+    "visit_due": _l("Visit due"),
+    "overdue_visit": _l("Visit overdue"),
 }
 HELD_STATES = {
     "to_accept": _l("To accept"),
@@ -58,6 +61,8 @@ def item_url(item: todos.Item) -> str:
         return url_for("WhistleModelView.show", pk=item.id)
     if item.kind == "task":
         return url_for("EmergencyResponseModelView.tasks")
+    if item.kind == "resident":
+        return url_for("ResidentModelView.show", pk=item.id)
     if item.kind == "redemption":
         return url_for("RedemptionModelView.show", pk=item.id)
     return url_for("ServiceRecordModelView.show", pk=item.id)
@@ -109,6 +114,7 @@ class HomeView(IndexView):
             "report": ("can_report", "IncidentModelView"), "declare": ("can_declare", "EmergencyResponseModelView"),
             "blow": ("can_blow", "WhistleModelView"), "figures": ("can_figures", "IncidentModelView"),
             "responses": ("can_list", "EmergencyResponseModelView"), "dashboard": ("can_show", "DashboardView"),
+            "visit": ("can_add", "VisitModelView"),
         }.items()}
         figures = None
         if scope.kind in ("grid", "all", "department") and GRID_WORKER not in roles:

@@ -1,4 +1,5 @@
-"""台账导入 — the import page of a list (grids, workers, departments, volunteers, service records):
+"""台账导入 — the import page of a list (grids, workers, departments, volunteers, service records,
+houses, households, residents):
 download the template, upload a filled one, read the preview, confirm or cancel.
 
 ``Importable`` is mixed into the list's ModelView: its pages sit under the list's URL and need the
@@ -37,6 +38,10 @@ class Importable:
             extra["import_url"] = url_for(f"{self.endpoint}.import_rows")
         return extra
 
+    def _may_see_sensitive(self) -> bool:
+        """Whether the uploader may see and set the sensitive tags (the residents' view says)."""
+        return False
+
     def _import_page(self, *, result=None, token=None, error=None, notice=None, status=200):
         kind = imports.KINDS[self.import_kind]
         return self.render_template(
@@ -74,7 +79,8 @@ class Importable:
         data = upload.read(MAX_BYTES + 1) if upload is not None else b""
         filename = (upload.filename or "") if upload is not None else ""
         try:
-            result = imports.preview(db.session, current_scope(), self.import_kind, data, filename)
+            result = imports.preview(db.session, current_scope(), self.import_kind, data, filename,
+                                     may_see_sensitive=self._may_see_sensitive())
         except DomainError as error:  # the file as a whole is refused
             return self._import_page(error=error.message, status=400)
         finally:
@@ -89,7 +95,7 @@ class Importable:
         back for a new preview when the records changed meanwhile."""
         try:
             result = imports.apply(db.session, current_scope(), self.import_kind, pending.data, pending.filename,
-                                   pending.digest)
+                                   pending.digest, may_see_sensitive=self._may_see_sensitive())
         except DomainError as error:  # the database refused a row: the unit of work rolled all back
             pending_imports.discard(pending.token)
             return self._import_page(error=_l("Nothing was imported: %(reason)s", reason=error.message), status=400)
@@ -116,5 +122,5 @@ class Importable:
     def import_template(self):
         kind = imports.KINDS[self.import_kind]
         name = str(_l("%(records)s import template", records=kind.title)) + ".xlsx"
-        return send_file(io.BytesIO(imports.template(self.import_kind)), as_attachment=True, download_name=name,
+        return send_file(io.BytesIO(imports.template(self.import_kind, may_see_sensitive=self._may_see_sensitive())), as_attachment=True, download_name=name,
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

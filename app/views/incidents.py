@@ -2,6 +2,8 @@
 and the actions the user may take, the phone-sized report form, and the configuration lists."""
 from __future__ import annotations
 
+import dataclasses
+
 import os
 
 from flask import abort, current_app, flash, g, redirect, request, send_from_directory, url_for
@@ -61,7 +63,10 @@ ACTION_LABELS = {
 
 
 def current_actor() -> incidents.Actor:
-    return incidents.actor_from_user(db.session, g.user, current_scope())
+    from ..security import sees_sensitive_tags
+
+    return dataclasses.replace(incidents.actor_from_user(db.session, g.user, current_scope()),
+                               sees_sensitive=sees_sensitive_tags())
 
 
 def photos_dir() -> str:

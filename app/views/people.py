@@ -98,7 +98,7 @@ class WorkerModelView(Importable, ScopedModelView):
         "id_number": _l("18 characters; the last may be X."),
         "training_hours": _l("Qibin requires at least 70 hours a year."),
     }
-    validators_columns = {"name": [Length(max=50)], **PERSONAL_DATA_VALIDATORS}
+    validators_columns = {"name": [Length(max=50)], **{column: list(checks) for column, checks in PERSONAL_DATA_VALIDATORS.items()}}
     add_form_extra_fields = {
         "role": choice_field(_l("Role"), WORKER_ROLE_LABELS),
         "employment": choice_field(_l("Employment type"), EMPLOYMENT_TYPE_LABELS),
@@ -183,7 +183,7 @@ class VolunteerModelView(Importable, ScopedModelView):
         "unit": _l("Required for sunk party members: the unit they come from."),
     }
     validators_columns = {
-        "name": [Length(max=50)], **PERSONAL_DATA_VALIDATORS,
+        "name": [Length(max=50)], **{column: list(checks) for column, checks in PERSONAL_DATA_VALIDATORS.items()},
         "address": [Length(max=200)], "skills": [Length(max=200)],
     }
     add_form_extra_fields = {

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.models import Grid, Worker
+from app.models import Grid, GridRecords, Household, Resident, Worker
 from app.services import grids as grid_service
 from app.services.db_errors import explain
 from app.services.errors import ValidationError
@@ -123,9 +123,24 @@ def test_scope_limits_where_grids_go(session):
 def test_rollups_sum_the_subtree(session):
     community = by_code(session, XIANGJIANG)
     buildings = session.scalars(select(Grid).where(Grid.path.descendant_of(community.path), Grid.level == "building")).all()
+    # the demo records households and residents in every building: they count, not the typed figures
+    recorded = {grid_id: (households, residents) for grid_id, households, residents in session.execute(
+        select(GridRecords.grid_id, GridRecords.households, GridRecords.residents))}
+    assert all(b.id in recorded for b in buildings)
     (rollup,) = grid_service.rollups(session, [community])
-    assert rollup.households == sum(b.households for b in buildings) > 0
-    assert rollup.population == sum(b.population for b in buildings)
+    assert rollup.households == sum(recorded[b.id][0] for b in buildings) > 0
+    assert rollup.population == sum(recorded[b.id][1] for b in buildings)
+    # a building whose residents all left is counted by its typed figures again
+    emptied = buildings[0]
+    session.execute(update(Resident).where(Resident.grid_id == emptied.id).values(moved_out=func.current_date(),
+                                                                               household_id=None, relation=None))
+    session.execute(delete(Household).where(Household.grid_id == emptied.id))
+    session.commit()
+    assert session.get(GridRecords, emptied.id).residents == 0
+    (rollup,) = grid_service.rollups(session, [community])
+    assert rollup.households == sum(recorded[b.id][0] for b in buildings[1:]) + emptied.households
+    assert rollup.population == sum(recorded[b.id][1] for b in buildings[1:]) + emptied.population
+    assert grid_service.figures_source(session, community.id) == (len(buildings) - 1, len(buildings))
     assert rollup.sub_grids == session.scalar(
         select(func.count()).select_from(Grid).where(Grid.path.descendant_of(community.path))) - 1
     assert rollup.workers == session.scalar(

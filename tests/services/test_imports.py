@@ -303,7 +303,8 @@ def test_a_declared_dimension_is_not_trusted(session, zh):
     data = declared(xlsx(rows), "A1:XFD1048576")
     started = time.monotonic()
     assert len(read_table(data, "x.xlsx").rows) == 60
-    assert time.monotonic() - started < 0.5  # was 120 s
+    # a guard against the two-minute hang, not a speed figure (a loaded machine takes ~1 s)
+    assert time.monotonic() - started < 15
     preview = imports.preview(session, secretary(session), "workers", data, "x.xlsx")
     assert preview.counts["new"] == 60, messages(preview)
     assert max(row.line for row in preview.rows) == 1 + 59 * 999 + 999

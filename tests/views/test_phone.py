@@ -146,19 +146,22 @@ TREE, REPORT, TASKS = "/gridmodelview/tree/", "/incidentmodelview/report", "/eme
 ME, REDEEM, HONOUR = "/points/me/", "/points/redeem/", "/points/honour/"
 DECLARE, DASHBOARD = "/emergencyresponsemodelview/declare", "/dashboard/"
 AUDIT = "/auditentrymodelview/list/"
+DUE = "/residentmodelview/list/?_flt_0_next_visit_due=due"
+RESIDENTS = {"/residentmodelview/list/", "/householdmodelview/list/", "/housemodelview/list/", "/visitmodelview/list/",
+             DUE}  # 一户一档
 STAFF = {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
                             "emergencyresponse", "rewarditem", "redemption", "pointsaccount", "ledgerentry",
                             "pointsrule")} | {TREE, REPORT, HONOUR}
 MENUS = {
-    "dispatcher": STAFF | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE, DASHBOARD, AUDIT},
-    "street": STAFF | {TASKS, DASHBOARD, AUDIT},
-    "secretary": STAFF | {TASKS, AUDIT},
-    "worker": {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, HONOUR},
+    "dispatcher": STAFF | RESIDENTS | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE, DASHBOARD, AUDIT},
+    "street": STAFF | RESIDENTS | {TASKS, DASHBOARD, AUDIT},
+    "secretary": STAFF | RESIDENTS | {TASKS, AUDIT},
+    "worker": RESIDENTS | {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, HONOUR},
     "department": {LISTS["department"], LISTS["incident"], LISTS["whistle"]},
     "volunteer": {LISTS["volunteer"], LISTS["servicerecord"], LISTS["incident"], REPORT, ME, REDEEM, HONOUR,
                   LISTS["pointsrule"]},
     "leader": {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
-                                  "emergencyresponse")} | {TREE, HONOUR, DASHBOARD},
+                                  "emergencyresponse")} | RESIDENTS | {TREE, HONOUR, DASHBOARD},
 }
 
 
@@ -171,8 +174,9 @@ def test_each_role_sees_the_menu_entries_that_give_it_something(login, username)
 
 def test_the_administrator_sees_everything_but_a_points_account_and_check_ins(login):
     entries = menu_entries(login("admin"))
-    assert set(LISTS.values()) | {TREE, REPORT, HONOUR, "/users/list/", "/roles/list/", AUDIT,
-                                  "/personaldataaccessmodelview/list/"} <= entries
+    assert set(LISTS.values()) | RESIDENTS | {TREE, REPORT, HONOUR, "/users/list/", "/roles/list/", AUDIT,
+                                              "/personaldataaccessmodelview/list/",
+                                              "/attentiontagmodelview/list/"} <= entries
     assert not {ME, REDEEM, TASKS} & entries
 
 
