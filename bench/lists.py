@@ -295,6 +295,8 @@ def explain(app, pages: list[tuple[str, str, str, str]], slowest: int = 2) -> No
     """Requests each scenario's gridgov page once more in this process, records every SQL
     statement it runs with its parameters, and prints how many ran and the EXPLAIN (ANALYZE)
     of the slowest ones: the plans of the queries the pages really run."""
+    from app.extensions import db
+
     app.config["WTF_CSRF_ENABLED"] = False  # the in-process client logs in without a form
     ran = record_statements(app)
 
