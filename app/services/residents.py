@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Grid, House, Household, Resident, Visit
@@ -20,13 +20,12 @@ from ..models.choices import (ATTENTION_TAGS, ETHNICITIES, HOUSE_OWNERSHIPS, HOU
 from . import incidents as incident_service
 from .errors import OutOfScope, ValidationError
 from .local_time import local_today
+from .people import MOBILE_MESSAGE, RESIDENT_ID_MESSAGE
 from .personal_data import (is_valid_mobile, is_valid_resident_id, normalise_mobile, normalise_resident_id)
 from .pinyin import initials_of
 from .scope import Scope, can_write_under, is_visible, visible
 from .unit_of_work import unit_of_work
 
-MOBILE_MESSAGE = _l("Enter a valid mainland mobile number: 11 digits starting with 13–19.")
-RESIDENT_ID_MESSAGE = _l("Enter a valid 18-character resident ID number.")
 HOUSEHOLD_NUMBER_RE = re.compile(r"^[0-9A-Za-z-]{1,32}$")
 TEXT_MOST = 2000
 # as the CHECKs of migration 0025: no visit before 2000, no move before 1900
@@ -48,11 +47,6 @@ def merged_tags(submitted, previous, may_see_sensitive: bool) -> list[str]:
               and (may_see_sensitive or tag not in SENSITIVE_TAGS)]
     kept = [] if may_see_sensitive else [tag for tag in (previous or ()) if tag in SENSITIVE_TAGS]
     return [tag for tag in ATTENTION_TAGS if tag in set(chosen) | set(kept)]
-
-
-def sensitive_condition(may_see_sensitive: bool):
-    """Rows a user may find by a sensitive tag: none without the permission."""
-    return None if may_see_sensitive else false()
 
 
 # --- houses ---------------------------------------------------------------------------------
