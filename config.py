@@ -81,6 +81,10 @@ PAGE_SIZE = 20
 GRIDGOV_MAP_TILES = os.environ.get("GRIDGOV_MAP_TILES") or None
 GRIDGOV_MAP_ATTRIBUTION = os.environ.get("GRIDGOV_MAP_ATTRIBUTION", "")
 
+# The menu bar's to-do badge is counted at most this often (seconds) and kept in the signed
+# session between, and afresh on the home page and after the user's own changes (app/views/home.py).
+GRIDGOV_TODO_BADGE_SECONDS = int(os.environ.get("GRIDGOV_TODO_BADGE_SECONDS", "30"))
+
 # --- uploads -------------------------------------------------------------------------------
 # Reward pictures are kept on the server (no external storage): instance/uploads/rewards.
 MAX_CONTENT_LENGTH = 4 * 1024 * 1024

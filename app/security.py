@@ -390,6 +390,23 @@ class GridgovSecurityManager(SecurityManager):
                                        lambda: frozenset(self._permission_pairs(user, session)))
             return SignedIn(user, permissions, scope_service.scope_for_user(session, user))
 
+    def has_access(self, permission_name: str, view_name: str) -> bool:
+        """FAB's answer, kept for the rest of the request per signed-in user: a list page asks
+        about a hundred times (menu entries, buttons, and each masked cell asks whether the user
+        manages the rows), and each of FAB's answers walks Flask-Login's proxies first. The user
+        is Flask-Login's own object (``g._login_user``), read without the proxies."""
+        user = g.get("_login_user") if has_request_context() else None
+        if user is None or not user.is_authenticated or g.get("_api_key_user"):
+            return super().has_access(permission_name, view_name)
+        memo = g.get("gridgov_access")
+        if memo is None or memo[0] is not user:  # first question, or another user signed in since
+            memo = g.gridgov_access = (user, {})
+        answers = memo[1]
+        key = (permission_name, view_name)
+        if key not in answers:
+            answers[key] = super().has_access(permission_name, view_name)
+        return answers[key]
+
     def _has_view_access(self, user, permission_name, view_name):
         """Answer from the user's whole permission set, read once per request: a page asks
         dozens of questions (every menu entry and button), FAB would run a query for each."""

@@ -33,9 +33,10 @@ def register_views(appbuilder) -> None:
     from .errors import register_error_pages
 
     templating.install(current_app)
-    from .home import todo_badge
+    from .home import forget_waiting_count, todo_badge
 
     current_app.jinja_env.globals["gridgov_todo_badge"] = todo_badge
+    current_app.before_request(forget_waiting_count)
     from .grids import figures_source
 
     current_app.jinja_env.globals["gridgov_figures_source"] = figures_source

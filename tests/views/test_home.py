@@ -6,16 +6,13 @@ import re
 
 from sqlalchemy import select, text, update
 
-from app.models import Incident, IncidentEvent
+from app.models import Incident, IncidentCategory, IncidentEvent
 
+from .helpers import grid_id
 from .test_incidents import BLOCK, incident_titled
 
 
 def report(session, login, title="楼道灯坏了"):
-    from app.models import IncidentCategory
-
-    from .helpers import grid_id
-
     browser = login("worker")
     category = session.scalar(select(IncidentCategory.id).where(IncidentCategory.name == "安全隐患"))
     response = browser.post("/incidentmodelview/report", {"category": category, "title": title,
@@ -29,6 +26,30 @@ def badge(html: str) -> int:
                       html, re.S)
     assert match, "no to-do badge in the menu bar"
     return int(match.group(1) or 0)
+
+
+def test_the_badge_is_counted_again_after_the_users_own_change_and_on_the_home_page(app, session, login):
+    worker = login("worker")
+    before = badge(worker.get("/incidentmodelview/list/").get_data(as_text=True))
+    # his own report (a post): the next page counts again
+    category = session.scalar(select(IncidentCategory.id).where(IncidentCategory.name == "安全隐患"))
+
+    response = worker.post("/incidentmodelview/report", {"category": category, "title": "井盖松动", "urgency": "normal",
+                                                         "grid": grid_id(session, BLOCK + "-01")})
+    assert response.status_code == 302
+    assert badge(worker.get("/incidentmodelview/list/").get_data(as_text=True)) == before + 1
+    # a report from another session: kept for the interval on other pages, counted on the home page
+    report(session, login, "窨井异味")
+    assert badge(worker.get("/incidentmodelview/list/").get_data(as_text=True)) == before + 1
+    assert badge(worker.get("/").get_data(as_text=True)) == before + 2
+    assert badge(worker.get("/incidentmodelview/list/").get_data(as_text=True)) == before + 2
+    # with no interval, every page counts
+    app.config["GRIDGOV_TODO_BADGE_SECONDS"] = 0
+    try:
+        report(session, login, "垃圾满溢")
+        assert badge(worker.get("/incidentmodelview/list/").get_data(as_text=True)) == before + 3
+    finally:
+        app.config["GRIDGOV_TODO_BADGE_SECONDS"] = 30
 
 
 def test_the_worker_home_lists_his_new_incident_with_a_large_report_button(session, login):
