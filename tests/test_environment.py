@@ -9,8 +9,8 @@ from pathlib import Path
 from .conftest import environment
 
 ROOT = Path(__file__).resolve().parent.parent
-# gridgov run in a process of its own, and two tests of the app in the suite's process
-PART = ["tests/test_cli.py::test_run_serves_on_the_embedded_database_and_stops_it",
+# a command of the CLI on the demo database, and two tests of the app (settings the app reads at start)
+PART = ["tests/test_cli.py::test_seed_demo_refuses_a_database_with_data",
         "tests/views/test_login_limit.py::test_five_failures_lock_the_account_and_its_right_password",
         "tests/views/test_security.py::test_session_cookie_flags"]
 
