@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app.models import Department, Grid, PointsRule, RewardItem, ServiceRecord, Volunteer, Worker
+from app.models import Department, Grid, PointsRule, RewardItem, ServiceRecord, TrainingRecord, Volunteer, Worker
 from app.services import points as points_service
 from app.services.scope import EVERYTHING
 from app.services.unit_of_work import unit_of_work
@@ -76,9 +76,16 @@ def _worker(session, names: NameMaker, grid, role, employment="full_time", years
         name=names.name(), role=role, grid=grid, phone=names.phone(), id_number=names.resident_id(),
         employment=employment, party_member=names.rng.random() < 0.6,
         start_date=datetime.date(2026 - years_ago, names.rng.randrange(1, 13), 1),
-        training_hours=Decimal(hours),
     )
     session.add(worker)
+    # this year's training (Qibin asks for 70 hours): two courses making up ``hours``
+    year = datetime.date.today().year
+    first = (Decimal(hours) / 2).quantize(Decimal(1))
+    for day, course, organiser, part in ((datetime.date(year, 1, 15), "网格员岗前及业务培训", "区网格化服务中心", first),
+                                        (datetime.date(year, 3, 20), "矛盾纠纷调解实务", "区司法局",
+                                         Decimal(hours) - first)):
+        if part > 0:
+            session.add(TrainingRecord(worker=worker, date=day, course=course, hours=part, organiser=organiser))
     return worker
 
 

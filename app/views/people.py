@@ -82,10 +82,10 @@ class WorkerModelView(Importable, ScopedModelView):
     # 名称（code）, which the import reads)
     export_columns = show_columns
     add_columns = ["grid", "name", "role", "phone", "id_number", "employment", "party_member",
-                   "start_date", "training_hours", "department"]
+                   "start_date", "department"]
     edit_columns = add_columns
     search_columns = ["name", "role", "grid", "employment", "party_member"]
-    order_columns = ["name", "role", "phone", "start_date", "training_hours"]
+    order_columns = ["name", "role", "phone", "start_date"]
     base_order = ("name", "asc")
     masked_columns = PERSONAL_DATA
     formatters_columns = {
@@ -96,7 +96,7 @@ class WorkerModelView(Importable, ScopedModelView):
     description_columns = {
         "phone": _l("11-digit mainland mobile number."),
         "id_number": _l("18 characters; the last may be X."),
-        "training_hours": _l("Qibin requires at least 70 hours a year."),
+        "training_hours": _l("The sum of this year's training records; Qibin requires at least 70 hours a year."),
     }
     validators_columns = {"name": [Length(max=50)], **{column: list(checks) for column, checks in PERSONAL_DATA_VALIDATORS.items()}}
     add_form_extra_fields = {
