@@ -304,6 +304,13 @@ def postable_residents(session: Session, actor: Actor, most: int = 500) -> list[
                                 .order_by(Resident.name, Resident.id).limit(most)))
 
 
+def volunteer_wishes(session: Session, scope, most: int = 100) -> list[MicroWish]:
+    """A volunteer's wishes: the open ones of their community and those dispatched to or claimed by
+    them (not cancelled), the open and the newest first."""
+    return list(session.scalars(select(MicroWish).where(visible(scope, MicroWish), MicroWish.state != "cancelled")
+                                .order_by((MicroWish.state != "open"), MicroWish.id.desc()).limit(most)))
+
+
 def unclaimed_condition(now):
     """Wishes no one has claimed by their claim deadline (the secretary's to-do)."""
     return and_(MicroWish.state.in_(UNCLAIMED), MicroWish.claim_deadline < now)
