@@ -203,5 +203,5 @@ Worker.training_hours = column_property(
            func.extract("year", TrainingRecord.date) == func.extract("year", func.gridgov_local_today()))
     .correlate_except(TrainingRecord)
     .scalar_subquery(),
-    deferred=False,
+    deferred=True,  # read where it is shown (the workers' pages), not beside every row naming a worker
 )
