@@ -32,6 +32,7 @@ SECTION_TITLES = {
     "records": _l("Service records not yet awarded points"),
     "visits": _l("Residents due a visit"),
     "wishes": _l("Micro-wishes no one claimed in time"),
+    "wishes_done": _l("Micro-wishes done, waiting for the resident's satisfaction"),
 }
 STATE_LABELS = {
     **INCIDENT_STATUS_LABELS,
@@ -44,6 +45,7 @@ STATE_LABELS = {
     "visit_due": _l("Visit due"),
     "overdue_visit": _l("Visit overdue"),
     "unclaimed": _l("Not claimed"),
+    "to_rate_wish": _l("To record the satisfaction"),
 }
 HELD_STATES = {
     "to_accept": _l("To accept"),

@@ -284,6 +284,21 @@ def test_an_unclaimed_wish_past_its_deadline_is_a_secretarys_to_do(session):
     assert todos.workbench(session, actor(session, "worker")).section("wishes") is None
 
 
+def test_a_done_wish_waits_in_the_to_dos_of_the_staff_who_record_the_satisfaction(session):
+    volunteer = actor(session, "volunteer")
+    counts = lambda name: (todos.section(session, actor(session, name), "wishes_done", 0, 100) or
+                           todos.Section("none", -1)).count
+    before = {name: counts(name) for name in ("worker", "secretary", "secretary2", "street")}
+    assert before["street"] == -1  # the street reads wishes, it does not rate them
+    wish = claimed_and_done(session, new_wish(session, title="送一台收音机"), volunteer)
+    assert {name: counts(name) for name in before} == {**before, "worker": before["worker"] + 1,
+                                                       "secretary": before["secretary"] + 1}
+    items = todos.section(session, actor(session, "worker"), "wishes_done", 0, 100).items
+    assert ("wish", wish.id, "送一台收音机", "to_rate_wish") in [(i.kind, i.id, i.title, i.state) for i in items]
+    wishes.act(session, actor(session, "secretary"), wish.id, "rate", satisfaction=5)
+    assert {name: counts(name) for name in before} == before
+
+
 def test_what_each_role_sees(session):
     from app.services.scope import visible
 
