@@ -40,6 +40,9 @@ def register_views(appbuilder) -> None:
     from .grids import figures_source
 
     current_app.jinja_env.globals["gridgov_figures_source"] = figures_source
+    from .people import training_years
+
+    current_app.jinja_env.globals["gridgov_training_years"] = training_years
     headers.install(current_app)
     register_error_pages(current_app)
     current_app.teardown_request(uploads.discard_uploads)

@@ -156,9 +156,20 @@ class WorkerModelView(Importable, ScopedModelView):
     }
 
     related_views = [TrainingRecordModelView]
+    show_template = "gridgov/worker_show.html"  # with the training hours of each year
 
     def check(self, item, *, is_new, original):
         people_service.check_worker(db.session, current_scope(), item)
+
+
+def training_years(worker_id) -> list:
+    """(year, hours) of the worker's training, the latest year first; none outside the scope."""
+    from ..services.errors import OutOfScope
+
+    try:
+        return training_service.yearly_totals(db.session, current_scope(), worker_id)
+    except OutOfScope:
+        return []
 
 
 class ServiceRecordModelView(ServiceRecordAwardMixin, Importable, ScopedModelView):

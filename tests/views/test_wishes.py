@@ -193,7 +193,7 @@ def test_training_records_per_role_and_the_under_hours_page(login, session):
     assert session.scalar(select(func.count()).select_from(TrainingRecord).where(
         TrainingRecord.course == "应急处置实务")) == 1
     shown = secretary.get(f"/workermodelview/show/{worker.id}").get_data(as_text=True)
-    assert "应急处置实务" in shown
+    assert "应急处置实务" in shown and "各年度培训学时" in shown
     assert "应急处置实务" not in login("secretary2").get("/trainingrecordmodelview/list/").get_data(as_text=True)
     # another community's worker is refused, nothing written
     other = worker_in(session, JINSHAN)
