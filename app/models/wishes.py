@@ -29,7 +29,7 @@ class MicroWish(Model):
     __table_args__ = (
         CheckConstraint(f"kind IN {sql_in(WISH_KINDS)}", name="micro_wishes_kind_valid"),
         CheckConstraint(f"state IN {sql_in(WISH_STATES)}", name="micro_wishes_state_valid"),
-        CheckConstraint(f"length(btrim(title)) > 0", name="micro_wishes_title_not_blank"),
+        CheckConstraint("length(btrim(title)) > 0", name="micro_wishes_title_not_blank"),
         CheckConstraint(f"description IS NULL OR length(description) <= {TEXT_MOST}",
                         name="micro_wishes_description_length"),
         # a volunteer is named from dispatch on; a wish waiting for one names none
@@ -39,7 +39,7 @@ class MicroWish(Model):
                         name="micro_wishes_no_claimer_when_waiting"),
         CheckConstraint("state NOT IN ('claimed', 'done', 'rated') OR claimed_at IS NOT NULL",
                         name="micro_wishes_claimed_at_when_claimed"),
-        CheckConstraint(f"state NOT IN ('done', 'rated') OR (done_at IS NOT NULL AND length(btrim(done_note)) > 0)",
+        CheckConstraint("state NOT IN ('done', 'rated') OR (done_at IS NOT NULL AND length(btrim(done_note)) > 0)",
                         name="micro_wishes_done_with_note"),
         CheckConstraint(f"done_note IS NULL OR length(done_note) <= {TEXT_MOST}", name="micro_wishes_done_note_length"),
         CheckConstraint("(state = 'rated') = (satisfaction IS NOT NULL AND rated_at IS NOT NULL)",

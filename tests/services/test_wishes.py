@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.models import Grid, LedgerEntry, MicroWish, PointsAccount, PointsRule, Resident, Volunteer

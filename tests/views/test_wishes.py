@@ -8,9 +8,8 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from app.models import MicroWish, Resident, TrainingRecord, Worker
+from app.models import MicroWish, Resident, TrainingRecord
 from app.services import wishes
-from app.services.scope import grid_scope
 
 from ..services.test_incidents import actor
 from .helpers import PNG, JINSHAN, XIANGJIANG, grid_id, worker_in
