@@ -37,6 +37,10 @@ GRIDGOV_LOGIN_ACCOUNT_FAILURES = int(os.environ.get("GRIDGOV_LOGIN_ACCOUNT_FAILU
 GRIDGOV_LOGIN_ADDRESS_FAILURES = int(os.environ.get("GRIDGOV_LOGIN_ADDRESS_FAILURES", "100"))
 GRIDGOV_LOGIN_WINDOW_MINUTES = float(os.environ.get("GRIDGOV_LOGIN_WINDOW_MINUTES", "15"))
 GRIDGOV_LOGIN_LOCK_MINUTES = float(os.environ.get("GRIDGOV_LOGIN_LOCK_MINUTES", "15"))
+# 微心愿: the days a wish may wait for a claimer before it shows in the secretary's to-dos;
+# 培训: the training hours a year asks of a grid worker (Qibin: 70)
+GRIDGOV_WISH_CLAIM_DAYS = int(os.environ.get("GRIDGOV_WISH_CLAIM_DAYS", "7"))
+GRIDGOV_TRAINING_HOURS_REQUIRED = int(os.environ.get("GRIDGOV_TRAINING_HOURS_REQUIRED", "70"))
 # Flask-Limiter's coarse limit of login requests per client address applies only with shared
 # storage (e.g. redis://…): in memory each worker would count alone and lock out a whole office.
 AUTH_RATE_LIMITED = True

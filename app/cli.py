@@ -1,6 +1,7 @@
 """The ``gridgov`` command: run, set up, seed, sync roles, and Flask-Migrate's ``db``."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -44,7 +45,7 @@ def prepare_database(app, *, load_demo: bool = True, echo=click.echo) -> None:
 
 def load_demo_data(app, echo=click.echo) -> None:
     from seed.demo import (create_demo_users, load_demo, load_incidents_demo, load_points_demo, load_residents_demo,
-                           load_whistles_demo)
+                           load_whistles_demo, load_wishes_demo)
 
     from .extensions import appbuilder, db
     from .services.unit_of_work import unit_of_work
@@ -58,6 +59,7 @@ def load_demo_data(app, echo=click.echo) -> None:
         password = app.config["GRIDGOV_DEMO_PASSWORD"]
         users = create_demo_users(appbuilder.sm, db.session, password, made)
         load_residents_demo(db.session)
+        load_wishes_demo(db.session, os.path.join(app.config["INSTANCE_DIR"], "uploads", "wishes"))
         echo(f"Loaded the demo district: {len(made['grids'])} grids, {len(made['volunteers'])} volunteers.")
         if users:
             echo(f"Demo logins ({', '.join(users)}) use the demo password: {password}  (demo only)")

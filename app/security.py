@@ -101,6 +101,28 @@ def sees_sensitive_tags() -> bool:
     return appbuilder.sm.has_access("can_sensitive", "ResidentModelView")
 
 
+def _training(*, write: bool, under: bool = True):
+    """培训记录: who keeps the workers' training records (those who keep the workers), and who reads
+    the list of workers under the required hours."""
+    pairs = _view("TrainingRecordModelView", WRITE if write else READ, "Training records")
+    if under:
+        pairs += [("can_under", "TrainingRecordModelView"), ("menu_access", "Training below the required hours")]
+    return pairs
+
+
+def _wishes(*, post=False, act=False, claim=False):
+    """微心愿: grid workers and secretaries post and move them, volunteers claim and do them, the
+    street, the district and leaders read them."""
+    pairs = [("menu_access", "Wishes")] + _view("MicroWishModelView", READ + ("can_photo",), "Micro-wishes")
+    if post:
+        pairs += [("can_post", "MicroWishModelView"), ("menu_access", "Post a micro-wish")]
+    if act or claim:
+        pairs += [("can_act", "MicroWishModelView")]
+    if claim:
+        pairs += [("can_mine", "MicroWishModelView"), ("menu_access", "Wishes to claim")]
+    return pairs
+
+
 def _departments(write: bool):
     return _view("DepartmentModelView", WRITE if write else READ, "Departments") + [
         ("menu_access", "Territory")
@@ -174,7 +196,8 @@ def _imports(*views):
 # the two the same).
 MENU = {
     "Territory": ("Grids", "Grid tree", "Departments"),
-    "People": ("Workers", "Volunteers", "Service records"),
+    "People": ("Workers", "Volunteers", "Service records", "Training records", "Training below the required hours"),
+    "Wishes": ("Micro-wishes", "Post a micro-wish", "Wishes to claim"),
     "Incidents": ("Incidents", "Report an incident", "Whistles", "Emergency responses", "Declare a response",
                   "Emergency tasks",
                   "Incident categories", "Deadlines"),
@@ -203,11 +226,11 @@ HIDDEN_MENUS = {
                   "Reward catalog", "Redemptions", "Points accounts", "Points ledger", "Points rules"),
     DEPARTMENT_OFFICER: ("Grids", "Grid tree", "Workers", "Volunteers", "Service records", "Honour roll",
                          "Reward catalog", "Points rules"),
-    VOLUNTEER: ("Reward catalog",),
+    VOLUNTEER: ("Reward catalog", "Micro-wishes"),
     LEADER: ("Reward catalog", "Redemptions", "Points accounts", "Points ledger", "Points rules"),
 }
 # The administrator holds every permission but has no points account and no grid to check in.
-ADMIN_HIDDEN_MENUS = ("My points", "Redeem rewards", "Emergency tasks")
+ADMIN_HIDDEN_MENUS = ("My points", "Redeem rewards", "Emergency tasks", "Wishes to claim")
 
 # The audit trail (审计日志) of the user's area, in the Audit menu: secretaries, street officers and
 # dispatch centres, who change the base records. The access log is the administrator's alone.
@@ -219,25 +242,31 @@ DASHBOARD = [("can_show", "DashboardView"), ("menu_access", "Dashboard")]
 ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(rules_write=True, items_write=True)
     + _incidents(configure=True, blow=True, declare=True, oversee=True) + DASHBOARD + AUDIT
-    + _residents(write=False, sensitive=False) + _imports("DepartmentModelView"),
+    + _residents(write=False, sensitive=False) + _imports("DepartmentModelView")
+    + _training(write=False) + _wishes(),
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
     + _incidents(blow=True, check_in=True, oversee=True) + DASHBOARD + AUDIT
-    + _residents(write=False, sensitive=True) + _imports("GridModelView", "WorkerModelView"),
+    + _residents(write=False, sensitive=True) + _imports("GridModelView", "WorkerModelView")
+    + _training(write=True) + _wishes(),
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
     + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True)
     + _incidents(check_in=True, oversee=True) + AUDIT + _residents(write=True, sensitive=True)
     + _imports("GridModelView", "WorkerModelView", "VolunteerModelView", "ServiceRecordModelView")
-    + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView"),
+    + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView")
+    + _training(write=True) + _wishes(post=True, act=True),
     GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(check_in=True)
     + _residents(write=True, sensitive=False)
-    + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView"),
+    + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView")
+    + _training(write=False, under=False) + _wishes(post=True, act=True),
     DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False)
     + _incidents(report=False, answer=True, emergencies=False),
     # Volunteers read their own record; their points and redemptions have their own screens; they
     # report incidents (随手拍) and rate the ones they reported.
-    VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(whistles=False, emergencies=False),
+    VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(whistles=False, emergencies=False)
+    + _wishes(claim=True),
     LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank()
-    + _incidents(act=False, report=False, oversee=True) + DASHBOARD + _residents(write=False, sensitive=False),
+    + _incidents(act=False, report=False, oversee=True) + DASHBOARD + _residents(write=False, sensitive=False)
+    + _training(write=False) + _wishes(),
 }
 ROLE_PERMISSIONS = {role: _menu_without(pairs, *HIDDEN_MENUS.get(role, ())) for role, pairs in ROLE_PERMISSIONS.items()}
 ROLES = [ADMIN, *ROLE_PERMISSIONS]

@@ -239,11 +239,17 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
     worker_id = iter(range(1, 10**9))
     leaders = {}
 
+    training_rows = []  # this year's training, one course a worker (training_records)
+
     def worker(grid, role, employment="full_time", hours=None):
         wid = next(worker_id)
         worker_rows.append((wid, names.name(), role, grid, names.phone(), names.resident_id(), employment,
                             rng.random() < 0.55, datetime.date(2015 + rng.randrange(11), 1 + rng.randrange(12), 1),
-                            hours if hours is not None else 40 + rng.randrange(60), None))
+                            None))
+        hours = hours if hours is not None else 40 + rng.randrange(60)
+        if hours:
+            training_rows.append((wid, datetime.date(datetime.date.today().year, 1 + rng.randrange(6), 1 + rng.randrange(28)),
+                                  "网格员业务培训", hours, "区网格化服务中心"))
         return wid
 
     smallest = buildings or blocks
@@ -262,11 +268,16 @@ def load(session: Session, shape: Shape, *, seed: int, echo=print, now: datetime
         worker(smallest[i % len(smallest)][0], shape.helper_roles[i % len(shape.helper_roles)], "part_time",
                rng.randrange(30))
     columns = ["id", "name", "role", "grid_id", "phone", "id_number", "employment", "party_member", "start_date",
-               "training_hours", "department_id"]
+               "department_id"]
     for start in range(0, len(worker_rows), BATCH):
         copier.copy("workers", columns, worker_rows[start:start + BATCH])
     counts["workers"] = len(worker_rows)
     worker_rows.clear()
+    for start in range(0, len(training_rows), BATCH):
+        copier.copy("training_records", ["worker_id", "date", "course", "hours", "organiser"],
+                    training_rows[start:start + BATCH])
+    counts["training_records"] = len(training_rows)
+    training_rows.clear()
     session.execute(text("UPDATE grids SET leader_id = l.worker FROM (SELECT unnest(:g) AS grid, unnest(:w) AS worker) l "
                          "WHERE grids.id = l.grid"), {"g": list(leaders), "w": list(leaders.values())})
     echo(f"  workers: {counts['workers']}")

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, bindparam, func, select, true
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DataError
-from sqlalchemy.orm import MANYTOONE, aliased, contains_eager, joinedload, outerjoin, selectinload
+from sqlalchemy.orm import MANYTOONE, aliased, contains_eager, joinedload, outerjoin, selectinload, undefer
 
 from ..extensions import cache
 from .filters import ScopeFilter, current_scope, row_key
@@ -256,6 +256,9 @@ def eager_loads(model, columns, join: bool = True) -> tuple:
     for column in dict.fromkeys(columns):
         relationship = mapper.relationships.get(column)
         if relationship is None:
+            attribute = mapper.column_attrs.get(column)
+            if attribute is not None and attribute.deferred:  # a total over another table, read when shown
+                options.append(undefer(getattr(model, column)))
             continue
         option = _eager_option(relationship, getattr(model, column), join)
         target = relationship.mapper.class_
@@ -315,9 +318,9 @@ RELATED_ROWS_FROM = 4
 def _plain_columns(mapper) -> bool:
     """Every attribute of the mapper a column of its own table: a SQL expression (a total over
     another table) read from a subquery next to the record could correlate to the record's own
-    tables instead of its own row."""
+    tables instead of its own row. A deferred one is not read there (a worker's training hours)."""
     table = mapper.local_table
-    return all(len(attribute.columns) == 1 and attribute.columns[0].table is table
+    return all(attribute.deferred or (len(attribute.columns) == 1 and attribute.columns[0].table is table)
                for attribute in mapper.column_attrs)
 
 

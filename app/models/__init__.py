@@ -8,12 +8,13 @@ from .grids import Grid
 from .incidents import (DeadlineRule, Incident, IncidentCategory, IncidentEvent, incident_month_tallies, incident_scopes,
                         incident_tallies)
 from .logins import login_failures
-from .people import ServiceRecord, Volunteer, Worker
+from .people import ServiceRecord, TrainingRecord, Volunteer, Worker
 from .residents import AttentionTag, GridRecords, House, Household, HouseholdMove, Resident, Visit
 from .points import (LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement,
                      points_earned)
 from .users import GridgovUser
 from .versions import auth_version, reference_version
+from .wishes import MicroWish
 from .whistles import Whistle, WhistleSummons, whistle_incidents
 
 metadata = Model.metadata
@@ -49,6 +50,8 @@ __all__ = [
     "Visit",
     "Volunteer",
     "Worker",
+    "TrainingRecord",
+    "MicroWish",
     "metadata",
     "Whistle",
     "WhistleSummons",

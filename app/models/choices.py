@@ -289,3 +289,25 @@ VISIT_METHOD_LABELS = {
     "encounter": _l("Met in person elsewhere"),
     "other": lazy_pgettext("a way", "Other"),
 }
+
+# 微心愿: what a resident wishes for, and where the wish stands
+WISH_KINDS = ("visit", "repair", "goods", "errand", "other")
+WISH_KIND_LABELS = {
+    "visit": _l("A visit or company"),
+    "repair": _l("A small repair"),
+    "goods": _l("Goods (a school bag, a wheelchair…)"),
+    "errand": _l("An errand"),
+    "other": _l("Other"),
+}
+WISH_STATES = ("posted", "open", "dispatched", "claimed", "done", "rated", "cancelled")
+WISH_STATE_LABELS = {
+    "posted": _l("Posted, waiting for the community"),
+    "open": _l("Open for claiming"),
+    "dispatched": _l("Dispatched to a volunteer"),
+    "claimed": _l("Claimed"),
+    "done": _l("Done, waiting for the resident's rating"),
+    "rated": _l("Rated"),
+    "cancelled": _l("Cancelled"),
+}
+# the states a volunteer is named in (a dispatched wish waits for the volunteer's yes)
+WISH_CLAIMED_STATES = ("dispatched", "claimed", "done", "rated")

@@ -9,7 +9,7 @@ What must hold is enforced by PostgreSQL (migration 0002), not by Python:
   read-then-write), and a guard trigger refuses any other change of the column;
 - ``CHECK (balance >= 0)`` and ``CHECK (stock >= 0)``: a redemption that would overspend or
   oversell fails as a whole;
-- one ``earn`` entry per service record, one ``redeem`` and at most one ``refund`` entry per
+- one ``earn`` entry per service record and per micro-wish, one ``redeem`` and at most one ``refund`` entry per
   redemption (partial unique indexes): a double click, a retry or two secretaries at once
   award or refund once.
 """
@@ -144,8 +144,8 @@ class LedgerEntry(Model):
             name="points_entries_amount_sign",
         ),
         CheckConstraint("length(btrim(reason)) > 0", name="points_entries_reason_not_blank"),
-        CheckConstraint("kind <> 'earn' OR service_record_id IS NOT NULL OR incident_ref IS NOT NULL",
-                        name="points_entries_earn_has_reference"),
+        CheckConstraint("kind <> 'earn' OR service_record_id IS NOT NULL OR incident_ref IS NOT NULL"
+                        " OR micro_wish_id IS NOT NULL", name="points_entries_earn_has_reference"),
         CheckConstraint(f"kind <> 'adjust' OR abs(amount) <= {MAX_ADJUSTMENT}", name="points_entries_adjust_bound"),
         CheckConstraint("kind NOT IN ('redeem', 'refund') OR redemption_id IS NOT NULL",
                         name="points_entries_redemption_reference"),
@@ -156,6 +156,8 @@ class LedgerEntry(Model):
               postgresql_where=text("kind = 'earn'")),
         Index("points_entries_one_award_per_incident", "incident_ref", unique=True,
               postgresql_where=text("kind = 'earn' AND incident_ref IS NOT NULL")),
+        Index("points_entries_one_award_per_wish", "micro_wish_id", unique=True,
+              postgresql_where=text("kind = 'earn'")),
         Index("points_entries_one_redeem_per_redemption", "redemption_id", unique=True,
               postgresql_where=text("kind = 'redeem'")),
         Index("points_entries_one_refund_per_redemption", "redemption_id", unique=True,
@@ -177,6 +179,10 @@ class LedgerEntry(Model):
     )
     # Incidents arrive with a later issue; until then a free reference such as "incident:123".
     incident_ref: Mapped[Optional[str]] = mapped_column(String(40))
+    # the micro-wish (微心愿) whose claimer earned it (migration 0027)
+    micro_wish_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("micro_wishes.id", ondelete="RESTRICT", name="points_entries_micro_wish_id_fkey")
+    )
     created_by_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL", name="points_entries_created_by_id_fkey")
     )

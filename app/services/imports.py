@@ -289,8 +289,6 @@ WORKER_COLUMNS = (
            note=_l("Empty: full-time.")),
     Column("party_member", _l("Party member"), "bool", note=_l("是 or 否; empty: 否.")),
     Column("start_date", _l("Start date"), "date", required=True, note=_l("A date such as 2024-03-01, not in the future.")),
-    Column("training_hours", _l("Training hours this year"), "decimal", note=_l("0 to 2000; empty: 0."),
-           scale=_scale(Worker, "training_hours")),
     Column("department", _l("Department or unit"), "ref", length=_length(Department, "name"),
            note=_l("The name of a department or paired unit, as in the departments list.")),
 )
@@ -663,10 +661,8 @@ def _unknown_department(row: Row, name) -> None:
 
 # --- workers --------------------------------------------------------------------------------------
 WORKER_ATTRS = {"name": "name", "phone": "phone", "id_number": "id_number", "role": "role",
-                "employment": "employment", "party_member": "party_member", "start_date": "start_date",
-                "training_hours": "training_hours"}
-WORKER_DEFAULTS = {"role": "grid_worker", "employment": "full_time", "party_member": False,
-                   "training_hours": Decimal(0)}
+                "employment": "employment", "party_member": "party_member", "start_date": "start_date"}
+WORKER_DEFAULTS = {"role": "grid_worker", "employment": "full_time", "party_member": False}
 
 
 def _plan_workers(session: Session, scope: Scope, rows: list[Row]) -> None:
@@ -1263,7 +1259,7 @@ KINDS = {
                        "the workers of your area."),
                     {"name": "张丽", "phone": "13939201234", "id_number": "410611199003152341", "role": "grid_worker",
                      "grid_code": "410611001001-01", "employment": "full_time", "party_member": True,
-                     "start_date": datetime.date(2024, 3, 1), "training_hours": Decimal(72)},
+                     "start_date": datetime.date(2024, 3, 1)},
                     _plan_workers, _write_rows),
     "departments": Kind("departments", _l("Departments and paired units"), Department, DEPARTMENT_COLUMNS,
                         _l("A department is matched by its name."),

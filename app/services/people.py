@@ -75,8 +75,6 @@ def check_worker(session: Session, scope: Scope, worker: Worker) -> None:
         raise ValidationError(_l("You can only place workers inside your own area."), field="grid")
     if worker.start_date and worker.start_date > datetime.date.today():
         raise ValidationError(_l("The start date cannot be in the future."), field="start_date")
-    if worker.training_hours is not None and not (0 <= worker.training_hours <= 2000):
-        raise ValidationError(_l("Training hours must be between 0 and 2000."), field="training_hours")
 
 
 @_unflushed

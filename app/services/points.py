@@ -86,19 +86,23 @@ def points_for(record: ServiceRecord) -> int:
 
 
 def earn(session: Session, account_id: int, amount: int, reason: str, *, service_record_id: int | None = None,
-         incident_ref: str | None = None, actor_id: int | None = None) -> int | None:
-    """Credit ``amount`` earned points for one service record or one incident, at most once each
-    (partial unique indexes: a double click, a retry or two people at once earn once). Writes in
-    the caller's transaction; returns the entry's id, or None when it had been earned before."""
+         incident_ref: str | None = None, micro_wish_id: int | None = None, actor_id: int | None = None) -> int | None:
+    """Credit ``amount`` earned points for one service record, one incident or one micro-wish, at
+    most once each (partial unique indexes: a double click, a retry or two people at once earn
+    once). Writes in the caller's transaction; returns the entry's id, or None when it had been
+    earned before."""
     if service_record_id is not None:
         once = {"index_elements": ["service_record_id"], "index_where": LedgerEntry.kind == "earn"}
+    elif micro_wish_id is not None:
+        once = {"index_elements": ["micro_wish_id"], "index_where": LedgerEntry.kind == "earn"}
     else:
         once = {"index_elements": ["incident_ref"],
                 "index_where": and_(LedgerEntry.kind == "earn", LedgerEntry.incident_ref.is_not(None))}
     return session.execute(
         insert(LedgerEntry)
         .values(account_id=account_id, kind="earn", amount=amount, reason=reason[:200],
-                service_record_id=service_record_id, incident_ref=incident_ref, created_by_id=actor_id)
+                service_record_id=service_record_id, incident_ref=incident_ref, micro_wish_id=micro_wish_id,
+                created_by_id=actor_id)
         .on_conflict_do_nothing(**once)
         .returning(LedgerEntry.id)
     ).scalar()

@@ -28,6 +28,7 @@ from ..models import (
     IncidentEvent,
     DeadlineRule,
     LedgerEntry,
+    MicroWish,
     PointsAccount,
     PointsRule,
     Redemption,
@@ -37,6 +38,7 @@ from ..models import (
     RewardItem,
     ServiceRecord,
     StockMovement,
+    TrainingRecord,
     Visit,
     Volunteer,
     Whistle,
@@ -348,6 +350,23 @@ def _household_move_rule(scope: Scope):
     return HouseholdMove.resident_id.in_(select(Resident.id).where(_in_grid_subtree(Resident.grid_id)(scope)))
 
 
+def _training_record_rule(scope: Scope):
+    """A worker's training records: seen where the worker is."""
+    return TrainingRecord.worker_id.in_(select(Worker.id).where(_worker_rule(scope)))
+
+
+def _wish_rule(scope: Scope):
+    """微心愿: a grid scope sees the wishes of the residents under it; a volunteer the open wishes
+    of their home community and those dispatched to or claimed by them; departments none."""
+    if scope.kind == "grid":
+        return MicroWish.grid_id.in_(_grids_in_subtree(scope.grid_path))
+    if scope.kind == "volunteer":
+        home = select(Volunteer.community_id).where(Volunteer.id == scope.volunteer_id).scalar_subquery()
+        return or_(MicroWish.claimer_id == scope.volunteer_id,
+                   and_(MicroWish.state == "open", MicroWish.community_id == home))
+    return false()
+
+
 def _user_rule(scope: Scope):
     # Only administrators manage logins.
     return false()
@@ -379,6 +398,8 @@ RULES: dict[type, Callable[[Scope], object]] = {
     Resident: _in_grid_subtree(Resident.grid_id),
     Visit: _in_grid_subtree(Visit.grid_id),
     HouseholdMove: _household_move_rule,
+    TrainingRecord: _training_record_rule,
+    MicroWish: _wish_rule,
     AttentionTag: lambda scope: true(),
     # Configuration lists are public to every logged-in user.
     IncidentCategory: lambda scope: true(),

@@ -3,10 +3,13 @@ and the number on the menu bar's badge.
 
 Who sees what comes from their roles and scope:
 - a grid worker: the incidents held at grid level by the grids under them, their emergency tasks,
-  the residents of their area due a visit (一户一档);
+  the residents of their area due a visit (一户一档), the micro-wishes done and waiting for the
+  resident's satisfaction;
 - a community secretary: the incidents her community holds (at grid or community level), those
   resolved and waiting for the resident's rating, redemptions to hand over, service records not
-  yet awarded, her emergency tasks, the residents of her community due a visit;
+  yet awarded, her emergency tasks, the residents of her community due a visit, the micro-wishes
+  (微心愿) no one claimed by their claim deadline and those done, waiting for the resident's
+  satisfaction;
 - a street officer or the district dispatcher (and an administrator): the incidents escalated to
   their level, the overdue ones anywhere under them, open whistles (late ones first), emergency
   tasks;
@@ -29,13 +32,14 @@ from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy_utils import Ltree
 
-from ..models import (EmergencyResponse, Grid, Incident, LedgerEntry, PointsAccount, Redemption, Resident,
-                      ResponseTask, ServiceRecord, Whistle, WhistleSummons)
+from ..models import (EmergencyResponse, Grid, Incident, LedgerEntry, MicroWish, PointsAccount, Redemption,
+                      Resident, ResponseTask, ServiceRecord, Whistle, WhistleSummons)
 from ..models.choices import OPEN_STATUSES
 from .local_time import TIMEZONE_NAME
 from .residents import due_column
 from .incidents import ROLE_LEVELS, Actor, deadline_state, near_deadline_condition, overdue_condition, resolver_of
 from .scope import visible
+from .wishes import unclaimed_condition
 from .users import DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, SECRETARY, STREET_OFFICER
 
 SHOWN = 8  # items a section lists; its count says how many there are in all
@@ -45,7 +49,7 @@ SHOWN = 8  # items a section lists; its count says how many there are in all
 class Item:
     """One thing to do: what it is (``kind`` and ``id`` make its link), its state, when it is due."""
 
-    kind: str  # incident, task, whistle, summons, redemption, record, resident (due a visit)
+    kind: str  # incident, task, whistle, summons, redemption, record, resident (due a visit), wish
     id: int
     title: str
     state: str  # a key of the view's state labels
@@ -63,7 +67,8 @@ class Item:
 
 @dataclass
 class Section:
-    key: str  # held, to_rate, overdue_below, tasks, visits, whistles, summonses, department, redemptions, records
+    key: str  # held, to_rate, overdue_below, tasks, visits, whistles, summonses, department, redemptions, records,
+    # wishes, wishes_done
     count: int
     items: list[Item] = field(default_factory=list)
     late: int = 0  # of ``count``: overdue (incidents), past the deadline (whistles, summonses)
@@ -181,6 +186,21 @@ def _visits(actor: Actor, now):
     return and_(due <= _local_day(now), visible(actor.scope, Resident))
 
 
+def _wishes(actor: Actor, now):
+    """Micro-wishes of the secretary's community that no one claimed by their claim deadline."""
+    if SECRETARY not in actor.roles or actor.scope.kind != "grid":
+        return None
+    return and_(unclaimed_condition(now), visible(actor.scope, MicroWish))
+
+
+def _wishes_done(actor: Actor):
+    """Micro-wishes of the worker's or secretary's area done by their volunteer, waiting for the
+    resident's satisfaction (which pays the volunteer's points)."""
+    if not ({SECRETARY, GRID_WORKER} & actor.roles) or actor.scope.kind != "grid":
+        return None
+    return and_(MicroWish.state == "done", visible(actor.scope, MicroWish))
+
+
 def _local_day(now):
     return func.date(func.timezone(TIMEZONE_NAME, now))
 
@@ -197,7 +217,9 @@ def _counts(actor: Actor, now) -> dict[str, object]:
             ("tasks", ResponseTask, _tasks(actor), None),
             ("redemptions", Redemption, _redemptions(actor), None),
             ("records", ServiceRecord, _records(actor), None),
-            ("visits", Resident, _visits(actor, now), None)):
+            ("visits", Resident, _visits(actor, now), None),
+            ("wishes", MicroWish, _wishes(actor, now), MicroWish.claim_deadline),
+            ("wishes_done", MicroWish, _wishes_done(actor), None)):
         if condition is None:
             continue
         if key == "visits":  # overdue: due before today
@@ -226,8 +248,8 @@ def _figures(session: Session, queries: dict[str, object]) -> dict[str, tuple[in
     return {key: (int(count), int(late or 0)) for key, count, late in zip(subqueries, row[::2], row[1::2])}
 
 
-ORDER = ("held", "department", "summonses", "tasks", "overdue_below", "to_rate", "visits", "whistles", "redemptions",
-         "records")
+ORDER = ("held", "department", "summonses", "tasks", "overdue_below", "to_rate", "visits", "wishes", "wishes_done",
+         "whistles", "redemptions", "records")
 
 
 def workbench(session: Session, actor: Actor) -> Workbench:
@@ -365,7 +387,22 @@ def _visit_items(session: Session, actor: Actor, now, offset: int, limit: int) -
                  deadline="overdue" if day < today else None) for key, name, where, day in due]
 
 
-_ITEMS = {"whistles": _whistle_items, "summonses": _summons_items, "tasks": _task_items,
+def _wish_items(session: Session, actor: Actor, now, offset: int, limit: int) -> list[Item]:
+    rows = session.execute(select(MicroWish.id, MicroWish.title, MicroWish.state, Grid.name, MicroWish.claim_deadline)
+                           .join(Grid, Grid.id == MicroWish.grid_id).where(_wishes(actor, now))
+                           .order_by(MicroWish.claim_deadline, MicroWish.id).offset(offset).limit(limit)).all()
+    return [Item("wish", key, title, "unclaimed", where, deadline, "overdue")
+            for key, title, state, where, deadline in rows]
+
+
+def _done_wish_items(session: Session, actor: Actor, now, offset: int, limit: int) -> list[Item]:
+    rows = session.execute(select(MicroWish.id, MicroWish.title, Grid.name, MicroWish.done_at)
+                           .join(Grid, Grid.id == MicroWish.grid_id).where(_wishes_done(actor))
+                           .order_by(MicroWish.done_at, MicroWish.id).offset(offset).limit(limit)).all()
+    return [Item("wish", key, title, "to_rate_wish", where, done_at) for key, title, where, done_at in rows]
+
+
+_ITEMS = {"wishes": _wish_items, "wishes_done": _done_wish_items, "whistles": _whistle_items, "summonses": _summons_items, "tasks": _task_items,
           "redemptions": _redemption_items, "records": _record_items, "visits": _visit_items}
 
 

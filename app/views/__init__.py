@@ -16,7 +16,8 @@ def register_views(appbuilder) -> None:
     from .grids import GridModelView
     from .maps import MapView
     from .incidents import DeadlineRuleModelView, IncidentCategoryModelView, IncidentEventModelView, IncidentModelView
-    from .people import ServiceRecordModelView, VolunteerModelView, WorkerModelView
+    from .people import ServiceRecordModelView, TrainingRecordModelView, VolunteerModelView, WorkerModelView
+    from .wishes import MicroWishModelView
     from .residents import (AttentionTagModelView, HouseholdModelView, HouseholdMoveModelView, HouseModelView,
                             ResidentModelView, VisitModelView)
     from .emergencies import EmergencyResponseModelView
@@ -40,6 +41,9 @@ def register_views(appbuilder) -> None:
     from .grids import figures_source
 
     current_app.jinja_env.globals["gridgov_figures_source"] = figures_source
+    from .people import training_years
+
+    current_app.jinja_env.globals["gridgov_training_years"] = training_years
     headers.install(current_app)
     register_error_pages(current_app)
     current_app.teardown_request(uploads.discard_uploads)
@@ -57,6 +61,17 @@ def register_views(appbuilder) -> None:
                         category="People")
     appbuilder.add_view(ServiceRecordModelView, "Service records", label=_l("Service records"),
                         icon="fa-clock-o", category="People")
+    appbuilder.add_view(TrainingRecordModelView, "Training records", label=_l("Training records"),
+                        icon="fa-graduation-cap", category="People")
+    appbuilder.add_link("Training below the required hours", href="/trainingrecordmodelview/under/",
+                        label=_l("Training below the required hours"), icon="fa-exclamation-circle", category="People")
+    # 微心愿: 群众点单、社区派单、党员接单
+    appbuilder.add_view(MicroWishModelView, "Micro-wishes", label=_l("Micro-wishes"), icon="fa-gift",
+                        category="Wishes", category_label=_l("Micro-wishes"), category_icon="fa-heart-o")
+    appbuilder.add_link("Post a micro-wish", href="/microwishmodelview/post", label=_l("Post a micro-wish"),
+                        icon="fa-plus", category="Wishes")
+    appbuilder.add_link("Wishes to claim", href="/microwishmodelview/mine/", label=_l("Micro-wishes to claim"),
+                        icon="fa-hand-paper-o", category="Wishes")
     # 一户一档: the base data of each grid
     appbuilder.add_view(ResidentModelView, "Residents", label=_l("Residents"), icon="fa-user", category="Residents",
                         category_label=_l("Households and residents"), category_icon="fa-home")

@@ -46,6 +46,8 @@ TABLE_LABELS = {
     "households": _l("Households"),
     "residents": _l("Residents"),
     "visits": _l("Visits"),
+    "micro_wishes": _l("Micro-wishes"),
+    "training_records": _l("Training records"),
 }
 RECORD_LABELS = {table: TABLE_LABELS[table] for table in audit_service.RECORD_TABLES}
 SUBJECT_LABELS = {table: TABLE_LABELS[table] for table in audit_service.SUBJECTS}

@@ -33,6 +33,8 @@ SECTION_TITLES = {
     "redemptions": _l("Redemptions to hand over"),
     "records": _l("Service records not yet awarded points"),
     "visits": _l("Residents due a visit"),
+    "wishes": _l("Micro-wishes no one claimed in time"),
+    "wishes_done": _l("Micro-wishes done, waiting for the resident's satisfaction"),
 }
 STATE_LABELS = {
     **INCIDENT_STATUS_LABELS,
@@ -44,6 +46,8 @@ STATE_LABELS = {
     "to_award": _l("To award"),
     "visit_due": _l("Visit due"),
     "overdue_visit": _l("Visit overdue"),
+    "unclaimed": _l("Not claimed"),
+    "to_rate_wish": _l("To record the satisfaction"),
 }
 HELD_STATES = {
     "to_accept": _l("To accept"),
@@ -65,6 +69,8 @@ def item_url(item: todos.Item) -> str:
         return url_for("EmergencyResponseModelView.tasks")
     if item.kind == "resident":
         return url_for("ResidentModelView.show", pk=item.id)
+    if item.kind == "wish":
+        return url_for("MicroWishModelView.show", pk=item.id)
     if item.kind == "redemption":
         return url_for("RedemptionModelView.show", pk=item.id)
     return url_for("ServiceRecordModelView.show", pk=item.id)
@@ -147,7 +153,7 @@ class HomeView(IndexView):
             "report": ("can_report", "IncidentModelView"), "declare": ("can_declare", "EmergencyResponseModelView"),
             "blow": ("can_blow", "WhistleModelView"), "figures": ("can_figures", "IncidentModelView"),
             "responses": ("can_list", "EmergencyResponseModelView"), "dashboard": ("can_show", "DashboardView"),
-            "visit": ("can_add", "VisitModelView"),
+            "visit": ("can_add", "VisitModelView"), "wish": ("can_post", "MicroWishModelView"),
         }.items()}
         figures = None
         if scope.kind in ("grid", "all", "department") and GRID_WORKER not in roles:

@@ -1,14 +1,20 @@
 """Screens for workers, volunteers and their service records."""
 from __future__ import annotations
 
+import datetime
+
+from flask import current_app, request
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from wtforms.validators import Length, ValidationError
 
 from ..extensions import db
-from ..models import ServiceRecord, Volunteer, Worker
+from ..models import ServiceRecord, TrainingRecord, Volunteer, Worker
 from ..models.choices import EMPLOYMENT_TYPE_LABELS, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS
 from ..services import people as people_service
+from ..services import training as training_service
 from ..services.personal_data import (
     is_valid_mobile,
     is_valid_resident_id,
@@ -56,6 +62,45 @@ PERSONAL_DATA_VALIDATORS = {
 }
 
 
+class TrainingRecordModelView(ScopedModelView):
+    """培训记录 — a worker's courses; also the related list of a worker's page. Its "under the
+    required hours" page lists, per community, the workers who trained less than a year asks."""
+
+    datamodel = EagerInterface(TrainingRecord)
+    list_title = _l("Training records")
+    show_title = _l("Training record")
+    add_title = _l("Add training record")
+    edit_title = _l("Edit training record")
+    label_columns = {"worker": _l("Worker"), "date": _l("Date"), "course": _l("Course"), "hours": _l("Hours"),
+                     "organiser": _l("Organiser")}
+    list_columns = ["date", "worker", "course", "hours", "organiser"]
+    show_columns = add_columns = edit_columns = ["worker", "date", "course", "hours", "organiser"]
+    search_columns = ["worker", "date", "course", "organiser"]
+    order_columns = ["date", "hours"]
+    base_order = ("date", "desc")
+    description_columns = {"hours": _l("More than 0 and at most 200 hours for one course.")}
+    validators_columns = {"course": [Length(max=100)], "organiser": [Length(max=100)]}
+    # the "under the required hours" page: who may read it
+    method_permission_name = {"muldelete": "delete", "under": "under"}
+
+    def check(self, item, *, is_new, original):
+        training_service.check_record(db.session, current_scope(), item)
+
+    @expose("/under/")
+    @has_access
+    def under(self):
+        """The workers under the hours a year asks (70 unless set), per community."""
+        year = request.args.get("year", "")
+        year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else datetime.date.today().year
+        required = current_app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", training_service.DEFAULT_REQUIRED_HOURS)
+        rows = training_service.under_required(db.session, current_scope(), year, required)
+        groups: dict = {}
+        for row in rows:
+            groups.setdefault((row.community_id, row.community), []).append(row)
+        return self.render_template("gridgov/training_under.html", groups=groups, year=year, required=required,
+                                    role_labels=WORKER_ROLE_LABELS, count=len(rows))
+
+
 class WorkerModelView(Importable, ScopedModelView):
     """网格员 and the other grid roles."""
 
@@ -82,10 +127,10 @@ class WorkerModelView(Importable, ScopedModelView):
     # 名称（code）, which the import reads)
     export_columns = show_columns
     add_columns = ["grid", "name", "role", "phone", "id_number", "employment", "party_member",
-                   "start_date", "training_hours", "department"]
+                   "start_date", "department"]
     edit_columns = add_columns
     search_columns = ["name", "role", "grid", "employment", "party_member"]
-    order_columns = ["name", "role", "phone", "start_date", "training_hours"]
+    order_columns = ["name", "role", "phone", "start_date"]
     base_order = ("name", "asc")
     masked_columns = PERSONAL_DATA
     formatters_columns = {
@@ -96,7 +141,7 @@ class WorkerModelView(Importable, ScopedModelView):
     description_columns = {
         "phone": _l("11-digit mainland mobile number."),
         "id_number": _l("18 characters; the last may be X."),
-        "training_hours": _l("Qibin requires at least 70 hours a year."),
+        "training_hours": _l("The sum of this year's training records; Qibin requires at least 70 hours a year."),
     }
     validators_columns = {"name": [Length(max=50)], **{column: list(checks) for column, checks in PERSONAL_DATA_VALIDATORS.items()}}
     add_form_extra_fields = {
@@ -110,8 +155,21 @@ class WorkerModelView(Importable, ScopedModelView):
         "employment": choice_field(_l("Employment type"), EMPLOYMENT_TYPE_LABELS, required=False),
     }
 
+    related_views = [TrainingRecordModelView]
+    show_template = "gridgov/worker_show.html"  # with the training hours of each year
+
     def check(self, item, *, is_new, original):
         people_service.check_worker(db.session, current_scope(), item)
+
+
+def training_years(worker_id) -> list:
+    """(year, hours) of the worker's training, the latest year first; none outside the scope."""
+    from ..services.errors import OutOfScope
+
+    try:
+        return training_service.yearly_totals(db.session, current_scope(), worker_id)
+    except OutOfScope:
+        return []
 
 
 class ServiceRecordModelView(ServiceRecordAwardMixin, Importable, ScopedModelView):

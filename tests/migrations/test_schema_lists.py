@@ -29,6 +29,8 @@ CHECKED = {
     "incidents_source_valid": choices.INCIDENT_SOURCES,
     "incidents_status_valid": choices.INCIDENT_STATUSES,
     "incidents_urgency_valid": choices.URGENCIES,
+    "micro_wishes_kind_valid": choices.WISH_KINDS,
+    "micro_wishes_state_valid": choices.WISH_STATES,
 }
 
 

@@ -23,7 +23,7 @@ from app.services.spreadsheet_reader import BadFile, read_table
 XIANGJIANG = "410611001001"  # 湘江社区: the secretary's community
 JINSHAN = "410611002001"  # 金山社区: another street's
 BLOCK = XIANGJIANG + "-01"
-WORKER_HEADER = ["姓名", "手机号", "身份证号", "角色", "网格编码", "用工类型", "党员", "入职日期", "本年度培训学时"]
+WORKER_HEADER = ["姓名", "手机号", "身份证号", "角色", "网格编码", "用工类型", "党员", "入职日期", "所属部门或单位"]
 
 
 def resident_id(seventeen: str) -> str:
@@ -65,8 +65,8 @@ def worker_rows(*rows):
 
 
 def worker(name="张丽", phone="13939201234", id_number=ID1, role="网格员", grid=BLOCK, employment="专职",
-           party="是", start="2024-03-01", hours="60"):
-    return [name, phone, id_number, role, grid, employment, party, start, hours]
+           party="是", start="2024-03-02", department=""):
+    return [name, phone, id_number, role, grid, employment, party, start, department]
 
 
 def secretary(session):
@@ -97,7 +97,7 @@ def test_workers_new_then_unchanged_then_changed(session, zh):
     assert count(session, Worker) == before + 2
     stored = session.scalar(select(Worker).where(Worker.id_number == ID1))
     assert (stored.name, stored.phone, stored.role, stored.party_member, stored.start_date) == (
-        "张丽", "13939201234", "grid_worker", True, datetime.date(2024, 3, 1))
+        "张丽", "13939201234", "grid_worker", True, datetime.date(2024, 3, 2))
 
     again = imports.preview(session, secretary(session), "workers", data, "x.xlsx")
     assert again.counts == {"new": 0, "changed": 0, "unchanged": 2, "bad": 0} and not again.can_apply
@@ -312,10 +312,10 @@ def test_a_declared_dimension_is_not_trusted(session, zh):
     five = worker_rows(*(worker(name=f"人{n}", phone=f"1393920000{n}", id_number="") for n in range(5)))
     preview = imports.preview(session, secretary(session), "workers", declared(xlsx(five), "A1:H2"), "x.xlsx")
     assert preview.counts["new"] == 5, messages(preview)
-    # the ninth column (本年度培训学时) beyond a declared A1:H2 is read
+    # the ninth column (所属部门或单位) beyond a declared A1:H2 is read
     preview = imports.preview(session, secretary(session), "workers",
-                              declared(xlsx(worker_rows(worker(hours="abc"))), "A1:H2"), "x.xlsx")
-    assert "本年度培训学时" in messages(preview)[2]
+                              declared(xlsx(worker_rows(worker(department="无此单位"))), "A1:H2"), "x.xlsx")
+    assert "无此单位" in messages(preview)[2]
 
 
 def test_rows_after_a_long_run_of_empty_rows_are_read(session, zh):
@@ -327,9 +327,9 @@ def test_rows_after_a_long_run_of_empty_rows_are_read(session, zh):
 
 def test_decimals_are_rounded_as_the_column_stores_them(session, zh):
     """Half away from zero, to the Numeric column's scale, as PostgreSQL rounds: a re-import is unchanged."""
-    columns = {column.name: column for kind in ("workers", "grids") for column in imports.KINDS[kind].columns}
-    assert imports.parse_cell(columns["training_hours"], "10.25") == Decimal("10.3")
-    assert imports.parse_cell(columns["training_hours"], 10.35) == Decimal("10.4")
+    columns = {column.name: column for kind in ("service_records", "grids") for column in imports.KINDS[kind].columns}
+    assert imports.parse_cell(columns["hours"], "10.25") == Decimal("10.3")
+    assert imports.parse_cell(columns["hours"], 10.35) == Decimal("10.4")
     assert imports.parse_cell(columns["area_km2"], "0.12345") == Decimal("0.123")
     assert imports.parse_cell(columns["area_km2"], "0.0125") == Decimal("0.013")
     scope = secretary(session)
@@ -372,7 +372,7 @@ def test_a_row_refused_by_the_database_writes_nothing(session, zh, monkeypatch):
     def lenient(session_, scope, item):  # the second row passes the checks, the database refuses it
         original(session_, scope, item)
         if item.name == "王强":
-            item.training_hours = Decimal(5000)
+            item.phone = "12345"
 
     monkeypatch.setattr(imports.people_service, "check_worker", lenient)
     with pytest.raises(DomainError):

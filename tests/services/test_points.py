@@ -65,8 +65,7 @@ def test_every_holder_has_an_account_and_the_demo_bank_is_consistent(session):
         session.scalar(select(func.count()).select_from(Volunteer)) + session.scalar(select(func.count()).select_from(Worker)))
     assert points.check_invariants(session) == []
     worker = Worker(name="新人", grid_id=community(session, XIANGJIANG).id, phone="13900001111",
-                    start_date=datetime.date(2025, 1, 1), role="grid_worker", employment="full_time", party_member=False,
-                    training_hours=Decimal(0))
+                    start_date=datetime.date(2025, 1, 1), role="grid_worker", employment="full_time", party_member=False)
     session.add(worker)
     session.commit()
     assert session.scalar(select(PointsAccount).where(PointsAccount.worker_id == worker.id)).balance == 0

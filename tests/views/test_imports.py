@@ -220,11 +220,11 @@ def test_a_confirmation_refused_as_stale_gives_the_file_back(login, session):
     assert done.status_code == 302 and workers(session) == before + 2
 
 
-def test_more_decimal_places_and_a_guarded_formula_import_back_unchanged(login, session):
-    """Training hours 10.25 (stored 10.3) and a worker named =1+1 (the CSV export writes '=1+1):
-    the same file, and the exported CSV, import back unchanged."""
+def test_a_guarded_formula_imports_back_unchanged(login, session):
+    """A worker named =1+1 (the CSV export writes '=1+1): the same file, and the exported CSV (with
+    this year's training hours, which the import leaves aside), import back unchanged."""
     secretary = login("secretary")
-    data = csv_bytes(worker_rows(worker(name="=1+1", phone="13939207777", id_number="", hours="10.25")))
+    data = csv_bytes(worker_rows(worker(name="=1+1", phone="13939207777", id_number="")))
     assert secretary.post(PAGE, {"step": "confirm", "token": token_of(upload(secretary, data, "w.csv"))}).status_code \
         == 302
     assert "未变 1" in upload(secretary, data, "w.csv").get_data(as_text=True)

@@ -149,19 +149,24 @@ AUDIT = "/auditentrymodelview/list/"
 DUE = "/residentmodelview/list/?_flt_0_next_visit_due=due"
 RESIDENTS = {"/residentmodelview/list/", "/householdmodelview/list/", "/housemodelview/list/", "/visitmodelview/list/",
              DUE}  # 一户一档
+WISHES, POST_WISH, MY_WISHES = "/microwishmodelview/list/", "/microwishmodelview/post", "/microwishmodelview/mine/"
+TRAINING, UNDER_HOURS = "/trainingrecordmodelview/list/", "/trainingrecordmodelview/under/"
 STAFF = {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
                             "emergencyresponse", "rewarditem", "redemption", "pointsaccount", "ledgerentry",
                             "pointsrule")} | {TREE, REPORT, HONOUR}
 MENUS = {
-    "dispatcher": STAFF | RESIDENTS | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE, DASHBOARD, AUDIT},
-    "street": STAFF | RESIDENTS | {TASKS, DASHBOARD, AUDIT},
-    "secretary": STAFF | RESIDENTS | {TASKS, AUDIT},
-    "worker": RESIDENTS | {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, HONOUR},
+    "dispatcher": STAFF | RESIDENTS | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE, DASHBOARD, AUDIT,
+                                       WISHES, TRAINING, UNDER_HOURS},
+    "street": STAFF | RESIDENTS | {TASKS, DASHBOARD, AUDIT, WISHES, TRAINING, UNDER_HOURS},
+    "secretary": STAFF | RESIDENTS | {TASKS, AUDIT, WISHES, POST_WISH, TRAINING, UNDER_HOURS},
+    "worker": RESIDENTS | {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, HONOUR, WISHES, POST_WISH,
+                           TRAINING},
     "department": {LISTS["department"], LISTS["incident"], LISTS["whistle"]},
     "volunteer": {LISTS["volunteer"], LISTS["servicerecord"], LISTS["incident"], REPORT, ME, REDEEM, HONOUR,
-                  LISTS["pointsrule"]},
+                  LISTS["pointsrule"], MY_WISHES},
     "leader": {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
-                                  "emergencyresponse")} | RESIDENTS | {TREE, HONOUR, DASHBOARD},
+                                  "emergencyresponse")} | RESIDENTS | {TREE, HONOUR, DASHBOARD, WISHES, TRAINING,
+                                                                       UNDER_HOURS},
 }
 
 
