@@ -311,7 +311,10 @@ def explain(app, pages: list[tuple[str, str, str, str]], slowest: int = 2) -> No
         statements = list(ran)
         print(f"\n-- {name}: {len(statements)} queries, {sum(t for t, _ in statements):.1f} ms in SQL; "
               f"the {slowest} slowest:")
-        for _, statement in sorted(statements, reverse=True)[:slowest]:
+        explainable = [(ms, statement) for ms, statement in statements  # not SET LOCAL, COMMIT…
+                       if statement.lstrip().split(None, 1)[0].upper() in ("SELECT", "WITH", "INSERT", "UPDATE",
+                                                                            "DELETE")]
+        for _, statement in sorted(explainable, reverse=True)[:slowest]:
             with app.app_context(), db.engine.connect() as conn:
                 plan = conn.exec_driver_sql(
                     "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) " + statement.replace("%", "%%")).all()
