@@ -429,8 +429,9 @@ def areas(session: Session, scope: Scope, area: Grid) -> dict:
 
 def area_in_scope(session: Session, scope: Scope, area_id) -> Grid:
     """The area a user asks about (their own scope's grid by default), inside their scope."""
-    pk = as_key(area_id) if area_id not in (None, "") else None
-    if pk is None:
+    given = area_id not in (None, "")
+    pk = as_key(area_id) if given else None
+    if not given:
         if scope.kind == "grid":
             pk = scope.grid_id
         elif scope.is_all:

@@ -114,7 +114,8 @@ class HomeView(IndexView):
             "report": ("can_report", "IncidentModelView"), "declare": ("can_declare", "EmergencyResponseModelView"),
             "blow": ("can_blow", "WhistleModelView"), "figures": ("can_figures", "IncidentModelView"),
             "responses": ("can_list", "EmergencyResponseModelView"), "dashboard": ("can_show", "DashboardView"),
-            "visit": ("can_add", "VisitModelView"),
+            "visit": ("can_add", "VisitModelView"), "patrol": ("can_patrol", "PatrolModelView"),
+            "patrol_compliance": ("can_lead", "PatrolModelView"),
         }.items()}
         figures = None
         if scope.kind in ("grid", "all", "department") and GRID_WORKER not in roles:
