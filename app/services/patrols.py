@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy_utils import Ltree
 
 from ..models import ClockIn, Grid, GridgovUser, Patrol, PatrolRule, Worker
+from ..models.choices import WORKER_ROLES
 from .errors import Conflict, OutOfScope, ValidationError
 from .local_time import TIMEZONE, local_today
 from .scope import Scope, is_under
@@ -31,8 +32,9 @@ from .typed import as_key
 from .unit_of_work import unit_of_work
 
 EARTH_RADIUS_M = 6_371_000  # the mean radius; the haversine's error against the ellipsoid is under 0.5 %
-# the roles the rule asks patrols of (网格员)
-PATROLLING_ROLES = ("grid_worker",)
+# the roles the rule asks patrols of: every worker of a grid (the district's 8,400 patrol, as
+# Beipiao asks of its 网格员); a district that exempts a role (a cleaner) changes this one list
+PATROLLING_ROLES = WORKER_ROLES
 # a point the phone places worse than this is not stored: it would draw a track the worker never walked
 WORST_ACCURACY_M = 100
 MOST_POINTS_PER_BATCH = 2000

@@ -46,6 +46,9 @@ TABLE_LABELS = {
     "households": _l("Households"),
     "residents": _l("Residents"),
     "visits": _l("Visits"),
+    "patrols": _l("Patrol log"),
+    "clock_ins": _l("Clock-ins"),
+    "patrol_rules": _l("Patrol rules"),
 }
 RECORD_LABELS = {table: TABLE_LABELS[table] for table in audit_service.RECORD_TABLES}
 SUBJECT_LABELS = {table: TABLE_LABELS[table] for table in audit_service.SUBJECTS}
@@ -83,7 +86,7 @@ REFERENCES = {
     "unit_id": "departments", "leader_id": "workers", "volunteer_id": "volunteers", "rule_id": "points_rules",
     "points_rule_id": "points_rules", "category_id": "incident_categories", "user_id": "ab_user",
     "role_id": "ab_role", "household_id": "households", "owner_id": "residents", "head_id": "residents",
-    "resident_id": "residents", "visitor_id": "ab_user",
+    "resident_id": "residents", "visitor_id": "ab_user", "worker_id": "workers", "district_id": "grids",
 }
 
 

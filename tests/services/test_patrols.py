@@ -312,8 +312,7 @@ def test_who_fell_short_in_a_week_per_area(session):
     me = worker_row(session)
     block = grid(session, BLOCK)
     others = session.scalars(select(Worker).join(Grid, Worker.grid_id == Grid.id)
-                             .where(Worker.role == "grid_worker", Grid.path.descendant_of(block.path),
-                                    Worker.id != me.id)).all()
+                             .where(Grid.path.descendant_of(block.path), Worker.id != me.id)).all()
     monday, sunday = patrols.week_of(local_today() - datetime.timedelta(days=7))
     for offset in range(7):  # the demo worker meets the rule every day but Friday
         day = monday + datetime.timedelta(days=offset)
@@ -324,7 +323,7 @@ def test_who_fell_short_in_a_week_per_area(session):
     short = patrols.shortfalls(session, block, monday, sunday)
     mine = next(row for row in short if row.worker_id == me.id)
     assert (mine.days, mine.days_short, mine.patrols, mine.counted, mine.clock_ins) == (7, 1, 13, 13, 0)
-    # the other grid workers of the block patrolled not at all: seven days short each
+    # the block's other workers (its leader, its buildings' workers) patrolled not at all: seven days short each
     assert {row.worker_id for row in short} == {me.id} | {worker.id for worker in others}
     assert all(row.days_short == 7 for row in short if row.worker_id != me.id)
     # a whole community: the same worker among the community's other workers
@@ -344,3 +343,17 @@ def test_only_ended_days_count_in_the_current_week():
     monday, sunday = patrols.week_of(today)
     assert (monday, sunday) == (datetime.date(2026, 11, 30), datetime.date(2026, 12, 6))
     assert patrols.counted_days(monday, sunday, today) == (monday, datetime.date(2026, 12, 2))
+
+
+def test_a_login_is_a_worker_of_its_own_grid(session):
+    from app.services.users import check_user_worker
+
+    me = worker_row(session)
+    block = grid(session, BLOCK)
+    check_user_worker(block, me)
+    check_user_worker(grid(session, "410611001001"), me)  # a community login: a worker under it
+    with pytest.raises(ValidationError):
+        check_user_worker(grid(session, "410611002001"), me)  # another street's community
+    with pytest.raises(ValidationError):
+        check_user_worker(None, me)  # a login without a grid is no worker
+    check_user_worker(block, None)

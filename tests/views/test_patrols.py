@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.models import ClockIn, Grid, GridgovUser, Patrol, PatrolRule, Worker
 from app.services.local_time import TIMEZONE, local_today
@@ -204,3 +204,22 @@ def test_the_district_keeps_its_patrol_rule(login, session):
     rule = session.scalar(select(PatrolRule).where(PatrolRule.district_id == district.id))
     assert (rule.min_patrols, rule.min_minutes, rule.min_metres, float(rule.max_speed)) == (3, 45, 800, 10.0)
     assert login("secretary").get("/patrolrulemodelview/list/").status_code in (302, 403)
+
+
+def test_the_administrator_links_a_grid_workers_login_to_a_worker_of_its_grid(login, session):
+    browser = login("admin")
+    role = session.scalar(text("SELECT id FROM ab_role WHERE name = 'Grid worker'"))
+    form = {"last_name": "巡", "first_name": "查员", "username": "xuncha", "email": "xuncha@x.cn", "active": "y",
+            "roles": role, "grid": grid_id(session, WORKER_BLOCK), "password": "Strong@Pass12",
+            "conf_password": "Strong@Pass12"}
+    elsewhere = another_worker(session, JINSHAN + "-01")
+    response = browser.post("/users/add", {**form, "worker": elsewhere.id})
+    assert session.scalar(select(GridgovUser).where(GridgovUser.username == "xuncha")) is None
+    page = response.get_data(as_text=True)
+    if response.status_code == 302:
+        page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "请选择该账号所属网格内的工作人员" in page
+    neighbour = another_worker(session, WORKER_BLOCK, besides=the_worker(session).id)
+    assert browser.post("/users/add", {**form, "worker": neighbour.id}).status_code == 302
+    assert session.scalar(select(GridgovUser.worker_id).where(GridgovUser.username == "xuncha")) == neighbour.id
+    assert "对应的工作人员" in browser.get("/users/add").get_data(as_text=True)
