@@ -30,7 +30,7 @@ def test_a_worker_patrols_on_a_phone_reports_on_the_way_and_the_secretary_sees_i
     worker.login("worker")
     page = worker.page
     page.goto("/")
-    page.locator("a[href='/patrolmodelview/patrol/']").first.click()
+    page.locator("a.btn[href='/patrolmodelview/patrol/']").click()
     worker.assert_fits()
     page.get_by_role("button", name="在此打卡").click()
     expect(page.locator(".alert-success")).to_contain_text("打卡成功")
@@ -76,7 +76,7 @@ def test_a_worker_patrols_on_a_phone_reports_on_the_way_and_the_secretary_sees_i
     expect(page.get_by_role("link", name="巡查发现井盖松动")).to_be_visible()
     secretary.screenshot("patrol-4-secretary-sees-patrol")
     page.goto("/")
-    page.get_by_role("link", name="巡查达标情况").first.click()
+    page.locator("a.btn[href='/patrolmodelview/compliance/']").click()
     expect(page.locator("h2")).to_contain_text("巡查达标情况")
     secretary.assert_labelled()
     secretary.screenshot("patrol-5-secretary-compliance")
