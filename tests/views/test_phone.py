@@ -149,19 +149,24 @@ AUDIT = "/auditentrymodelview/list/"
 DUE = "/residentmodelview/list/?_flt_0_next_visit_due=due"
 RESIDENTS = {"/residentmodelview/list/", "/householdmodelview/list/", "/housemodelview/list/", "/visitmodelview/list/",
              DUE}  # 一户一档
+# 巡查日志: the grid worker patrols, who leads an area reads its patrols and who fell short
+PATROL_LOG, PATROL, COMPLIANCE = "/patrolmodelview/list/", "/patrolmodelview/patrol/", "/patrolmodelview/compliance/"
+LEADS_PATROLS = {PATROL_LOG, COMPLIANCE}
 STAFF = {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
                             "emergencyresponse", "rewarditem", "redemption", "pointsaccount", "ledgerentry",
                             "pointsrule")} | {TREE, REPORT, HONOUR}
 MENUS = {
-    "dispatcher": STAFF | RESIDENTS | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE, DASHBOARD, AUDIT},
-    "street": STAFF | RESIDENTS | {TASKS, DASHBOARD, AUDIT},
-    "secretary": STAFF | RESIDENTS | {TASKS, AUDIT},
-    "worker": RESIDENTS | {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, HONOUR},
+    "dispatcher": STAFF | RESIDENTS | LEADS_PATROLS | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE,
+                                                       DASHBOARD, AUDIT, "/patrolrulemodelview/list/"},
+    "street": STAFF | RESIDENTS | LEADS_PATROLS | {TASKS, DASHBOARD, AUDIT},
+    "secretary": STAFF | RESIDENTS | LEADS_PATROLS | {TASKS, AUDIT},
+    "worker": RESIDENTS | {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, HONOUR, PATROL,
+                           PATROL_LOG},
     "department": {LISTS["department"], LISTS["incident"], LISTS["whistle"]},
     "volunteer": {LISTS["volunteer"], LISTS["servicerecord"], LISTS["incident"], REPORT, ME, REDEEM, HONOUR,
                   LISTS["pointsrule"]},
     "leader": {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
-                                  "emergencyresponse")} | RESIDENTS | {TREE, HONOUR, DASHBOARD},
+                                  "emergencyresponse")} | RESIDENTS | LEADS_PATROLS | {TREE, HONOUR, DASHBOARD},
 }
 
 
@@ -177,7 +182,7 @@ def test_the_administrator_sees_everything_but_a_points_account_and_check_ins(lo
     assert set(LISTS.values()) | RESIDENTS | {TREE, REPORT, HONOUR, "/users/list/", "/roles/list/", AUDIT,
                                               "/personaldataaccessmodelview/list/",
                                               "/attentiontagmodelview/list/"} <= entries
-    assert not {ME, REDEEM, TASKS} & entries
+    assert not {ME, REDEEM, TASKS, PATROL} & entries  # no worker of its own: no patrol
 
 
 def test_a_hidden_entry_leaves_its_page_reachable_where_a_workflow_needs_it(login, session):
