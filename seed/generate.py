@@ -567,8 +567,9 @@ class _IdNumbers:
 
 
 # 巡查日志, made by PostgreSQL from each worker and day (no row crosses the wire): how many patrols a
-# day (5 % none, 10 % one, 75 % two, 10 % three), each an out-and-back walk of 13 points five minutes
-# apart from near the worker's grid, its distance the track's (12 stretches along a meridian); a
+# day (1 % none, 1 % one, 88 % two, 10 % three), each an out-and-back walk of 13 points five minutes
+# apart from near the worker's grid, its distance the track's (12 stretches along a meridian), one in
+# 75 too short (40 minutes, or 720 m): about a worker in four falls short some day of a week; a
 # clock-in on 97 % of days. Deterministic: every choice is a hash of the seed, the worker and the day.
 PATROLS = """
     WITH day_of AS (
@@ -577,12 +578,13 @@ PATROLS = """
         FROM workers w CROSS JOIN generate_series(1, :days) AS d (n)),
     walk AS (
         SELECT day_of.*, k.n AS k, abs(hashtext(:seed || '.' || worker_id || '.' || day_of.n || '.' || k.n)) AS h2
-        FROM day_of CROSS JOIN LATERAL generate_series(1, CASE WHEN h % 100 < 5 THEN 0 WHEN h % 100 < 15 THEN 1
+        FROM day_of CROSS JOIN LATERAL generate_series(1, CASE WHEN h % 100 < 1 THEN 0 WHEN h % 100 < 2 THEN 1
                                                                WHEN h % 100 < 90 THEN 2 ELSE 3 END) AS k (n)),
     shaped AS (
         SELECT worker_id, grid_id, (day + make_interval(hours => (ARRAY[8, 14, 19])[k], mins => h2 % 90))
                    AT TIME ZONE 'Asia/Shanghai' AS started,
-               (58 + h2 % 60) * 60 AS duration, 80 + (h2 / 7) % 90 AS step,
+               CASE WHEN h2 % 150 = 0 THEN 40 ELSE 60 + h2 % 60 END * 60 AS duration,
+               CASE WHEN h2 % 150 = 1 THEN 60 ELSE 84 + (h2 / 7) % 90 END AS step,
                35.70 + (grid_id % 97) * 0.001 AS lat, 114.20 + (grid_id % 89) * 0.001 AS lon
         FROM walk)
     INSERT INTO patrols (worker_id, grid_id, started_at, ended_at, latitudes, longitudes, seconds, distance_m,

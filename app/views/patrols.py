@@ -113,6 +113,9 @@ class PatrolModelView(ScopedModelView):
     list_columns = ["started_at", "worker", "grid", "ended_at", "duration_s", "distance_m", "jumps"]
     show_columns = ["worker", "grid", "started_at", "ended_at", "duration_s", "distance_m", "jumps"]
     search_columns = ["worker", "grid", "started_at"]
+    # no add or edit route: a patrol is made on the phone page; the forms FAB builds anyway leave the
+    # track out (it has no field for an array)
+    add_columns = edit_columns = ["worker", "grid", "started_at", "ended_at"]
     order_columns = ["started_at"]
     base_order = ("started_at", "desc")
     formatters_columns = {"started_at": local_time, "ended_at": local_time, "duration_s": lambda s: duration_text(s),
