@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, false, or_, select, text, true
+from sqlalchemy import false, or_, select, text, true
 from sqlalchemy.orm import Session
 from sqlalchemy_utils import Ltree
 
-from ..models import ClockIn, Grid, GridgovUser, Patrol, PatrolRule, Worker
+from ..models import ClockIn, Grid, GridgovUser, Incident, Patrol, PatrolRule, Visit, Worker
 from ..models.choices import WORKER_ROLES
 from .errors import Conflict, OutOfScope, ValidationError
-from .local_time import TIMEZONE, local_today
-from .scope import Scope, is_under
+from .local_time import local_today
+from .scope import Scope, is_under, visible
 from .typed import as_key
 from .unit_of_work import unit_of_work
 
@@ -157,6 +157,25 @@ def shows_track(scope: Scope, own_worker_id: int | None, leads: bool, patrol: Pa
     if patrol.worker_id == own_worker_id:
         return True
     return leads and scope.kind == "grid" and patrol.grid is not None and is_under(patrol.grid.path, scope.grid_path)
+
+
+def made_on(session: Session, scope: Scope, patrol_id: int) -> tuple[list, list]:
+    """(the incidents, the visits) made on a patrol that the scope sees, in time order."""
+    incidents = list(session.scalars(select(Incident).where(Incident.patrol_id == patrol_id, visible(scope, Incident))
+                                     .order_by(Incident.id)))
+    visits = list(session.scalars(select(Visit).where(Visit.patrol_id == patrol_id, visible(scope, Visit))
+                                  .order_by(Visit.visited_at, Visit.id)))
+    return incidents, visits
+
+
+def worker_seen(session: Session, scope: Scope, own_worker_id: int | None, leads: bool, worker_id) -> Worker:
+    """A worker whose days the user may read: their own, or one of the area they lead."""
+    pk = as_key(worker_id)
+    worker = session.get(Worker, pk) if pk is not None else None
+    if worker is None or not (worker.id == own_worker_id or scope.is_all or (
+            leads and scope.kind == "grid" and is_under(worker.grid.path, scope.grid_path))):
+        raise OutOfScope(_l("Record not found."))
+    return worker
 
 
 def open_patrol_id(session: Session, user_id) -> int | None:
@@ -442,7 +461,3 @@ def area_in_scope(session: Session, scope: Scope, area_id) -> Grid:
     if grid is None or not (scope.is_all or (scope.kind == "grid" and is_under(grid.path, scope.grid_path))):
         raise OutOfScope(_l("Record not found."))
     return grid
-
-
-def local_date(moment: datetime.datetime) -> datetime.date:
-    return moment.astimezone(TIMEZONE).date()

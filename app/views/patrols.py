@@ -22,12 +22,10 @@ from ..extensions import appbuilder, db
 from ..fab.filters import current_scope
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
-from ..models import Grid, Incident, Patrol, PatrolRule, Visit, Worker
+from ..models import Grid, Patrol, PatrolRule
 from ..services import patrols as patrol_service
 from ..services.errors import DomainError, OutOfScope
-from ..services.local_time import TIMEZONE, local_today
-from ..services.scope import is_under, seen_among
-from ..services.typed import as_key
+from ..services.local_time import local_today
 from .formats import local_time
 from .incidents import current_actor
 from .service_calls import call_service
@@ -133,15 +131,12 @@ class PatrolModelView(ScopedModelView):
         widgets = self._show(pk)
         patrol = self.record_shown(pk)
         scope = current_scope()
-        incidents = db.session.query(Incident).filter(Incident.patrol_id == patrol.id).order_by(Incident.id).all()
-        visits = db.session.query(Visit).filter(Visit.patrol_id == patrol.id).order_by(Visit.visited_at).all()
-        seen_incidents = seen_among(db.session, scope, Incident, [i.id for i in incidents])
-        seen_visits = seen_among(db.session, scope, Visit, [v.id for v in visits])
-        track = shows_track = patrol_service.shows_track(scope, own_worker_id(), leads(), patrol)
+        incidents, visits = patrol_service.made_on(db.session, scope, patrol.id)
+        shows_track = patrol_service.shows_track(scope, own_worker_id(), leads(), patrol)
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=[],
-            patrol=patrol, flag=flag_text(patrol), track=track_svg(patrol) if track else None, shows_track=shows_track,
-            incidents=[i for i in incidents if i.id in seen_incidents], visits=[v for v in visits if v.id in seen_visits],
+            patrol=patrol, flag=flag_text(patrol), track=track_svg(patrol) if shows_track else None, shows_track=shows_track,
+            incidents=incidents, visits=visits,
             local_time=local_time, rule=patrol_service.rule_for(db.session, patrol.grid.path),
             duration=duration_text(patrol.duration_s), distance=distance_text(patrol.distance_m))
 
@@ -231,12 +226,9 @@ class PatrolModelView(ScopedModelView):
     @has_access
     def days(self, worker_id):
         """A worker's days of a week against the rule: theirs, or a worker of the area the user leads."""
-        worker = db.session.get(Worker, as_key(worker_id)) if as_key(worker_id) is not None else None
-        scope = current_scope()
-        allowed = worker is not None and (
-            worker.id == own_worker_id() or scope.is_all
-            or (leads() and scope.kind == "grid" and is_under(worker.grid.path, scope.grid_path)))
-        if not allowed:
+        try:
+            worker = patrol_service.worker_seen(db.session, current_scope(), own_worker_id(), leads(), worker_id)
+        except OutOfScope:
             abort(404)
         monday, sunday, first, last = self._week()
         days = patrol_service.worker_days(db.session, worker, monday, min(sunday, local_today()))
