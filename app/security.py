@@ -187,6 +187,19 @@ def _incidents(*, act=True, report=True, configure=False, whistles=True, blow=Fa
     return pairs
 
 
+def _patrols(*, patrol=False, lead=False, rules=False):
+    """巡查日志: who patrols and clocks in (their own patrols), who leads an area's patrols (its
+    workers' patrols and tracks, and who fell short of the rule), who keeps the districts' rules."""
+    pairs = [("menu_access", "Patrols")] + _view("PatrolModelView", READ, "Patrol log")
+    if patrol:
+        pairs += [("can_patrol", "PatrolModelView"), ("menu_access", "Patrol")]
+    if lead:
+        pairs += [("can_lead", "PatrolModelView"), ("menu_access", "Patrol compliance")]
+    if rules:
+        pairs += _view("PatrolRuleModelView", WRITE, "Patrol rules")
+    return pairs
+
+
 def _imports(*views):
     """台账导入: the lists whose records the role may bring in from Excel (it may add and edit them)."""
     return [("can_import", view) for view in views]
@@ -204,6 +217,7 @@ MENU = {
     "Points bank": ("My points", "Redeem rewards", "Honour roll", "Reward catalog", "Redemptions",
                     "Points accounts", "Points ledger", "Points rules"),
     "Residents": ("Residents", "Visits due", "Visits", "Households", "Houses", "Care and attention tags"),
+    "Patrols": ("Patrol", "Patrol log", "Patrol compliance", "Patrol rules"),
     "Audit": ("Audit trail", "Personal data access"),
 }
 
@@ -230,7 +244,7 @@ HIDDEN_MENUS = {
     LEADER: ("Reward catalog", "Redemptions", "Points accounts", "Points ledger", "Points rules"),
 }
 # The administrator holds every permission but has no points account and no grid to check in.
-ADMIN_HIDDEN_MENUS = ("My points", "Redeem rewards", "Emergency tasks", "Wishes to claim")
+ADMIN_HIDDEN_MENUS = ("My points", "Redeem rewards", "Emergency tasks", "Wishes to claim", "Patrol")
 
 # The audit trail (审计日志) of the user's area, in the Audit menu: secretaries, street officers and
 # dispatch centres, who change the base records. The access log is the administrator's alone.
@@ -243,21 +257,21 @@ ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(rules_write=True, items_write=True)
     + _incidents(configure=True, blow=True, declare=True, oversee=True) + DASHBOARD + AUDIT
     + _residents(write=False, sensitive=False) + _imports("DepartmentModelView")
-    + _training(write=False) + _wishes(),
+    + _training(write=False) + _wishes() + _patrols(lead=True, rules=True),
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
     + _incidents(blow=True, check_in=True, oversee=True) + DASHBOARD + AUDIT
     + _residents(write=False, sensitive=True) + _imports("GridModelView", "WorkerModelView")
-    + _training(write=True) + _wishes(),
+    + _training(write=True) + _wishes() + _patrols(lead=True),
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
     + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True)
     + _incidents(check_in=True, oversee=True) + AUDIT + _residents(write=True, sensitive=True)
     + _imports("GridModelView", "WorkerModelView", "VolunteerModelView", "ServiceRecordModelView")
     + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView")
-    + _training(write=True) + _wishes(post=True, act=True),
+    + _training(write=True) + _wishes(post=True, act=True) + _patrols(lead=True),
     GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(check_in=True)
     + _residents(write=True, sensitive=False)
     + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView")
-    + _training(write=False, under=False) + _wishes(post=True, act=True),
+    + _training(write=False, under=False) + _wishes(post=True, act=True) + _patrols(patrol=True),
     DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False)
     + _incidents(report=False, answer=True, emergencies=False),
     # Volunteers read their own record; their points and redemptions have their own screens; they
@@ -266,7 +280,7 @@ ROLE_PERMISSIONS = {
     + _wishes(claim=True),
     LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank()
     + _incidents(act=False, report=False, oversee=True) + DASHBOARD + _residents(write=False, sensitive=False)
-    + _training(write=False) + _wishes(),
+    + _training(write=False) + _wishes() + _patrols(lead=True),
 }
 ROLE_PERMISSIONS = {role: _menu_without(pairs, *HIDDEN_MENUS.get(role, ())) for role, pairs in ROLE_PERMISSIONS.items()}
 ROLES = [ADMIN, *ROLE_PERMISSIONS]

@@ -331,6 +331,9 @@ def create_demo_users(sm, session: Session, password: str, made: dict | None = N
             raise RuntimeError(f"could not create demo user {username}")
         if kind == "grid":
             user.grid_id = session.scalar(select(Grid.id).where(Grid.code == key))
+            if role_name == "Grid worker":  # the login is its grid's worker (巡查日志, 打卡)
+                user.worker_id = session.scalar(select(Worker.id).where(
+                    Worker.grid_id == user.grid_id, Worker.role == "grid_worker").order_by(Worker.id).limit(1))
         elif kind == "department":
             user.department_id = session.scalar(select(Department.id).where(Department.name == key))
         else:

@@ -233,3 +233,30 @@ def test_small_city_houses_lie_in_block_grids(database_url):
                     WHERE next_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL)
                    OR care_visit_due IS DISTINCT FROM gridgov_visit_due(tags, last_visited_at, moved_out, NULL, false)""") == 0
     engine.dispose()
+
+
+def test_small_district_patrols_are_measured_as_the_service_measures_them(small_district):
+    """About two patrols a worker and day, each track's distance and duration what the service
+    computes from it, none under way, a clock-in on most days; the compliance list answers."""
+    from app.models import Patrol
+    from app.services import patrols
+
+    session, counts = small_district
+    worker_days = counts["workers"] * 14  # the small shape's 14 days
+    assert 1.9 * worker_days < counts["patrols"] < 2.2 * worker_days
+    assert 0.9 * worker_days < counts["clock_ins"] <= worker_days
+    assert session.scalar(select(func.count()).select_from(Patrol).where(Patrol.ended_at.is_(None))) == 0
+    for patrol in session.scalars(select(Patrol).order_by(Patrol.id).limit(200)):
+        found = patrols.measure(patrol.latitudes, patrol.longitudes, patrol.seconds, 12)
+        assert (round(found.distance_m), found.duration_s, found.jumps) == (
+            patrol.distance_m, patrol.duration_s, patrol.jumps)
+    street = session.scalar(select(Grid).where(Grid.level == "street").order_by(Grid.code))
+    monday, sunday = patrols.week_of(datetime.date.today() - datetime.timedelta(days=7))
+    short = patrols.shortfalls(session, street, monday, sunday)
+    assert short and all(0 < row.days_short <= 7 for row in short)
+    staff = session.scalar(select(func.count()).select_from(Worker).join(Grid, Worker.grid_id == Grid.id)
+                           .where(Grid.path.descendant_of(street.path)))
+    assert len(short) < staff / 2  # most workers meet the rule
+    loads = dict(session.execute(select(AuditEntry.table_name, AuditEntry.changes["rows"].as_integer())
+                                 .where(AuditEntry.action == "load")).all())
+    assert loads["patrols"] == counts["patrols"]

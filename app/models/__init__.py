@@ -8,6 +8,7 @@ from .grids import Grid
 from .incidents import (DeadlineRule, Incident, IncidentCategory, IncidentEvent, incident_month_tallies, incident_scopes,
                         incident_tallies)
 from .logins import login_failures
+from .patrols import ClockIn, Patrol, PatrolRule
 from .people import ServiceRecord, TrainingRecord, Volunteer, Worker
 from .residents import AttentionTag, GridRecords, House, Household, HouseholdMove, Resident, Visit
 from .points import (LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement,
@@ -34,6 +35,9 @@ __all__ = [
     "IncidentEvent",
     "LedgerEntry",
     "login_failures",
+    "ClockIn",
+    "Patrol",
+    "PatrolRule",
     "PointsAccount",
     "PointsRule",
     "Redemption",

@@ -111,6 +111,7 @@ class Incident(Model):
         Index("incidents_category_id_idx", "category_id", "id"),
         fk_index("incidents", "handler_worker_id"),
         fk_index("incidents", "created_by_id"),
+        fk_index("incidents", "patrol_id"),
         # the open incidents, newest first (the whistle form's choice): 0.4 % of them at city size
         Index("incidents_open_idx", "id", postgresql_where=text(f"status IN {sql_in(OPEN_STATUSES)}")),
         # who sees it and its words in one index: a street's keyword search walks both together
@@ -147,6 +148,9 @@ class Incident(Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL", name="incidents_created_by_id_fkey")
     )
+    # the patrol it was reported on (巡查日志), if its reporter had one under way
+    patrol_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("patrols.id", ondelete="SET NULL", name="incidents_patrol_id_fkey"))
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="reported")
     # Who holds it: the level, the grid of that level (none at department level), and, when
     # handed down or dispatched, the worker or the department doing the work.

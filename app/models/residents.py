@@ -303,6 +303,7 @@ class Visit(Model):
         fk_index("visits", "household_id", "visited_at"),
         Index("visits_visitor_id_idx", "visitor_id", "visited_at"),
         fk_index("visits", "incident_id"),
+        fk_index("visits", "patrol_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -321,6 +322,9 @@ class Visit(Model):
     follow_up: Mapped[Optional[str]] = mapped_column(Text)
     incident_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("incidents.id", ondelete="SET NULL", name="visits_incident_id_fkey"))
+    # the patrol it was made on (巡查日志), if the visitor had one under way
+    patrol_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("patrols.id", ondelete="SET NULL", name="visits_patrol_id_fkey"))
 
     resident = relationship("Resident")
     household = relationship("Household")

@@ -8,7 +8,7 @@ import re
 from typing import Optional
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, text
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .choices import fk_index
@@ -37,6 +37,7 @@ class GridgovUser(User):
         ),
         fk_index("ab_user", "grid_id"),
         fk_index("ab_user", "department_id"),
+        UniqueConstraint("worker_id", name="ab_user_worker_id_key"),
         {"extend_existing": True},
     )
 
@@ -53,6 +54,10 @@ class GridgovUser(User):
         unique=True,
     )
 
+    # The worker this login is (一人一号): whose patrols and clock-ins it records (巡查日志).
+    worker_id: Mapped[Optional[int]] = mapped_column(
+        Integer, ForeignKey("workers.id", ondelete="SET NULL", name="ab_user_worker_id_fkey"))
+
     # Written into the signed session at login; a session holding another number is signed out.
     # The app adds one on logout, a trigger on a password change or a deactivation (migration 0019).
     session_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
@@ -60,6 +65,7 @@ class GridgovUser(User):
     grid = relationship("Grid")
     department = relationship("Department")
     volunteer = relationship("Volunteer")
+    worker = relationship("Worker")
 
     def get_full_name(self) -> str:
         """The name the menu bar, the lists and the records' "by" columns print."""

@@ -72,6 +72,13 @@ MESSAGES = {
     "incidents_closed_frozen": _l("This incident is closed: it can no longer change."),
     "whistle_summonses_closed_frozen": _l("This whistle is closed."),
     "response_tasks_ended_frozen": _l("This response has ended."),
+    "patrols_open_key": _l("You have a patrol under way: stop it before starting another."),
+    "clock_ins_worker_id_day_key": _l("You have already clocked in today."),
+    "patrol_rules_district_is_district": _l("A patrol rule belongs to a district, or is the default (no district)."),
+    "patrol_rules_district_id_key": _l("This district already has its patrol rule."),
+    "patrols_worker_id_fkey": _l("This worker has patrols on record: keep the record, do not delete it."),
+    "clock_ins_worker_id_fkey": _l("This worker has patrols on record: keep the record, do not delete it."),
+    "ab_user_worker_id_key": _l("This worker already has a login."),
 }
 
 GENERIC = _l("The change was refused because it breaks a rule of the records.")

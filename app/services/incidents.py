@@ -24,6 +24,7 @@ from ..models.choices import (
     URGENCIES,
 )
 from ..models.users import person_name
+from . import patrols
 from .departments import FUNCTIONAL
 from .errors import Conflict, ValidationError
 from .people import community_of
@@ -218,7 +219,7 @@ def report(session: Session, actor: Actor, data: Report) -> Incident:
             grid_id=grid.id, latitude=data.latitude, longitude=data.longitude, photo=data.photo,
             reporter_name=reporter_name or None, reporter_phone=phone,
             reporter_volunteer_id=volunteer_id, created_by_id=actor.user_id, status="reported", level=level,
-            holder_grid_id=grid.id,
+            holder_grid_id=grid.id, patrol_id=patrols.open_patrol_id(session, actor.user_id),
         )
         incident.grid = grid
         incident.holder_grid = grid

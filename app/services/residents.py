@@ -18,6 +18,7 @@ from ..models import Grid, House, Household, Resident, Visit
 from ..models.choices import (ATTENTION_TAGS, ETHNICITIES, HOUSE_OWNERSHIPS, HOUSE_USES, HOUSEHOLD_KINDS, RELATIONS,
                               RESIDENCE_STATUSES, SENSITIVE_TAGS, VISIT_METHODS)
 from . import incidents as incident_service
+from . import patrols
 from .errors import OutOfScope, ValidationError
 from .local_time import local_today
 from .people import MOBILE_MESSAGE, RESIDENT_ID_MESSAGE
@@ -289,7 +290,8 @@ def record_visit(session: Session, actor: incident_service.Actor, data: VisitDat
     """A visit, and the incident it raises when ``data`` names a category: both or neither."""
     with unit_of_work(session):
         visit = Visit(resident_id=data.resident_id, household_id=data.household_id, visited_at=data.visited_at,
-                      method=data.method, found=data.found, follow_up=data.follow_up, visitor_id=actor.user_id)
+                      method=data.method, found=data.found, follow_up=data.follow_up, visitor_id=actor.user_id,
+                      patrol_id=patrols.open_patrol_id(session, actor.user_id))
         check_visit(session, actor.scope, visit)
         session.add(visit)
         session.flush()

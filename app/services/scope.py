@@ -30,6 +30,7 @@ from ..models import (
     LedgerEntry,
     MicroWish,
     PointsAccount,
+    PatrolRule,
     PointsRule,
     Redemption,
     RedemptionLine,
@@ -404,6 +405,9 @@ RULES: dict[type, Callable[[Scope], object]] = {
     # Configuration lists are public to every logged-in user.
     IncidentCategory: lambda scope: true(),
     DeadlineRule: lambda scope: true(),
+    PatrolRule: lambda scope: true(),
+    # Patrol and ClockIn are not here: a worker sees their own, who leads an area its workers'
+    # (services/patrols.py ``seen``); anything else reaching them sees none (administrators all).
 }
 
 

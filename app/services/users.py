@@ -68,6 +68,16 @@ def check_user_scope(role_names: set[str], grid=None, department=None, volunteer
             raise ValidationError(SCOPE_MESSAGES[role], field=kind)
 
 
+def check_user_worker(grid=None, worker=None) -> None:
+    """The worker a login is (whose patrols and clock-ins it records) works inside the login's grid."""
+    from .scope import is_under
+
+    if worker is None:
+        return
+    if grid is None or worker.grid is None or not is_under(worker.grid.path, grid.path):
+        raise ValidationError(_l("Choose a worker of the login's own grid."), field="worker")
+
+
 def generate_password(length: int = 16) -> str:
     """A random password that passes FAB's complexity rule (2 upper, 2 digits, 1 special…)."""
     alphabet = string.ascii_letters + string.digits

@@ -21,6 +21,7 @@ def register_views(appbuilder) -> None:
     from .residents import (AttentionTagModelView, HouseholdModelView, HouseholdMoveModelView, HouseModelView,
                             ResidentModelView, VisitModelView)
     from .emergencies import EmergencyResponseModelView
+    from .patrols import PatrolModelView, PatrolRuleModelView
     from .whistles import WhistleModelView
     from .points import (
         LedgerEntryModelView,
@@ -84,6 +85,14 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(AttentionTagModelView, "Care and attention tags", label=_l("Care and attention tags"),
                         icon="fa-tags", category="Residents")
     appbuilder.add_view_no_menu(HouseholdMoveModelView)
+    # 巡查日志 and 打卡
+    appbuilder.add_link("Patrol", href="/patrolmodelview/patrol/", label=_l("Patrol and clock in"), icon="fa-road",
+                        category="Patrols", category_label=_l("Patrols"), category_icon="fa-road")
+    appbuilder.add_view(PatrolModelView, "Patrol log", label=_l("Patrol log"), icon="fa-list", category="Patrols")
+    appbuilder.add_link("Patrol compliance", href="/patrolmodelview/compliance/", label=_l("Patrol compliance"),
+                        icon="fa-check-square-o", category="Patrols")
+    appbuilder.add_view(PatrolRuleModelView, "Patrol rules", label=_l("Patrol rules"), icon="fa-sliders",
+                        category="Patrols")
     incidents_menu = {"category": "Incidents", "category_label": _l("Incidents"), "category_icon": "fa-bell"}
     appbuilder.add_view(IncidentModelView, "Incidents", label=_l("Incidents"), icon="fa-list-alt", **incidents_menu)
     appbuilder.add_link("Report an incident", href="/incidentmodelview/report", label=_l("Report an incident"),

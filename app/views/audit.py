@@ -48,6 +48,9 @@ TABLE_LABELS = {
     "visits": _l("Visits"),
     "micro_wishes": _l("Micro-wishes"),
     "training_records": _l("Training records"),
+    "patrols": _l("Patrol log"),
+    "clock_ins": _l("Clock-ins"),
+    "patrol_rules": _l("Patrol rules"),
 }
 RECORD_LABELS = {table: TABLE_LABELS[table] for table in audit_service.RECORD_TABLES}
 SUBJECT_LABELS = {table: TABLE_LABELS[table] for table in audit_service.SUBJECTS}
@@ -85,7 +88,7 @@ REFERENCES = {
     "unit_id": "departments", "leader_id": "workers", "volunteer_id": "volunteers", "rule_id": "points_rules",
     "points_rule_id": "points_rules", "category_id": "incident_categories", "user_id": "ab_user",
     "role_id": "ab_role", "household_id": "households", "owner_id": "residents", "head_id": "residents",
-    "resident_id": "residents", "visitor_id": "ab_user",
+    "resident_id": "residents", "visitor_id": "ab_user", "worker_id": "workers", "district_id": "grids",
 }
 
 

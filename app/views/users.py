@@ -22,7 +22,7 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from ..services.errors import DomainError
-from ..services.users import ROLE_LABELS, check_user_scope
+from ..services.users import ROLE_LABELS, check_user_scope, check_user_worker
 from ..fab.export import ExportMixin
 from ..fab.filters import type_searched_relations
 from ..fab.interface import EagerInterface
@@ -110,12 +110,12 @@ class GridgovUserDBModelView(ExportMixin, ListArguments, PickerMixin, UserDBMode
     # family name (姓) before given name (名), as Chinese names are written
     list_columns = ["last_name", "first_name", "username", "email", "active", "roles", "grid", "department"]
     add_columns = ["last_name", "first_name", "username", "active", "email", "roles",
-                   *SCOPE_FIELDS, "password", "conf_password"]
-    edit_columns = ["last_name", "first_name", "username", "active", "email", "roles", *SCOPE_FIELDS]
+                   *SCOPE_FIELDS, "worker", "password", "conf_password"]
+    edit_columns = ["last_name", "first_name", "username", "active", "email", "roles", *SCOPE_FIELDS, "worker"]
     search_columns = ["last_name", "first_name", "username", "email", "active", "roles", "grid", "department"]
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "active", "roles", "login_count"]}),
-        (_l("Scope"), {"fields": SCOPE_FIELDS, "expanded": True}),
+        (_l("Scope"), {"fields": [*SCOPE_FIELDS, "worker"], "expanded": True}),
         (_l("Personal Info"), {"fields": ["last_name", "first_name", "email"], "expanded": True}),
         (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on", "changed_on"],
                             "expanded": False}),
@@ -125,6 +125,7 @@ class GridgovUserDBModelView(ExportMixin, ListArguments, PickerMixin, UserDBMode
         "grid": _l("Scope: grid"),
         "department": _l("Scope: department"),
         "volunteer": _l("Scope: volunteer record"),
+        "worker": _l("The worker this login is"),
         "roles": _l("Role"),
     }
     description_columns = {
@@ -132,6 +133,8 @@ class GridgovUserDBModelView(ExportMixin, ListArguments, PickerMixin, UserDBMode
         "grid": _l("Dispatchers, street officers, secretaries, grid workers and leaders see this grid and everything under it."),
         "department": _l("Department officers see their department's records."),
         "volunteer": _l("A volunteer login sees only this volunteer record."),
+        "worker": _l("A grid worker's login records this worker's patrols and clock-ins (巡查日志). A worker of the "
+                     "login's grid."),
     }
     formatters_columns = {"roles": role_names}
     validators_columns = {"roles": [DataRequired()]}
@@ -170,14 +173,17 @@ class GridgovUserDBModelView(ExportMixin, ListArguments, PickerMixin, UserDBMode
         # roles by their label in the user's language; the empty scope choice labelled
         for form in (self.add_form, self.edit_form):
             form.roles.kwargs["get_label"] = lambda role: str(ROLE_LABELS.get(role.name, role.name))
-            for name in SCOPE_FIELDS:
-                getattr(form, name).kwargs["blank_text"] = _l("(none)")
+            for name in [*SCOPE_FIELDS, "worker"]:
+                if hasattr(getattr(form, name), "kwargs"):
+                    getattr(form, name).kwargs["blank_text"] = _l("(none)")
 
     def _check_scope(self, item) -> None:
         check_user_scope(
             {role.name for role in item.roles or []},
             grid=item.grid, department=item.department, volunteer=item.volunteer,
         )
+        with self.datamodel.session.no_autoflush:  # the new login is not in the session yet
+            check_user_worker(item.grid, item.worker)
 
     def pre_add(self, item):
         self._check_scope(item)

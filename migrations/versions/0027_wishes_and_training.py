@@ -14,7 +14,7 @@ Both tables are audited (migration 0024): a wish's description and done note, wh
 resident, are written only as "changed".
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-03
 """
 import json
@@ -23,7 +23,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0027'
-down_revision = '0025'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 

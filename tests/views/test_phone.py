@@ -151,22 +151,26 @@ RESIDENTS = {"/residentmodelview/list/", "/householdmodelview/list/", "/housemod
              DUE}  # 一户一档
 WISHES, POST_WISH, MY_WISHES = "/microwishmodelview/list/", "/microwishmodelview/post", "/microwishmodelview/mine/"
 TRAINING, UNDER_HOURS = "/trainingrecordmodelview/list/", "/trainingrecordmodelview/under/"
+# 巡查日志: the grid worker patrols, who leads an area reads its patrols and who fell short
+PATROL_LOG, PATROL, COMPLIANCE = "/patrolmodelview/list/", "/patrolmodelview/patrol/", "/patrolmodelview/compliance/"
+LEADS_PATROLS = {PATROL_LOG, COMPLIANCE}
 STAFF = {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
                             "emergencyresponse", "rewarditem", "redemption", "pointsaccount", "ledgerentry",
                             "pointsrule")} | {TREE, REPORT, HONOUR}
 MENUS = {
-    "dispatcher": STAFF | RESIDENTS | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE, DASHBOARD, AUDIT,
-                                       WISHES, TRAINING, UNDER_HOURS},
-    "street": STAFF | RESIDENTS | {TASKS, DASHBOARD, AUDIT, WISHES, TRAINING, UNDER_HOURS},
-    "secretary": STAFF | RESIDENTS | {TASKS, AUDIT, WISHES, POST_WISH, TRAINING, UNDER_HOURS},
-    "worker": RESIDENTS | {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, HONOUR, WISHES, POST_WISH,
-                           TRAINING},
+    "dispatcher": STAFF | RESIDENTS | LEADS_PATROLS | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE,
+                                                       DASHBOARD, AUDIT, "/patrolrulemodelview/list/", WISHES, TRAINING,
+                                                       UNDER_HOURS},
+    "street": STAFF | RESIDENTS | LEADS_PATROLS | {TASKS, DASHBOARD, AUDIT, WISHES, TRAINING, UNDER_HOURS},
+    "secretary": STAFF | RESIDENTS | LEADS_PATROLS | {TASKS, AUDIT, WISHES, POST_WISH, TRAINING, UNDER_HOURS},
+    "worker": RESIDENTS | {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, HONOUR, PATROL,
+                           PATROL_LOG, WISHES, POST_WISH, TRAINING},
     "department": {LISTS["department"], LISTS["incident"], LISTS["whistle"]},
     "volunteer": {LISTS["volunteer"], LISTS["servicerecord"], LISTS["incident"], REPORT, ME, REDEEM, HONOUR,
                   LISTS["pointsrule"], MY_WISHES},
     "leader": {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
-                                  "emergencyresponse")} | RESIDENTS | {TREE, HONOUR, DASHBOARD, WISHES, TRAINING,
-                                                                       UNDER_HOURS},
+                                  "emergencyresponse")} | RESIDENTS | LEADS_PATROLS | {TREE, HONOUR, DASHBOARD,
+                                                                                       WISHES, TRAINING, UNDER_HOURS},
 }
 
 
@@ -182,7 +186,7 @@ def test_the_administrator_sees_everything_but_a_points_account_and_check_ins(lo
     assert set(LISTS.values()) | RESIDENTS | {TREE, REPORT, HONOUR, "/users/list/", "/roles/list/", AUDIT,
                                               "/personaldataaccessmodelview/list/",
                                               "/attentiontagmodelview/list/"} <= entries
-    assert not {ME, REDEEM, TASKS} & entries
+    assert not {ME, REDEEM, TASKS, PATROL} & entries  # no worker of its own: no patrol
 
 
 def test_a_hidden_entry_leaves_its_page_reachable_where_a_workflow_needs_it(login, session):
