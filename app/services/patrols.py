@@ -120,10 +120,20 @@ def check_rule(session: Session, rule: PatrolRule) -> None:
             if value is None or not (low <= value <= high):
                 raise ValidationError(message, field=field)
         district_id = district.id if district is not None else None
+        if rule.id is not None and district_id is not None and session.scalar(
+                select(PatrolRule.id).where(PatrolRule.id == rule.id, PatrolRule.district_id.is_(None))):
+            raise ValidationError(_l("The default patrol rule stays the default: add a district's own rule instead."),
+                                  field="district")
         clash = select(PatrolRule.id).where(PatrolRule.district_id.is_not_distinct_from(district_id),
                                             PatrolRule.id != (rule.id or 0))
         if session.scalar(clash):
             raise ValidationError(_l("This district already has its patrol rule."), field="district")
+
+
+def check_rule_delete(session: Session, rule: PatrolRule) -> None:
+    """The default rule is kept: every district without its own is measured by it."""
+    if rule.district_id is None:
+        raise ValidationError(_l("The default patrol rule cannot be deleted: change its figures instead."))
 
 
 # --- who walks, who sees ----------------------------------------------------------------------
@@ -225,7 +235,7 @@ def _number(value, low: float, high: float) -> float | None:
         return None
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # an integer too large for a float (JSON has no bound)
         return None
     return number if math.isfinite(number) and low <= number <= high else None
 

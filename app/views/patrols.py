@@ -289,3 +289,6 @@ class PatrolRuleModelView(ScopedModelView):
 
     def check(self, item, *, is_new, original):
         patrol_service.check_rule(db.session, item)
+
+    def check_delete(self, item):
+        patrol_service.check_rule_delete(db.session, item)
