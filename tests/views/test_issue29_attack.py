@@ -7,9 +7,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from app.models import AuditEntry, ClockIn, Grid, Patrol, PatrolRule
+from app.models import AuditEntry, ClockIn, Grid, Patrol, PatrolRule, PersonalDataAccess
 
-from .test_patrols import the_worker
+from .test_patrols import patrol_of, the_worker
 
 
 def open_patrol(login, session):
@@ -78,3 +78,18 @@ def test_the_default_patrol_rule_is_not_moved_to_a_district(login, session):
     assert "默认" in page
     session.expire_all()
     assert session.get(PatrolRule, default.id).district_id is None
+
+
+@pytest.mark.parametrize("username, logged", [("secretary", True), ("street", True), ("worker", False), ("admin", False)])
+def test_a_track_shown_to_who_leads_the_area_is_in_the_access_log(login, session, username, logged):
+    me = the_worker(session)
+    patrol = patrol_of(session, me)
+    page = login(username).get(f"/patrolmodelview/show/{patrol.id}").get_data(as_text=True)
+    assert ("gridgov-track" in page) == (username != "admin")
+    rows = session.scalars(select(PersonalDataAccess).where(PersonalDataAccess.subject_table == "workers",
+                                                            PersonalDataAccess.subject_id == me.id)).all()
+    assert [row.fields for row in rows] == ([["track"]] if logged else [])
+    if logged:
+        listed = login("admin").get(f"/personaldataaccessmodelview/list/?_flt_0_subject_table=workers"
+                                    f"&_flt_0_subject_id={me.id}").get_data(as_text=True)
+        assert "巡查轨迹" in listed or "track" in listed
