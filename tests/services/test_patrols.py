@@ -357,3 +357,19 @@ def test_a_login_is_a_worker_of_its_own_grid(session):
     with pytest.raises(ValidationError):
         check_user_worker(None, me)  # a login without a grid is no worker
     check_user_worker(block, None)
+
+
+def test_a_patrol_stopped_more_than_a_day_ago_takes_no_late_points(session):
+    """Found attacking issue 29: a patrol stopped with no track could be filled in days later (a
+    fabricated walk inside its start and end), changing a past week's compliance."""
+    worker = actor(session, "worker")
+    patrol = started_minutes_ago(session, worker, 70)
+    patrols.stop(session, worker, patrol.id)
+    session.execute(text("UPDATE patrols SET started_at = started_at - interval '2 days', "
+                         "ended_at = ended_at - interval '2 days' WHERE id = :id"), {"id": patrol.id})
+    session.commit()
+    session.refresh(patrol)
+    with pytest.raises(Conflict):
+        patrols.add_points(session, worker, patrol.id, as_points(patrol, *track(5)))
+    session.refresh(patrol)
+    assert (patrol.points, patrol.distance_m) == (0, 0)
