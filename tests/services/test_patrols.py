@@ -373,3 +373,32 @@ def test_a_patrol_stopped_more_than_a_day_ago_takes_no_late_points(session):
         patrols.add_points(session, worker, patrol.id, as_points(patrol, *track(5)))
     session.refresh(patrol)
     assert (patrol.points, patrol.distance_m) == (0, 0)
+
+
+def test_clocking_in_twice_at_once_keeps_one_clock_in(session, pg_server):
+    """Found attacking issue 29 (held): two taps of 打卡 at once, the day's unique key decides."""
+    from tests.conftest import TEST_DB, normalise_url
+
+    engine = create_engine(normalise_url(pg_server.get_uri(TEST_DB)))
+    user_id = session.scalar(select(GridgovUser.id).where(GridgovUser.username == "worker"))
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def clock_in():
+        with Session(engine) as own:
+            me = incidents.actor_from_user(own, own.get(GridgovUser, user_id))
+            barrier.wait()
+            try:
+                outcomes.append(patrols.clock_in(own, me, "35.7461", "114.2951", "9").id)
+            except DomainError as error:
+                outcomes.append(str(error))
+
+    threads = [threading.Thread(target=clock_in) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    engine.dispose()
+    assert sum(isinstance(outcome, int) for outcome in outcomes) == 1, outcomes
+    assert len(outcomes) == 4 and all(isinstance(o, int) or "打卡" in o or "clocked in" in o for o in outcomes), outcomes
+    assert session.scalar(text("SELECT count(*) FROM clock_ins")) == 1
