@@ -40,6 +40,9 @@ WORST_ACCURACY_M = 100
 MOST_POINTS_PER_BATCH = 2000
 # a phone's clock may run a little ahead of the server's
 CLOCK_MARGIN = datetime.timedelta(minutes=5)
+# a stopped patrol takes the points its phone could not send this long after it stopped; later,
+# its track is closed (a past day's patrol is not filled in after the week was looked at)
+LATE_POINTS = datetime.timedelta(hours=24)
 
 
 # --- the track ------------------------------------------------------------------------------
@@ -120,10 +123,20 @@ def check_rule(session: Session, rule: PatrolRule) -> None:
             if value is None or not (low <= value <= high):
                 raise ValidationError(message, field=field)
         district_id = district.id if district is not None else None
+        if rule.id is not None and district_id is not None and session.scalar(
+                select(PatrolRule.id).where(PatrolRule.id == rule.id, PatrolRule.district_id.is_(None))):
+            raise ValidationError(_l("The default patrol rule stays the default: add a district's own rule instead."),
+                                  field="district")
         clash = select(PatrolRule.id).where(PatrolRule.district_id.is_not_distinct_from(district_id),
                                             PatrolRule.id != (rule.id or 0))
         if session.scalar(clash):
             raise ValidationError(_l("This district already has its patrol rule."), field="district")
+
+
+def check_rule_delete(session: Session, rule: PatrolRule) -> None:
+    """The default rule is kept: every district without its own is measured by it."""
+    if rule.district_id is None:
+        raise ValidationError(_l("The default patrol rule cannot be deleted: change its figures instead."))
 
 
 # --- who walks, who sees ----------------------------------------------------------------------
@@ -225,7 +238,7 @@ def _number(value, low: float, high: float) -> float | None:
         return None
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # an integer too large for a float (JSON has no bound)
         return None
     return number if math.isfinite(number) and low <= number <= high else None
 
@@ -275,10 +288,13 @@ def _append(session: Session, patrol: Patrol, points, until: datetime.datetime) 
 def add_points(session: Session, actor, patrol_id, points) -> tuple[Patrol, int]:
     """Points of the actor's patrol (a batch the phone sends, perhaps again): (the patrol, how many
     were new). A patrol already stopped takes the points made before it stopped (sent late, after
-    the signal came back)."""
+    the signal came back), for a day (``LATE_POINTS``)."""
     with unit_of_work(session):
         patrol = _own_patrol_locked(session, actor, patrol_id)
-        until = patrol.ended_at or _now(session) + CLOCK_MARGIN
+        now = _now(session)
+        if patrol.ended_at is not None and now > patrol.ended_at + LATE_POINTS:
+            raise Conflict(_l("This patrol was stopped more than a day ago: its track can no longer be added to."))
+        until = patrol.ended_at or now + CLOCK_MARGIN
         added = _append(session, patrol, points, until)
         session.flush()
         return patrol, added

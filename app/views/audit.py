@@ -68,6 +68,7 @@ FIELD_LABELS = {
     "password": _l("Password"),
     "path": _l("Grid path"),
     "boundary": _l("Boundary"),
+    "track": _l("The patrol's track"),  # a worker's track shown to who leads the area (views/patrols.py)
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from app.models import ClockIn, Grid, GridgovUser, Incident, IncidentCategory, Patrol
 
@@ -80,3 +80,40 @@ def test_a_worker_patrols_on_a_phone_reports_on_the_way_and_the_secretary_sees_i
     expect(page.locator("h2")).to_contain_text("巡查达标情况")
     secretary.assert_labelled()
     secretary.screenshot("patrol-5-secretary-compliance")
+
+
+def test_points_kept_on_the_phone_beyond_a_batch_are_all_sent(journey, session):
+    """A phone long without signal holds more points than the server takes at once (2000): they go
+    a batch after another, none lost."""
+    worker = journey.user(phone=True)
+    worker.login("worker")
+    page = worker.page
+    page.goto("/patrolmodelview/patrol/")
+    page.get_by_role("button", name="开始巡查").click()
+    expect(page.locator("#patrol")).to_be_visible()
+    me = session.scalar(select(GridgovUser.worker_id).where(GridgovUser.username == "worker"))
+    session.execute(Patrol.__table__.update().where(Patrol.worker_id == me, Patrol.ended_at.is_(None))
+                    .values(started_at=func.now() - text("interval '1 hour'")))
+    session.commit()
+    page.reload()
+    page.evaluate("""() => {
+        const box = document.getElementById("patrol");
+        const start = parseInt(box.getAttribute("data-started"), 10);
+        const points = [];
+        for (let i = 1; i <= 2500; i++) {
+            points.push({lat: 35.7461 + 0.00001 * i, lon: 114.2951, t: start + 1000 * i, acc: 8});
+        }
+        localStorage.setItem("gridgov-patrol-points", JSON.stringify({
+            patrol: box.getAttribute("data-patrol"), url: box.getAttribute("data-points-url"),
+            csrf: box.getAttribute("data-csrf"), points: points}));
+    }""")
+    page.reload()
+    deadline = time.time() + 30
+    stored = 0
+    while time.time() < deadline:
+        session.expire_all()
+        stored = session.scalar(select(Patrol).where(Patrol.worker_id == me, Patrol.ended_at.is_(None))).points
+        if stored == 2500:
+            break
+        page.wait_for_timeout(500)
+    assert stored == 2500

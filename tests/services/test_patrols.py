@@ -357,3 +357,48 @@ def test_a_login_is_a_worker_of_its_own_grid(session):
     with pytest.raises(ValidationError):
         check_user_worker(None, me)  # a login without a grid is no worker
     check_user_worker(block, None)
+
+
+def test_a_patrol_stopped_more_than_a_day_ago_takes_no_late_points(session):
+    """Found attacking issue 29: a patrol stopped with no track could be filled in days later (a
+    fabricated walk inside its start and end), changing a past week's compliance."""
+    worker = actor(session, "worker")
+    patrol = started_minutes_ago(session, worker, 70)
+    patrols.stop(session, worker, patrol.id)
+    session.execute(text("UPDATE patrols SET started_at = started_at - interval '2 days', "
+                         "ended_at = ended_at - interval '2 days' WHERE id = :id"), {"id": patrol.id})
+    session.commit()
+    session.refresh(patrol)
+    with pytest.raises(Conflict):
+        patrols.add_points(session, worker, patrol.id, as_points(patrol, *track(5)))
+    session.refresh(patrol)
+    assert (patrol.points, patrol.distance_m) == (0, 0)
+
+
+def test_clocking_in_twice_at_once_keeps_one_clock_in(session, pg_server):
+    """Found attacking issue 29 (held): two taps of 打卡 at once, the day's unique key decides."""
+    from tests.conftest import TEST_DB, normalise_url
+
+    engine = create_engine(normalise_url(pg_server.get_uri(TEST_DB)))
+    user_id = session.scalar(select(GridgovUser.id).where(GridgovUser.username == "worker"))
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def clock_in():
+        with Session(engine) as own:
+            me = incidents.actor_from_user(own, own.get(GridgovUser, user_id))
+            barrier.wait()
+            try:
+                outcomes.append(patrols.clock_in(own, me, "35.7461", "114.2951", "9").id)
+            except DomainError as error:
+                outcomes.append(str(error))
+
+    threads = [threading.Thread(target=clock_in) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    engine.dispose()
+    assert sum(isinstance(outcome, int) for outcome in outcomes) == 1, outcomes
+    assert len(outcomes) == 4 and all(isinstance(o, int) or "打卡" in o or "clocked in" in o for o in outcomes), outcomes
+    assert session.scalar(text("SELECT count(*) FROM clock_ins")) == 1

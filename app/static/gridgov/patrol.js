@@ -3,6 +3,9 @@
 // localStorage and sent when it returns (the server stores each point once, however often sent).
 (function () {
   var SEND_EVERY_MS = 5000;
+  // at most this many points a request (the server takes 2000 a batch: a phone long without signal
+  // holds more, sent a batch after another)
+  var BATCH = 1000;
 
   var clockIn = document.querySelector("form[data-gridgov-clock-in]");
   if (clockIn) {
@@ -64,7 +67,7 @@
   function send() {
     if (sending || !queue.length) { return; }
     sending = true;
-    var batch = queue.slice(0);
+    var batch = queue.slice(0, BATCH);
     fetch(pointsUrl, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
@@ -73,9 +76,11 @@
       return response.json().then(function (answer) { return {ok: response.ok, answer: answer}; });
     }).then(function (result) {
       sending = false;
-      if (!result.ok) { status.textContent = result.answer.error || ""; queue = []; keep(queue); return; }
+      // a batch refused is left out; the points taken meanwhile are kept
       queue = queue.slice(batch.length);
       keep(queue);
+      if (!result.ok) { status.textContent = result.answer.error || ""; return; }
+      if (queue.length) { setTimeout(send, 0); }
       distanceShown.textContent = result.answer.distance;
       flag.textContent = result.answer.flag || "";
       if (queue.length) { say("data-unsent", queue.length); } else { say("data-sent", result.answer.points); }
@@ -106,7 +111,8 @@
   // next page sends them again should the stop not have reached it: each is stored once)
   var stop = document.querySelector("form[data-gridgov-patrol-stop]");
   stop.addEventListener("submit", function () {
-    stop.elements.points.value = JSON.stringify(queue);
+    // the first points go with the stop; any beyond a batch stay kept, sent by the next page
+    stop.elements.points.value = JSON.stringify(queue.slice(0, BATCH));
   });
 
   // a stopped patrol's points still on this phone (the signal was lost): sent when it returns
@@ -114,14 +120,22 @@
     var stored;
     try { stored = JSON.parse(localStorage.getItem(pendingKey) || "null"); } catch (e) { stored = null; }
     if (!stored || !stored.points || !stored.points.length) { return; }
+    var batch = stored.points.slice(0, BATCH);
     fetch(stored.url, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": stored.csrf},
-      body: JSON.stringify({points: stored.points})
+      body: JSON.stringify({points: batch})
     }).then(function (response) {
       if (response.status >= 500) { return; }
       var now = JSON.parse(localStorage.getItem(pendingKey) || "null");
-      if (now && now.patrol === stored.patrol) { localStorage.removeItem(pendingKey); }
+      if (!now || now.patrol !== stored.patrol) { return; }
+      now.points = (now.points || []).slice(batch.length);
+      if (now.points.length) {
+        localStorage.setItem(pendingKey, JSON.stringify(now));
+        sendLeftOver();
+      } else {
+        localStorage.removeItem(pendingKey);
+      }
     }).catch(function () { /* still no signal: next time */ });
   }
 })();
