@@ -76,6 +76,7 @@ MESSAGES = {
     "clock_ins_worker_id_day_key": _l("You have already clocked in today."),
     "patrol_rules_district_is_district": _l("A patrol rule belongs to a district, or is the default (no district)."),
     "patrol_rules_district_id_key": _l("This district already has its patrol rule."),
+    "patrol_rules_default_kept": _l("The default patrol rule cannot be deleted: change its figures instead."),
     "patrols_worker_id_fkey": _l("This worker has patrols on record: keep the record, do not delete it."),
     "clock_ins_worker_id_fkey": _l("This worker has patrols on record: keep the record, do not delete it."),
     "ab_user_worker_id_key": _l("This worker already has a login."),

@@ -287,6 +287,23 @@ def test_the_rule_of_a_district_is_its_own_or_the_default(session):
         patrols.check_rule(session, PatrolRule(min_patrols=0, min_minutes=60, min_metres=1000, max_speed=12))
 
 
+def test_the_database_keeps_the_default_rule(session):
+    """Whatever path writes the table: the default can be neither deleted nor given a district."""
+    from sqlalchemy.exc import IntegrityError
+
+    district = session.scalar(select(Grid).where(Grid.parent_id.is_(None)))
+    default = session.scalar(select(PatrolRule).where(PatrolRule.district_id.is_(None)))
+    for statement in (f"DELETE FROM patrol_rules WHERE id = {default.id}",
+                      f"UPDATE patrol_rules SET district_id = {district.id} WHERE id = {default.id}"):
+        with pytest.raises(IntegrityError) as refused:
+            session.execute(text(statement))
+        assert refused.value.orig.diag.constraint_name == "patrol_rules_default_kept"
+        session.rollback()
+    session.execute(text(f"UPDATE patrol_rules SET min_patrols = 3 WHERE id = {default.id}"))  # its figures change
+    session.commit()
+    assert patrols.rule_for(session, district).min_patrols == 3
+
+
 def test_each_day_of_a_worker_is_met_or_not_by_the_rule(session):
     worker = worker_row(session)
     monday = patrols.week_of(local_today())[0] - datetime.timedelta(days=7)
