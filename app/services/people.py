@@ -2,7 +2,6 @@
 consistent links, and nothing placed outside the user's scope."""
 from __future__ import annotations
 
-import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Department, Grid, PointsRule, ServiceRecord, Volunteer, Worker
 from .errors import ValidationError
+from .local_time import local_today
 from .personal_data import (
     is_valid_contact_phone,
     is_valid_mobile,
@@ -73,7 +73,7 @@ def check_worker(session: Session, scope: Scope, worker: Worker) -> None:
         raise ValidationError(_l("Choose the grid."), field="grid")
     if not can_write_under(scope, grid):
         raise ValidationError(_l("You can only place workers inside your own area."), field="grid")
-    if worker.start_date and worker.start_date > datetime.date.today():
+    if worker.start_date and worker.start_date > local_today():
         raise ValidationError(_l("The start date cannot be in the future."), field="start_date")
 
 
@@ -103,7 +103,7 @@ def check_service_record(session: Session, scope: Scope, record: ServiceRecord) 
         raise ValidationError(_l("You can only record service of volunteers in your own area."), field="volunteer")
     if record.hours is None or not (0 < record.hours <= 24):
         raise ValidationError(_l("Service hours must be more than 0 and at most 24."), field="hours")
-    if record.date and record.date > datetime.date.today():
+    if record.date and record.date > local_today():
         raise ValidationError(_l("The service date cannot be in the future."), field="date")
     record.activity = (record.activity or "").strip()
     if not record.activity:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from ..models import Grid, TrainingRecord, Worker
 from ..models.people import MAX_TRAINING_HOURS
 from .errors import ValidationError
+from .local_time import local_today
 from .scope import Scope, get_visible, visible
 
 DEFAULT_REQUIRED_HOURS = 70
@@ -89,7 +90,7 @@ def check_record(session: Session, scope: Scope, record: TrainingRecord) -> None
     worker = session.scalar(select(Worker).where(Worker.id == worker_id, visible(scope, Worker)))
     if worker is None or not (scope.is_all or scope.kind == "grid"):
         raise ValidationError(_l("You can only record the training of workers in your own area."), field="worker")
-    if record.date is None or not (datetime.date(2000, 1, 1) <= record.date <= datetime.date.today()):
+    if record.date is None or not (datetime.date(2000, 1, 1) <= record.date <= local_today()):
         raise ValidationError(_l("The training date is from 2000 up to today."), field="date")
     if record.hours is None or not (0 < record.hours <= MAX_TRAINING_HOURS):
         raise ValidationError(_l("A training record has more than 0 and at most 200 hours."), field="hours")

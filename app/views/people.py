@@ -1,7 +1,6 @@
 """Screens for workers, volunteers and their service records."""
 from __future__ import annotations
 
-import datetime
 
 from flask import current_app, request
 from flask_appbuilder import expose
@@ -15,6 +14,7 @@ from ..models import ServiceRecord, TrainingRecord, Volunteer, Worker
 from ..models.choices import EMPLOYMENT_TYPE_LABELS, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS
 from ..services import people as people_service
 from ..services import training as training_service
+from ..services.local_time import local_today
 from ..services.personal_data import (
     is_valid_mobile,
     is_valid_resident_id,
@@ -91,7 +91,7 @@ class TrainingRecordModelView(ScopedModelView):
     def under(self):
         """The workers under the hours a year asks (70 unless set), per community."""
         year = request.args.get("year", "")
-        year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else datetime.date.today().year
+        year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else local_today().year
         required = current_app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", training_service.DEFAULT_REQUIRED_HOURS)
         rows = training_service.under_required(db.session, current_scope(), year, required)
         groups: dict = {}
