@@ -31,6 +31,8 @@ def test_a_worker_patrols_on_a_phone_reports_on_the_way_and_the_secretary_sees_i
     page = worker.page
     page.goto("/")
     page.locator("a.btn[href='/patrolmodelview/patrol/']").click()
+    page.wait_for_url("**/patrolmodelview/patrol/")  # the new page, not the home page it leaves
+    page.wait_for_load_state()
     worker.assert_fits()
     page.get_by_role("button", name="在此打卡").click()
     expect(page.locator(".alert-success")).to_contain_text("打卡成功")
