@@ -228,13 +228,25 @@ class EagerInterface(SQLAInterface):
     def _keys_then_rows(self, filters, order_column, order_direction, page, page_size):
         """A page's keys first (filters, order and OFFSET without the related rows), then its 20
         rows with what they print. Joined into the paged query, the related rows would be joined
-        to every matching row before the sort, not to the page's rows only."""
+        to every matching row before the sort, not to the page's rows only.
+
+        The count (up to ``COUNT_CAP`` + 1) rides in the keys' statement as a sub-select,
+        computed once by PostgreSQL: one statement and one round trip instead of two, and the
+        filters applied once. A page past the last carries no count, which is then asked alone."""
         query = self.session.query(self.obj)
-        count = self.query_count(query, filters)
         (key,) = sa_inspect(self.obj).primary_key
-        paged = self._apply_inner_all(query, filters, order_column, order_direction, page, page_size,
-                                      aliases_mapping={})
-        return count, self._rows([row[0] for row in paged.with_entities(key)])
+        filtered = self._apply_inner_all(query, filters, aliases_mapping={})
+        capped = filtered.with_entities(key).limit(COUNT_CAP + 1).subquery()
+        count = select(func.count()).select_from(capped).correlate(None).scalar_subquery()
+        paged = self.apply_engine_specific_hack(filtered, page, page_size, order_column)
+        paged = self.apply_order_by(paged, order_column, order_direction, aliases_mapping={},
+                                    bypass_many_to_many=True, add_pk=True)
+        found = self.apply_pagination(paged, page, page_size).with_entities(key, count).all()
+        if found:
+            total = found[0][1]
+        else:
+            total = self.query_count(query, filters) if page else 0
+        return total, self._rows([row[0] for row in found])
 
 
 def capped_page(page, page_size):

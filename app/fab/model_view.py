@@ -113,11 +113,16 @@ class ScopedModelView(PersonalDataLog, ExportMixin, ListArguments, PickerMixin, 
         (a view may ask more of a column, as the residents' sensitive tags do)."""
         return self.manages_rows()
 
+    def cell_in_clear(self, column: str) -> bool:
+        """``sees_in_clear``, asked once per request and column: a list's masked cells ask it for
+        every row."""
+        return cache.per_request(("in clear", type(self).__name__, column), lambda: self.sees_in_clear(column))
+
     def _masking(self, column, masker):
         def format_value(value):
             if value is None:
                 return ""
-            return value if self.sees_in_clear(column) else masker(value)
+            return value if self.cell_in_clear(column) else masker(value)
 
         return format_value
 

@@ -56,6 +56,7 @@ def list_rows(value_columns, pks, columns, formatters, checkbox: bool, links: tu
     show, edit, delete = (None if link is None else str(escape(link)) for link in links)
     placeholder = str(escape(placeholder))
     texts = {name: str(escape(text)) for name, text in button_texts.items()}
+    labels = translated(labels) if labels else labels
     opening = {column: f'<td data-label="{escape(labels.get(column, column))}">' if labels else "<td>"
                for column in columns}
     memo: dict = {}

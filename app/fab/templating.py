@@ -14,7 +14,7 @@ from ..headers import csp_nonce
 from .access_log import record_links
 from .export import export_links
 from .interface import COUNT_CAP
-from .rendering import list_rows, show_rows
+from .rendering import list_rows, show_rows, translated
 
 _NAVBARS = cache.region("menu bars", 2000)
 _PAGE_FRAME = cache.region("page frame", 100)
@@ -79,4 +79,4 @@ def install(app) -> None:
         gridgov_count_cap=COUNT_CAP, gridgov_navbar=navbar, gridgov_once=page_frame,
         gridgov_todo_mark=Markup(TODO_MARK),
         gridgov_rows=list_rows, gridgov_show_rows=show_rows, gridgov_export_links=export_links,
-        gridgov_record_links=record_links)
+        gridgov_record_links=record_links, gridgov_translated=translated)

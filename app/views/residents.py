@@ -24,7 +24,7 @@ from ..fab.fields import choice_field, flag_field
 from ..fab.filters import current_scope, row_key
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
-from ..fab.rendering import label_of, yes_no
+from ..fab.rendering import label_of, translated, yes_no
 from ..models import Grid
 from ..models import AttentionTag, House, Household, HouseholdMove, Resident, Visit
 from ..models.choices import (ATTENTION_TAG_LABELS, ETHNICITY_LABELS, GENDER_LABELS, HOUSE_OWNERSHIP_LABELS,
@@ -55,12 +55,18 @@ def may_see_sensitive() -> bool:
 
 def tag_labels(tags) -> str:
     """The tags the user may see, by their labels."""
-    return "、".join(str(ATTENTION_TAG_LABELS[tag]) for tag in resident_service.shown_tags(tags, may_see_sensitive()))
+    return _tag_words(tags, may_see_sensitive())
 
 
 def mask_tags(tags) -> str:
     """The tags without the sensitive ones (what a user without the permission is shown)."""
-    return "、".join(str(ATTENTION_TAG_LABELS[tag]) for tag in resident_service.shown_tags(tags, False))
+    return _tag_words(tags, False)
+
+
+def _tag_words(tags, sensitive: bool) -> str:
+    # the labels translated once per language (a list prints them in every row)
+    labels = translated(ATTENTION_TAG_LABELS)
+    return "、".join(str(labels[tag]) for tag in resident_service.shown_tags(tags, sensitive))
 
 
 def mask_room(room) -> str:
@@ -391,9 +397,9 @@ class ResidentModelView(Importable, ScopedModelView):
 
     def _masking(self, column, masker):
         if column == "tags":
-            return lambda tags: tag_labels(tags) if self.sees_in_clear("tags") else masker(tags)
+            return lambda tags: tag_labels(tags) if self.cell_in_clear("tags") else masker(tags)
         if column == "visit_due":  # (all tags', visible tags') due dates: the one the user may see
-            return lambda dues: dues[0] if self.sees_in_clear("visit_due") else masker(dues)
+            return lambda dues: dues[0] if self.cell_in_clear("visit_due") else masker(dues)
         return super()._masking(column, masker)
 
     def _read_filter_args(self, searched_only: bool = True) -> None:
