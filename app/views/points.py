@@ -333,7 +333,7 @@ class PointsView(BaseView):
         scope = current_scope()
         own = _own_account(scope)
         if own is None:
-            return redirect(url_for("PointsAccountModelView.list"))
+            return self._no_account()
         if scope.kind == "volunteer":
             records = points.service_records(db.session, scope.volunteer_id)
             awarded = points.awarded_record_ids(db.session, [r.id for r in records])
@@ -361,7 +361,7 @@ class PointsView(BaseView):
         own = _own_account(scope)
         if account_id is None:
             if own is None:
-                return redirect(url_for("PointsAccountModelView.list"))
+                return self._no_account()
             account_id = own.id
         at_counter = self.appbuilder.sm.has_access("can_handle", "RedemptionModelView")
         if not worker_points.may_redeem_from(account_id, own, at_counter):
@@ -395,6 +395,14 @@ class PointsView(BaseView):
         items = points.offered_items(db.session, account)
         return self.render_template("gridgov/redeem.html", account=account, items=items, entered=raw,
                                     holder=account.holder)
+
+    def _no_account(self):
+        """Who holds no account of their own: the counter's staff go to the accounts; a worker's
+        login not linked to its worker is told why there is nothing to show."""
+        if self.appbuilder.sm.has_access("can_list", "PointsAccountModelView"):
+            return redirect(url_for("PointsAccountModelView.list"))
+        flash(str(_l("Your login is not linked to a worker record: ask the administrator to link it.")), "warning")
+        return redirect(self.appbuilder.get_url_for_index)
 
     # --- corrections ----------------------------------------------------------------------
     @expose("/adjust/<int:account_id>", methods=["POST"])

@@ -171,13 +171,24 @@ def test_too_few_points_and_an_item_of_another_community_are_refused_with_a_mess
     browser = login("worker")
     before = counts(session)
     balance = worker_account(session).balance
+    assert balance < 200
+    said = {rice.id: f"积分不足：需要 200 积分，当前余额 {balance}。", towel.id: "「纯棉毛巾」不在本社区兑换范围内。"}
     for chosen in (rice, towel):
         response = browser.post("/points/redeem/", {"step": "confirm", "request_key": "y" * 32,
                                                     f"qty-{chosen.id}": "1"})
         assert response.status_code == 200
-        html = response.get_data(as_text=True)
-        assert ("积分不足" in html or str(balance) in html) if chosen is rice else "不在本社区兑换范围" in html or towel.name in html
+        assert said[chosen.id] in response.get_data(as_text=True)
     assert counts(session) == before
+
+
+def test_a_worker_login_not_linked_to_a_worker_is_told_so(login, session):
+    from app.extensions import db  # noqa: F401  (the app's session is not used: a plain update)
+
+    session.execute(GridgovUser.__table__.update().where(GridgovUser.username == "worker").values(worker_id=None))
+    session.commit()
+    response = login("worker").get("/points/me/", follow_redirects=True)
+    assert response.status_code == 200
+    assert "未关联工作人员档案" in response.get_data(as_text=True)
 
 
 def test_workers_rules_are_kept_as_the_volunteers_rules_are(login, session):
