@@ -11,7 +11,10 @@ What must hold is enforced by PostgreSQL (migration 0002), not by Python:
   oversell fails as a whole;
 - one ``earn`` entry per service record and per micro-wish, one ``redeem`` and at most one ``refund`` entry per
   redemption (partial unique indexes): a double click, a retry or two secretaries at once
-  award or refund once.
+  award or refund once;
+- a worker's awards (migration 0030): one patrol award per account and month, one award per visit,
+  each naming its rule and paid into a worker's account (a trigger); an account is not deleted
+  while its holder exists.
 """
 from __future__ import annotations
 

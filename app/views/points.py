@@ -19,7 +19,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from ..extensions import db
 from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, WorkerPointsRule
-from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
+from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS, WORKER_ROLE_LABELS
 from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE, WORKER_AWARD_LABELS
 from ..services import paging
 from ..services import points
@@ -303,9 +303,10 @@ class PointsAccountModelView(ScopedModelView):
     list_title = _l("Points accounts")
     show_title = _l("Points account")
     label_columns = {"volunteer": _l("Volunteer"), "worker": _l("Worker"), "balance": _l("Balance"),
-                     "created_at": _l("Opened")}
+                     "created_at": _l("Opened"), "holder": _l("Holder")}
     list_columns = ["volunteer", "worker", "balance"]
-    show_columns = ["volunteer", "worker", "balance"]
+    show_columns = ["holder", "balance"]  # a volunteer or a worker, with what they are
+    formatters_columns = {"holder": lambda holder: _holder_words(holder)}
     search_columns = ["volunteer", "worker", "balance"]
     order_columns = ["balance"]
     base_order = ("balance", "desc")
@@ -463,6 +464,14 @@ def award_last_month() -> None:
         worker_points.award_last_month_once(db.session)
     except DomainError as error:
         log.warning("the workers' award of the last month was refused: %s", error)
+
+
+def _holder_words(holder) -> str:
+    """An account's holder as the counter reads it: the name, and a volunteer or the worker's role."""
+    if holder is None:
+        return ""
+    role = WORKER_ROLE_LABELS.get(getattr(holder, "role", None)) or _l("Volunteer")
+    return f"{holder.name} · {role}"
 
 
 def _entry_words(entry) -> str:

@@ -145,7 +145,9 @@ def test_the_secretary_sees_her_communitys_workers_accounts_and_redeems_for_them
     elsewhere = session.scalar(select(PointsAccount).join(Worker, Worker.id == PointsAccount.worker_id)
                                .where(Worker.grid_id == grid_id(session, JINSHAN)))
     secretary = login("secretary")
-    assert secretary.get(f"/pointsaccountmodelview/show/{own.id}").status_code == 200
+    show = secretary.get(f"/pointsaccountmodelview/show/{own.id}")
+    name = session.get(Worker, own.worker_id).name
+    assert show.status_code == 200 and f"{name} · 网格员" in show.get_data(as_text=True)  # the holder and their role
     assert secretary.get(f"/pointsaccountmodelview/show/{elsewhere.id}").status_code == 404
     assert secretary.get(f"/points/redeem/{own.id}").status_code == 200
     assert secretary.get(f"/points/redeem/{elsewhere.id}").status_code == 404
