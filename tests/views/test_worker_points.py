@@ -220,3 +220,17 @@ def test_the_accounts_list_awards_the_last_month_once(login, session):
     assert session.execute(select(func.count()).select_from(worker_points_months)).scalar() == 1
     assert secretary.get("/pointsaccountmodelview/list/").status_code == 200
     assert session.execute(select(func.count()).select_from(worker_points_months)).scalar() == 1
+
+
+def test_a_paid_visit_is_not_deleted_and_the_secretary_is_told_why(login, session):
+    from tests.services.test_worker_points import FEB, MARCH_TENTH, block_residents, visit
+
+    paid = visit(session, block_residents(session, tagged=True)[0].id)
+    worker_points.award_month(session, FEB, today=MARCH_TENTH)
+    secretary = login("secretary")
+    response = secretary.post(f"/visitmodelview/delete/{paid.id}", {}, token_from=f"/visitmodelview/show/{paid.id}",
+                              follow_redirects=True)
+    assert response.status_code == 200
+    assert "已为此次走访发放积分" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(type(paid), paid.id) is not None
