@@ -190,6 +190,23 @@ def points_check():
     click.echo(f"OK: {accounts} accounts and {items} items agree with their ledgers.")
 
 
+@points_group.command("award-month")
+@click.option("--month", default=None, help="YYYY-MM, a month that is over (default: the last one).")
+@with_appcontext
+def points_award_month(month):
+    """Pay the workers' awards of a past month (patrols met, visits when due); run again it pays
+    only what is not yet paid."""
+    from .extensions import db
+    from .services.errors import DomainError
+    from .services.worker_points import award_month, parse_month
+
+    try:
+        result = award_month(db.session, parse_month(month))
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{result.month:%Y-%m}: {result.patrol_awards} patrol award(s) and {result.visit_awards} visit award(s) paid.")
+
+
 @click.command("tick")
 @with_appcontext
 def tick_command():

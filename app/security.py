@@ -134,6 +134,7 @@ def _bank(*, rules_write=False, items_write=False, handle=False, award=False, le
     """The points bank: what a role reads, writes and may do at the counter."""
     pairs = [("menu_access", "Points bank"), ("can_honour", "PointsView"), ("menu_access", "Honour roll")]
     pairs += _view("PointsRuleModelView", WRITE if rules_write else READ, "Points rules")
+    pairs += _view("WorkerPointsRuleModelView", WRITE if rules_write else READ, "Workers' points rules")
     pairs += _view("RewardItemModelView", WRITE if items_write else READ, "Reward catalog")
     pairs += [("can_picture", "PointsView")]
     if ledgers:
@@ -215,7 +216,7 @@ MENU = {
                   "Emergency tasks",
                   "Incident categories", "Deadlines"),
     "Points bank": ("My points", "Redeem rewards", "Honour roll", "Reward catalog", "Redemptions",
-                    "Points accounts", "Points ledger", "Points rules"),
+                    "Points accounts", "Points ledger", "Points rules", "Workers' points rules"),
     "Residents": ("Residents", "Visits due", "Visits", "Households", "Houses", "Care and attention tags"),
     "Patrols": ("Patrol", "Patrol log", "Patrol compliance", "Patrol rules"),
     "Audit": ("Audit trail", "Personal data access"),
@@ -237,11 +238,13 @@ def _menu_without(pairs, *entries):
 # shows (a volunteer's Redeem rewards is the catalog).
 HIDDEN_MENUS = {
     GRID_WORKER: ("Grid tree", "Departments", "Volunteers", "Service records", "Whistles", "Emergency responses",
-                  "Reward catalog", "Redemptions", "Points accounts", "Points ledger", "Points rules"),
+                  "Reward catalog", "Redemptions", "Points accounts", "Points ledger", "Points rules",
+                  "Workers' points rules"),
     DEPARTMENT_OFFICER: ("Grids", "Grid tree", "Workers", "Volunteers", "Service records", "Honour roll",
-                         "Reward catalog", "Points rules"),
-    VOLUNTEER: ("Reward catalog", "Micro-wishes"),
-    LEADER: ("Reward catalog", "Redemptions", "Points accounts", "Points ledger", "Points rules"),
+                         "Reward catalog", "Points rules", "Workers' points rules"),
+    VOLUNTEER: ("Reward catalog", "Micro-wishes", "Workers' points rules"),
+    LEADER: ("Reward catalog", "Redemptions", "Points accounts", "Points ledger", "Points rules",
+             "Workers' points rules"),
 }
 # The administrator holds every permission but has no points account and no grid to check in.
 ADMIN_HIDDEN_MENUS = ("My points", "Redeem rewards", "Emergency tasks", "Wishes to claim", "Patrol")
@@ -268,7 +271,9 @@ ROLE_PERMISSIONS = {
     + _imports("GridModelView", "WorkerModelView", "VolunteerModelView", "ServiceRecordModelView")
     + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView")
     + _training(write=True) + _wishes(post=True, act=True) + _patrols(lead=True),
-    GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank() + _incidents(check_in=True)
+    # a worker's points are their own (my points, redeem): no one else's account or ledger
+    GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False)
+    + _bank(ledgers=False, redeem=True, me=True) + _incidents(check_in=True)
     + _residents(write=True, sensitive=False)
     + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView")
     + _training(write=False, under=False) + _wishes(post=True, act=True) + _patrols(patrol=True),

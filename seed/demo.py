@@ -10,7 +10,8 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app.models import Department, Grid, PointsRule, RewardItem, ServiceRecord, TrainingRecord, Volunteer, Worker
+from app.models import (Department, Grid, PointsRule, RewardItem, ServiceRecord, TrainingRecord, Volunteer, Worker,
+                        WorkerPointsRule)
 from app.services import points as points_service
 from app.services.scope import EVERYTHING
 from app.services.unit_of_work import unit_of_work
@@ -184,6 +185,13 @@ REWARDS = [
 def load_points_demo(session: Session) -> None:
     """Reward items, points for most service records and two redemptions, through the services
     (they commit), so the demo bank obeys the same rules as the screens."""
+    with unit_of_work(session):  # the workers' rules of the whole district (巡查达标奖励, 走访积分)
+        session.add_all([
+            WorkerPointsRule(name="巡查达标奖励", award="patrol_month", points=50, min_share=90, active=True,
+                             description="当月九成以上的天数巡查达标"),
+            WorkerPointsRule(name="走访积分", award="visit_due", points=5, monthly_cap=20, active=True,
+                             description="按时走访重点人群，每月最多20次"),
+        ])
     with unit_of_work(session):  # the items and their first stock together
         for name, price, stock, code, description in REWARDS:
             community_id = session.scalar(select(Grid.id).where(Grid.code == code)) if code else None

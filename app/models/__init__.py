@@ -12,7 +12,7 @@ from .patrols import ClockIn, Patrol, PatrolRule
 from .people import ServiceRecord, TrainingRecord, Volunteer, Worker
 from .residents import AttentionTag, GridRecords, House, Household, HouseholdMove, Resident, Visit
 from .points import (LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, StockMovement,
-                     points_earned)
+                     WorkerPointsRule, points_earned, worker_points_months)
 from .users import GridgovUser
 from .versions import auth_version, reference_version
 from .wishes import MicroWish
@@ -65,5 +65,7 @@ __all__ = [
     "incident_tallies",
     "incident_month_tallies",
     "points_earned",
+    "WorkerPointsRule",
+    "worker_points_months",
     "auth_version",
 ]

@@ -11,7 +11,10 @@ What must hold is enforced by PostgreSQL (migration 0002), not by Python:
   oversell fails as a whole;
 - one ``earn`` entry per service record and per micro-wish, one ``redeem`` and at most one ``refund`` entry per
   redemption (partial unique indexes): a double click, a retry or two secretaries at once
-  award or refund once.
+  award or refund once;
+- a worker's awards (migration 0030): one patrol award per account and month, one award per visit,
+  each naming its rule and paid into a worker's account (a trigger); an account is not deleted
+  while its holder exists.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     FetchedValue,
     ForeignKey,
@@ -39,6 +43,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from .choices import ENTRY_KINDS, REDEMPTION_STATUSES, RULE_UNITS, STOCK_KINDS, fk_index, sql_in
@@ -82,6 +87,64 @@ class PointsRule(Model):
 
     def __repr__(self) -> str:
         return self.name
+
+
+# What a worker earns by (migration 0030): a month's patrols met, a visit made when due.
+WORKER_AWARDS = ("patrol_month", "visit_due")
+WORKER_AWARD_LABELS = {"patrol_month": _l("Patrols met for a month"), "visit_due": _l("Visit made when due")}
+
+
+class WorkerPointsRule(Model):
+    """工作积分规则 — what grid workers and building leaders earn (巡查达标奖励, 走访积分).
+
+    ``patrol_month``: ``points`` when the worker met the district's patrol rule on at least
+    ``min_share`` % of a past month's days; ``visit_due``: ``points`` per visit made when due to a
+    resident needing attention, at most ``monthly_cap`` visits a month (none: no cap). Scoped as
+    the volunteers' rules: no community, the whole district's; else that community's own, which
+    replaces the district's for the workers under it. One active rule per award and scope."""
+
+    __tablename__ = "worker_points_rules"
+    __table_args__ = (
+        CheckConstraint(f"award IN {sql_in(WORKER_AWARDS)}", name="worker_points_rules_award_valid"),
+        CheckConstraint(f"points > 0 AND points <= {MAX_RULE_POINTS}", name="worker_points_rules_points_range"),
+        CheckConstraint("length(btrim(name)) > 0", name="worker_points_rules_name_not_blank"),
+        CheckConstraint("(award = 'patrol_month') = (min_share IS NOT NULL)", name="worker_points_rules_share_of_patrols"),
+        CheckConstraint("min_share IS NULL OR min_share BETWEEN 1 AND 100", name="worker_points_rules_share_range"),
+        CheckConstraint("monthly_cap IS NULL OR (award = 'visit_due' AND monthly_cap BETWEEN 1 AND 100)",
+                        name="worker_points_rules_cap_of_visits"),
+        fk_index("worker_points_rules", "community_id"),
+        Index("worker_points_rules_one_active", "award", text("coalesce(community_id, 0)"), unique=True,
+              postgresql_where=text("active")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True, nullable=False)
+    award: Mapped[str] = mapped_column(String(16), nullable=False, default="patrol_month")
+    points: Mapped[int] = mapped_column(Integer, nullable=False)
+    min_share: Mapped[Optional[int]] = mapped_column(SmallInteger)
+    monthly_cap: Mapped[Optional[int]] = mapped_column(SmallInteger)
+    community_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("grids.id", ondelete="RESTRICT", name="worker_points_rules_community_id_fkey"))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    description: Mapped[Optional[str]] = mapped_column(String(200))
+
+    community = relationship("Grid", foreign_keys=[community_id])
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# The months whose workers' awards were made (migration 0030): the award runs once a month is past.
+worker_points_months = Table(
+    "worker_points_months",
+    Model.metadata,
+    Column("month", Date, nullable=False),
+    Column("awarded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("entries", Integer, nullable=False),
+    CheckConstraint("extract(day FROM month) = 1", name="worker_points_months_first_day"),
+    CheckConstraint("entries >= 0", name="worker_points_months_entries_nonnegative"),
+    PrimaryKeyConstraint("month", name="worker_points_months_pkey"),
+)
 
 
 class PointsAccount(Model):
@@ -145,7 +208,12 @@ class LedgerEntry(Model):
         ),
         CheckConstraint("length(btrim(reason)) > 0", name="points_entries_reason_not_blank"),
         CheckConstraint("kind <> 'earn' OR service_record_id IS NOT NULL OR incident_ref IS NOT NULL"
-                        " OR micro_wish_id IS NOT NULL", name="points_entries_earn_has_reference"),
+                        " OR micro_wish_id IS NOT NULL OR worker_rule_id IS NOT NULL",
+                        name="points_entries_earn_has_reference"),
+        CheckConstraint("worker_rule_id IS NULL OR (kind = 'earn' AND award_month IS NOT NULL"
+                        " AND extract(day FROM award_month) = 1)", name="points_entries_worker_award"),
+        CheckConstraint("(award_month IS NULL AND visit_id IS NULL) OR worker_rule_id IS NOT NULL",
+                        name="points_entries_award_month_of_rule"),
         CheckConstraint(f"kind <> 'adjust' OR abs(amount) <= {MAX_ADJUSTMENT}", name="points_entries_adjust_bound"),
         CheckConstraint("kind NOT IN ('redeem', 'refund') OR redemption_id IS NOT NULL",
                         name="points_entries_redemption_reference"),
@@ -158,6 +226,10 @@ class LedgerEntry(Model):
               postgresql_where=text("kind = 'earn' AND incident_ref IS NOT NULL")),
         Index("points_entries_one_award_per_wish", "micro_wish_id", unique=True,
               postgresql_where=text("kind = 'earn'")),
+        fk_index("points_entries", "worker_rule_id"),
+        Index("points_entries_one_patrol_award_per_month", "account_id", "award_month", unique=True,
+              postgresql_where=text("worker_rule_id IS NOT NULL AND visit_id IS NULL")),
+        Index("points_entries_one_award_per_visit", "visit_id", unique=True, postgresql_where=text("visit_id IS NOT NULL")),
         Index("points_entries_one_redeem_per_redemption", "redemption_id", unique=True,
               postgresql_where=text("kind = 'redeem'")),
         Index("points_entries_one_refund_per_redemption", "redemption_id", unique=True,
@@ -183,6 +255,12 @@ class LedgerEntry(Model):
     micro_wish_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("micro_wishes.id", ondelete="RESTRICT", name="points_entries_micro_wish_id_fkey")
     )
+    # a worker's award (migration 0030): its rule, the month it pays for, the visit it pays for
+    worker_rule_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("worker_points_rules.id", ondelete="RESTRICT", name="points_entries_worker_rule_id_fkey"))
+    award_month: Mapped[Optional[datetime.date]] = mapped_column(Date)
+    visit_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("visits.id", ondelete="RESTRICT", name="points_entries_visit_id_fkey"))
     created_by_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("ab_user.id", ondelete="SET NULL", name="points_entries_created_by_id_fkey")
     )
@@ -194,6 +272,7 @@ class LedgerEntry(Model):
     service_record = relationship("ServiceRecord")
     redemption = relationship("Redemption", back_populates="entries")
     created_by = relationship("GridgovUser")
+    worker_rule = relationship("WorkerPointsRule")
 
 
 # Points earned per volunteer's account and year (Beijing time), for the honour roll (migrations

@@ -80,6 +80,15 @@ MESSAGES = {
     "patrols_worker_id_fkey": _l("This worker has patrols on record: keep the record, do not delete it."),
     "clock_ins_worker_id_fkey": _l("This worker has patrols on record: keep the record, do not delete it."),
     "ab_user_worker_id_key": _l("This worker already has a login."),
+    # workers' points (migration 0030)
+    "points_entries_visit_id_fkey": _l("Points were awarded for this visit: it cannot be deleted. Correct the points "
+                                       "with an adjustment."),
+    "points_entries_worker_rule_id_fkey": _l("Points were paid by this rule: deactivate it instead."),
+    "worker_points_rules_name_key": _l("A workers' points rule with this name already exists."),
+    "worker_points_rules_one_active": _l("An active rule of this kind already exists here: deactivate it first."),
+    "worker_points_rules_community_is_community": _l("Choose a community, or leave it empty for the whole district."),
+    "worker_points_rules_community_id_fkey": _l("Points rules are kept by this community: change them first."),
+    "points_accounts_kept": _l("A points account stays as long as its holder: it cannot be deleted."),
 }
 
 GENERIC = _l("The change was refused because it breaks a rule of the records.")

@@ -261,7 +261,7 @@ def check_rule(session: Session, scope: Scope, rule: PointsRule, *, present_comm
     if rule.points is None or not (0 < rule.points <= MAX_RULE_POINTS):
         raise ValidationError(_l("A rule earns a whole number of points from 1 to %(most)s.", most=f"{MAX_RULE_POINTS:,}"),
                               field="points")
-    _check_offered_by(session, scope, rule.community or (session.get(Grid, rule.community_id) if rule.community_id else None),
+    check_offered_by(session, scope, rule.community or (session.get(Grid, rule.community_id) if rule.community_id else None),
                       _l("Only the district keeps the rules of the whole district."),
                       _l("You can only keep the rules of your own community."), field="community")
 
@@ -270,12 +270,12 @@ def check_rule_delete(session: Session, scope: Scope, rule: PointsRule, communit
     """Whether the scope keeps the rule as it is (``community_id``: its owner before an edit)."""
     if community_id is NEW:
         community_id = rule.community_id
-    _check_offered_by(session, scope, session.get(Grid, community_id) if community_id else None,
+    check_offered_by(session, scope, session.get(Grid, community_id) if community_id else None,
                       _l("Only the district keeps the rules of the whole district."),
                       _l("You can only keep the rules of your own community."))
 
 
-def _check_offered_by(session: Session, scope: Scope, community: Grid | None, district_message, community_message,
+def check_offered_by(session: Session, scope: Scope, community: Grid | None, district_message, community_message,
                       field: str | None = None) -> None:
     """Refuse a scope that may not keep what ``community`` offers (None: the whole district)."""
     if community is None:
@@ -298,7 +298,7 @@ def check_item(session: Session, scope: Scope, item: RewardItem, *, present_comm
     if present_community_id is not NEW:  # an edit: allowed for the item as it was, too
         check_item_delete(session, scope, item, present_community_id)
     community = item.community or (session.get(Grid, item.community_id) if item.community_id else None)
-    _check_offered_by(session, scope, community, _l("Only the district can offer items to every community."),
+    check_offered_by(session, scope, community, _l("Only the district can offer items to every community."),
                       _l("You can only offer items in your own community."), field="community")
 
 
@@ -307,7 +307,7 @@ def check_item_delete(session: Session, scope: Scope, item: RewardItem, communit
     (the foreign keys of its movements and redemption lines refuse the delete)."""
     if community_id is NEW:
         community_id = item.community_id
-    _check_offered_by(session, scope, session.get(Grid, community_id) if community_id else None,
+    check_offered_by(session, scope, session.get(Grid, community_id) if community_id else None,
                       _l("Only the district can offer items to every community."),
                       _l("You can only offer items in your own community."))
 

@@ -46,6 +46,7 @@ from ..models import (
     WhistleSummons,
     whistle_incidents,
     Worker,
+    WorkerPointsRule,
     department_communities,
     incident_scopes,
 )
@@ -393,6 +394,7 @@ RULES: dict[type, Callable[[Scope], object]] = {
     ResponseTask: _response_task_rule,
     WhistleSummons: _summons_rule,
     PointsRule: _points_rule_rule,
+    WorkerPointsRule: lambda scope: _district_or_community(scope, WorkerPointsRule.community_id),
     AuditEntry: _audit_rule,
     House: _in_grid_subtree(House.grid_id),
     Household: _in_grid_subtree(Household.grid_id),

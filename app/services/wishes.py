@@ -267,8 +267,9 @@ def _award(session: Session, actor: Actor, wish: MicroWish) -> int | None:
     if points <= 0 or wish.claimer_id is None:
         return None
     account_id = session.scalar(select(PointsAccount.id).where(PointsAccount.volunteer_id == wish.claimer_id))
-    if account_id is None:
-        return None
+    if account_id is None:  # every volunteer keeps the account their trigger opened (migration 0030)
+        raise Conflict(_l("The volunteer who did this wish has no points account: ask the administrator. "
+                          "Nothing was recorded."))
     return points_service.earn(session, account_id, points, f"微心愿 #{wish.id} {wish.title}",
                                micro_wish_id=wish.id, actor_id=actor.user_id)
 

@@ -31,6 +31,7 @@ def register_views(appbuilder) -> None:
         RedemptionLineModelView,
         RedemptionModelView,
         RewardItemModelView,
+        WorkerPointsRuleModelView,
     )
     from .errors import register_error_pages
 
@@ -125,6 +126,8 @@ def register_views(appbuilder) -> None:
                         category="Points bank")
     appbuilder.add_view(PointsRuleModelView, "Points rules", label=_l("Points rules"), icon="fa-balance-scale",
                         category="Points bank")
+    appbuilder.add_view(WorkerPointsRuleModelView, "Workers' points rules", label=_l("Workers' points rules"),
+                        icon="fa-balance-scale", category="Points bank")
     appbuilder.add_view_no_menu(RedemptionLineModelView)
     appbuilder.add_view_no_menu(MapView)
     # 审计日志 and 个人信息查看记录: beside the administrator's users and roles

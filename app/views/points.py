@@ -3,10 +3,11 @@ the custom views volunteers use on their phones (my points, redeem) and the hono
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import uuid
 
-from flask import abort, current_app, flash, redirect, request, send_from_directory, url_for
+from flask import abort, current_app, flash, g, has_request_context, redirect, request, send_from_directory, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.security.decorators import has_access
@@ -17,11 +18,12 @@ from wtforms import IntegerField
 from wtforms.validators import Length, NumberRange, Optional
 
 from ..extensions import db
-from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem
-from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS
-from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE
+from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, WorkerPointsRule
+from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS, WORKER_ROLE_LABELS
+from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE, WORKER_AWARD_LABELS
 from ..services import paging
 from ..services import points
+from ..services import worker_points
 from ..services.errors import DomainError, OutOfScope
 from ..services.local_time import TIMEZONE
 from ..fab.fields import choice_field, flag_field
@@ -33,6 +35,9 @@ from ..fab.rendering import label_of, yes_no
 from ..uploads import PICTURE_TYPES, replace_later, save_picture
 from .formats import local_time
 from .service_calls import call_service
+
+
+log = logging.getLogger(__name__)
 
 
 def pictures_dir() -> str:
@@ -85,6 +90,54 @@ class PointsRuleModelView(ScopedModelView):
 
     def check_delete(self, item):
         points.check_rule_delete(db.session, current_scope(), item)
+
+
+class WorkerPointsRuleModelView(ScopedModelView):
+    """工作积分规则 — what grid workers and building leaders earn: kept as the volunteers' rules."""
+
+    datamodel = EagerInterface(WorkerPointsRule)
+    list_title = _l("Workers' points rules")
+    show_title = _l("Workers' points rule")
+    add_title = _l("Add workers' points rule")
+    edit_title = _l("Edit workers' points rule")
+    pick_where = {"community": COMMUNITIES}
+    label_columns = {"name": _l("Name"), "award": _l("Rewards"), "points": _l("Points"),
+                     "min_share": _l("Days met (%)"), "monthly_cap": _l("Visits paid a month at most"),
+                     "active": _l("Active"), "description": _l("Description"), "community": _l("Kept by")}
+    list_columns = ["name", "award", "points", "min_share", "monthly_cap", "community", "active"]
+    show_columns = list_columns + ["description"]
+    add_columns = ["community", "name", "award", "points", "min_share", "monthly_cap", "active", "description"]
+    edit_columns = add_columns
+    search_columns = ["name", "award", "active", "community"]
+    base_order = ("name", "asc")
+    formatters_columns = {"award": label_of(WORKER_AWARD_LABELS), "active": yes_no,
+                          "community": lambda c: c if c is not None else _l("Whole district")}
+    description_columns = {
+        "community": _l("Leave empty for a rule of the whole district (district staff only). A community's own "
+                        "rule replaces the district's for its workers."),
+        "points": _l("For a month's patrols met, or per visit made when due; at most 1,000."),
+        "min_share": _l("Patrols: the share of the month's days on which the patrol rule must be met "
+                        "(100 = every day)."),
+        "monthly_cap": _l("Visits: how many visits are paid a month at most; empty for no cap."),
+    }
+    validators_columns = {"name": [Length(max=50)], "points": [NumberRange(min=1, max=MAX_RULE_POINTS)],
+                          "min_share": [Optional(), NumberRange(min=1, max=100)],
+                          "monthly_cap": [Optional(), NumberRange(min=1, max=100)],
+                          "description": [Length(max=200)]}
+    add_form_extra_fields = {"award": choice_field(_l("Rewards"), WORKER_AWARD_LABELS),
+                             "active": flag_field(_l("Active"))}
+    edit_form_extra_fields = add_form_extra_fields
+    search_form_extra_fields = {"award": choice_field(_l("Rewards"), WORKER_AWARD_LABELS, required=False)}
+
+    def _original(self, item):
+        return {"community_id": item.community_id}
+
+    def check(self, item, *, is_new, original):
+        worker_points.check_rule(db.session, current_scope(), item,
+                                 present_community_id=points.NEW if is_new else original["community_id"])
+
+    def check_delete(self, item):
+        worker_points.check_rule_delete(db.session, current_scope(), item)
 
 
 class RewardItemModelView(ScopedModelView):
@@ -250,14 +303,21 @@ class PointsAccountModelView(ScopedModelView):
     list_title = _l("Points accounts")
     show_title = _l("Points account")
     label_columns = {"volunteer": _l("Volunteer"), "worker": _l("Worker"), "balance": _l("Balance"),
-                     "created_at": _l("Opened")}
+                     "created_at": _l("Opened"), "holder": _l("Holder")}
     list_columns = ["volunteer", "worker", "balance"]
-    show_columns = ["volunteer", "worker", "balance"]
+    show_columns = ["holder", "balance"]  # a volunteer or a worker, with what they are
+    formatters_columns = {"holder": lambda holder: _holder_words(holder)}
     search_columns = ["volunteer", "worker", "balance"]
     order_columns = ["balance"]
     base_order = ("balance", "desc")
     related_views = [LedgerEntryModelView, RedemptionModelView]
     show_template = "gridgov/points_account_show.html"
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        award_last_month()  # the workers' balances include the last month's awards
+        return super().list()
 
 
 class PointsView(BaseView):
@@ -270,17 +330,27 @@ class PointsView(BaseView):
     @expose("/me/")
     @has_access
     def me(self):
+        """A volunteer's or a worker's own points (phone-first); others go to the accounts list."""
         scope = current_scope()
-        if scope.kind != "volunteer":
-            return redirect(url_for("PointsAccountModelView.list"))
-        account = points.account_of_volunteer(db.session, scope.volunteer_id)
-        redemptions = points.redemptions(db.session, account.id)
-        records = points.service_records(db.session, scope.volunteer_id)
-        awarded = points.awarded_record_ids(db.session, [r.id for r in records])
+        own = _own_account(scope)
+        if own is None:
+            return self._no_account()
+        if scope.kind == "volunteer":
+            records = points.service_records(db.session, scope.volunteer_id)
+            awarded = points.awarded_record_ids(db.session, [r.id for r in records])
+            worker = rules = progress = None
+        else:
+            award_last_month()
+            db.session.refresh(own)
+            records, awarded = [], set()
+            worker = own.worker
+            rules = worker_points.rules_for(db.session, worker)
+            progress = worker_points.month_so_far(db.session, worker)
         return self.render_template(
-            "gridgov/my_points.html", account=account, ledger=points.ledger(db.session, account.id),
-            redemptions=redemptions, records=records, awarded=awarded,
-            kind_labels=ENTRY_KIND_LABELS, status_labels=REDEMPTION_STATUS_LABELS, tz=TIMEZONE,
+            "gridgov/my_points.html", account=own, ledger=points.ledger(db.session, own.id),
+            redemptions=points.redemptions(db.session, own.id), records=records, awarded=awarded,
+            worker=worker, rules=rules, progress=progress, award_labels=WORKER_AWARD_LABELS,
+            words=_entry_words, kind_labels=ENTRY_KIND_LABELS, status_labels=REDEMPTION_STATUS_LABELS, tz=TIMEZONE,
         )
 
     # --- redeem ---------------------------------------------------------------------------
@@ -289,10 +359,14 @@ class PointsView(BaseView):
     @has_access
     def redeem(self, account_id=None):
         scope = current_scope()
+        own = _own_account(scope)
         if account_id is None:
-            if scope.kind != "volunteer":
-                return redirect(url_for("PointsAccountModelView.list"))
-            account_id = points.account_of_volunteer(db.session, scope.volunteer_id).id
+            if own is None:
+                return self._no_account()
+            account_id = own.id
+        at_counter = self.appbuilder.sm.has_access("can_handle", "RedemptionModelView")
+        if not worker_points.may_redeem_from(account_id, own, at_counter):
+            abort(404)  # another holder's account: as if it did not exist
         raw = {key[4:]: value for key, value in request.form.items() if key.startswith("qty-")}
         refusal = None
         if request.method == "POST":
@@ -303,7 +377,7 @@ class PointsView(BaseView):
                                                request_key=request.form.get("request_key") or None)
                     flash(str(_l("Redeemed: redemption No. %(id)s, %(points)s points. Pick it up at the community.",
                                  id=redemption.id, points=redemption.total_points)), "success")
-                    if scope.kind == "volunteer":
+                    if own is not None and own.id == account_id:
                         return redirect(url_for("PointsView.me"))
                     return redirect(url_for("RedemptionModelView.show", pk=redemption.id))
                 offer = points.preview(db.session, scope, account_id, quantities)
@@ -322,6 +396,14 @@ class PointsView(BaseView):
         items = points.offered_items(db.session, account)
         return self.render_template("gridgov/redeem.html", account=account, items=items, entered=raw,
                                     holder=account.holder)
+
+    def _no_account(self):
+        """Who holds no account of their own: the counter's staff go to the accounts; a worker's
+        login not linked to its worker is told why there is nothing to show."""
+        if self.appbuilder.sm.has_access("can_list", "PointsAccountModelView"):
+            return redirect(url_for("PointsAccountModelView.list"))
+        flash(str(_l("Your login is not linked to a worker record: ask the administrator to link it.")), "warning")
+        return redirect(self.appbuilder.get_url_for_index)
 
     # --- corrections ----------------------------------------------------------------------
     @expose("/adjust/<int:account_id>", methods=["POST"])
@@ -363,6 +445,42 @@ class PointsView(BaseView):
                 or not points.picture_visible(db.session, current_scope(), filename):
             abort(404)
         return send_from_directory(pictures_dir(), filename, max_age=3600)
+
+
+def _own_account(scope):
+    """The signed-in person's own account: a volunteer's, or that of the worker their login is."""
+    return worker_points.own_account(db.session, scope, _own_worker_id())
+
+
+def _own_worker_id():
+    user = g.user if has_request_context() else None
+    return getattr(user, "worker_id", None)
+
+
+def award_last_month() -> None:
+    """The workers' awards of the last month, made the first time a page needs them (no scheduler
+    on an intranet). A refusal is logged, not shown: the page shows what is paid."""
+    try:
+        worker_points.award_last_month_once(db.session)
+    except DomainError as error:
+        log.warning("the workers' award of the last month was refused: %s", error)
+
+
+def _holder_words(holder) -> str:
+    """An account's holder as the counter reads it: the name, and a volunteer or the worker's role."""
+    if holder is None:
+        return ""
+    role = WORKER_ROLE_LABELS.get(getattr(holder, "role", None)) or _l("Volunteer")
+    return f"{holder.name} · {role}"
+
+
+def _entry_words(entry) -> str:
+    """What a worker's award paid for, in the reader's language."""
+    if entry.worker_rule_id is None or entry.award_month is None:
+        return entry.reason
+    if entry.visit_id is not None:
+        return str(_l("Visit made when due (%(month)s)", month=entry.award_month.strftime("%Y-%m")))
+    return str(_l("Patrols met for %(month)s", month=entry.award_month.strftime("%Y-%m")))
 
 
 class ServiceRecordAwardMixin:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from app.models import choices
+from app.models.points import WORKER_AWARDS
 from app.services import figures
 
 QUOTED = re.compile(r"'([a-z_]+)'")
@@ -31,6 +32,7 @@ CHECKED = {
     "incidents_urgency_valid": choices.URGENCIES,
     "micro_wishes_kind_valid": choices.WISH_KINDS,
     "micro_wishes_state_valid": choices.WISH_STATES,
+    "worker_points_rules_award_valid": WORKER_AWARDS,
 }
 
 

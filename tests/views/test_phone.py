@@ -141,7 +141,8 @@ def menu_entries(browser) -> set[str]:
 
 LISTS = {name: f"/{name}modelview/list/" for name in (
     "grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle", "emergencyresponse",
-    "incidentcategory", "deadlinerule", "rewarditem", "redemption", "pointsaccount", "ledgerentry", "pointsrule")}
+    "incidentcategory", "deadlinerule", "rewarditem", "redemption", "pointsaccount", "ledgerentry", "pointsrule",
+    "workerpointsrule")}
 TREE, REPORT, TASKS = "/gridmodelview/tree/", "/incidentmodelview/report", "/emergencyresponsemodelview/tasks/"
 ME, REDEEM, HONOUR = "/points/me/", "/points/redeem/", "/points/honour/"
 DECLARE, DASHBOARD = "/emergencyresponsemodelview/declare", "/dashboard/"
@@ -156,14 +157,14 @@ PATROL_LOG, PATROL, COMPLIANCE = "/patrolmodelview/list/", "/patrolmodelview/pat
 LEADS_PATROLS = {PATROL_LOG, COMPLIANCE}
 STAFF = {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
                             "emergencyresponse", "rewarditem", "redemption", "pointsaccount", "ledgerentry",
-                            "pointsrule")} | {TREE, REPORT, HONOUR}
+                            "pointsrule", "workerpointsrule")} | {TREE, REPORT, HONOUR}
 MENUS = {
     "dispatcher": STAFF | RESIDENTS | LEADS_PATROLS | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE,
                                                        DASHBOARD, AUDIT, "/patrolrulemodelview/list/", WISHES, TRAINING,
                                                        UNDER_HOURS},
     "street": STAFF | RESIDENTS | LEADS_PATROLS | {TASKS, DASHBOARD, AUDIT, WISHES, TRAINING, UNDER_HOURS},
     "secretary": STAFF | RESIDENTS | LEADS_PATROLS | {TASKS, AUDIT, WISHES, POST_WISH, TRAINING, UNDER_HOURS},
-    "worker": RESIDENTS | {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, HONOUR, PATROL,
+    "worker": RESIDENTS | {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, ME, REDEEM, HONOUR, PATROL,
                            PATROL_LOG, WISHES, POST_WISH, TRAINING},
     "department": {LISTS["department"], LISTS["incident"], LISTS["whistle"]},
     "volunteer": {LISTS["volunteer"], LISTS["servicerecord"], LISTS["incident"], REPORT, ME, REDEEM, HONOUR,
