@@ -697,37 +697,46 @@ class WorkerHonour:
     months: int
 
 
-def worker_honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10,
-                       required_hours=DEFAULT_REQUIRED_HOURS) -> dict:
+def worker_honour_roll(session: Session, scope: Scope, year: int, per_group: int = 10, street_id: int | None = None,
+                       district_id: int | None = None, required_hours=DEFAULT_REQUIRED_HOURS) -> dict:
     """网格员光荣榜: the workers with the best average (adjusted) score over ``year``'s frozen
-    months, per community and per street the scope sees, best first. Ended months of the year
-    not frozen yet are frozen first."""
+    months, per community, street and district the scope sees (of ``street_id`` / ``district_id``
+    only, when given, as the volunteers' roll), best first. Ended months of the year not frozen
+    yet are frozen first."""
+    empty = {"communities": {}, "streets": {}, "districts": {}}
     if scope.kind not in ("all", "grid"):
-        return {"communities": {}, "streets": {}}
+        return empty
     freeze_through(session, min(datetime.date(year, 12, 1), current_month()), datetime.date(year, 1, 1),
                    required_hours)
     adjusted = (select(func.coalesce(func.sum(AssessmentAdjustment.delta), 0))
                 .where(AssessmentAdjustment.score_id == AssessmentScore.id).correlate(AssessmentScore)
                 .scalar_subquery())
-    community, street = (select(Grid.id, Grid.name, Grid.level, Grid.path).subquery() for _ in range(2))
+    community, street, district = (select(Grid.id, Grid.name, Grid.level, Grid.path).subquery() for _ in range(3))
     value = func.greatest(0, func.least(100, AssessmentScore.score + adjusted))
     query = (select(AssessmentScore.subject_id, func.max(AssessmentScore.name), func.max(Grid.name),
-                    community.c.id, community.c.name, street.c.id, street.c.name,
+                    community.c.id, community.c.name, street.c.id, street.c.name, district.c.id, district.c.name,
                     func.round(func.avg(value), 2), func.count())
              .join(Grid, Grid.id == AssessmentScore.grid_id)
              .join(community, (community.c.level == "community") & community.c.path.op("@>")(Grid.path))
              .outerjoin(street, (street.c.level == "street") & street.c.path.op("@>")(Grid.path))
+             .outerjoin(district, (district.c.level == "district") & district.c.path.op("@>")(Grid.path))
              .where(AssessmentScore.kind == "worker", AssessmentScore.score.is_not(None),
                     AssessmentScore.month >= datetime.date(year, 1, 1),
                     AssessmentScore.month <= datetime.date(year, 12, 1))
-             .group_by(AssessmentScore.subject_id, community.c.id, community.c.name, street.c.id, street.c.name))
+             .group_by(AssessmentScore.subject_id, community.c.id, community.c.name, street.c.id, street.c.name,
+                       district.c.id, district.c.name))
     if scope.kind == "grid":
         query = query.where(Grid.path.descendant_of(Ltree(scope.grid_path)))
+    if street_id is not None:
+        query = query.where(street.c.id == street_id)
+    if district_id is not None:
+        query = query.where(district.c.id == district_id)
     rows = session.execute(query).all()
-    rows.sort(key=lambda r: (-r[7], r[1], r[0]))
-    roll = {"communities": defaultdict(list), "streets": defaultdict(list)}
-    for worker_id, name, grid_name, c_id, c_name, s_id, s_name, average, months in rows:
-        for board, key in (("communities", (c_id, c_name)), ("streets", (s_id, s_name))):
+    rows.sort(key=lambda r: (-r[9], r[1], r[0]))
+    roll = {board: defaultdict(list) for board in empty}
+    for worker_id, name, grid_name, c_id, c_name, s_id, s_name, d_id, d_name, average, months in rows:
+        for board, key in (("communities", (c_id, c_name)), ("streets", (s_id, s_name)),
+                           ("districts", (d_id, d_name))):
             if key[0] is None or len(roll[board][key]) >= per_group:
                 continue
             roll[board][key].append(WorkerHonour(len(roll[board][key]) + 1, worker_id, name, grid_name,

@@ -16,7 +16,7 @@ from ..fab.filters import current_scope, current_user_id
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
 from ..models import AssessmentScore, AssessmentWeights, Grid
-from ..models.assessment import AREA_WEIGHTS, DEPARTMENT_WEIGHTS, SUBJECT_KINDS, WORKER_WEIGHTS
+from ..models.assessment import AREA_WEIGHTS, DEPARTMENT_WEIGHTS, SUBJECT_KINDS, WEIGHTS_OF, WORKER_WEIGHTS
 from ..services import assessment
 from ..services import patrols as patrol_service
 from ..services.errors import DomainError, OutOfScope
@@ -157,8 +157,8 @@ class AssessmentView(BaseView):
             abort(404)
         indicators = []
         if found.row is not None:
-            for name, weight in found.row.weights.items():
-                figure = found.row.figures.get(name, {})
+            for name in WEIGHTS_OF[kind]:  # the stored JSON keeps no order
+                weight, figure = found.row.weights.get(name, 0), found.row.figures.get(name, {})
                 indicators.append({"label": INDICATOR_LABELS.get(name, name), "value": figure.get("value"),
                                    "weight": weight, "text": _figures_text(name, figure) if figure else ""})
         previous, following = _months(month)

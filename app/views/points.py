@@ -354,7 +354,8 @@ class PointsView(BaseView):
         top = points.roll_level(db.session, scope) if place else roll["level"]
         # 网格员光荣榜 beside the volunteers': the year's best assessment scores (app/services/assessment.py)
         workers = assessment.worker_honour_roll(
-            db.session, scope, year, required_hours=current_app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", 70))
+            db.session, scope, year, street_id=street, district_id=district,
+            required_hours=current_app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", 70))
         return self.render_template("gridgov/honour_roll.html", roll=roll, year=year, this_year=this_year,
                                     place=place, top=top, workers=workers,
                                     can_rank=self.appbuilder.sm.has_access("can_rank", "AssessmentView"))

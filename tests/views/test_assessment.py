@@ -180,3 +180,20 @@ def test_the_honour_page_holds_the_grid_workers_roll(login, session):
 def test_the_pages_speak_english(login):
     html = text_of(login("dispatcher", lang="en").get("/assessment/"))
     assert "Assessment" in html and "Score" in html and "考核" not in html.split("<body", 1)[1]
+
+
+def test_the_freeze_command_freezes_an_ended_month_once(app, session):
+    runner = app.test_cli_runner()
+    from app.cli import assess_group
+
+    result = runner.invoke(assess_group, ["freeze", "--month", LAST])
+    assert result.exit_code == 0 and "frozen" in result.output, result.output
+    stored = session.scalar(select(func.count()).select_from(AssessmentScore).where(AssessmentScore.month == LAST_MONTH))
+    assert stored > 0
+    again = runner.invoke(assess_group, ["freeze", "--month", LAST])
+    assert again.exit_code == 0 and "already" in again.output
+    assert session.scalar(select(func.count()).select_from(AssessmentScore)
+                          .where(AssessmentScore.month == LAST_MONTH)) == stored
+    refused = runner.invoke(assess_group, ["freeze", "--month", assessment.current_month().strftime("%Y-%m")])
+    assert refused.exit_code != 0
+    assert runner.invoke(assess_group, ["freeze", "--month", "2026-13"]).exit_code != 0
