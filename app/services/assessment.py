@@ -183,18 +183,19 @@ WORKERS = """
         JOIN clock_ins c ON c.worker_id = s.id AND c.day BETWEEN :first AND :counted_last GROUP BY c.worker_id),
     reported AS (
         SELECT u.worker_id, count(*) AS n FROM incidents i JOIN ab_user u ON u.id = i.created_by_id
-        WHERE u.worker_id IS NOT NULL AND i.created_at >= {since} AND i.created_at < {until} GROUP BY u.worker_id),
+        WHERE u.worker_id IN (SELECT id FROM staff) AND i.created_at >= {since} AND i.created_at < {until}
+        GROUP BY u.worker_id),
     handled AS (
         SELECT i.handler_worker_id AS worker_id,
                count(*) FILTER (WHERE i.status IN ('resolved', 'closed')) AS resolved,
                count(*) FILTER (WHERE i.status IN ('resolved', 'closed') AND i.resolved_at <= i.deadline) AS on_time,
                count(i.rating) AS rated, coalesce(sum(i.rating), 0) AS rating_sum
         FROM incidents i
-        WHERE i.handler_worker_id IS NOT NULL AND i.created_at >= {since} AND i.created_at < {until}
+        WHERE i.handler_worker_id IN (SELECT id FROM staff) AND i.created_at >= {since} AND i.created_at < {until}
         GROUP BY i.handler_worker_id),
     visited AS (
         SELECT u.worker_id, v.resident_id FROM visits v JOIN ab_user u ON u.id = v.visitor_id
-        WHERE u.worker_id IS NOT NULL AND v.resident_id IS NOT NULL
+        WHERE u.worker_id IN (SELECT id FROM staff) AND v.resident_id IS NOT NULL
           AND v.visited_at >= {since} AND v.visited_at < {until}
         GROUP BY u.worker_id, v.resident_id),
     due AS (  -- residents of each worker's grid (its whole subtree) still due for a visit
