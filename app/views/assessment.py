@@ -25,6 +25,8 @@ from .formats import local_time
 from .service_calls import call_service
 
 VIEW = "AssessmentView"
+# the rows a page lists: a district's 8,400 workers are read area by area
+MOST_ROWS = 300
 
 KIND_LABELS = {"worker": _l("Grid workers"), "community": _l("Communities"), "street": _l("Streets"),
                "department": _l("Departments")}
@@ -141,8 +143,9 @@ class AssessmentView(BaseView):
             abort(404)
         areas = patrol_service.areas(db.session, viewer.scope, ranking.area) if ranking.area is not None else {}
         previous, following = _months(month)
+        shown = ranking.rows[:MOST_ROWS]
         return self.render_template(
-            "assessment/ranking.html", ranking=ranking, kinds=kinds, kind=kind, kind_labels=KIND_LABELS,
+            "assessment/ranking.html", ranking=ranking, shown=shown, total=len(ranking.rows), kinds=kinds, kind=kind, kind_labels=KIND_LABELS,
             month=month.strftime("%Y-%m"), previous=previous, following=following, areas=areas,
             area_id=ranking.area.id if ranking.area is not None else None)
 
@@ -200,9 +203,12 @@ class AssessmentView(BaseView):
                                               required_hours=_required_hours())
         except OutOfScope:
             abort(404)
+        areas = patrol_service.areas(db.session, viewer.scope, summary["area"]) if summary["area"] is not None else {}
+        total = len(summary["rows"])
+        summary["rows"] = summary["rows"][:MOST_ROWS]
         return self.render_template(
-            "assessment/year.html", summary=summary, kinds=kinds, kind=kind, kind_labels=KIND_LABELS, year=year,
-            this_year=assessment.current_month().year, mine=False,
+            "assessment/year.html", summary=summary, total=total, kinds=kinds, kind=kind, kind_labels=KIND_LABELS,
+            year=year, this_year=assessment.current_month().year, mine=False, areas=areas,
             area_id=summary["area"].id if summary["area"] is not None else None)
 
     @expose("/mine/")
@@ -219,7 +225,7 @@ class AssessmentView(BaseView):
                                               required_hours=_required_hours())
         return self.render_template(
             "assessment/year.html", summary=summary, kinds=[], kind="worker", kind_labels=KIND_LABELS, year=year,
-            this_year=assessment.current_month().year, mine=True, area_id=None)
+            this_year=assessment.current_month().year, mine=True, area_id=None, areas={}, total=len(summary["rows"]))
 
 
 DISTRICTS = (Grid.level == "district",)

@@ -197,3 +197,13 @@ def test_the_freeze_command_freezes_an_ended_month_once(app, session):
     refused = runner.invoke(assess_group, ["freeze", "--month", assessment.current_month().strftime("%Y-%m")])
     assert refused.exit_code != 0
     assert runner.invoke(assess_group, ["freeze", "--month", "2026-13"]).exit_code != 0
+
+
+def test_a_long_list_says_how_many_it_leaves_out(login, monkeypatch):
+    from app.views import assessment as assessment_views
+
+    monkeypatch.setattr(assessment_views, "MOST_ROWS", 2)
+    dispatcher = login("dispatcher")
+    for url in ("/assessment/?kind=community", "/assessment/year/?kind=community"):
+        html = text_of(dispatcher.get(url))
+        assert "共 6 个，只列出前 2 个" in html, url
