@@ -41,6 +41,7 @@ from sqlalchemy_utils import Ltree
 from ..models import (AssessmentAdjustment, AssessmentScore, AssessmentWeights, Department, Grid, GridgovUser,
                       Worker)
 from ..models.assessment import SUBJECT_KINDS, WEIGHTS_OF
+from . import audit
 from .errors import OutOfScope, ValidationError
 from .local_time import local_today
 from .scope import Scope, is_under
@@ -353,6 +354,7 @@ def freeze(session: Session, month: datetime.date, required_hours=DEFAULT_REQUIR
     written = 0
     with unit_of_work(session):
         session.execute(select(func.pg_advisory_xact_lock(LOCK_CLASS, month.year * 100 + month.month)))
+        audit.bulk_load(session)  # a month's freeze is one entry of the audit trail, not one per score
         done = _frozen_kinds(session, month)
         for kind in SUBJECT_KINDS:
             if kind in done:
@@ -363,6 +365,7 @@ def freeze(session: Session, month: datetime.date, required_hours=DEFAULT_REQUIR
             if rows:
                 session.execute(_insert_new(), rows)
                 written += len(rows)
+        audit.record_bulk_load(session, {"assessment_scores": written})
     return written
 
 

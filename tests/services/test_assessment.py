@@ -361,3 +361,17 @@ def test_the_year_summary_and_the_honour_roll(session, june):
                                                                   AssessmentScore.subject_id == june["worker"].id)).all()
     assert board[0].months == len(frozen) == assessment.current_month().month - 1
     assert board[0].average == (sum(frozen) / len(frozen)).quantize(Decimal("0.01"))
+
+
+def test_a_freeze_is_one_entry_of_the_audit_trail_and_an_adjustment_one_more(session, june):
+    written = assessment.freeze(session, JUNE)
+    entries = session.execute(text("SELECT table_name, action, changes FROM audit_entries "
+                                   "WHERE table_name LIKE 'assessment%' ORDER BY id")).all()
+    assert entries == [("assessment_scores", "load", {"rows": written})]
+    score = session.scalar(select(AssessmentScore.id).where(AssessmentScore.month == JUNE,
+                                                            AssessmentScore.kind == "community",
+                                                            AssessmentScore.subject_id == june["community"].id))
+    assessment.adjust(session, assessment.Viewer(grid_scope(session, june["street"].id), ranks=True), None, "街道干部",
+                      score, "-1", "数据核减")
+    assert session.scalar(text("SELECT count(*) FROM audit_entries WHERE table_name = 'assessment_adjustments' "
+                               "AND action = 'insert'")) == 1
