@@ -155,6 +155,7 @@ class HomeView(IndexView):
             "responses": ("can_list", "EmergencyResponseModelView"), "dashboard": ("can_show", "DashboardView"),
             "visit": ("can_add", "VisitModelView"), "wish": ("can_post", "MicroWishModelView"),
             "patrol": ("can_patrol", "PatrolModelView"), "patrol_compliance": ("can_lead", "PatrolModelView"),
+            "assessment": ("can_rank", "AssessmentView"),
         }.items()}
         figures = None
         if scope.kind in ("grid", "all", "department") and GRID_WORKER not in roles:

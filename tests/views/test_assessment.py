@@ -207,3 +207,8 @@ def test_a_long_list_says_how_many_it_leaves_out(login, monkeypatch):
     for url in ("/assessment/?kind=community", "/assessment/year/?kind=community"):
         html = text_of(dispatcher.get(url))
         assert "共 6 个，只列出前 2 个" in html, url
+
+
+def test_the_home_page_leads_to_the_ranking_of_who_ranks(login):
+    assert 'href="/assessment/"' in text_of(login("street").get("/"))
+    assert 'href="/assessment/"' not in text_of(login("volunteer").get("/"))
