@@ -573,7 +573,10 @@ class YearRow:
 
     @property
     def average(self) -> Decimal | None:
-        scores = [row.adjusted for row in self.months.values() if row.adjusted is not None]
+        """The mean of the ended (frozen) months, as the honour roll's; the current month alone
+        while no month of the year has ended."""
+        scored = [row for row in self.months.values() if row.adjusted is not None]
+        scores = [row.adjusted for row in scored if row.score_id is not None] or [row.adjusted for row in scored]
         return (sum(scores) / len(scores)).quantize(CENT, ROUND_HALF_UP) if scores else None
 
 

@@ -361,6 +361,7 @@ def test_the_year_summary_and_the_honour_roll(session, june):
                                                                   AssessmentScore.subject_id == june["worker"].id)).all()
     assert board[0].months == len(frozen) == assessment.current_month().month - 1
     assert board[0].average == (sum(frozen) / len(frozen)).quantize(Decimal("0.01"))
+    assert row.average == board[0].average  # the year's average is of the ended months too
 
 
 def test_a_freeze_is_one_entry_of_the_audit_trail_and_an_adjustment_one_more(session, june):
