@@ -1,6 +1,7 @@
 """The ``gridgov`` command: run, set up, seed, sync roles, and Flask-Migrate's ``db``."""
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import sys
@@ -218,6 +219,30 @@ def tick_command():
     click.echo(f"Escalated {len(escalated)} overdue incident(s)" + (f": {', '.join(map(str, escalated))}" if escalated else "."))
 
 
+@click.group("assess")
+def assess_group():
+    """考核: the monthly assessment."""
+
+
+@assess_group.command("freeze")
+@click.option("--month", default=None, help="YYYY-MM, an ended month (default: last month).")
+@with_appcontext
+def assess_freeze(month):
+    """Freeze an ended month's scores (once: a month already frozen is left as it is; run it from
+    cron on the first of each month)."""
+    from .extensions import db
+    from .services import assessment
+    from .services.errors import DomainError
+
+    try:
+        chosen = assessment.parse_month(month) if month else \
+            (assessment.current_month() - datetime.timedelta(days=1)).replace(day=1)
+        written = assessment.freeze(db.session, chosen, current_app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", 70))
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{chosen:%Y-%m}: {written} score(s) frozen." if written else f"{chosen:%Y-%m} was already frozen.")
+
+
 def _create_app(*args, **kwargs):
     return create_app()
 
@@ -227,5 +252,6 @@ def main():
     """gridgov — grid-based community governance."""
 
 
-for command in (run_command, setup_command, seed_group, sync_roles_command, points_group, tick_command):
+for command in (run_command, setup_command, seed_group, sync_roles_command, points_group, tick_command,
+                assess_group):
     main.add_command(command)

@@ -201,6 +201,21 @@ def _patrols(*, patrol=False, lead=False, rules=False):
     return pairs
 
 
+def _assessment(*, rank=False, adjust=False, mine=False):
+    """考核: who reads their area's rankings and year (``rank``), who corrects a frozen score
+    (``adjust``: the street and the district), who reads their own scores (``mine``: grid workers).
+    The weights are the administrator's."""
+    pairs = [("can_read", "AssessmentView"), ("menu_access", "Assessment")]
+    if rank:
+        pairs += [("can_rank", "AssessmentView"), ("menu_access", "Assessment scores"),
+                  ("menu_access", "Assessment year summary")]
+    if adjust:
+        pairs += [("can_adjust", "AssessmentView")]
+    if mine:
+        pairs += [("menu_access", "My assessment")]
+    return pairs
+
+
 def _imports(*views):
     """台账导入: the lists whose records the role may bring in from Excel (it may add and edit them)."""
     return [("can_import", view) for view in views]
@@ -220,6 +235,7 @@ MENU = {
     "Residents": ("Residents", "Visits due", "Visits", "Households", "Houses", "Care and attention tags"),
     "Patrols": ("Patrol", "Patrol log", "Patrol compliance", "Patrol rules"),
     "Audit": ("Audit trail", "Personal data access"),
+    "Assessment": ("Assessment scores", "Assessment year summary", "My assessment", "Assessment weights"),
 }
 
 
@@ -247,7 +263,8 @@ HIDDEN_MENUS = {
              "Workers' points rules"),
 }
 # The administrator holds every permission but has no points account and no grid to check in.
-ADMIN_HIDDEN_MENUS = ("My points", "Redeem rewards", "Emergency tasks", "Wishes to claim", "Patrol")
+ADMIN_HIDDEN_MENUS = ("My points", "Redeem rewards", "Emergency tasks", "Wishes to claim", "Patrol",
+                      "My assessment")
 
 # The audit trail (审计日志) of the user's area, in the Audit menu: secretaries, street officers and
 # dispatch centres, who change the base records. The access log is the administrator's alone.
@@ -260,32 +277,33 @@ ROLE_PERMISSIONS = {
     DISPATCHER: _grids(False) + _people(READ, READ, READ) + _departments(True) + _bank(rules_write=True, items_write=True)
     + _incidents(configure=True, blow=True, declare=True, oversee=True) + DASHBOARD + AUDIT
     + _residents(write=False, sensitive=False) + _imports("DepartmentModelView")
-    + _training(write=False) + _wishes() + _patrols(lead=True, rules=True),
+    + _training(write=False) + _wishes() + _patrols(lead=True, rules=True) + _assessment(rank=True, adjust=True),
     STREET_OFFICER: _grids(True) + _people(WRITE, READ, READ) + _departments(False) + _bank(handle=True)
     + _incidents(blow=True, check_in=True, oversee=True) + DASHBOARD + AUDIT
     + _residents(write=False, sensitive=True) + _imports("GridModelView", "WorkerModelView")
-    + _training(write=True) + _wishes() + _patrols(lead=True),
+    + _training(write=True) + _wishes() + _patrols(lead=True) + _assessment(rank=True, adjust=True),
     SECRETARY: _grids(True) + _people(WRITE, WRITE, WRITE) + _departments(False)
     + _bank(rules_write=True, items_write=True, handle=True, award=True, redeem=True)
     + _incidents(check_in=True, oversee=True) + AUDIT + _residents(write=True, sensitive=True)
     + _imports("GridModelView", "WorkerModelView", "VolunteerModelView", "ServiceRecordModelView")
     + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView")
-    + _training(write=True) + _wishes(post=True, act=True) + _patrols(lead=True),
+    + _training(write=True) + _wishes(post=True, act=True) + _patrols(lead=True) + _assessment(rank=True),
     # a worker's points are their own (my points, redeem): no one else's account or ledger
     GRID_WORKER: _grids(False) + _people(READ, READ, READ) + _departments(False)
     + _bank(ledgers=False, redeem=True, me=True) + _incidents(check_in=True)
     + _residents(write=True, sensitive=False)
     + _imports("HouseModelView", "HouseholdModelView", "ResidentModelView")
-    + _training(write=False, under=False) + _wishes(post=True, act=True) + _patrols(patrol=True),
+    + _training(write=False, under=False) + _wishes(post=True, act=True) + _patrols(patrol=True)
+    + _assessment(mine=True),
     DEPARTMENT_OFFICER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank(ledgers=False)
-    + _incidents(report=False, answer=True, emergencies=False),
+    + _incidents(report=False, answer=True, emergencies=False) + _assessment(rank=True),
     # Volunteers read their own record; their points and redemptions have their own screens; they
     # report incidents (随手拍) and rate the ones they reported.
     VOLUNTEER: _people(None, READ, READ) + _bank(ledgers=False, redeem=True, me=True) + _incidents(whistles=False, emergencies=False)
     + _wishes(claim=True),
     LEADER: _grids(False) + _people(READ, READ, READ) + _departments(False) + _bank()
     + _incidents(act=False, report=False, oversee=True) + DASHBOARD + _residents(write=False, sensitive=False)
-    + _training(write=False) + _wishes() + _patrols(lead=True),
+    + _training(write=False) + _wishes() + _patrols(lead=True) + _assessment(rank=True),
 }
 ROLE_PERMISSIONS = {role: _menu_without(pairs, *HIDDEN_MENUS.get(role, ())) for role, pairs in ROLE_PERMISSIONS.items()}
 ROLES = [ADMIN, *ROLE_PERMISSIONS]

@@ -1,6 +1,7 @@
 """All tables of gridgov. Importing this package registers every model on FAB's metadata."""
 from flask_appbuilder import Model
 
+from .assessment import AssessmentAdjustment, AssessmentScore, AssessmentWeights
 from .audit import AuditEntry, PersonalDataAccess
 from .departments import Department, department_communities
 from .emergencies import EmergencyResponse, ResponseTask
@@ -21,6 +22,9 @@ from .whistles import Whistle, WhistleSummons, whistle_incidents
 metadata = Model.metadata
 
 __all__ = [
+    "AssessmentAdjustment",
+    "AssessmentScore",
+    "AssessmentWeights",
     "AuditEntry",
     "PersonalDataAccess",
     "Department",

@@ -23,7 +23,8 @@ from .unit_of_work import unit_of_work
 AUDITED_TABLES = ("grids", "workers", "volunteers", "service_records", "departments", "department_communities",
                   "ab_user", "ab_user_role", "ab_role", "ab_permission_view_role", "points_rules", "reward_items",
                   "incident_categories", "incident_deadlines", "attention_tags", "houses", "households", "residents",
-                  "visits", "micro_wishes", "training_records", "patrols", "clock_ins", "patrol_rules")
+                  "visits", "micro_wishes", "training_records", "patrols", "clock_ins", "patrol_rules",
+                  "assessment_weights", "assessment_scores", "assessment_adjustments")
 # The records a history is kept of (a pairing's history is its department's, a role grant its user's).
 RECORD_TABLES = tuple(t for t in AUDITED_TABLES if t not in ("department_communities", "ab_user_role",
                                                             "ab_permission_view_role"))

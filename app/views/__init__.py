@@ -33,6 +33,7 @@ def register_views(appbuilder) -> None:
         RewardItemModelView,
         WorkerPointsRuleModelView,
     )
+    from .assessment import AssessmentView, AssessmentWeightsModelView
     from .errors import register_error_pages
 
     templating.install(current_app)
@@ -129,6 +130,15 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(WorkerPointsRuleModelView, "Workers' points rules", label=_l("Workers' points rules"),
                         icon="fa-balance-scale", category="Points bank")
     appbuilder.add_view_no_menu(RedemptionLineModelView)
+    # 考核: the monthly scores, the year, a worker's own, the weights
+    appbuilder.add_view(AssessmentView, "Assessment scores", label=_l("Assessment ranking"), icon="fa-line-chart",
+                        category="Assessment", category_label=_l("Assessment"), category_icon="fa-star")
+    appbuilder.add_link("Assessment year summary", href="/assessment/year/", label=_l("Year summary"),
+                        icon="fa-calendar", category="Assessment")
+    appbuilder.add_link("My assessment", href="/assessment/mine/", label=_l("My assessment"), icon="fa-user",
+                        category="Assessment")
+    appbuilder.add_view(AssessmentWeightsModelView, "Assessment weights", label=_l("Assessment weights"),
+                        icon="fa-balance-scale", category="Assessment")
     appbuilder.add_view_no_menu(MapView)
     # 审计日志 and 个人信息查看记录: beside the administrator's users and roles
     # a menu of its own: a secretary reads her area's trail without the administrator's Security menu

@@ -51,6 +51,9 @@ TABLE_LABELS = {
     "patrols": _l("Patrol log"),
     "clock_ins": _l("Clock-ins"),
     "patrol_rules": _l("Patrol rules"),
+    "assessment_weights": _l("Assessment weights"),
+    "assessment_scores": _l("Assessment scores"),
+    "assessment_adjustments": _l("Assessment adjustments"),
 }
 RECORD_LABELS = {table: TABLE_LABELS[table] for table in audit_service.RECORD_TABLES}
 SUBJECT_LABELS = {table: TABLE_LABELS[table] for table in audit_service.SUBJECTS}

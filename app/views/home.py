@@ -156,6 +156,7 @@ class HomeView(IndexView):
             "visit": ("can_add", "VisitModelView"), "wish": ("can_post", "MicroWishModelView"),
             "patrol": ("can_patrol", "PatrolModelView"), "patrol_compliance": ("can_lead", "PatrolModelView"),
             "points": ("can_me", "PointsView"),
+            "assessment": ("can_rank", "AssessmentView"),
         }.items()}
         figures = None
         if scope.kind in ("grid", "all", "department") and GRID_WORKER not in roles:

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, RedemptionLine, RewardItem, WorkerPointsRule
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS, WORKER_ROLE_LABELS
 from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE, WORKER_AWARD_LABELS
-from ..services import paging
+from ..services import assessment, paging
 from ..services import points
 from ..services import worker_points
 from ..services.errors import DomainError, OutOfScope
@@ -434,8 +434,13 @@ class PointsView(BaseView):
         place = {"street": street} if street is not None else {"district": district} if district is not None else {}
         # what the whole roll (no street or district chosen) ranks: its link says all streets or all districts
         top = points.roll_level(db.session, scope) if place else roll["level"]
+        # 网格员光荣榜 beside the volunteers': the year's best assessment scores (app/services/assessment.py)
+        workers = assessment.worker_honour_roll(
+            db.session, scope, year, street_id=street, district_id=district,
+            required_hours=current_app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", 70))
         return self.render_template("gridgov/honour_roll.html", roll=roll, year=year, this_year=this_year,
-                                    place=place, top=top)
+                                    place=place, top=top, workers=workers,
+                                    can_rank=self.appbuilder.sm.has_access("can_rank", "AssessmentView"))
 
     # --- pictures -------------------------------------------------------------------------
     @expose("/picture/<path:filename>")

@@ -19,7 +19,7 @@
 The rules are audited (migration 0024) as ``points_rules`` are.
 
 Revision ID: 0030
-Revises: 0028
+Revises: 0029
 Create Date: 2026-12-04
 """
 import json
@@ -28,7 +28,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0030'
-down_revision = '0028'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 

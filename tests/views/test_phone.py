@@ -155,23 +155,26 @@ TRAINING, UNDER_HOURS = "/trainingrecordmodelview/list/", "/trainingrecordmodelv
 # 巡查日志: the grid worker patrols, who leads an area reads its patrols and who fell short
 PATROL_LOG, PATROL, COMPLIANCE = "/patrolmodelview/list/", "/patrolmodelview/patrol/", "/patrolmodelview/compliance/"
 LEADS_PATROLS = {PATROL_LOG, COMPLIANCE}
+# 考核: who ranks an area (and reads its year), and the worker's own scores
+RANKS, MY_ASSESSMENT = {"/assessment/", "/assessment/year/"}, "/assessment/mine/"
 STAFF = {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
                             "emergencyresponse", "rewarditem", "redemption", "pointsaccount", "ledgerentry",
                             "pointsrule", "workerpointsrule")} | {TREE, REPORT, HONOUR}
 MENUS = {
     "dispatcher": STAFF | RESIDENTS | LEADS_PATROLS | {LISTS["incidentcategory"], LISTS["deadlinerule"], DECLARE,
                                                        DASHBOARD, AUDIT, "/patrolrulemodelview/list/", WISHES, TRAINING,
-                                                       UNDER_HOURS},
-    "street": STAFF | RESIDENTS | LEADS_PATROLS | {TASKS, DASHBOARD, AUDIT, WISHES, TRAINING, UNDER_HOURS},
-    "secretary": STAFF | RESIDENTS | LEADS_PATROLS | {TASKS, AUDIT, WISHES, POST_WISH, TRAINING, UNDER_HOURS},
+                                                       UNDER_HOURS} | RANKS,
+    "street": STAFF | RESIDENTS | LEADS_PATROLS | RANKS | {TASKS, DASHBOARD, AUDIT, WISHES, TRAINING, UNDER_HOURS},
+    "secretary": STAFF | RESIDENTS | LEADS_PATROLS | RANKS | {TASKS, AUDIT, WISHES, POST_WISH, TRAINING,
+                                                              UNDER_HOURS},
     "worker": RESIDENTS | {LISTS["grid"], LISTS["worker"], LISTS["incident"], REPORT, TASKS, ME, REDEEM, HONOUR, PATROL,
-                           PATROL_LOG, WISHES, POST_WISH, TRAINING},
-    "department": {LISTS["department"], LISTS["incident"], LISTS["whistle"]},
+                           PATROL_LOG, WISHES, POST_WISH, TRAINING, MY_ASSESSMENT},
+    "department": {LISTS["department"], LISTS["incident"], LISTS["whistle"]} | RANKS,
     "volunteer": {LISTS["volunteer"], LISTS["servicerecord"], LISTS["incident"], REPORT, ME, REDEEM, HONOUR,
                   LISTS["pointsrule"], MY_WISHES},
     "leader": {LISTS[n] for n in ("grid", "department", "worker", "volunteer", "servicerecord", "incident", "whistle",
-                                  "emergencyresponse")} | RESIDENTS | LEADS_PATROLS | {TREE, HONOUR, DASHBOARD,
-                                                                                       WISHES, TRAINING, UNDER_HOURS},
+                                  "emergencyresponse")} | RESIDENTS | LEADS_PATROLS | RANKS | {
+                                      TREE, HONOUR, DASHBOARD, WISHES, TRAINING, UNDER_HOURS},
 }
 
 
@@ -184,10 +187,10 @@ def test_each_role_sees_the_menu_entries_that_give_it_something(login, username)
 
 def test_the_administrator_sees_everything_but_a_points_account_and_check_ins(login):
     entries = menu_entries(login("admin"))
-    assert set(LISTS.values()) | RESIDENTS | {TREE, REPORT, HONOUR, "/users/list/", "/roles/list/", AUDIT,
-                                              "/personaldataaccessmodelview/list/",
-                                              "/attentiontagmodelview/list/"} <= entries
-    assert not {ME, REDEEM, TASKS, PATROL} & entries  # no worker of its own: no patrol
+    assert (set(LISTS.values()) | RESIDENTS | RANKS
+            | {TREE, REPORT, HONOUR, "/users/list/", "/roles/list/", AUDIT, "/personaldataaccessmodelview/list/",
+               "/attentiontagmodelview/list/", "/assessmentweightsmodelview/list/"}) <= entries
+    assert not {ME, REDEEM, TASKS, PATROL, MY_ASSESSMENT} & entries  # no worker of its own: no patrol
 
 
 def test_a_hidden_entry_leaves_its_page_reachable_where_a_workflow_needs_it(login, session):
