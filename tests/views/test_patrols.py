@@ -4,6 +4,7 @@ answered with a message and nothing written, and the patrol rules kept by the di
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from sqlalchemy import func, select, text
@@ -170,6 +171,7 @@ def test_the_weeks_compliance_per_area_and_role(login, session, patrols):
     secretary = login("secretary")
     page = secretary.get("/patrolmodelview/compliance/").get_data(as_text=True)
     assert me.name in page  # one patrol a day at most: short
+    assert re.search(rf'href="/patrolmodelview/days/{me.id}\?week=\d{{4}}-\d{{2}}-\d{{2}}">{me.name}</a>', page)
     block = grid_id(session, WORKER_BLOCK)
     assert me.name in secretary.get(f"/patrolmodelview/compliance/?area={block}").get_data(as_text=True)
     assert secretary.get(f"/patrolmodelview/compliance/?area={grid_id(session, JINSHAN)}").status_code == 404
