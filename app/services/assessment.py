@@ -39,11 +39,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy_utils import Ltree
 
 from ..models import (AssessmentAdjustment, AssessmentScore, AssessmentWeights, Department, Grid, GridgovUser,
-                      Worker)
+                      Incident, Patrol, Visit, Worker)
 from ..models.assessment import SUBJECT_KINDS, WEIGHTS_OF
 from . import audit
 from .errors import OutOfScope, ValidationError
-from .local_time import local_today
+from .local_time import TIMEZONE, local_today
 from .scope import Scope, is_under
 from .training import DEFAULT_REQUIRED_HOURS, TRAINED_ROLES
 from .typed import as_key
@@ -344,11 +344,25 @@ def _frozen_kinds(session: Session, month: datetime.date) -> set[str]:
     return set(session.scalars(select(AssessmentScore.kind).where(AssessmentScore.month == month).distinct()))
 
 
+def first_month(session: Session) -> datetime.date | None:
+    """The month of the first incident, patrol or visit on record (Beijing's calendar): the
+    months before were not kept in gridgov, and are not assessed — frozen, they would stand as
+    every worker's 0 for ever. None while nothing is recorded. (Each minimum reads an index.)"""
+    first = session.scalar(select(func.least(select(func.min(Incident.created_at)).scalar_subquery(),
+                                             select(func.min(Patrol.started_at)).scalar_subquery(),
+                                             select(func.min(Visit.visited_at)).scalar_subquery())))
+    return month_of(first.astimezone(TIMEZONE).date()) if first is not None else None
+
+
 def freeze(session: Session, month: datetime.date, required_hours=DEFAULT_REQUIRED_HOURS) -> int:
     """Freeze a month that has ended (every kind not frozen yet): how many scores were written.
-    Two callers at once: the second waits for the first's lock and finds the month frozen."""
+    Two callers at once: the second waits for the first's lock and finds the month frozen. A
+    month before anything was recorded (``first_month``) is left unscored."""
     if month != month_of(month) or month >= current_month():
         raise ValidationError(_l("Only a month that has ended is frozen."), field="month")
+    start = first_month(session)
+    if start is None or month < start:
+        return 0
     if _frozen_kinds(session, month) >= set(SUBJECT_KINDS):
         return 0
     written = 0

@@ -4,6 +4,7 @@ nothing shown), also when two are recorded at once and whatever path writes them
 is read and adjusted by who sees the area it was scored in, not the area its worker moved to."""
 from __future__ import annotations
 
+import datetime
 import threading
 from decimal import Decimal
 
@@ -118,3 +119,22 @@ def test_a_moved_workers_frozen_score_stays_with_the_area_it_was_scored_in(sessi
     # the worker reads their own, wherever they are now
     own = assessment.Viewer(grid_scope(session, new_grid.id), worker_id=worker_id)
     assert assessment.detail(session, own, "worker", worker_id, JUNE).row.adjusted == Decimal("48.46")
+
+
+MARCH_2021 = datetime.date(2021, 3, 1)
+
+
+def test_a_month_before_anything_was_recorded_is_not_frozen(session, area):  # noqa: F811
+    """Reading 2021's year (or its ranking, or its honour roll) froze every worker at 0 and every
+    community without a score, for ever (append-only), for months gridgov was not yet in use."""
+    first = assessment.first_month(session)
+    assert first is not None and first > MARCH_2021  # the demo's records begin later
+    assert assessment.freeze(session, MARCH_2021) == 0
+    street = assessment.Viewer(grid_scope(session, area["street"].id), ranks=True)
+    assert assessment.year_summary(session, street, "worker", 2021)["rows"] == []
+    assert assessment.ranking(session, street, "community", MARCH_2021).rows == []
+    assert assessment.worker_honour_roll(session, street.scope, 2021)["communities"] == {}
+    assert session.scalar(select(func.count()).select_from(AssessmentScore)
+                          .where(AssessmentScore.month < first)) == 0
+    # from the first month on, a month is frozen as before
+    assert assessment.freeze(session, first) > 0 or first >= assessment.current_month()

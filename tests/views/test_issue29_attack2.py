@@ -1,0 +1,59 @@
+"""考核 attacked over HTTP (issue 29, second look): an adjustment past 0–100 is said in the
+user's language and written nowhere; the freeze command does not score months before anything
+was recorded, and says so."""
+from __future__ import annotations
+
+import datetime
+import re
+
+from sqlalchemy import func, select
+
+from app.models import AssessmentAdjustment, AssessmentScore
+from app.services import assessment
+
+LAST_MONTH = (assessment.current_month() - datetime.timedelta(days=1)).replace(day=1)
+LAST = LAST_MONTH.strftime("%Y-%m")
+
+
+def _scored(session) -> AssessmentScore:
+    assessment.freeze(session, LAST_MONTH)
+    return session.scalar(select(AssessmentScore).where(AssessmentScore.month == LAST_MONTH,
+                                                        AssessmentScore.kind == "worker",
+                                                        AssessmentScore.score.is_not(None))
+                          .order_by(AssessmentScore.score.desc()))
+
+
+def test_an_adjustment_past_100_is_said_and_not_written(login, session):
+    score = _scored(session)
+    page = f"/assessment/show/worker/{score.subject_id}?month={LAST}"
+    room = 100 - score.score
+    for lang, said in (("zh", "调整后的得分须在 0 至 100 之间"), ("en", "The adjusted score stays between 0 and 100")):
+        dispatcher = login("dispatcher", lang=lang)
+        response = dispatcher.post(f"/assessment/adjust/{score.id}", {"delta": f"{room + 1:.2f}", "reason": "过多"},
+                                   token_from=page, follow_redirects=True)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and said in html, html[-3000:]
+        assert f"{score.score:.2f}" in re.sub(r"\s+", " ", html)
+    assert session.scalar(select(func.count()).select_from(AssessmentAdjustment)) == 0
+    dispatcher = login("dispatcher")
+    if room:
+        dispatcher.post(f"/assessment/adjust/{score.id}", {"delta": f"{room:.2f}", "reason": "满分"}, token_from=page)
+        assert session.scalar(select(func.count()).select_from(AssessmentAdjustment)) == 1
+
+
+def test_an_adjustment_without_the_forms_token_is_refused(login, session):
+    score = _scored(session)
+    dispatcher = login("dispatcher")
+    response = dispatcher.client.post(f"/assessment/adjust/{score.id}", data={"delta": "1", "reason": "无令牌"})
+    assert response.status_code == 400
+    assert session.scalar(select(func.count()).select_from(AssessmentAdjustment)) == 0
+
+
+def test_the_freeze_command_leaves_a_month_before_any_record_unscored(app, session):
+    from app.cli import assess_group
+
+    result = app.test_cli_runner().invoke(assess_group, ["freeze", "--month", "2021-03"])
+    assert result.exit_code == 0 and "2021-03 is not assessed: nothing is recorded before" in result.output, \
+        result.output
+    assert session.scalar(select(func.count()).select_from(AssessmentScore)
+                          .where(AssessmentScore.month == datetime.date(2021, 3, 1))) == 0
