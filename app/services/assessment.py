@@ -670,6 +670,13 @@ def parse_delta(value) -> Decimal:
     return delta
 
 
+def may_adjust(viewer: Viewer, kind: str, subject_id: int) -> bool:
+    """Whether the viewer's area is not the subject itself: a street or community does not
+    correct its own score (it would rank itself); the level above it does."""
+    scope = viewer.scope
+    return not (kind in AREA_LEVELS and scope.kind == "grid" and scope.grid_id == subject_id)
+
+
 def _signed(value: Decimal) -> str:
     return f"{value:+.2f}" if value else "0"
 
@@ -686,6 +693,8 @@ def adjust(session: Session, viewer: Viewer, actor_id: int | None, actor_name: s
         if score is None:
             raise OutOfScope(_l("Record not found."))
         check_score(session, Viewer(viewer.scope, None, viewer.ranks), score.kind, score.subject_id, score.grid_id)
+        if not may_adjust(viewer, score.kind, score.subject_id):
+            raise ValidationError(_l("An area's own score is corrected by the level above it."))
         amount = parse_delta(delta)
         reason = (reason or "").strip()
         if not reason:

@@ -130,11 +130,12 @@ class WorkerPointsRuleModelView(ScopedModelView):
     search_form_extra_fields = {"award": choice_field(_l("Rewards"), WORKER_AWARD_LABELS, required=False)}
 
     def _original(self, item):
-        return {"community_id": item.community_id}
+        return {"community_id": item.community_id, "award": item.award}
 
     def check(self, item, *, is_new, original):
         worker_points.check_rule(db.session, current_scope(), item,
-                                 present_community_id=points.NEW if is_new else original["community_id"])
+                                 present_community_id=points.NEW if is_new else original["community_id"],
+                                 present_award=None if is_new else original["award"])
 
     def check_delete(self, item):
         worker_points.check_rule_delete(db.session, current_scope(), item)

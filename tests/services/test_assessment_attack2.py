@@ -138,3 +138,28 @@ def test_a_month_before_anything_was_recorded_is_not_frozen(session, area):  # n
                           .where(AssessmentScore.month < first)) == 0
     # from the first month on, a month is frozen as before
     assert assessment.freeze(session, first) > 0 or first >= assessment.current_month()
+
+
+def test_an_area_does_not_adjust_its_own_score(session, june):  # noqa: F811
+    """The street adjusted its own street's score (and would rank itself higher): an area's own
+    score is corrected by the level above it."""
+    assessment.freeze(session, JUNE)
+    own = session.scalar(select(AssessmentScore).where(AssessmentScore.kind == "street",
+                                                       AssessmentScore.subject_id == june["street"].id,
+                                                       AssessmentScore.month == JUNE))
+    assert own.score is not None
+    street = assessment.Viewer(grid_scope(session, june["street"].id), ranks=True)
+    assert not assessment.may_adjust(street, "street", june["street"].id)
+    with pytest.raises(ValidationError) as refused:
+        assessment.adjust(session, street, None, "街道干部", own.id, "5", "自评加分")
+    assert "level above" in str(refused.value)
+    assert _adjustments(session, own) == 0
+    # its communities' and workers' scores it corrects; the district corrects the street's
+    community = session.scalar(select(AssessmentScore).where(AssessmentScore.kind == "community",
+                                                             AssessmentScore.subject_id == june["community"].id))
+    assert assessment.may_adjust(street, "community", june["community"].id)
+    assessment.adjust(session, street, None, "街道干部", community.id, "1", "社区表现")
+    district = session.scalar(select(Grid).where(Grid.level == "district", Grid.path.ancestor_of(june["street"].path)))
+    assessment.adjust(session, assessment.Viewer(grid_scope(session, district.id), ranks=True), None, "区调度",
+                      own.id, "5", "防汛表彰")
+    assert _adjustments(session, own) == 5

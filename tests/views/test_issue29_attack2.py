@@ -57,3 +57,46 @@ def test_the_freeze_command_leaves_a_month_before_any_record_unscored(app, sessi
         result.output
     assert session.scalar(select(func.count()).select_from(AssessmentScore)
                           .where(AssessmentScore.month == datetime.date(2021, 3, 1))) == 0
+
+
+def test_the_street_is_not_offered_to_adjust_its_own_score(login, session):
+    from app.models import GridgovUser
+
+    assessment.freeze(session, LAST_MONTH)
+    street = login("street")
+    own = session.scalar(select(GridgovUser.grid_id).where(GridgovUser.username == "street"))
+    html = street.get(f"/assessment/show/street/{own}?month={LAST}").get_data(as_text=True)
+    assert "assessment-adjust" not in html
+    score = session.scalar(select(AssessmentScore).where(AssessmentScore.kind == "street",
+                                                         AssessmentScore.subject_id == own,
+                                                         AssessmentScore.month == LAST_MONTH))
+    response = street.post(f"/assessment/adjust/{score.id}", {"delta": "1", "reason": "自评"},
+                           token_from=f"/assessment/show/street/{own}?month={LAST}", follow_redirects=True)
+    assert response.status_code == 200
+    assert session.scalar(select(func.count()).select_from(AssessmentAdjustment)) == 0
+
+
+def test_a_paid_workers_rule_keeps_what_it_rewards_and_the_admin_is_told_why(login, session):
+    from app.models import WorkerPointsRule
+    from app.services import worker_points
+    from tests.services.test_worker_points import FEB, MARCH_TENTH, days_of, demo_worker, patrol_days
+
+    patrol_days(session, demo_worker(session), days_of(FEB))
+    assert worker_points.award_month(session, FEB, today=MARCH_TENTH).patrol_awards == 1
+    paid = session.scalar(select(WorkerPointsRule).where(WorkerPointsRule.name == "巡查达标奖励"))
+    form = {"community": "", "name": paid.name, "award": "visit_due", "points": "50", "monthly_cap": "10",
+            "min_share": "", "active": "", "description": ""}
+    for lang, said in (("zh", "此规则已发放过积分"), ("en", "This rule has paid points")):
+        admin = login("admin", lang=lang)
+        response = admin.post(f"/workerpointsrulemodelview/edit/{paid.id}", form)
+        assert response.status_code == 200 and said in response.get_data(as_text=True)
+    session.expire_all()
+    kept = session.get(WorkerPointsRule, paid.id)
+    assert (kept.award, kept.min_share, kept.active) == ("patrol_month", 90, True)
+    # its points and activity still change
+    admin = login("admin")
+    response = admin.post(f"/workerpointsrulemodelview/edit/{paid.id}",
+                          {**form, "award": "patrol_month", "min_share": "90", "monthly_cap": "", "points": "60"})
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    session.expire_all()
+    assert (session.get(WorkerPointsRule, paid.id).points, session.get(WorkerPointsRule, paid.id).active) == (60, False)
