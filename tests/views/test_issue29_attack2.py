@@ -100,3 +100,11 @@ def test_a_paid_workers_rule_keeps_what_it_rewards_and_the_admin_is_told_why(log
     assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
     session.expire_all()
     assert (session.get(WorkerPointsRule, paid.id).points, session.get(WorkerPointsRule, paid.id).active) == (60, False)
+
+
+def test_the_honour_rolls_other_years_read_as_years_not_as_the_workers_rolls_title(login):
+    """"网格员光荣榜 2026 2025" read as one title: the year before and after are arrows, as on the
+    assessment pages."""
+    this_year = assessment.current_month().year
+    html = login("dispatcher").get(f"/points/honour/?year={this_year - 1}").get_data(as_text=True)
+    assert f"&larr; {this_year - 2}</a>" in html and f"{this_year} &rarr;</a>" in html
