@@ -44,3 +44,31 @@ def test_a_rule_that_paid_nothing_may_change_what_it_rewards(session):
                          "WHERE name = '巡查达标奖励'"))
     session.commit()
     assert rule(session, "巡查达标奖励").award == "visit_due"
+
+
+def test_a_worker_redeeming_at_once_from_two_phones_spends_what_they_have_once(session):
+    """50 points of February's patrols; two redemptions of 2 bags (40 points) at once: one is made,
+    the other refused with a message; the balance never goes below 0."""
+    from sqlalchemy import select
+
+    from app.models import Redemption, RewardItem
+    from app.services import points
+
+    from .test_incidents import actor
+    from .test_points_concurrency import engine_for, run_at_once
+
+    worker = demo_worker(session)
+    patrol_days(session, worker, days_of(FEB))
+    worker_points.award_month(session, FEB, today=MARCH_TENTH)
+    own = account(session, worker)
+    assert own.balance == 50
+    bag = session.scalar(select(RewardItem).where(RewardItem.name == "环保购物袋"))  # 20 points
+    engine = engine_for(session)
+    outcomes = run_at_once(engine, lambda s, i: points.redeem(s, actor(s, "worker").scope, own.id, {bag.id: 2}, None),
+                           count=2)
+    engine.dispose()
+    assert sum(isinstance(o, Redemption) for o in outcomes) == 1
+    assert sum(isinstance(o, ValidationError) or "points" in str(o) for o in outcomes
+               if not isinstance(o, Redemption)) == 1
+    assert account(session, worker).balance == 10
+    assert points.check_invariants(session) == []
