@@ -425,8 +425,10 @@ class PointsView(BaseView):
     @has_access
     def honour(self):
         this_year = datetime.datetime.now(TIMEZONE).year
-        year = request.args.get("year", type=int) or this_year
-        if not 2000 <= year <= this_year:
+        try:
+            year = assessment.parse_year(request.args.get("year"))
+        except DomainError as error:
+            flash(str(error), "danger")
             year = this_year
         street = row_key(request.args.get("street", ""))
         district = None if street is not None else row_key(request.args.get("district", ""))

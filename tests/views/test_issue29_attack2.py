@@ -108,3 +108,12 @@ def test_the_honour_rolls_other_years_read_as_years_not_as_the_workers_rolls_tit
     this_year = assessment.current_month().year
     html = login("dispatcher").get(f"/points/honour/?year={this_year - 1}").get_data(as_text=True)
     assert f"&larr; {this_year - 2}</a>" in html and f"{this_year} &rarr;</a>" in html
+
+
+def test_a_bad_year_on_the_honour_roll_is_said(login):
+    """?year=99999 showed this year's roll without a word."""
+    dispatcher = login("dispatcher")
+    for year in ("99999", "1999", "abc"):
+        response = dispatcher.get(f"/points/honour/?year={year}")
+        assert response.status_code == 200 and "请填写 2000 年至今年之间的年份。" in response.get_data(as_text=True)
+    assert "请填写 2000 年至今年之间的年份" not in dispatcher.get("/points/honour/").get_data(as_text=True)
