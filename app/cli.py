@@ -240,7 +240,12 @@ def assess_freeze(month):
         written = assessment.freeze(db.session, chosen, current_app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", 70))
     except DomainError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"{chosen:%Y-%m}: {written} score(s) frozen." if written else f"{chosen:%Y-%m} was already frozen.")
+    first = assessment.first_month(db.session)
+    if first is None or chosen < first:
+        click.echo(f"{chosen:%Y-%m} is not assessed: nothing is recorded before "
+                   f"{first:%Y-%m}." if first else f"{chosen:%Y-%m} is not assessed: nothing is recorded yet.")
+    else:
+        click.echo(f"{chosen:%Y-%m}: {written} score(s) frozen." if written else f"{chosen:%Y-%m} was already frozen.")
 
 
 def _create_app(*args, **kwargs):

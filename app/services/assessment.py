@@ -39,11 +39,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy_utils import Ltree
 
 from ..models import (AssessmentAdjustment, AssessmentScore, AssessmentWeights, Department, Grid, GridgovUser,
-                      Worker)
+                      Incident, Patrol, Visit, Worker)
 from ..models.assessment import SUBJECT_KINDS, WEIGHTS_OF
 from . import audit
 from .errors import OutOfScope, ValidationError
-from .local_time import local_today
+from .local_time import TIMEZONE, local_today
 from .scope import Scope, is_under
 from .training import DEFAULT_REQUIRED_HOURS, TRAINED_ROLES
 from .typed import as_key
@@ -344,11 +344,25 @@ def _frozen_kinds(session: Session, month: datetime.date) -> set[str]:
     return set(session.scalars(select(AssessmentScore.kind).where(AssessmentScore.month == month).distinct()))
 
 
+def first_month(session: Session) -> datetime.date | None:
+    """The month of the first incident, patrol or visit on record (Beijing's calendar): the
+    months before were not kept in gridgov, and are not assessed — frozen, they would stand as
+    every worker's 0 for ever. None while nothing is recorded. (Each minimum reads an index.)"""
+    first = session.scalar(select(func.least(select(func.min(Incident.created_at)).scalar_subquery(),
+                                             select(func.min(Patrol.started_at)).scalar_subquery(),
+                                             select(func.min(Visit.visited_at)).scalar_subquery())))
+    return month_of(first.astimezone(TIMEZONE).date()) if first is not None else None
+
+
 def freeze(session: Session, month: datetime.date, required_hours=DEFAULT_REQUIRED_HOURS) -> int:
     """Freeze a month that has ended (every kind not frozen yet): how many scores were written.
-    Two callers at once: the second waits for the first's lock and finds the month frozen."""
+    Two callers at once: the second waits for the first's lock and finds the month frozen. A
+    month before anything was recorded (``first_month``) is left unscored."""
     if month != month_of(month) or month >= current_month():
         raise ValidationError(_l("Only a month that has ended is frozen."), field="month")
+    start = first_month(session)
+    if start is None or month < start:
+        return 0
     if _frozen_kinds(session, month) >= set(SUBJECT_KINDS):
         return 0
     written = 0
@@ -436,10 +450,27 @@ def check_subject(session: Session, viewer: Viewer, kind: str, subject_id) -> tu
     else:
         path = session.scalar(select(Grid.path).where(Grid.id == key, Grid.level == kind))
         own = False
-    if path is not None and (own or (viewer.ranks and (scope.is_all or (
-            scope.kind == "grid" and is_under(path, scope.grid_path))))):
+    if path is not None and _sees(viewer, path, own):
         return key, str(path)
     raise OutOfScope(_l("Record not found."))
+
+
+def _sees(viewer: Viewer, path, own: bool) -> bool:
+    scope = viewer.scope
+    return own or (viewer.ranks and (scope.is_all or (scope.kind == "grid" and is_under(path, scope.grid_path))))
+
+
+def check_score(session: Session, viewer: Viewer, kind: str, subject_id: int, grid_id: int | None) -> None:
+    """A frozen score is read (and adjusted) by who sees the grid it was scored in — a worker's
+    grid of that month, not the one they moved to since — and by the worker themself; else
+    OutOfScope."""
+    if kind == "department":
+        check_subject(session, viewer, kind, subject_id)
+        return
+    path = session.scalar(select(Grid.path).where(Grid.id == grid_id)) if grid_id is not None else None
+    own = kind == "worker" and subject_id == viewer.worker_id
+    if path is None or not _sees(viewer, path, own):
+        raise OutOfScope(_l("Record not found."))
 
 
 # --- reading scores -------------------------------------------------------------------------
@@ -548,16 +579,23 @@ class Detail:
 def detail(session: Session, viewer: Viewer, kind: str, subject_id, month: datetime.date,
            required_hours=DEFAULT_REQUIRED_HOURS) -> Detail:
     """How one subject's month score was made: its figures, weights, adjustments."""
-    key, _path = check_subject(session, viewer, kind, subject_id)
     live = month >= current_month()
     if live:
+        key, _path = check_subject(session, viewer, kind, subject_id)
         rows = _live(compute(session, kind, month, subject_id=key, required_hours=required_hours))
         row = rows[0] if rows else None
         adjustments = []
     else:
+        key = as_key(subject_id)
+        if kind not in SUBJECT_KINDS or key is None:
+            raise OutOfScope(_l("Record not found."))
         freeze(session, month, required_hours)
         found = _frozen(session, month, month, kind, subject_id=key)
         row = found[0][1] if found else None
+        if row is None:  # not scored that month: whether the subject is the viewer's to see now
+            check_subject(session, viewer, kind, key)
+        else:  # scored: whether the area it was scored in is the viewer's
+            check_score(session, viewer, kind, row.subject_id, row.grid_id)
         adjustments = list(session.scalars(select(AssessmentAdjustment)
                                            .where(AssessmentAdjustment.score_id == row.score_id)
                                            .order_by(AssessmentAdjustment.id))) if row else []
@@ -632,15 +670,31 @@ def parse_delta(value) -> Decimal:
     return delta
 
 
+def may_adjust(viewer: Viewer, kind: str, subject_id: int) -> bool:
+    """Whether the viewer's area is not the subject itself: a street or community does not
+    correct its own score (it would rank itself); the level above it does."""
+    scope = viewer.scope
+    return not (kind in AREA_LEVELS and scope.kind == "grid" and scope.grid_id == subject_id)
+
+
+def _signed(value: Decimal) -> str:
+    return f"{value:+.2f}" if value else "0"
+
+
 def adjust(session: Session, viewer: Viewer, actor_id: int | None, actor_name: str, score_id, delta,
            reason) -> AssessmentAdjustment:
-    """A correction of a frozen score: a new row, with its reason; the score itself is kept."""
+    """A correction of a frozen score: a new row, with its reason; the score itself is kept. The
+    adjusted score stays within 0–100: the score's row is locked, so two corrections at once take
+    turns and the second counts the first (migration 0031 holds the same in the database)."""
     with unit_of_work(session):
         key = as_key(score_id)
-        score = session.get(AssessmentScore, key) if key is not None else None
+        score = session.scalar(select(AssessmentScore).where(AssessmentScore.id == key)
+                               .with_for_update()) if key is not None else None
         if score is None:
             raise OutOfScope(_l("Record not found."))
-        check_subject(session, Viewer(viewer.scope, None, viewer.ranks), score.kind, score.subject_id)
+        check_score(session, Viewer(viewer.scope, None, viewer.ranks), score.kind, score.subject_id, score.grid_id)
+        if not may_adjust(viewer, score.kind, score.subject_id):
+            raise ValidationError(_l("An area's own score is corrected by the level above it."))
         amount = parse_delta(delta)
         reason = (reason or "").strip()
         if not reason:
@@ -649,6 +703,12 @@ def adjust(session: Session, viewer: Viewer, actor_id: int | None, actor_name: s
             raise ValidationError(_l("A reason has at most 200 characters."), field="reason")
         if score.score is None:
             raise ValidationError(_l("This month had nothing to score: there is no score to adjust."))
+        now = score.score + session.scalar(select(func.coalesce(func.sum(AssessmentAdjustment.delta), 0))
+                                           .where(AssessmentAdjustment.score_id == score.id))
+        if not 0 <= now + amount <= HUNDRED:
+            raise ValidationError(_l("The adjusted score stays between 0 and 100: it is %(now)s now, so an adjustment "
+                                     "is from %(low)s to %(high)s.", now=f"{now:.2f}", low=_signed(-now),
+                                     high=_signed(HUNDRED - now)), field="delta")
         entry = AssessmentAdjustment(score_id=score.id, delta=amount, reason=reason, actor_id=actor_id,
                                      actor_name=(actor_name or "gridgov")[:130])
         session.add(entry)

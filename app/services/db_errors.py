@@ -89,6 +89,10 @@ MESSAGES = {
     "worker_points_rules_community_is_community": _l("Choose a community, or leave it empty for the whole district."),
     "worker_points_rules_community_id_fkey": _l("Points rules are kept by this community: change them first."),
     "points_accounts_kept": _l("A points account stays as long as its holder: it cannot be deleted."),
+    "worker_points_rules_award_kept": _l("This rule has paid points: it keeps what it rewards. Deactivate it and "
+                                         "make a new rule instead."),
+    # assessment (migration 0031)
+    "assessment_adjustments_score_in_range": _l("The adjusted score stays between 0 and 100."),
 }
 
 GENERIC = _l("The change was refused because it breaks a rule of the records.")

@@ -282,11 +282,19 @@ def community_of(session: Session, worker: Worker) -> int | None:
 
 
 # --- who keeps the rules --------------------------------------------------------------------
-def check_rule(session: Session, scope: Scope, rule: WorkerPointsRule, *, present_community_id=points_service.NEW) -> None:
+def check_rule(session: Session, scope: Scope, rule: WorkerPointsRule, *, present_community_id=points_service.NEW,
+               present_award=None) -> None:
     """A worker's rule as the volunteers' are kept (the district's by district staff, a
-    community's by its secretary), with the figures its award needs."""
+    community's by its secretary), with the figures its award needs. A rule that paid points
+    keeps what it rewards (its entries are read by it; migration 0031)."""
     if present_community_id is not points_service.NEW:
         check_rule_delete(session, scope, rule, present_community_id)
+    if rule.id is not None and present_award is not None and rule.award != present_award:
+        with session.no_autoflush:
+            paid = session.scalar(select(LedgerEntry.id).where(LedgerEntry.worker_rule_id == rule.id).limit(1))
+        if paid is not None:
+            raise ValidationError(_l("This rule has paid points: it keeps what it rewards. Deactivate it and make a "
+                                     "new rule instead."), field="award")
     rule.name = (rule.name or "").strip()
     if not rule.name:
         raise ValidationError(_l("This field is required."), field="name")

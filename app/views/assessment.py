@@ -168,7 +168,8 @@ class AssessmentView(BaseView):
         return self.render_template(
             "assessment/show.html", found=found, indicators=indicators, kind_label=KIND_LABELS[kind],
             month=month.strftime("%Y-%m"), previous=previous, following=following, kind=kind, subject_id=subject_id,
-            can_adjust=appbuilder.sm.has_access("can_adjust", VIEW), local_time=local_time,
+            can_adjust=appbuilder.sm.has_access("can_adjust", VIEW) and found.row is not None
+            and assessment.may_adjust(viewer, kind, found.row.subject_id), local_time=local_time,
             ranks=viewer.ranks)
 
     @expose("/adjust/<int:score_id>", methods=["POST"])

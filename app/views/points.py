@@ -130,11 +130,12 @@ class WorkerPointsRuleModelView(ScopedModelView):
     search_form_extra_fields = {"award": choice_field(_l("Rewards"), WORKER_AWARD_LABELS, required=False)}
 
     def _original(self, item):
-        return {"community_id": item.community_id}
+        return {"community_id": item.community_id, "award": item.award}
 
     def check(self, item, *, is_new, original):
         worker_points.check_rule(db.session, current_scope(), item,
-                                 present_community_id=points.NEW if is_new else original["community_id"])
+                                 present_community_id=points.NEW if is_new else original["community_id"],
+                                 present_award=None if is_new else original["award"])
 
     def check_delete(self, item):
         worker_points.check_rule_delete(db.session, current_scope(), item)
@@ -424,8 +425,10 @@ class PointsView(BaseView):
     @has_access
     def honour(self):
         this_year = datetime.datetime.now(TIMEZONE).year
-        year = request.args.get("year", type=int) or this_year
-        if not 2000 <= year <= this_year:
+        try:
+            year = assessment.parse_year(request.args.get("year"))
+        except DomainError as error:
+            flash(str(error), "danger")
             year = this_year
         street = row_key(request.args.get("street", ""))
         district = None if street is not None else row_key(request.args.get("district", ""))
