@@ -118,6 +118,18 @@ def _months(month: datetime.date) -> tuple[str | None, str | None]:
             following.strftime("%Y-%m") if following <= assessment.current_month() else None)
 
 
+def _chosen_kind():
+    """(viewer, the kinds they rank, the kind asked for or their first); 404 for a kind they do not rank."""
+    viewer = _viewer()
+    kinds = _kinds(viewer)
+    if not kinds:
+        abort(404)
+    kind = request.args.get("kind") or kinds[0]
+    if kind not in kinds:
+        abort(404)
+    return viewer, kinds, kind
+
+
 class AssessmentView(BaseView):
     """考核: rankings, a score's making, a year, a worker's own scores and the adjustments."""
 
@@ -128,13 +140,7 @@ class AssessmentView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        viewer = _viewer()
-        kinds = _kinds(viewer)
-        if not kinds:
-            abort(404)
-        kind = request.args.get("kind") or kinds[0]
-        if kind not in kinds:
-            abort(404)
+        viewer, kinds, kind = _chosen_kind()
         month = _month_or_flash(request.args.get("month"))
         try:
             ranking = assessment.ranking(db.session, viewer, kind, month, request.args.get("area"),
@@ -191,13 +197,7 @@ class AssessmentView(BaseView):
     @expose("/year/")
     @has_access
     def year(self):
-        viewer = _viewer()
-        kinds = _kinds(viewer)
-        if not kinds:
-            abort(404)
-        kind = request.args.get("kind") or kinds[0]
-        if kind not in kinds:
-            abort(404)
+        viewer, kinds, kind = _chosen_kind()
         year = _year_or_flash(request.args.get("year"))
         try:
             summary = assessment.year_summary(db.session, viewer, kind, year, request.args.get("area"),
