@@ -42,6 +42,7 @@ from ..models import (AssessmentAdjustment, AssessmentScore, AssessmentWeights, 
                       Incident, Patrol, Visit, Worker)
 from ..models.assessment import SUBJECT_KINDS, WEIGHTS_OF
 from . import audit
+from .district_rows import check_one_per_district, district_of
 from .errors import OutOfScope, ValidationError
 from .local_time import TIMEZONE, local_today
 from .scope import Scope, is_under
@@ -722,11 +723,7 @@ def check_weights(session: Session, row: AssessmentWeights) -> None:
     from ..models.assessment import ALL_WEIGHTS, AREA_WEIGHTS, DEPARTMENT_WEIGHTS, WORKER_WEIGHTS
 
     with session.no_autoflush:
-        district = row.district if row.district is not None else (
-            session.get(Grid, row.district_id) if row.district_id else None)
-        if district is not None and district.level != "district":
-            raise ValidationError(_l("Weights belong to a district, or are the default (no district)."),
-                                  field="district")
+        district = district_of(session, row, _l("Weights belong to a district, or are the default (no district)."))
         for name in ALL_WEIGHTS:
             value = getattr(row, name)
             if value is None or not 0 <= value <= 100:
@@ -736,16 +733,10 @@ def check_weights(session: Session, row: AssessmentWeights) -> None:
         for names in (WORKER_WEIGHTS, AREA_WEIGHTS, DEPARTMENT_WEIGHTS):
             if not sum(getattr(row, name) for name in names):
                 raise ValidationError(_l("At least one weight of each group is above 0."), field=names[0])
-        district_id = district.id if district is not None else None
-        if row.id is not None and district_id is not None and session.scalar(
-                select(AssessmentWeights.id).where(AssessmentWeights.id == row.id,
-                                                   AssessmentWeights.district_id.is_(None))):
-            raise ValidationError(_l("The default weights stay the default: add a district's own weights instead."),
-                                  field="district")
-        clash = select(AssessmentWeights.id).where(AssessmentWeights.district_id.is_not_distinct_from(district_id),
-                                                   AssessmentWeights.id != (row.id or 0))
-        if session.scalar(clash):
-            raise ValidationError(_l("This district already has its weights."), field="district")
+        check_one_per_district(
+            session, row, district,
+            default_stays=_l("The default weights stay the default: add a district's own weights instead."),
+            taken=_l("This district already has its weights."))
 
 
 def check_weights_delete(session: Session, row: AssessmentWeights) -> None:

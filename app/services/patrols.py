@@ -25,6 +25,7 @@ from sqlalchemy_utils import Ltree
 
 from ..models import ClockIn, Grid, GridgovUser, Incident, Patrol, PatrolRule, Visit, Worker
 from ..models.choices import WORKER_ROLES
+from .district_rows import check_one_per_district, district_of
 from .errors import Conflict, OutOfScope, ValidationError
 from .local_time import local_today
 from .scope import Scope, is_under, visible
@@ -109,11 +110,7 @@ def rule_for(session: Session, grid_or_path) -> Rule:
 def check_rule(session: Session, rule: PatrolRule) -> None:
     """A rule's bounds (as the CHECKs of migration 0026 hold them), said next to the field."""
     with session.no_autoflush:
-        district = rule.district if rule.district is not None else (
-            session.get(Grid, rule.district_id) if rule.district_id else None)
-        if district is not None and district.level != "district":
-            raise ValidationError(_l("A patrol rule belongs to a district, or is the default (no district)."),
-                                  field="district")
+        district = district_of(session, rule, _l("A patrol rule belongs to a district, or is the default (no district)."))
         bounds = (("min_patrols", 1, 12, _l("Between 1 and 12 patrols a day.")),
                   ("min_minutes", 1, 720, _l("Between 1 and 720 minutes.")),
                   ("min_metres", 0, 100000, _l("Between 0 and 100,000 metres.")),
@@ -122,15 +119,10 @@ def check_rule(session: Session, rule: PatrolRule) -> None:
             value = getattr(rule, field)
             if value is None or not (low <= value <= high):
                 raise ValidationError(message, field=field)
-        district_id = district.id if district is not None else None
-        if rule.id is not None and district_id is not None and session.scalar(
-                select(PatrolRule.id).where(PatrolRule.id == rule.id, PatrolRule.district_id.is_(None))):
-            raise ValidationError(_l("The default patrol rule stays the default: add a district's own rule instead."),
-                                  field="district")
-        clash = select(PatrolRule.id).where(PatrolRule.district_id.is_not_distinct_from(district_id),
-                                            PatrolRule.id != (rule.id or 0))
-        if session.scalar(clash):
-            raise ValidationError(_l("This district already has its patrol rule."), field="district")
+        check_one_per_district(
+            session, rule, district,
+            default_stays=_l("The default patrol rule stays the default: add a district's own rule instead."),
+            taken=_l("This district already has its patrol rule."))
 
 
 def check_rule_delete(session: Session, rule: PatrolRule) -> None:
