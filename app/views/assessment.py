@@ -15,12 +15,13 @@ from ..extensions import appbuilder, db
 from ..fab.filters import current_scope, current_user_id
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
-from ..models import AssessmentScore, AssessmentWeights, Grid
+from ..models import AssessmentScore, AssessmentWeights
 from ..models.assessment import AREA_WEIGHTS, DEPARTMENT_WEIGHTS, SUBJECT_KINDS, WEIGHTS_OF, WORKER_WEIGHTS
 from ..services import assessment
 from ..services import patrols as patrol_service
 from ..services.errors import DomainError, OutOfScope
 from ..services.training import DEFAULT_REQUIRED_HOURS
+from .patrols import DISTRICTS  # the districts a per-district row is picked from
 from .formats import local_time
 from .service_calls import call_service
 
@@ -228,8 +229,6 @@ class AssessmentView(BaseView):
             "assessment/year.html", summary=summary, kinds=[], kind="worker", kind_labels=KIND_LABELS, year=year,
             this_year=assessment.current_month().year, mine=True, area_id=None, areas={}, total=len(summary["rows"]))
 
-
-DISTRICTS = (Grid.level == "district",)
 
 
 class AssessmentWeightsModelView(ScopedModelView):
