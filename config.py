@@ -89,6 +89,11 @@ GRIDGOV_MAP_ATTRIBUTION = os.environ.get("GRIDGOV_MAP_ATTRIBUTION", "")
 # session between, and afresh on the home page and after the user's own changes (app/views/home.py).
 GRIDGOV_TODO_BADGE_SECONDS = int(os.environ.get("GRIDGOV_TODO_BADGE_SECONDS", "30"))
 
+# The server's clock (app/clock.py) escalates overdue incidents, freezes an ended month's
+# assessment and pays its workers' points, once every this many seconds; 0 turns it off (then
+# run `gridgov tick`, `gridgov assess freeze` and `gridgov points award-month` from cron).
+GRIDGOV_CLOCK_SECONDS = float(os.environ.get("GRIDGOV_CLOCK_SECONDS", "60"))
+
 # --- uploads -------------------------------------------------------------------------------
 # Reward pictures are kept on the server (no external storage): instance/uploads/rewards.
 MAX_CONTENT_LENGTH = 4 * 1024 * 1024

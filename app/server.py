@@ -5,7 +5,7 @@ The app is made once in the main process (which migrated the database and, witho
 core by default: each runs one request at a time, and the requests of a busy moment wait their
 turn in order: threads in one process would wait for each other's Python (bench/RESULTS.md
 compares the two). Each worker opens its own database connections (the
-ones the main process used are not shared). No access log: a URL may carry a searched phone
+ones the main process used are not shared) and keeps the clock (app/clock.py). No access log: a URL may carry a searched phone
 number. A site whose clients upload photos over slow links puts a buffering proxy (nginx) in
 front, as for any gunicorn of this kind, or raises ``--workers``. Where gunicorn cannot run
 (Windows), Werkzeug's threaded server serves instead.
@@ -61,9 +61,13 @@ def serve(app, host: str, port: int, workers: int | None = None, threads: int = 
     except ImportError:  # no fork, no fcntl: not a POSIX system
         from werkzeug.serving import run_simple
 
+        from . import clock
+
+        clock.start(app)
         run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
         return
 
+    from . import clock
     from .extensions import db
 
     compile_templates(app)
@@ -72,6 +76,10 @@ def serve(app, host: str, port: int, workers: int | None = None, threads: int = 
     def post_fork(server, worker):
         with app.app_context():
             db.engine.dispose(close=False)  # the parent's connections stay the parent's
+        # each worker keeps the clock (app/clock.py): a thread in the main process would be
+        # forked with the locks it holds whenever gunicorn starts a worker; the work is done
+        # once whoever runs it first
+        clock.start(app)
 
     class Server(BaseApplication):
         def load_config(self):

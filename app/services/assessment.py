@@ -20,8 +20,9 @@ is computed in one statement per kind of subject, whatever the number of subject
   rating it received; a summons whose deadline has not passed and that is not answered yet is
   not counted.
 
-The current month is computed when asked (not final). A past month is frozen the first time it is
-needed — its ranking, a year's summary, the honour roll, or ``gridgov assess freeze`` — under a
+The current month is computed when asked (not final). A past month is frozen by the server's clock
+(``services.housekeeping``) in the first minute after it ends, or the first time it is needed
+before that — its ranking, a year's summary, the honour roll, or ``gridgov assess freeze`` — under a
 transaction advisory lock, so two first readers freeze it once; the database then refuses any
 change to it (migration 0029)."""
 from __future__ import annotations

@@ -21,8 +21,9 @@ indexes, INSERT … ON CONFLICT DO NOTHING); runs of one month take turns (an ad
 the cap holds however many run at once. The entries go into the one ledger, whose triggers move
 the balances (migration 0002): the bank's invariants hold as for volunteers.
 
-There is no scheduler on an intranet: the last month is awarded the first time it is needed (a
-worker's "my points", the accounts list), or by ``gridgov points award-month``."""
+The last month is awarded by the server's clock (``services.housekeeping``) in the first minute
+after it ends, or the first time it is needed before that (a worker's "my points", the accounts
+list), or by ``gridgov points award-month``."""
 from __future__ import annotations
 
 import datetime

@@ -1,0 +1,84 @@
+"""The server's clock (app/clock.py) and its pass (services/housekeeping.py): one pass escalates
+what is overdue, freezes the ended months and pays the last month's workers' points; the next
+finds nothing to do; the thread runs passes until stopped and survives a failed one; 0 seconds
+turns it off."""
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select, text
+
+from app import clock
+from app.models import AssessmentScore, Incident, worker_points_months
+from app.services import assessment, housekeeping, worker_points
+
+from .test_incidents import new_incident
+
+
+def overdue_incident(session) -> int:
+    incident = new_incident(session)
+    session.execute(text("UPDATE incidents SET deadline = now() - interval '1 hour' WHERE id = :id"), {"id": incident.id})
+    session.commit()
+    return incident.id
+
+
+def test_one_pass_does_the_calendars_work_and_the_next_finds_none(session):
+    incident_id = overdue_incident(session)
+    last = worker_points.last_month()
+    assert not worker_points.is_awarded(session, last)
+    assert session.scalar(select(func.count()).select_from(AssessmentScore)) == 0
+
+    caught = housekeeping.catch_up(session)
+
+    assert incident_id in caught.escalated
+    session.expire_all()
+    assert session.get(Incident, incident_id).level == "community"
+    first = assessment.first_month(session)
+    frozen = set(session.scalars(select(AssessmentScore.month).distinct()))
+    assert last in frozen and last in caught.months_frozen
+    assert caught.scores_frozen == session.scalar(select(func.count()).select_from(AssessmentScore)) > 0
+    # every ended month from the first on record (within this year and the last) is frozen
+    month = max(first, last.replace(year=last.year - 1, month=1))
+    while month <= last:
+        assert month in frozen, month
+        month = assessment.next_month(month)
+    assert caught.points_paid_for == last and worker_points.is_awarded(session, last)
+    assert session.scalar(select(func.count()).select_from(worker_points_months)) == 1
+
+    again = housekeeping.catch_up(session)
+    assert not again.anything, again
+
+
+def test_the_clock_runs_passes_until_stopped_and_outlives_a_failed_one(app, session, monkeypatch):
+    incident_id = overdue_incident(session)
+    calls = []
+    real = housekeeping.catch_up
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(housekeeping, "catch_up", flaky)
+    app.config["GRIDGOV_CLOCK_SECONDS"] = 0.05
+    try:
+        running = clock.start(app)
+        deadline = time.monotonic() + 60
+        while running.passes < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        running.stop()
+        running.join(10)
+    finally:
+        app.config["GRIDGOV_CLOCK_SECONDS"] = 60
+    assert not running.is_alive() and running.passes >= 3
+    session.expire_all()
+    assert session.get(Incident, incident_id).level == "community"  # a later pass did the work
+
+
+def test_no_clock_at_zero_seconds(app):
+    app.config["GRIDGOV_CLOCK_SECONDS"] = 0
+    try:
+        assert clock.start(app) is None
+    finally:
+        app.config["GRIDGOV_CLOCK_SECONDS"] = 60
