@@ -3,8 +3,9 @@
 Opens (or loads) the district data set as bench/lists.py does (``instance/bench-district``; a data
 set loaded before migration 0026 gets its year of patrols added), then measures, in-process:
 
-- the week's "fell short" list of every street (``services/patrols.shortfalls``: one statement),
-  and of a community and a block, p50/p95 over the rounds;
+- the week's compliance of every street (``services/patrols.compliance``: one statement: how many
+  fell short, each community's figures, the first page of those short), and of a community and a
+  block, p50/p95 over the rounds;
 - a worker's days of a week (``worker_days``);
 - the compliance page itself for the street officer (``/patrolmodelview/compliance/``), through the
   Flask test client (no network, one process);
@@ -92,22 +93,24 @@ def main() -> None:
         print(f"the week {monday} – {sunday}:")
         street_times = []
         for street in streets:
-            rows = patrols.shortfalls(session, street, monday, sunday)
+            week = patrols.compliance(session, street, monday, sunday)
             workers = session.scalar(text("SELECT count(*) FROM workers w JOIN grids g ON g.id = w.grid_id "
                                           "WHERE g.path <@ :p"), {"p": str(street.path)})
-            times = timed(lambda: patrols.shortfalls(session, street, monday, sunday), args.rounds)
+            times = timed(lambda: patrols.compliance(session, street, monday, sunday), args.rounds)
             street_times += times
-            report(f"street {street.name} ({workers} workers, {len(rows)} short)", times)
+            report(f"street {street.name} ({workers} workers, {week.total} short)", times)
         report("every street", street_times)
-        report(f"community {community.name}", timed(lambda: patrols.shortfalls(session, community, monday, sunday),
+        report(f"community {community.name}", timed(lambda: patrols.compliance(session, community, monday, sunday),
                                                     args.rounds))
-        report(f"block {block.name}", timed(lambda: patrols.shortfalls(session, block, monday, sunday), args.rounds))
+        report(f"block {block.name}", timed(lambda: patrols.compliance(session, block, monday, sunday), args.rounds))
         worker = session.scalar(select(Worker).order_by(Worker.id).limit(1))
         report("a worker's days of the week", timed(lambda: patrols.worker_days(session, worker, monday, sunday),
                                                      args.rounds))
-        plan = session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + patrols.SHORTFALLS.text), {
-            "district": int(str(streets[0].path).split(".")[0]), "path": str(streets[0].path),
-            "roles": list(patrols.PATROLLING_ROLES), "first": monday, "last": sunday, "most": 1000}).scalars().all()
+        street_path = str(streets[0].path)
+        plan = session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + patrols.COMPLIANCE.text), {
+            "district": int(street_path.split(".")[0]), "path": street_path, "depth": street_path.count(".") + 1,
+            "roles": list(patrols.PATROLLING_ROLES), "first": monday, "last": sunday, "days": 7, "offset": 0,
+            "limit": patrols.COMPLIANCE_PAGE}).scalars().all()
         print("\nEXPLAIN ANALYZE of the first street's list:\n  " + "\n  ".join(plan))
 
     from app import create_app
@@ -124,7 +127,7 @@ def main() -> None:
     assert answer.status_code == 200, answer.status_code
     shown = len(re.findall(r"/patrolmodelview/days/", answer.get_data(as_text=True)))
     print()
-    report(f"the street officer's compliance page ({shown} rows)", timed(lambda: client.get(path), args.rounds))
+    report(f"the street officer's compliance page ({shown} rows shown)", timed(lambda: client.get(path), args.rounds))
 
 
 if __name__ == "__main__":

@@ -395,14 +395,43 @@ class Shortfall:
     clock_ins: int
 
 
-# One statement: the patrolling workers of the area's subtree, each day of the week, their patrols
-# of the day read from the index (worker_id, day) with the figures it includes.
-SHORTFALLS = text("""
+@dataclass(frozen=True)
+class AreaFigures:
+    """One sub-area of the area asked about (a street's community, a community's block): its
+    patrolling workers and how many of them fell short."""
+
+    path: str
+    workers: int
+    short: int
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """The week of an area: how many of its patrolling workers fell short (``total``, of
+    ``workers``), the page of them asked for, and the figures of each sub-area."""
+
+    workers: int
+    total: int
+    rows: list[Shortfall]
+    by_area: dict[str, AreaFigures]
+
+
+COMPLIANCE_PAGE = 100
+
+# One statement: the patrolling workers of the area's subtree; their patrols of the days asked
+# read from the index (worker_id, day) with the figures it includes, summed per day, then per
+# worker (a day is met when enough of its patrols count; the other days are short); the whole
+# result once (MATERIALIZED) for three answers as one row: how many fell short, each sub-area's
+# workers and shortfalls, and the page of the short ones, most days short first. The figures come
+# as JSON: psycopg2 reads a page of rows in one call.
+COMPLIANCE = text("""
     WITH rule AS (
         SELECT min_patrols, min_minutes, min_metres FROM patrol_rules
         WHERE district_id = :district OR district_id IS NULL ORDER BY district_id NULLS LAST LIMIT 1),
     staff AS (
-        SELECT w.id, w.name, w.grid_id, g.name AS grid_name FROM workers w JOIN grids g ON g.id = w.grid_id
+        SELECT w.id, w.name, w.grid_id, g.name AS grid_name,
+               CASE WHEN nlevel(g.path) > :depth THEN subpath(g.path, 0, :depth + 1)::text END AS under
+        FROM workers w JOIN grids g ON g.id = w.grid_id
         WHERE g.path <@ CAST(:path AS ltree) AND w.role = ANY(:roles)),
     walked AS (
         SELECT p.worker_id, p.day, count(*) AS patrols,
@@ -412,35 +441,51 @@ SHORTFALLS = text("""
         FROM staff JOIN patrols p ON p.worker_id = staff.id AND p.day BETWEEN :first AND :last
         CROSS JOIN rule
         GROUP BY p.worker_id, p.day),
+    per_worker AS (
+        SELECT worker_id, sum(patrols) AS patrols, sum(counted) AS counted, sum(flagged) AS flagged,
+               count(*) FILTER (WHERE counted >= rule.min_patrols) AS days_met
+        FROM walked CROSS JOIN rule GROUP BY worker_id),
     clocked AS (
         SELECT c.worker_id, count(*) AS days FROM staff JOIN clock_ins c ON c.worker_id = staff.id
-        AND c.day BETWEEN :first AND :last GROUP BY c.worker_id)
-    SELECT s.id, s.name, s.grid_id, s.grid_name, count(*) AS days,
-           count(*) FILTER (WHERE coalesce(w.counted, 0) < rule.min_patrols) AS days_short,
-           coalesce(sum(w.patrols), 0), coalesce(sum(w.counted), 0), coalesce(sum(w.flagged), 0),
-           coalesce(max(c.days), 0)
-    FROM staff s
-    CROSS JOIN generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 day') AS d (day)
-    CROSS JOIN rule
-    LEFT JOIN walked w ON w.worker_id = s.id AND w.day = d.day::date
-    LEFT JOIN clocked c ON c.worker_id = s.id
-    GROUP BY s.id, s.name, s.grid_id, s.grid_name, rule.min_patrols
-    HAVING count(*) FILTER (WHERE coalesce(w.counted, 0) < rule.min_patrols) > 0
-    ORDER BY days_short DESC, s.grid_name, s.name, s.id
-    LIMIT :most
+        AND c.day BETWEEN :first AND :last GROUP BY c.worker_id),
+    result AS MATERIALIZED (
+        SELECT s.id, s.name, s.grid_id, s.grid_name, s.under, :days - coalesce(p.days_met, 0) AS days_short,
+               coalesce(p.patrols, 0) AS patrols, coalesce(p.counted, 0) AS counted,
+               coalesce(p.flagged, 0) AS flagged, coalesce(c.days, 0) AS clock_ins
+        FROM staff s LEFT JOIN per_worker p ON p.worker_id = s.id LEFT JOIN clocked c ON c.worker_id = s.id)
+    SELECT (SELECT count(*) FROM result),
+           (SELECT count(*) FROM result WHERE days_short > 0),
+           (SELECT json_agg(json_build_array(under, workers, short)) FROM (
+                SELECT under, count(*) AS workers, count(*) FILTER (WHERE days_short > 0) AS short
+                FROM result WHERE under IS NOT NULL GROUP BY under) AS areas),
+           (SELECT json_agg(json_build_array(id, name, grid_id, grid_name, days_short, patrols, counted, flagged,
+                                             clock_ins) ORDER BY days_short DESC, grid_name, name, id) FROM (
+                SELECT * FROM result WHERE days_short > 0
+                ORDER BY days_short DESC, grid_name, name, id LIMIT :limit OFFSET :offset) AS page)
 """)
+
+
+def compliance(session: Session, area: Grid, first: datetime.date, last: datetime.date, *, offset: int = 0,
+               limit: int = COMPLIANCE_PAGE) -> Compliance:
+    """The patrolling workers of ``area`` (its whole subtree) who fell short of the rule on at
+    least one day of ``first``..``last``: how many, the page at ``offset`` (most days short
+    first), and each sub-area's figures by its path."""
+    if last < first:
+        return Compliance(0, 0, [], {})
+    days = (last - first).days + 1
+    path = str(area.path)
+    workers, total, areas, page = session.execute(COMPLIANCE, {
+        "district": _district_id(path), "path": path, "depth": path.count(".") + 1,
+        "roles": list(PATROLLING_ROLES), "first": first, "last": last, "days": days,
+        "offset": max(0, offset), "limit": limit}).one()
+    return Compliance(workers, total, [Shortfall(row[0], row[1], row[2], row[3], days, *row[4:]) for row in page or ()],
+                      {under: AreaFigures(under, count, short) for under, count, short in areas or ()})
 
 
 def shortfalls(session: Session, area: Grid, first: datetime.date, last: datetime.date,
                most: int = 1000) -> list[Shortfall]:
-    """The patrolling workers of ``area`` (its whole subtree) who fell short of the rule on at least
-    one day of ``first``..``last``, most days short first."""
-    if last < first:
-        return []
-    rows = session.execute(SHORTFALLS, {"district": _district_id(area.path), "path": str(area.path),
-                                        "roles": list(PATROLLING_ROLES), "first": first, "last": last,
-                                        "most": most})
-    return [Shortfall(*row) for row in rows]
+    """The first ``most`` of ``compliance``'s workers who fell short, most days short first."""
+    return compliance(session, area, first, last, limit=most).rows
 
 
 def areas(session: Session, scope: Scope, area: Grid) -> dict:

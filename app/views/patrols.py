@@ -254,11 +254,22 @@ class PatrolModelView(ScopedModelView):
         except OutOfScope:
             abort(404)
         monday, sunday, first, last = self._week()
-        rows = patrol_service.shortfalls(db.session, area, first, last)
+        page = min(max(request.args.get("page", default=0, type=int), 0), 10_000)
+        per_page = patrol_service.COMPLIANCE_PAGE
+        week = patrol_service.compliance(db.session, area, first, last, offset=page * per_page, limit=per_page)
+        pages = max(-(-week.total // per_page), 1)
+        if page >= pages and page > 0:  # past the last page: the last one
+            return redirect(url_for("PatrolModelView.compliance", area=area.id, week=monday.isoformat(),
+                                    page=pages - 1))
+        areas = patrol_service.areas(db.session, scope, area)
+        # each sub-area's workers and shortfalls, in the order of the area drop-down
+        by_area = [(child, week.by_area[str(child.path)]) for child in areas["children"]
+                   if str(child.path) in week.by_area]
         return self.render_template(
-            "gridgov/patrol_compliance.html", area=area, rows=rows, monday=monday, sunday=sunday, first=first,
+            "gridgov/patrol_compliance.html", area=area, week_figures=week, rows=week.rows, by_area=by_area,
+            page=page, pages=pages, monday=monday, sunday=sunday, first=first,
             last=last, rule=patrol_service.rule_for(db.session, area.path),
-            areas=patrol_service.areas(db.session, scope, area), week=request.args.get("week", ""),
+            areas=areas, week=request.args.get("week", ""),
             previous=(monday - datetime.timedelta(days=7)).isoformat(),
             following=(monday + datetime.timedelta(days=7)).isoformat() if sunday < local_today() else None)
 

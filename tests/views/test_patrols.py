@@ -225,3 +225,55 @@ def test_the_administrator_links_a_grid_workers_login_to_a_worker_of_its_grid(lo
     assert browser.post("/users/add", {**form, "worker": neighbour.id}).status_code == 302
     assert session.scalar(select(GridgovUser.worker_id).where(GridgovUser.username == "xuncha")) == neighbour.id
     assert "对应的工作人员" in browser.get("/users/add").get_data(as_text=True)
+
+
+def test_the_compliance_page_sums_up_each_area_and_pages_the_short(login, session, monkeypatch):
+    """The street officer's week: each community's patrolling workers and how many fell short
+    (hand-counted: the demo worker met the rule every day, no one else patrolled), each linked to
+    its own page; the short ones a page at a time, a page past the last going to the last."""
+    from app.services import patrols as patrol_service
+
+    me = the_worker(session)
+    monday, _ = patrol_service.week_of(local_today() - datetime.timedelta(days=7))
+    for offset in range(7):
+        days_ago = (local_today() - (monday + datetime.timedelta(days=offset))).days
+        patrol_of(session, me, days_ago=days_ago, minutes=65, metres=1100)
+        patrol_of(session, me, days_ago=days_ago, minutes=65, metres=1100, track=False)
+    street = session.get(Grid, session.scalar(select(GridgovUser.grid_id).where(GridgovUser.username == "street")))
+    communities = session.scalars(select(Grid).where(Grid.parent_id == street.id).order_by(Grid.code)).all()
+    def patrolling(area):
+        return session.scalar(select(func.count()).select_from(Worker).join(Grid, Worker.grid_id == Grid.id)
+                              .where(Grid.path.descendant_of(area.path), Worker.role.in_(patrol_service.PATROLLING_ROLES)))
+
+    staff = {c.id: patrolling(c) for c in communities}
+    everyone = patrolling(street)  # the communities' and the street's own
+    my_path = str(session.get(Grid, me.grid_id).path)
+    mine = next(c.id for c in communities if my_path.startswith(str(c.path) + "."))
+    street_officer = login("street", lang="en")
+    page = street_officer.get(f"/patrolmodelview/compliance/?week={monday.isoformat()}").get_data(as_text=True)
+    summary = page[page.index("gridgov-compliance-areas"):page.index("</table>", page.index("gridgov-compliance-areas"))]
+    for community in communities:
+        if not staff[community.id]:
+            continue
+        short = staff[community.id] - (1 if community.id == mine else 0)
+        assert re.search(rf'area={community.id}&amp;week={monday.isoformat()}">{community.name}</a></td>\s*'
+                         rf'<td class="text-right">{staff[community.id]}</td>\s*<td class="text-right">{short}</td>',
+                         summary), community.name
+    total = everyone - 1
+    assert f"Workers who fell short ({total} of {everyone})" in page
+    assert me.name not in page  # he met the rule
+
+    monkeypatch.setattr(patrol_service, "COMPLIANCE_PAGE", 2)
+    pages = -(-total // 2)
+    first = street_officer.get(f"/patrolmodelview/compliance/?week={monday.isoformat()}").get_data(as_text=True)
+    assert len(re.findall(r"/patrolmodelview/days/", first)) == 2
+    assert "page=1" in first and "page=-1" not in first
+    shown = set()
+    for number in range(pages):
+        answer = street_officer.get(f"/patrolmodelview/compliance/?week={monday.isoformat()}&page={number}")
+        shown |= set(re.findall(r"/patrolmodelview/days/(\d+)", answer.get_data(as_text=True)))
+    assert len(shown) == total  # every short worker once, on one page or another
+    past = street_officer.get(f"/patrolmodelview/compliance/?week={monday.isoformat()}&page=999")
+    assert past.status_code == 302 and f"page={pages - 1}" in past.headers["Location"]
+    assert street_officer.get(f"/patrolmodelview/compliance/?week={monday.isoformat()}&page=-3").status_code == 200
+    assert street_officer.get(f"/patrolmodelview/compliance/?week={monday.isoformat()}&page=x").status_code == 200
