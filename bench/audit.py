@@ -88,7 +88,7 @@ def main() -> None:
         for _ in range(300):
             started = time.perf_counter()
             with Session(engine) as session:
-                audit.log_access(session, 1, "workers", ids, ["phone"], "/workermodelview/list/")
+                audit.log_looks(session, [audit.Look(1, "workers", ids, ["phone"], "/workermodelview/list/")])
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
         print(f"access log of a page of 20 people (own session, one INSERT, commit): median "

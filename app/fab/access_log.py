@@ -1,12 +1,17 @@
 """个人信息查看记录 from the model views: each list, related list, record page and edit form that
 shows people's phone, ID number or address in clear (``masked_columns``, for a user who manages
-the rows) writes one row per person shown, in one statement, and commits it at once in a session
-of its own (the page is a read, and its own session's objects stay as they are). A user who sees
-the columns masked writes nothing. ``record_links`` puts "History" and, for administrators,
-"Who saw this person's data" on a record's page."""
+the rows) writes one row per person shown, in one statement. A user who sees the columns masked
+writes nothing. ``record_links`` puts "History" and, for administrators, "Who saw this person's
+data" on a record's page.
+
+A page's looks are written once the page is made and is being sent (``write_shown``, after the
+request): in the request's own transaction, which had only read, committed without waiting for
+the disk — no second connection, and no rollback of the reads at the end of the request. A page
+that fails writes nothing (nothing was shown). An export, whose rows are sent while they are
+read, writes each chunk's looks at once in a session of its own."""
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
@@ -26,29 +31,63 @@ class PersonalDataLog:
             return []
         return [column for column in columns if column in self.masked_columns and self.sees_in_clear(column)]
 
-    def log_personal_data(self, ids, columns, place: str) -> None:
-        """Record that the rows ``ids`` were shown with ``columns`` (nothing when none of them is
-        a masked column this user sees in clear)."""
+    def _look(self, ids, columns, place: str) -> audit.Look | None:
+        """The look of the rows ``ids`` shown with ``columns``: None when none of them is a masked
+        column this user sees in clear."""
         fields = self.shown_in_clear(columns or ())
         ids = list(ids or ())
         if not fields or not ids:
-            return
-        with Session(db.engine) as session:
-            audit.log_access(session, current_user_id(), self.datamodel.obj.__tablename__, ids, fields, place)
+            return None
+        return audit.Look(current_user_id(), self.datamodel.obj.__tablename__, ids, fields, place)
+
+    def log_personal_data(self, ids, columns, place: str) -> None:
+        """Record that the rows ``ids`` were shown with ``columns``, at once, in a session of its own."""
+        look = self._look(ids, columns, place)
+        if look is not None:
+            write_at_once(look)
+
+    def note_personal_data(self, ids, columns, place: str) -> None:
+        """``log_personal_data`` for a page: written when the page is sent (``note_look``)."""
+        look = self._look(ids, columns, place)
+        if look is not None:
+            note_look(look)
 
     def _get_list_widget(self, filters, *args, **kwargs):
         widgets = super()._get_list_widget(filters, *args, **kwargs)
-        self.log_personal_data(widgets["list"].template_args.get("pks"), self.list_columns, request.path)
+        self.note_personal_data(widgets["list"].template_args.get("pks"), self.list_columns, request.path)
         return widgets
 
     def _get_show_widget(self, pk, item, *args, **kwargs):
-        self.log_personal_data([pk], self.show_columns, request.path)
+        self.note_personal_data([pk], self.show_columns, request.path)
         return super()._get_show_widget(pk, item, *args, **kwargs)
 
     def prefill_form(self, form, pk):
         """The edit form as it is first drawn, with the stored values."""
-        self.log_personal_data([pk], self.edit_columns, request.path)
+        self.note_personal_data([pk], self.edit_columns, request.path)
         return super().prefill_form(form, pk)
+
+
+def write_at_once(look: audit.Look) -> None:
+    with Session(db.engine) as session:
+        audit.log_looks(session, [look])
+
+
+def note_look(look: audit.Look) -> None:
+    """A look a page shows, written by ``write_shown`` when the page is sent; at once after
+    anything but a GET, whose transaction may hold a change the log must not be mixed in with."""
+    if request.method != "GET":
+        write_at_once(look)
+    else:
+        g.setdefault("gridgov_shown", []).append(look)
+
+
+def write_shown(response):
+    """After a GET whose page showed personal data in clear: its looks, in the request's
+    transaction (only reads so far), committed. Nothing for a page that failed."""
+    looks = g.pop("gridgov_shown", None)
+    if looks and response.status_code < 400:
+        audit.log_looks(db.session, looks)
+    return response
 
 
 def _views_by_name() -> dict:

@@ -2,15 +2,15 @@
 
 The database writes the audit trail itself, by trigger, in the transaction of every change; this
 module holds what the app adds: the log of who was shown whose personal data in clear
-(``log_access``), the bulk loader's summary in place of one row per loaded row
+(``log_looks``), the bulk loader's summary in place of one row per loaded row
 (``bulk_load`` / ``record_bulk_load``), and the names the log's pages print for its subjects
 (``subject_labels``, masked)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import String, func, insert, literal, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from ..models import (AuditEntry, Department, Grid, GridgovUser, Household, Incident, IncidentCategory,
@@ -38,29 +38,62 @@ SUBJECTS = {
 PLACE_LENGTH = 200
 
 
-def log_access(session: Session, viewer_id: int | None, table: str, ids: Iterable, fields: Iterable[str],
-               place: str) -> int:
-    """Record that ``viewer_id`` was shown ``fields`` of the rows ``ids`` of ``table`` in clear, at
-    ``place`` (an endpoint or a path, no query values): one row per person, in one statement,
-    committed at once (the page showing them is a read; give it a session of its own). Returns
-    how many rows it wrote."""
-    keys = as_keys(ids)
-    fields = sorted(set(fields))
-    if viewer_id is None or not keys or not fields:
+@dataclass(frozen=True)
+class Look:
+    """``viewer_id`` was shown ``fields`` of the rows ``ids`` of ``table`` in clear, at ``place``
+    (an endpoint or a path, no query values)."""
+
+    viewer_id: int | None
+    table: str
+    ids: Iterable
+    fields: Iterable[str]
+    place: str
+
+
+# One row per person of a look, in one statement. The first look of a transaction also turns off
+# waiting for the disk at its commit (a page is not held up by a flush of the WAL; a crash may
+# lose the last fraction of a second of this log, never a change or its audit row), and writes
+# only when the transaction has written nothing before it (it has no transaction id yet): the
+# log is not committed together with a change left pending. A plain text statement: the log is
+# written on every page that shows people, and SQLAlchemy's insert-from-select costs more to make.
+_LOOK = text("""
+    INSERT INTO personal_data_access (viewer_id, subject_table, subject_id, fields, place)
+    SELECT :viewer, :table, subject, CAST(:fields AS varchar(64)[]), :place
+    FROM unnest(CAST(:ids AS bigint[])) AS subject""")
+_FIRST_LOOK = text("""
+    INSERT INTO personal_data_access (viewer_id, subject_table, subject_id, fields, place)
+    SELECT :viewer, :table, subject, CAST(:fields AS varchar(64)[]), :place
+    FROM (SELECT pg_current_xact_id_if_assigned() IS NULL AS only_read,
+                 set_config('synchronous_commit', 'off', true)) AS state
+    CROSS JOIN unnest(CAST(:ids AS bigint[])) AS subject
+    WHERE state.only_read""")
+
+
+def _look_values(look: Look) -> dict | None:
+    keys = as_keys(look.ids)
+    fields = sorted(set(look.fields))
+    if look.viewer_id is None or not keys or not fields:
+        return None
+    return {"viewer": look.viewer_id, "table": look.table, "ids": list(dict.fromkeys(keys)), "fields": fields,
+            "place": look.place[:PLACE_LENGTH]}
+
+
+def log_looks(session: Session, looks: Iterable[Look]) -> int:
+    """Record ``looks`` in ``session``'s transaction and commit it, without waiting for the disk:
+    a page's looks after the page is made, in the request's transaction, or a chunk of an export
+    in a session of its own. The transaction is expected to have only read; had it written
+    anything (left uncommitted, which the end of the request would roll back), that is rolled
+    back first and the looks written alone. Returns how many rows were written."""
+    values = [v for v in map(_look_values, looks) if v is not None]
+    if not values:
         return 0
-    subject = func.unnest(literal(keys, ARRAY(AuditEntry.record_id.type))).column_valued("subject_id")
-    statement = insert(PersonalDataAccess).from_select(
-        ["viewer_id", "subject_table", "subject_id", "fields", "place"],
-        select(literal(viewer_id), literal(table), subject, literal(fields, ARRAY(String(64))),
-               literal(place[:PLACE_LENGTH])))
-    own_transaction = not session.in_transaction()
     with unit_of_work(session):
-        if own_transaction:
-            # Not waiting for the disk: a page is not held up by a flush of the WAL (a crash may
-            # lose the last fraction of a second of this log, never a change or its audit row).
-            session.execute(text("SET LOCAL synchronous_commit = off"))
-        session.execute(statement)
-    return len(keys)
+        if session.execute(_FIRST_LOOK, values[0]).rowcount == 0:  # a change was pending
+            session.rollback()
+            session.execute(_FIRST_LOOK, values[0])
+        for more in values[1:]:
+            session.execute(_LOOK, more)
+    return sum(len(v["ids"]) for v in values)
 
 
 def bulk_load(session: Session) -> None:

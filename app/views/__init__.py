@@ -50,6 +50,9 @@ def register_views(appbuilder) -> None:
     headers.install(current_app)
     register_error_pages(current_app)
     current_app.teardown_request(uploads.discard_uploads)
+    from ..fab.access_log import write_shown
+
+    current_app.after_request(write_shown)
     from .dashboard import DashboardView
     appbuilder.add_view(DashboardView, "Dashboard", label=_l("Dashboard"), icon="fa-area-chart")
     appbuilder.add_view(GridModelView, "Grids", label=_l("Grids"), icon="fa-th", category="Territory",

@@ -16,10 +16,10 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 from wtforms.validators import NumberRange
 
 from ..extensions import appbuilder, db
+from ..fab.access_log import note_look
 from ..fab.filters import current_scope
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
@@ -137,8 +137,7 @@ class PatrolModelView(ScopedModelView):
         shows_track = patrol_service.shows_track(scope, own_worker_id(), leads(), patrol)
         if shows_track and patrol.worker_id != own_worker_id() and patrol.points:
             # a leader shown a worker's track: personal data, in the access log as a phone shown is
-            with Session(db.engine) as log_session:
-                audit.log_access(log_session, g.user.id, "workers", [patrol.worker_id], ["track"], request.path)
+            note_look(audit.Look(g.user.id, "workers", [patrol.worker_id], ["track"], request.path))
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets, related_views=[],
             patrol=patrol, flag=flag_text(patrol), track=track_svg(patrol) if shows_track else None, shows_track=shows_track,

@@ -177,7 +177,7 @@ def test_only_bookkeeping_columns_changed_leave_no_entry(session):
 @pytest.mark.parametrize("table", ["audit_entries", "personal_data_access"])
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET at = now()", "DELETE FROM {t}", "TRUNCATE {t}"])
 def test_both_logs_are_append_only(session, table, statement):
-    audit.log_access(session, admin_id(session), "workers", [1], ["phone"], "/x")
+    audit.log_looks(session, [audit.Look(admin_id(session), "workers", [1], ["phone"], "/x")])
     session.add(Department(name="有审计行", kind="functional"))
     session.commit()
     with pytest.raises(DBAPIError, match="append-only"):
@@ -196,13 +196,42 @@ def test_the_database_masks_as_python_does(session, value):
 def test_a_page_of_people_is_one_statement_and_one_row_each(session):
     viewer = admin_id(session)
     workers = list(session.scalars(select(Worker.id).limit(20)))
-    assert audit.log_access(session, viewer, "workers", workers + workers[:3], ["phone", "id_number"],
-                            "/workermodelview/list/") == 20
+    assert audit.log_looks(session, [audit.Look(viewer, "workers", workers + workers[:3], ["phone", "id_number"],
+                                                "/workermodelview/list/")]) == 20
     rows = list(session.scalars(select(PersonalDataAccess)))
     assert len(rows) == 20 and {r.subject_id for r in rows} == set(workers)
     assert {tuple(r.fields) for r in rows} == {("id_number", "phone")} and {r.viewer_id for r in rows} == {viewer}
-    assert audit.log_access(session, viewer, "workers", workers, [], "/x") == 0
-    assert audit.log_access(session, viewer, "workers", [], ["phone"], "/x") == 0
+    assert audit.log_looks(session, [audit.Look(viewer, "workers", workers, [], "/x"),
+                                     audit.Look(viewer, "workers", [], ["phone"], "/x")]) == 0
+
+
+def test_a_pages_looks_end_its_reading_transaction_and_never_commit_a_stray_change(session):
+    """``log_looks`` (a page's looks, after the page is made) commits the request's transaction,
+    which only read; a change left uncommitted in it is rolled back, not committed with them."""
+    viewer = admin_id(session)
+    workers = list(session.scalars(select(Worker.id).order_by(Worker.id).limit(5)))
+    looks = [audit.Look(viewer, "workers", workers[:3], ["phone"], "/workermodelview/list/"),
+             audit.Look(viewer, "workers", workers[3:], ["id_number"], "/workermodelview/show/"),
+             audit.Look(viewer, "workers", [], ["phone"], "/x")]
+    assert audit.log_looks(session, looks) == 5
+    assert not session.in_transaction()
+    assert session.scalar(select(func.count()).select_from(PersonalDataAccess)) == 5
+    name = session.scalar(select(Worker.name).where(Worker.id == workers[0]))
+    session.execute(text("UPDATE workers SET name = '改过' WHERE id = :id"), {"id": workers[0]})  # never committed
+    assert audit.log_looks(session, looks[:1]) == 3
+    assert session.scalar(select(Worker.name).where(Worker.id == workers[0])) == name
+    assert session.scalar(select(func.count()).select_from(PersonalDataAccess)) == 8
+    assert audit.log_looks(session, looks[2:]) == 0
+    # the looks' commit does not wait for the disk; a later transaction does again (the suite's
+    # server does not wait by default: this connection does)
+    with session.get_bind().connect() as connection:
+        connection.execute(text("SET synchronous_commit = on"))
+        connection.commit()
+        connection.execute(audit._FIRST_LOOK, {"viewer": viewer, "table": "workers", "ids": workers[:1],
+                                               "fields": ["phone"], "place": "/x"})
+        assert connection.scalar(text("SHOW synchronous_commit")) == "off"
+        connection.rollback()
+        assert connection.scalar(text("SHOW synchronous_commit")) == "on"
 
 
 def test_the_log_names_people_masked(session):
