@@ -8,14 +8,18 @@ from __future__ import annotations
 import json
 
 from flask import current_app
+from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy import cast
+from sqlalchemy.dialects.postgresql import JSONB
 
 from ..extensions import cache, db
 from ..models import AuditEntry, PersonalDataAccess
 from ..services import audit as audit_service
 from ..fab.fields import choice_field
+from ..fab.filters import SCOPED
 from ..fab.interface import EagerInterface
 from ..fab.model_view import ScopedModelView
 from ..fab.rendering import label_of
@@ -23,6 +27,7 @@ from ..models.choices import (ATTENTION_TAG_LABELS, DEPARTMENT_KIND_LABELS, EMPL
                               GRID_KIND_LABELS, GRID_LEVEL_LABELS, HOUSE_OWNERSHIP_LABELS, HOUSE_USE_LABELS,
                               HOUSEHOLD_KIND_LABELS, RELATION_LABELS, RESIDENCE_STATUS_LABELS, RULE_UNIT_LABELS,
                               URGENCY_LABELS, VISIT_METHOD_LABELS, VOLUNTEER_KIND_LABELS, WORKER_ROLE_LABELS)
+from ..security import sees_sensitive_tags
 from .formats import local_time
 
 TABLE_LABELS = {
@@ -72,7 +77,17 @@ FIELD_LABELS = {
     "path": _l("Grid path"),
     "boundary": _l("Boundary"),
     "track": _l("The patrol's track"),  # a worker's track shown to who leads the area (views/patrols.py)
+    # a resident's sensitive tags, written apart from the others (migration 0032)
+    "sensitive_tags": _l("Sensitive tags"),
 }
+# What only a role shown the sensitive tags reads of a change (``can_sensitive``)
+SENSITIVE_FIELDS = frozenset({"sensitive_tags"})
+# An entry that holds nothing else: not listed to the other roles at all
+ONLY_SENSITIVE = {"sensitive_tags": "changed"}
+
+
+def _shown(field: str) -> bool:
+    return field != "id" and (field not in SENSITIVE_FIELDS or sees_sensitive_tags())
 
 
 # A coded field's values, by table: shown by their labels, as the table's own screens show them.
@@ -139,7 +154,7 @@ def _value(value, table: str | None = None, field: str | None = None, names: dic
 
 
 def changed_fields(fields) -> str:
-    return "、".join(field_label(field) for field in fields or () if field != "id")
+    return "、".join(field_label(field) for field in fields or () if _shown(field))
 
 
 def _names(table: str, changes: dict) -> dict:
@@ -154,7 +169,7 @@ def _changes(change_set):
     table, changes = change_set
     names = _names(table, changes)
     for field, change in changes.items():
-        if field == "id":
+        if not _shown(field):
             continue
         if isinstance(change, list) and len(change) == 2:
             before, after = (_value(value, table, field, names) for value in change)
@@ -182,10 +197,23 @@ def actor_name(user) -> str:
     return str(user) if user is not None else _("System")
 
 
+class WithoutSensitiveOnly(BaseFilter):
+    """Leaves out, for a user not shown the sensitive tags, the entries that hold only their change."""
+
+    name = "without sensitive only"
+    arg_name = None
+
+    def apply(self, query, value):
+        if sees_sensitive_tags():
+            return query
+        return query.filter(AuditEntry.changes != cast(ONLY_SENSITIVE, JSONB))
+
+
 class AuditEntryModelView(ScopedModelView):
     """审计日志 — every change to the base records, newest first."""
 
     datamodel = EagerInterface(AuditEntry)
+    base_filters = [*SCOPED, ["id", WithoutSensitiveOnly, None]]
     # read and taken out as a file (the lists' export), never changed: the database refuses it anyway
     base_permissions = ["can_list", "can_show", "can_export"]
     include_route_methods = {"list", "show"}

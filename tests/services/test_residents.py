@@ -302,6 +302,35 @@ def test_each_grids_records_are_counted_whatever_moves(session):
     assert_counted()
 
 
+def test_a_change_of_only_sensitive_tags_is_written_apart_in_the_trail(session):
+    """The trail writes the tags' change as "tags" (the care tags) and "sensitive_tags" apart
+    (migration 0032), each only when that part changed; a new order of the same tags is no change."""
+    from app.models import AuditEntry
+
+    person = new_resident(session, "蒋武", 12, tags=["elderly_alone"])
+
+    def last_change():
+        return session.scalar(select(AuditEntry).where(AuditEntry.record_table == "residents",
+                                                         AuditEntry.record_id == person.id)
+                              .order_by(AuditEntry.id.desc()).limit(1))
+
+    created = last_change()
+    assert created.changes.get("tags") == "changed" and "sensitive_tags" not in created.changes
+    person.tags = ["elderly_alone", "drug_user"]
+    session.commit()
+    assert last_change().changes == {"sensitive_tags": "changed"}
+    person.tags = ["disabled", "drug_user"]
+    session.commit()
+    assert last_change().changes == {"tags": "changed"}
+    before = last_change().id
+    person.tags = ["drug_user", "disabled"]
+    session.commit()
+    assert last_change().id == before  # the same tags in another order: no entry
+    person.tags, person.workplace = [], "淇滨区实验小学"
+    session.commit()
+    assert set(last_change().changes) == {"tags", "sensitive_tags", "workplace"}
+
+
 def test_residents_and_visits_are_audited_with_numbers_masked_and_tags_and_findings_hidden(session):
     from app.models import AuditEntry
     from app.services.personal_data import mask_mobile

@@ -278,3 +278,34 @@ def test_the_access_log_says_what_page_showed_the_data(login, session):
     log = login("admin").get(f"{ACCESS}?_flt_0_subject_table=workers&_flt_0_subject_id={worker.id}")
     page = log.get_data(as_text=True)
     assert f"编辑表单 · 工作人员 · {worker.id}" in page and f"/workermodelview/edit/{worker.id}" not in page
+
+
+def test_a_change_of_only_sensitive_tags_is_shown_only_to_who_sees_them(login, session):
+    """The dispatch centre reads the trail but is not shown the sensitive tags: an entry holding
+    only their change is neither listed, shown nor exported to it, and a change of both names only
+    the care tags; a secretary (``can_sensitive``) reads both (migration 0032)."""
+    from tests.services.test_residents import new_resident
+
+    person = new_resident(session, "蒋武", 12, tags=["elderly_alone"])
+    person.tags = ["elderly_alone", "drug_user"]
+    session.commit()
+    hidden = session.scalar(select(func.max(AuditEntry.id)))
+    person.tags, person.workplace = ["disabled"], "淇滨区实验小学"
+    session.commit()
+    both = session.scalar(select(func.max(AuditEntry.id)))
+    history = f"{AUDIT}?_flt_0_record_table=residents&_flt_0_record_id={person.id}"
+
+    dispatcher = login("dispatcher")
+    listed = dispatcher.get(history).get_data(as_text=True)
+    assert record_count(listed) == 2  # its creation and the change of both, not the hidden one
+    assert f"/auditentrymodelview/show/{hidden}" not in listed and "敏感标签" not in listed
+    assert dispatcher.get(f"/auditentrymodelview/show/{hidden}").status_code == 404
+    shown = dispatcher.get(f"/auditentrymodelview/show/{both}").get_data(as_text=True)
+    assert "关爱与关注" in shown and "工作单位或学校" in shown and "敏感标签" not in shown
+    exported = dispatcher.get(history.replace("list/", "export/csv")).data.decode("utf-8-sig")
+    assert exported.strip().count("\n") == 2 and "敏感标签" not in exported
+
+    secretary = login("secretary")
+    listed = secretary.get(history).get_data(as_text=True)
+    assert record_count(listed) == 3 and "敏感标签" in listed
+    assert "敏感标签" in secretary.get(f"/auditentrymodelview/show/{hidden}").get_data(as_text=True)
