@@ -82,3 +82,28 @@ def test_no_clock_at_zero_seconds(app):
         assert clock.start(app) is None
     finally:
         app.config["GRIDGOV_CLOCK_SECONDS"] = 60
+
+
+def test_a_failing_step_or_month_does_not_hold_up_the_others(session, monkeypatch):
+    """An incident whose escalation fails, or a month that cannot be frozen, fails again every
+    minute: the other months are still frozen and the workers' points still paid."""
+    overdue_incident(session)
+    last = worker_points.last_month()
+    first = assessment.first_month(session)
+    assert first < last
+    real_freeze = assessment.freeze
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("an incident the escalation cannot move")
+
+    def freeze_but_the_first(session, month, *args, **kwargs):
+        if month == max(first, last.replace(year=last.year - 1, month=1)):
+            raise RuntimeError("a month that cannot be frozen")
+        return real_freeze(session, month, *args, **kwargs)
+
+    monkeypatch.setattr(housekeeping, "escalate_overdue", refuse)
+    monkeypatch.setattr(assessment, "freeze", freeze_but_the_first)
+    caught = housekeeping.catch_up(session)
+    assert caught.failed[0] == "escalation" and len(caught.failed) == 2, caught.failed
+    assert last in caught.months_frozen
+    assert caught.points_paid_for == last and worker_points.is_awarded(session, last)
