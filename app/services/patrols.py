@@ -404,6 +404,15 @@ class AreaFigures:
     workers: int
     short: int
 
+    @property
+    def share_met(self) -> int:
+        """The share of the workers who met the rule, in whole percent: 100 only when every one
+        did and 0 only when none did (1 short of 300 is 99%, not a rounded 100%)."""
+        met = self.workers - self.short
+        if self.workers <= 0:
+            return 0
+        return min(max(round(met * 100 / self.workers), 1 if met else 0), 99 if self.short else 100)
+
 
 @dataclass(frozen=True)
 class Compliance:

@@ -419,3 +419,9 @@ def test_clocking_in_twice_at_once_keeps_one_clock_in(session, pg_server):
     assert sum(isinstance(outcome, int) for outcome in outcomes) == 1, outcomes
     assert len(outcomes) == 4 and all(isinstance(o, int) or "打卡" in o or "clocked in" in o for o in outcomes), outcomes
     assert session.scalar(text("SELECT count(*) FROM clock_ins")) == 1
+
+
+@pytest.mark.parametrize(("workers", "short", "share"), [
+    (300, 1, 99), (200, 1, 99), (300, 299, 1), (300, 300, 0), (300, 0, 100), (4, 1, 75), (3, 1, 67), (0, 0, 0)])
+def test_an_areas_share_met_is_100_only_when_all_met_and_0_only_when_none_did(workers, short, share):
+    assert patrols.AreaFigures("1.2", workers, short).share_met == share
