@@ -24,7 +24,10 @@ class Clock(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.is_set():
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 (even the cleanup of a failed pass failed: the clock goes on)
+                log.exception("clock: the pass could not be cleaned up; the next one tries again")
             self.stopped.wait(self.seconds)
 
     def tick(self) -> None:

@@ -107,3 +107,27 @@ def test_a_failing_step_or_month_does_not_hold_up_the_others(session, monkeypatc
     assert caught.failed[0] == "escalation" and len(caught.failed) == 2, caught.failed
     assert last in caught.months_frozen
     assert caught.points_paid_for == last and worker_points.is_awarded(session, last)
+
+
+def test_the_clock_outlives_a_pass_whose_cleanup_fails_too(app, monkeypatch):
+    """The database gone: the pass fails, and so may its rollback; the thread keeps running."""
+    from app.extensions import db
+
+    def gone(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(housekeeping, "catch_up", gone)
+    with app.app_context():
+        monkeypatch.setattr(db.session, "rollback", gone)
+    app.config["GRIDGOV_CLOCK_SECONDS"] = 0.05
+    try:
+        running = clock.start(app)
+        deadline = time.monotonic() + 30
+        while running.passes < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        alive = running.is_alive()
+        running.stop()
+        running.join(10)
+    finally:
+        app.config["GRIDGOV_CLOCK_SECONDS"] = 60
+    assert alive and running.passes >= 3
