@@ -252,3 +252,17 @@ def test_a_bulk_load_writes_one_summary_row_per_table(session):
                                  .offset(before)))
     assert [(e.table_name, e.action, e.changes) for e in added[:1]] == [("incident_categories", "load", {"rows": 5})]
     assert [e.action for e in added[1:]] == ["insert"]
+
+
+def test_a_pages_looks_never_commit_a_change_the_session_holds_unflushed(session):
+    """A change made to an object of the request's session and not flushed yet gives the
+    transaction no id: the looks' commit must not flush it into the database with them."""
+    viewer = admin_id(session)
+    worker = session.scalar(select(Worker).order_by(Worker.id).limit(1))
+    name, key = worker.name, worker.id
+    worker.name = "改过"  # pending in the session only
+    assert audit.log_looks(session, [audit.Look(viewer, "workers", [key], ["phone"], "/x")]) == 1
+    with session.get_bind().connect() as connection:
+        assert connection.scalar(text("SELECT name FROM workers WHERE id = :id"), {"id": key}) == name
+        assert connection.scalar(text("SELECT count(*) FROM personal_data_access WHERE subject_id = :id"),
+                                 {"id": key}) == 1

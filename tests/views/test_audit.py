@@ -309,3 +309,24 @@ def test_a_change_of_only_sensitive_tags_is_shown_only_to_who_sees_them(login, s
     listed = secretary.get(history).get_data(as_text=True)
     assert record_count(listed) == 3 and "敏感标签" in listed
     assert "敏感标签" in secretary.get(f"/auditentrymodelview/show/{hidden}").get_data(as_text=True)
+
+
+def test_a_page_that_fails_after_its_looks_were_noted_writes_none(app, login, session, monkeypatch):
+    """The record's looks are noted while the page is made; the page then fails (a 500, as a
+    server without TESTING answers): nothing was shown, nothing is written."""
+    from app.views.people import WorkerModelView
+
+    secretary = login("secretary")
+    worker = worker_in(session, XIANGJIANG)
+    before = count(session, PersonalDataAccess)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the template failed")
+
+    monkeypatch.setattr(WorkerModelView, "render_template", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    assert secretary.get(f"/workermodelview/show/{worker.id}").status_code == 500
+    assert count(session, PersonalDataAccess) == before
+    monkeypatch.undo()
+    assert secretary.get(f"/workermodelview/show/{worker.id}").status_code == 200
+    assert count(session, PersonalDataAccess) == before + 1

@@ -173,3 +173,34 @@ def test_the_visits_due_list_holds_the_due_residents_of_the_area(login, session)
     late = session.scalar(select(func.count()).select_from(Resident).where(
         visible(scope, Resident), Resident.care_visit_due < local_today()))
     assert record_count(overdue) == late < len(due)  # one never visited is due from today, not overdue
+
+
+@pytest.mark.parametrize("username, clear, logs", [("secretary", True, True), ("street", False, True),
+                                                   ("dispatcher", False, False), ("leader", False, False)])
+def test_a_page_writes_its_looks_once_and_only_what_it_shows_in_clear(login, session, username, clear, logs):
+    """After the page: list, record and edit form each write their looks (one row per resident
+    shown, once), naming only the columns shown in clear (the street officer: the sensitive tags,
+    not the numbers); a role shown nothing in clear, or a page that failed, writes nothing."""
+    person = sensitive_resident(session)
+    browser = login(username)
+
+    def logged(place) -> list:
+        session.expire_all()
+        return list(session.scalars(select(PersonalDataAccess.fields).where(
+            PersonalDataAccess.subject_table == "residents", PersonalDataAccess.place == place)))
+
+    listed = browser.get("/residentmodelview/list/?psize_ResidentModelView=20")
+    shown = browser.get(f"/residentmodelview/show/{person.id}")
+    assert listed.status_code == shown.status_code == 200
+    html = listed.get_data(as_text=True) + shown.get_data(as_text=True)
+    assert bool(FULL_MOBILE_RE.search(html)) == clear
+    looks = logged("/residentmodelview/list/") + logged(f"/residentmodelview/show/{person.id}")
+    assert len(logged("/residentmodelview/list/")) == (min(record_count(listed.get_data(as_text=True)), 20) if logs else 0)
+    assert len(logged(f"/residentmodelview/show/{person.id}")) == (1 if logs else 0)
+    assert all(("phone" in fields) == clear and ("id_number" in fields) == clear for fields in looks)
+    if clear:
+        assert browser.get(f"/residentmodelview/edit/{person.id}").status_code == 200
+        assert len(logged(f"/residentmodelview/edit/{person.id}")) == 1
+    before = session.scalar(select(func.count()).select_from(PersonalDataAccess))
+    assert browser.get("/residentmodelview/show/99999999").status_code == 404
+    assert session.scalar(select(func.count()).select_from(PersonalDataAccess)) == before
