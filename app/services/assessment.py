@@ -356,6 +356,23 @@ def first_month(session: Session) -> datetime.date | None:
     return month_of(first.astimezone(TIMEZONE).date()) if first is not None else None
 
 
+# The months of first..last with a kind that has no frozen score: one statement, a probe of the
+# scores' key (month, kind, …) per month and kind, however many scores a month holds.
+_NOT_FROZEN = text("""
+    SELECT CAST(m AS date) FROM generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 month') AS m
+    WHERE EXISTS (SELECT FROM unnest(CAST(:kinds AS text[])) AS k (kind)
+                  WHERE NOT EXISTS (SELECT FROM assessment_scores s WHERE s.month = CAST(m AS date) AND s.kind = k.kind))
+    ORDER BY 1""")
+
+
+def months_not_frozen(session: Session, first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """The months from ``first`` to ``last`` (first days) that ``freeze`` still has a kind of
+    subjects to freeze in: what the server's clock looks at every minute."""
+    if last < first:
+        return []
+    return list(session.scalars(_NOT_FROZEN, {"first": first, "last": last, "kinds": list(SUBJECT_KINDS)}))
+
+
 def freeze(session: Session, month: datetime.date, required_hours=DEFAULT_REQUIRED_HOURS) -> int:
     """Freeze a month that has ended (every kind not frozen yet): how many scores were written.
     Two callers at once: the second waits for the first's lock and finds the month frozen. A

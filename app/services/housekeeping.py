@@ -46,20 +46,22 @@ def catch_up(session: Session, *, required_hours=assessment.DEFAULT_REQUIRED_HOU
              today: datetime.date | None = None) -> Caught:
     """Escalate what is overdue; freeze the last ended month (and any ended month of this year
     and the last not frozen yet, from the first month on record); pay the last month's workers'
-    points. Cheap when there is nothing to do: a few reads of small indexes."""
+    points. Cheap when there is nothing to do: five reads of small indexes, whatever the number
+    of months."""
     caught = Caught()
     caught.escalated = _step(session, caught, "escalation", lambda: escalate_overdue(session)) or []
     this_month = assessment.current_month()
     start = _step(session, caught, "first month", lambda: assessment.first_month(session))
     if start is not None:
-        month = max(start, datetime.date(this_month.year - 1, 1, 1))
-        while month < this_month:
+        first = max(start, datetime.date(this_month.year - 1, 1, 1))
+        last = assessment.month_of(this_month - datetime.timedelta(days=1))
+        for month in _step(session, caught, "months to freeze",
+                           lambda: assessment.months_not_frozen(session, first, last)) or ():
             written = _step(session, caught, f"freeze {month:%Y-%m}",
                             lambda month=month: assessment.freeze(session, month, required_hours))
             if written:
                 caught.scores_frozen += written
                 caught.months_frozen.append(month)
-            month = assessment.next_month(month)
     award = _step(session, caught, "workers' points",
                   lambda: worker_points.award_last_month_once(session, today))
     if award is not None:

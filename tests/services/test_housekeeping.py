@@ -131,3 +131,23 @@ def test_the_clock_outlives_a_pass_whose_cleanup_fails_too(app, monkeypatch):
     finally:
         app.config["GRIDGOV_CLOCK_SECONDS"] = 60
     assert alive and running.passes >= 3
+
+
+def test_an_idle_pass_reads_a_few_small_indexes_whatever_the_number_of_months(session):
+    """Records since January of last year (up to 23 ended months): once they are frozen and the
+    points paid, a pass makes the same few statements as with one month, every minute."""
+    from sqlalchemy import event
+
+    session.execute(text("UPDATE incidents SET created_at = :at WHERE id = (SELECT min(id) FROM incidents)"),
+                    {"at": f"{assessment.current_month().year - 1}-01-15 10:00+08"})
+    session.commit()
+    first = housekeeping.catch_up(session)
+    assert len(first.months_frozen) >= 12 and not first.failed
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", listener)
+    try:
+        assert not housekeeping.catch_up(session).anything
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listener)
+    assert len(statements) <= 6, statements
