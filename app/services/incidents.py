@@ -8,6 +8,7 @@ incident's current level, changes the incident and appends one timeline row, in 
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -26,7 +27,7 @@ from ..models.choices import (
 from ..models.users import person_name
 from . import patrols
 from .departments import FUNCTIONAL
-from .errors import Conflict, ValidationError
+from .errors import Conflict, DomainError, ValidationError
 from .people import community_of
 from .personal_data import is_valid_mobile, normalise_mobile
 from .scope import Scope, can_write_under, get_visible, is_under, visible
@@ -34,6 +35,8 @@ from .search import contains_pattern
 from .typed import as_key, clean
 from .unit_of_work import unit_of_work
 from .users import ADMIN, DEPARTMENT_OFFICER, DISPATCHER, GRID_WORKER, LEADER, SECRETARY, STREET_OFFICER
+
+log = logging.getLogger(__name__)
 
 # Which levels each role acts at (inside its scope).
 ROLE_LEVELS = {
@@ -659,12 +662,20 @@ def oversee(session: Session, actor: Actor, incident_id, action: str, note: str 
 
 def escalate_overdue(session: Session, now: datetime.datetime | None = None) -> list[int]:
     """Escalate every open incident past its deadline one level up (idempotent: an escalated
-    incident has a new deadline). Returns the ids escalated."""
+    incident has a new deadline). Returns the ids escalated. One the database refuses to move is
+    logged and left for the next run: the others are escalated still."""
     now = now or _now(session)
     ids = session.scalars(
         select(Incident.id).where(overdue_condition(now), Incident.level.in_(tuple(UP))).order_by(Incident.id)
     ).all()
-    return [incident_id for incident_id in ids if _escalate_if_overdue(session, incident_id, now)]
+    escalated = []
+    for incident_id in ids:
+        try:
+            if _escalate_if_overdue(session, incident_id, now):
+                escalated.append(incident_id)
+        except DomainError as refusal:
+            log.warning("incident %s could not be escalated: %s", incident_id, refusal)
+    return escalated
 
 
 def _escalate_if_overdue(session: Session, incident_id: int, now: datetime.datetime) -> bool:

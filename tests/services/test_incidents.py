@@ -297,3 +297,24 @@ def test_an_incident_is_overdue_when_open_and_past_its_deadline(session):
     assert session.scalar(select(Incident.overdue).where(Incident.id == incident.id)) is False
     with pytest.raises(ValueError):
         in_constants(Incident.status, ["x' OR true --"])
+
+
+def test_an_overdue_incident_the_database_refuses_to_move_does_not_hold_up_the_others(session, monkeypatch):
+    """The clock escalates every minute: one incident whose escalation is refused (a trigger, a
+    constraint) is logged and left, and those after it are escalated still."""
+    stuck, other = new_incident(session), new_incident(session, title="路灯不亮")
+    session.execute(text("UPDATE incidents SET deadline = now() - interval '1 hour' WHERE id IN (:a, :b)"),
+                    {"a": stuck.id, "b": other.id})
+    session.commit()
+    real = incidents._escalate
+
+    def refuse_the_first(db_session, incident, *args, **kwargs):
+        if incident.id == stuck.id:
+            raise incidents.Conflict("refused")
+        return real(db_session, incident, *args, **kwargs)
+
+    monkeypatch.setattr(incidents, "_escalate", refuse_the_first)
+    escalated = incidents.escalate_overdue(session)
+    assert other.id in escalated and stuck.id not in escalated
+    session.expire_all()
+    assert (session.get(Incident, stuck.id).level, session.get(Incident, other.id).level) == ("grid", "community")
