@@ -397,8 +397,8 @@ class Shortfall:
 
 @dataclass(frozen=True)
 class AreaFigures:
-    """One sub-area of the area asked about (a street's community, a community's block): its
-    patrolling workers and how many of them fell short."""
+    """One sub-area of the area asked about (a street's community, a community's block), or the
+    area's own staff (workers of the area itself): its patrolling workers and how many fell short."""
 
     path: str
     workers: int
@@ -439,7 +439,7 @@ COMPLIANCE = text("""
         WHERE district_id = :district OR district_id IS NULL ORDER BY district_id NULLS LAST LIMIT 1),
     staff AS (
         SELECT w.id, w.name, w.grid_id, g.name AS grid_name,
-               CASE WHEN nlevel(g.path) > :depth THEN subpath(g.path, 0, :depth + 1)::text END AS under
+               CASE WHEN nlevel(g.path) > :depth THEN subpath(g.path, 0, :depth + 1) ELSE g.path END::text AS under
         FROM workers w JOIN grids g ON g.id = w.grid_id
         WHERE g.path <@ CAST(:path AS ltree) AND w.role = ANY(:roles)),
     walked AS (
@@ -466,7 +466,7 @@ COMPLIANCE = text("""
            (SELECT count(*) FROM result WHERE days_short > 0),
            (SELECT json_agg(json_build_array(under, workers, short)) FROM (
                 SELECT under, count(*) AS workers, count(*) FILTER (WHERE days_short > 0) AS short
-                FROM result WHERE under IS NOT NULL GROUP BY under) AS areas),
+                FROM result GROUP BY under) AS areas),
            (SELECT json_agg(json_build_array(id, name, grid_id, grid_name, days_short, patrols, counted, flagged,
                                              clock_ins) ORDER BY days_short DESC, grid_name, name, id) FROM (
                 SELECT * FROM result WHERE days_short > 0
@@ -478,7 +478,7 @@ def compliance(session: Session, area: Grid, first: datetime.date, last: datetim
                limit: int = COMPLIANCE_PAGE) -> Compliance:
     """The patrolling workers of ``area`` (its whole subtree) who fell short of the rule on at
     least one day of ``first``..``last``: how many, the page at ``offset`` (most days short
-    first), and each sub-area's figures by its path."""
+    first), and each sub-area's figures by its path (the area's own staff under the area's)."""
     if last < first:
         return Compliance(0, 0, [], {})
     days = (last - first).days + 1

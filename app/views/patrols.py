@@ -264,8 +264,10 @@ class PatrolModelView(ScopedModelView):
         # each sub-area's workers and shortfalls, in the order of the area drop-down
         by_area = [(child, week.by_area[str(child.path)]) for child in areas["children"]
                    if str(child.path) in week.by_area]
+        own_staff = week.by_area.get(str(area.path))  # the area's own workers: the rows add up to the total
         return self.render_template(
             "gridgov/patrol_compliance.html", area=area, week_figures=week, rows=week.rows, by_area=by_area,
+            own_staff=own_staff,
             page=page, pages=pages, monday=monday, sunday=sunday, first=first,
             last=last, rule=patrol_service.rule_for(db.session, area.path),
             areas=areas, week=request.args.get("week", ""),

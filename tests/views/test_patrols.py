@@ -277,3 +277,22 @@ def test_the_compliance_page_sums_up_each_area_and_pages_the_short(login, sessio
     assert past.status_code == 302 and f"page={pages - 1}" in past.headers["Location"]
     assert street_officer.get(f"/patrolmodelview/compliance/?week={monday.isoformat()}&page=-3").status_code == 200
     assert street_officer.get(f"/patrolmodelview/compliance/?week={monday.isoformat()}&page=x").status_code == 200
+
+
+def test_the_compliance_summary_counts_the_areas_own_staff_so_its_rows_add_up(login, session):
+    """A street's workers of the street itself belong to none of its communities: their row is
+    the street's own, and the rows' workers and shortfalls add up to the page's total."""
+    from app.services import patrols as patrol_service
+
+    monday, _ = patrol_service.week_of(local_today() - datetime.timedelta(days=7))
+    street = session.get(Grid, session.scalar(select(GridgovUser.grid_id).where(GridgovUser.username == "street")))
+    own = session.scalar(select(func.count()).select_from(Worker).where(
+        Worker.grid_id == street.id, Worker.role.in_(patrol_service.PATROLLING_ROLES)))
+    assert own > 0  # the demo's street has a worker of its own
+    page = login("street", lang="en").get(f"/patrolmodelview/compliance/?week={monday.isoformat()}").get_data(as_text=True)
+    summary = page[page.index("gridgov-compliance-areas"):page.index("</table>", page.index("gridgov-compliance-areas"))]
+    assert re.search(rf'{street.name} \(its own staff\)</td>\s*<td class="text-right">{own}</td>', summary)
+    figures = [(int(w), int(s)) for w, s in re.findall(r'<td class="text-right">(\d+)</td>\s*<td class="text-right">(\d+)</td>',
+                                                     summary)]
+    short, workers = map(int, re.search(r"Workers who fell short \((\d+) of (\d+)\)", page).groups())
+    assert sum(w for w, _ in figures) == workers and sum(s for _, s in figures) == short
