@@ -233,11 +233,12 @@ def assess_freeze(month):
     from .extensions import db
     from .services import assessment
     from .services.errors import DomainError
+    from .services.training import required_hours
 
     try:
         chosen = assessment.parse_month(month) if month else \
             (assessment.current_month() - datetime.timedelta(days=1)).replace(day=1)
-        written = assessment.freeze(db.session, chosen, current_app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", 70))
+        written = assessment.freeze(db.session, chosen, required_hours(current_app.config))
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     first = assessment.first_month(db.session)

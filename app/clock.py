@@ -33,11 +33,12 @@ class Clock(threading.Thread):
     def tick(self) -> None:
         from .extensions import db
         from .services.housekeeping import catch_up
+        from .services.training import required_hours
 
         with self.app.app_context():
             try:
                 caught = catch_up(db.session,
-                                  required_hours=self.app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", 70))
+                                  required_hours=required_hours(self.app.config))
                 if caught.anything:
                     log.info("clock: %d incident(s) escalated, %d score(s) frozen%s%s", len(caught.escalated),
                              caught.scores_frozen,

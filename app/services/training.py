@@ -17,6 +17,13 @@ from .local_time import local_today
 from .scope import Scope, get_visible, visible
 
 DEFAULT_REQUIRED_HOURS = 70
+
+
+def required_hours(config) -> int:
+    """The training hours a year asks of a grid worker: the site's ``GRIDGOV_TRAINING_HOURS_REQUIRED``
+    (``config``: the app's settings), else Qibin's 70."""
+    return int(config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", DEFAULT_REQUIRED_HOURS))
+
 # the roles a year's training hours are asked of: the grid leaders and workers (not the helpers)
 TRAINED_ROLES = ("chief_grid_leader", "grid_leader", "grid_worker")
 

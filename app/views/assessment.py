@@ -20,7 +20,7 @@ from ..models.assessment import AREA_WEIGHTS, DEPARTMENT_WEIGHTS, SUBJECT_KINDS,
 from ..services import assessment
 from ..services import patrols as patrol_service
 from ..services.errors import DomainError, OutOfScope
-from ..services.training import DEFAULT_REQUIRED_HOURS
+from ..services.training import required_hours
 from .patrols import DISTRICTS  # the districts a per-district row is picked from
 from .formats import local_time
 from .service_calls import call_service
@@ -67,7 +67,7 @@ def _figures_text(name: str, figure: dict) -> str:
 
 
 def _required_hours() -> int:
-    return current_app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", DEFAULT_REQUIRED_HOURS)
+    return required_hours(current_app.config)
 
 
 def _viewer() -> assessment.Viewer:

@@ -92,7 +92,7 @@ class TrainingRecordModelView(ScopedModelView):
         """The workers under the hours a year asks (70 unless set), per community."""
         year = request.args.get("year", "")
         year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else local_today().year
-        required = current_app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", training_service.DEFAULT_REQUIRED_HOURS)
+        required = training_service.required_hours(current_app.config)
         rows = training_service.under_required(db.session, current_scope(), year, required)
         groups: dict = {}
         for row in rows:

@@ -22,6 +22,7 @@ from ..models import LedgerEntry, PointsAccount, PointsRule, Redemption, Redempt
 from ..models.choices import ENTRY_KIND_LABELS, REDEMPTION_STATUS_LABELS, RULE_UNIT_LABELS, WORKER_ROLE_LABELS
 from ..models.points import MAX_RULE_POINTS, MAX_STOCK_CHANGE, WORKER_AWARD_LABELS
 from ..services import assessment, paging
+from ..services.training import required_hours
 from ..services import points
 from ..services import worker_points
 from ..services.errors import DomainError, OutOfScope
@@ -440,7 +441,7 @@ class PointsView(BaseView):
         # 网格员光荣榜 beside the volunteers': the year's best assessment scores (app/services/assessment.py)
         workers = assessment.worker_honour_roll(
             db.session, scope, year, street_id=street, district_id=district,
-            required_hours=current_app.config.get("GRIDGOV_TRAINING_HOURS_REQUIRED", 70))
+            required_hours=required_hours(current_app.config))
         return self.render_template("gridgov/honour_roll.html", roll=roll, year=year, this_year=this_year,
                                     place=place, top=top, workers=workers,
                                     can_rank=self.appbuilder.sm.has_access("can_rank", "AssessmentView"))
