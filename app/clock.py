@@ -1,7 +1,8 @@
 """The server's clock: ``services.housekeeping.catch_up`` once every ``GRIDGOV_CLOCK_SECONDS``
-(60 by default; 0 turns it off), in a thread of ``gridgov run``'s main process, so that overdue
-incidents are escalated, ended months frozen and workers' points paid without cron and without
-making the first person who looks wait for them.
+(60 by default; 0 turns it off), in a thread of each of ``gridgov run``'s worker processes (not the
+main process: gunicorn forks its workers from it, and a fork would copy the locks a running thread
+holds), so that overdue incidents are escalated, ended months frozen and workers' points paid
+without cron and without making the first person who looks wait for them.
 
 A pass that fails is logged and the next one tries again; the thread never takes the server
 down. The work is the service's, with its own locks: two servers on one database (or cron
